@@ -1,0 +1,1 @@
+# The ward bus: MQTT contract, resilient client, durable outbox and device config shared by every role.

@@ -1,0 +1,275 @@
+# Resilient MQTT client: reconnects by itself, resubscribes, never blocks callers, drains the durable outbox.
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bus import messages
+from bus.config import BrokerSection
+from bus.errors import ContractError
+from bus.messages import Message
+from bus.outbox import Outbox
+from bus.topics import Topics
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Message, str], None]
+REPLY_TYPES = ("ticket.issued", "counter.result", "device.reply", "error")
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reply: Message | None = None
+
+
+class BusClient:
+    """One device's connection to the ward broker.
+
+    Publishing never blocks: while the link is down paho queues QoS 1 messages in memory, and messages sent with
+    `send_durable` wait in the SQLite outbox until a reply carrying their correlation id arrives.
+    """
+
+    def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
+                 outbox_path: str | Path | None = None, clean_session: bool = True,
+                 version: str = "0.1.0", retry_first: float = 5.0) -> None:
+        self.broker = broker
+        self.topics = Topics(ward)
+        self.device = device
+        self.role = role
+        self.version = version
+        self.boot = secrets.token_hex(6)
+        self.connected = threading.Event()
+        self.rejected: Counter[str] = Counter()
+        self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
+        self.state_detail: Callable[[], dict[str, Any]] = dict
+        self._seq = itertools.count(1)
+        self._seq_lock = threading.Lock()
+        self._subs: dict[str, tuple[int, Handler]] = {}
+        self._waiters: dict[str, _Waiter] = {}
+        self._reply_listeners: list[Handler] = []
+        self._connect_hooks: list[Callable[[], None]] = []
+        self._stop = threading.Event()
+        self._sent_corrs: OrderedDict[str, None] = OrderedDict()
+        self._wake = threading.Event()
+        self._pump: threading.Thread | None = None
+        self._mqtt = self._make_client(clean_session)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def _make_client(self, clean_session: bool) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{self.topics.ward}.{self.device}",
+                             clean_session=clean_session, protocol=mqtt.MQTTv311)
+        client.enable_logger(logging.getLogger("paho"))
+        client.reconnect_delay_set(1, 16)
+        client.max_inflight_messages_set(200)
+        client.max_queued_messages_set(20000)
+        if self.broker.username:
+            client.username_pw_set(self.broker.username, self.broker.password or None)
+        if self.broker.tls:
+            client.tls_set(ca_certs=self.broker.ca_file or None)
+        will = Message(type="device.state", device=self.device, boot=self.boot, seq=0, ts=messages.now_ts(),
+                       body={"status": "offline", "role": self.role, "detail": {"reason": "connection lost"}})
+        client.will_set(self.topics.device_state(self.device), will.encode(), qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        """Starts connecting in the background; returns at once even if the broker is down."""
+        self.subscribe(self.topics.reply(self.device), self._on_reply)
+        self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
+        self._mqtt.loop_start()
+        if self.outbox is not None:
+            self._pump = threading.Thread(target=self._pump_loop, name=f"outbox-{self.device}", daemon=True)
+            self._pump.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Says goodbye (retained offline state), then disconnects and stops the threads."""
+        self._stop.set()
+        self._wake.set()
+        self._mqtt.disable_logger()
+        if self.connected.is_set():
+            info = self.publish(self.topics.device_state(self.device),
+                                self.message("device.state", self._state_body("offline")), retain=True)
+            if info is not None:
+                deadline = time.monotonic() + timeout
+                while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
+                    time.sleep(0.01)
+        self._mqtt.disconnect()
+        self._mqtt.loop_stop()
+        if self._pump is not None:
+            self._pump.join(timeout)
+        if self.outbox is not None:
+            self.outbox.close()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.connected.wait(timeout)
+
+    # -- sending ---------------------------------------------------------------------------------------------
+    def message(self, type_: str, body: dict[str, Any], corr: str | None = None) -> Message:
+        with self._seq_lock:
+            seq = next(self._seq)
+        return messages.make(type_, self.device, self.boot, seq, body, corr=corr)
+
+    def publish(self, topic: str, msg: Message, *, qos: int = 1, retain: bool = False,
+                only_when_connected: bool = False) -> mqtt.MQTTMessageInfo | None:
+        """Hands a message to paho without blocking. State that is republished on connect passes
+        only_when_connected=True so a long outage does not pile up stale copies."""
+        if only_when_connected and not self.connected.is_set():
+            return None
+        return self._mqtt.publish(topic, msg.encode(), qos=qos, retain=retain)
+
+    def send(self, topic: str, type_: str, body: dict[str, Any], **kw: Any) -> Message:
+        msg = self.message(type_, body)
+        self.publish(topic, msg, **kw)
+        return msg
+
+    def send_durable(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
+        """Stores the message in the outbox (committed) and sends it; it is resent until its reply arrives."""
+        msg = self._request_message(type_, body)
+        self._send_durable(topic, msg)
+        return msg
+
+    def request(self, topic: str, type_: str, body: dict[str, Any], timeout: float,
+                durable: bool = False) -> Message | None:
+        """Sends a request and waits up to `timeout` for its reply; None if none came. A durable request stays
+        in the outbox after a timeout and is answered later; a plain one is abandoned."""
+        msg = self._request_message(type_, body)
+        waiter = _Waiter()
+        self._waiters[msg.corr] = waiter
+        try:
+            if durable:
+                self._send_durable(topic, msg)
+            else:
+                self.publish(topic, msg)
+            waiter.event.wait(timeout)
+            return waiter.reply
+        finally:
+            self._waiters.pop(msg.corr, None)
+
+    def _request_message(self, type_: str, body: dict[str, Any]) -> Message:
+        with self._seq_lock:
+            seq = next(self._seq)
+            corr = f"{self.boot}.{seq}"
+            self._sent_corrs[corr] = None
+            if len(self._sent_corrs) > 10000:
+                self._sent_corrs.popitem(last=False)
+        return messages.make(type_, self.device, self.boot, seq, body, corr=corr)
+
+    def _send_durable(self, topic: str, msg: Message) -> None:
+        if self.outbox is None:
+            raise RuntimeError(f"{self.device}: durable sends need an outbox_path")
+        payload = msg.encode()
+        self.outbox.add(msg.corr, topic, payload)
+        if self.connected.is_set():
+            self._mqtt.publish(topic, payload, qos=1)
+            self.outbox.sent(msg.corr)
+
+    def reply(self, to: Message, type_: str, body: dict[str, Any]) -> Message:
+        msg = self.message(type_, body, corr=to.corr)
+        self.publish(self.topics.reply(to.device), msg)
+        return msg
+
+    def publish_state(self) -> None:
+        msg = self.message("device.state", self._state_body("online"))
+        self.publish(self.topics.device_state(self.device), msg, retain=True, only_when_connected=True)
+
+    # -- receiving -------------------------------------------------------------------------------------------
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        self._subs[topic_filter] = (qos, handler)
+        if self.connected.is_set():
+            self._mqtt.subscribe(topic_filter, qos)
+
+    def on_reply(self, handler: Handler) -> None:
+        """Calls `handler` for every reply to this device, after the outbox and waiters have seen it."""
+        self._reply_listeners.append(handler)
+
+    def on_connect(self, hook: Callable[[], None]) -> None:
+        self._connect_hooks.append(hook)
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("%s: broker refused the connection: %s", self.device, reason)
+            return
+        log.info("%s: connected to %s:%s", self.device, self.broker.host, self.broker.port)
+        for topic_filter, (qos, _) in self._subs.items():
+            client.subscribe(topic_filter, qos)
+        self.connected.set()
+        self.publish_state()
+        if self.outbox is not None:
+            self.outbox.make_all_due()
+            self._wake.set()
+        for hook in self._connect_hooks:
+            self._guard(hook, "connect hook")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if self.connected.is_set() and not self._stop.is_set():
+            log.warning("%s: lost the broker (%s); reconnecting in the background", self.device, reason)
+        self.connected.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, raw: mqtt.MQTTMessage) -> None:
+        try:
+            msg = messages.decode(raw.payload)
+        except ContractError as exc:
+            self.rejected[exc.field] += 1
+            log.warning("%s: rejected message on %s: %s", self.device, raw.topic, exc)
+            return
+        for topic_filter, (_, handler) in list(self._subs.items()):
+            if mqtt.topic_matches_sub(topic_filter, raw.topic):
+                self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
+
+    def _on_reply(self, msg: Message, topic: str) -> None:
+        if msg.type not in REPLY_TYPES or msg.corr is None:
+            self.rejected["reply"] += 1
+            log.warning("%s: rejected %s on the reply topic: not a reply with a correlation id", self.device,
+                        msg.type)
+            return
+        acked = self.outbox.ack(msg.corr) if self.outbox is not None else False
+        waiter = self._waiters.get(msg.corr)
+        if waiter is not None:
+            waiter.reply = msg
+            waiter.event.set()
+        elif not acked and msg.corr not in self._sent_corrs and not self._reply_listeners:
+            self.rejected["corr"] += 1
+            log.info("%s: reply for unknown correlation id %s ignored", self.device, msg.corr)
+        for listener in self._reply_listeners:
+            self._guard(lambda h=listener: h(msg, topic), "reply listener")
+
+    def _guard(self, fn: Callable[[], None], what: str) -> None:
+        try:
+            fn()
+        except Exception:  # a faulty handler must not stop the network thread; it is logged with its trace
+            log.exception("%s: %s failed", self.device, what)
+
+    # -- outbox ----------------------------------------------------------------------------------------------
+    def _pump_loop(self) -> None:
+        assert self.outbox is not None
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            if not self.connected.is_set():
+                continue
+            try:
+                for entry in self.outbox.due():
+                    self._mqtt.publish(entry.topic, entry.payload, qos=1)
+                    self.outbox.sent(entry.corr)
+            except Exception:  # the pump must outlive a transient disk or broker error; logged, retried
+                log.exception("%s: outbox pump failed; retrying", self.device)
+                time.sleep(1)
+
+    def _state_body(self, status: str) -> dict[str, Any]:
+        detail = dict(self.state_detail())
+        if self.outbox is not None and status == "online":
+            detail["outbox"] = self.outbox.size()
+        detail["boot"] = self.boot
+        return {"status": status, "role": self.role, "version": self.version, "detail": detail}

@@ -1,0 +1,37 @@
+# Exceptions raised by the bus package: contract violations, bad config, outbox failures.
+from __future__ import annotations
+
+from typing import Any
+
+
+class BusError(Exception):
+    """Base class for every error the bus package raises."""
+
+
+class ContractError(BusError):
+    """A message breaks the ward contract; names the field, what was expected and what arrived."""
+
+    def __init__(self, field: str, expected: str, got: Any) -> None:
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(f"{field}: expected {expected}, got {_short(got)}")
+
+
+class ConfigError(BusError):
+    """A device config is wrong; names the file and the key (or line) at fault."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+class OutboxError(BusError):
+    """The durable outbox could not store or read a message."""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

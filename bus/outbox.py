@@ -1,0 +1,101 @@
+# Durable outbox: messages that must not be lost wait in SQLite until the receiver's application-level ack.
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bus.errors import OutboxError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    corr TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created REAL NOT NULL,
+    next_try REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_next_try ON outbox(next_try);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    corr: str
+    topic: str
+    payload: bytes
+    created: float
+    attempts: int
+
+
+class Outbox:
+    """A durable queue keyed by correlation id. `add` is committed (fsync) before it returns."""
+
+    def __init__(self, path: str | Path, *, first_retry: float = 5.0, max_retry: float = 60.0) -> None:
+        self.path = Path(path)
+        self.first_retry = first_retry
+        self.max_retry = max_retry
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
+
+    def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) VALUES (?,?,?,?,?)",
+                  (corr, topic, payload, now, now))
+
+    def due(self, now: float | None = None, limit: int = 200) -> list[Entry]:
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT corr, topic, payload, created, attempts FROM outbox WHERE next_try <= ? "
+                "ORDER BY created LIMIT ?", (now, limit)).fetchall()
+        return [Entry(*row) for row in rows]
+
+    def sent(self, corr: str, now: float | None = None) -> None:
+        """Records a send attempt and schedules the next one with exponential backoff."""
+        now = time.time() if now is None else now
+        with self._lock:
+            row = self._db.execute("SELECT attempts FROM outbox WHERE corr = ?", (corr,)).fetchone()
+            if row is None:
+                return
+            delay = min(self.max_retry, self.first_retry * 2 ** min(row[0], 16))
+            self._db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE corr = ?",
+                             (now + delay, corr))
+
+    def ack(self, corr: str) -> bool:
+        """Removes an entry once its receiver acknowledged it; False if it was not (or no longer) here."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM outbox WHERE corr = ?", (corr,))
+        return cur.rowcount > 0
+
+    def make_all_due(self) -> None:
+        self._run("UPDATE outbox SET next_try = 0", ())
+
+    def size(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def oldest(self) -> float | None:
+        with self._lock:
+            return self._db.execute("SELECT MIN(created) FROM outbox").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _run(self, sql: str, args: tuple) -> None:
+        try:
+            with self._lock:
+                self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"{self.path}: {exc}") from exc

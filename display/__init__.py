@@ -1,0 +1,1 @@
+# Waiting-room board and Vietnamese voice announcer (see issue 4).

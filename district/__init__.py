@@ -1,0 +1,1 @@
+# Upstream (district/province) collector and its reports (see issue 5).

@@ -1,0 +1,1 @@
+# Serial link to microcontroller keypads, LED number displays and rating keypads.

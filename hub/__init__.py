@@ -1,0 +1,1 @@
+# The ward hub: the queue authority, board state, statistics and the upstream forwarder.

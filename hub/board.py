@@ -1,0 +1,43 @@
+# Board state: what the waiting-room board shows, rebuilt from the database after every change.
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.config import HubSection
+from hub.queue import Queue
+
+
+def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
+    day = queue.today()
+    counters = []
+    for cfg in hub.counters:
+        state = queue.counter_state(cfg.id)
+        state.update(name_vi=cfg.name_vi, name_en=cfg.name_en)
+        counters.append(state)
+    recent = [
+        {"label": label, "counter": counter, "service": service, "event": kind,
+         "at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")}
+        for kind, at, counter, label, service in queue.db.execute(
+            "SELECT e.kind, e.at, e.counter, t.label, t.service FROM events e JOIN tickets t ON t.id = e.ticket_id "
+            "WHERE e.day = ? AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT ?",
+            (day, hub.recent_calls))
+    ]
+    counts = dict(queue.db.execute(
+        "SELECT service, COUNT(*) FROM tickets WHERE status='issued' AND day=? GROUP BY service", (day,)).fetchall())
+    waiting = [
+        {"service": s.code, "name_vi": s.name_vi, "name_en": s.name_en, "count": counts.get(s.code, 0),
+         "wait": queue.wait_for(s.code, counts.get(s.code, 0))}
+        for s in hub.services
+    ]
+    return {"day": day, "ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "counters": counters,
+            "recent": recent, "waiting": waiting, "notice": hub.notice,
+            "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
+
+
+def services_list(hub: HubSection) -> dict[str, Any]:
+    return {"services": [
+        {"code": s.code, "prefix": s.prefix, "name_vi": s.name_vi, "name_en": s.name_en,
+         "procedures": list(s.procedures), "target_minutes": s.target_minutes}
+        for s in hub.services
+    ]}

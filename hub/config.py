@@ -1,0 +1,90 @@
+# The hub's config section: the ward's services, counters and queue policy, validated across each other.
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date
+
+from bus.config import DeviceConfig, load, opt
+from bus.errors import ConfigError
+from bus.messages import CODE_RE
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    code: str = opt(pattern=CODE_RE)
+    prefix: str = opt(pattern=r"[A-Z]")
+    name_vi: str = opt()
+    name_en: str = opt()
+    procedures: list[str] = opt(default_factory=list, pattern=r"[0-9]\.[0-9]{6}(\.[0-9A-Za-z]+)?")
+    target_minutes: int = opt(30, lo=1, hi=600)
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    id: int = opt(lo=1, hi=999)
+    name_vi: str = opt()
+    name_en: str = opt()
+    services: list[str] = opt(pattern=CODE_RE)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    priority_in_row: int = opt(2, lo=1, hi=20, doc="priority calls in a row before a waiting regular ticket")
+    max_recalls: int = opt(3, lo=0, hi=10)
+    max_skips: int = opt(1, lo=0, hi=5)
+    min_wait_samples: int = opt(5, lo=1, hi=1000)
+    wait_samples: int = opt(30, lo=5, hi=1000)
+
+
+@dataclass(frozen=True)
+class HubSection:
+    ward_name_vi: str = opt()
+    ward_name_en: str = opt()
+    services: list[ServiceConfig] = opt()
+    counters: list[CounterConfig] = opt()
+    timezone: str = opt("Asia/Ho_Chi_Minh")
+    clock_floor: str = opt("2025-01-01", pattern=r"\d{4}-\d{2}-\d{2}",
+                           doc="a clock earlier than this is taken as not yet set")
+    database: str = opt("hub.db")
+    notice: str = opt("")
+    recent_calls: int = opt(8, lo=1, hi=50)
+    policy: PolicyConfig = opt(default_factory=PolicyConfig)
+
+
+def load_hub(path: str) -> tuple[DeviceConfig, HubSection]:
+    config = load(path, {"hub": HubSection})
+    section: HubSection = config.sections["hub"]
+    check(section, config.source)
+    return config, section
+
+
+def check(hub: HubSection, source: str) -> None:
+    """Checks what one option cannot check alone: unique codes, known services, a real time zone."""
+    try:
+        zoneinfo.ZoneInfo(hub.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(source, "hub.timezone", f"unknown time zone {hub.timezone!r}") from None
+    try:
+        date.fromisoformat(hub.clock_floor)
+    except ValueError:
+        raise ConfigError(source, "hub.clock_floor", f"not a date: {hub.clock_floor!r}") from None
+    if not hub.services:
+        raise ConfigError(source, "hub.services", "at least one service is needed")
+    _unique(source, "hub.services", "code", [s.code for s in hub.services])
+    _unique(source, "hub.services", "prefix", [s.prefix for s in hub.services])
+    _unique(source, "hub.counters", "id", [c.id for c in hub.counters])
+    known = {s.code for s in hub.services}
+    for i, counter in enumerate(hub.counters):
+        for code in counter.services:
+            if code not in known:
+                raise ConfigError(source, f"hub.counters[{i}].services",
+                                  f"unknown service {code!r}; known: {', '.join(sorted(known))}")
+
+
+def _unique(source: str, where: str, name: str, values: list) -> None:
+    seen = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise ConfigError(source, f"{where}[{i}].{name}", f"{value!r} is used twice")
+        seen.add(value)

@@ -1,0 +1,46 @@
+# Ticket numbering: the local calendar day a ticket belongs to, safe when the clock was wrong at boot.
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DayDecision:
+    day: str
+    clock_trusted: bool
+    reason: str
+
+
+class LocalDay:
+    """Works out the numbering day from the clock, never earlier than the last day already used.
+
+    Numbering restarts when the local date (Asia/Ho_Chi_Minh by default) moves past the last ticket's day, so no
+    midnight job is needed and a restart changes nothing. A clock that reads earlier than `floor` (a Pi without RTC
+    before NTP) or earlier than the last ticket's day is not trusted: numbering stays on the last day used, so a
+    number is never issued twice.
+    """
+
+    def __init__(self, timezone: str, floor: str) -> None:
+        self.tz = zoneinfo.ZoneInfo(timezone)
+        self.floor = date.fromisoformat(floor)
+
+    def local_date(self, now: float) -> date:
+        return datetime.fromtimestamp(now, UTC).astimezone(self.tz).date()
+
+    def decide(self, now: float, last_day: str | None) -> DayDecision:
+        today = self.local_date(now)
+        last = date.fromisoformat(last_day) if last_day else None
+        if today < self.floor:
+            if last is None:
+                return DayDecision(today.isoformat(), False, f"clock reads {today}, before {self.floor}")
+            return DayDecision(last.isoformat(), False, f"clock reads {today}, before {self.floor}; "
+                                                        f"staying on {last}")
+        if last is not None and today < last:
+            return DayDecision(last.isoformat(), False, f"clock reads {today}, earlier than the last ticket "
+                                                        f"({last}); staying on {last}")
+        return DayDecision(today.isoformat(), True, "clock")

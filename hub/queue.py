@@ -1,0 +1,298 @@
+# The queue authority: issue, call, serve, finish, transfer, recall and skip tickets, each as one transaction.
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from hub import estimate
+from hub.config import HubSection
+from hub.errors import QueueRefused
+from hub.numbering import LocalDay
+from hub.priority import Candidate, choose
+from hub.store import transaction
+
+log = logging.getLogger(__name__)
+ACTIVE = ("called", "serving")
+
+
+@dataclass
+class Outcome:
+    """What a handled request produced: the reply, the ticket events to announce, the counters that changed."""
+
+    reply_type: str
+    reply: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    counters: set[int] = field(default_factory=set)
+    fresh: bool = True
+
+
+class Queue:
+    def __init__(self, db: Database, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.hub = hub
+        self.clock = clock
+        self.services = {s.code: s for s in hub.services}
+        self.counter_cfg = {c.id: c for c in hub.counters}
+        self.days = LocalDay(hub.timezone, hub.clock_floor)
+        self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
+        for cid in self.counter_cfg:
+            db.execute("INSERT OR IGNORE INTO counters(id, status, priority_streak, updated) VALUES (?,?,0,?)",
+                       (cid, "closed", self.clock()))
+
+    # -- entry point -----------------------------------------------------------------------------------------
+    def handle(self, key: tuple[str, str, int], op: str, **args: Any) -> Outcome:
+        """Applies operation `op` exactly once per request key (device, boot, seq); a repeat gets the stored reply."""
+        now = self.clock()
+        with transaction(self.db):
+            row = self.db.execute("SELECT reply_type, reply FROM handled WHERE device=? AND boot=? AND seq=?",
+                                  key).fetchone()
+            if row is not None:
+                return Outcome(row[0], json.loads(row[1]), fresh=False)
+            self.db.execute("SAVEPOINT op")
+            try:
+                outcome = getattr(self, f"op_{op}")(now, **args)
+            except QueueRefused as exc:
+                self.db.execute("ROLLBACK TO op")
+                outcome = Outcome("error", {"code": exc.code, "reason": exc.reason})
+            self.db.execute("RELEASE op")
+            self.db.execute("INSERT INTO handled(device, boot, seq, at, reply_type, reply) VALUES (?,?,?,?,?,?)",
+                            (*key, now, outcome.reply_type, json.dumps(outcome.reply, ensure_ascii=False)))
+        return outcome
+
+    def today(self) -> str:
+        return self.days.decide(self.clock(), self._last_day).day
+
+    # -- tickets ---------------------------------------------------------------------------------------------
+    def op_issue(self, now: float, service: str, priority: str | None = None, device: str = "") -> Outcome:
+        svc = self.services.get(service)
+        if svc is None:
+            raise QueueRefused("unknown_service", f"no service {service!r}; known: {', '.join(self.services)}")
+        decision = self.days.decide(now, self._last_day)
+        if not decision.clock_trusted:
+            log.warning("numbering day %s: %s", decision.day, decision.reason)
+        day = decision.day
+        number = self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE day=? AND "
+                                 "issued_service=?", (day, service)).fetchone()[0]
+        label = f"{svc.prefix}{number:03d}"
+        cur = self.db.execute(
+            "INSERT INTO tickets(day, issued_service, number, label, service, priority, status, issued_at, "
+            "queue_at, device) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (day, service, number, label, service, priority, "issued", now, now, device))
+        self._last_day = max(day, self._last_day or day)
+        ticket = self._ticket(cur.lastrowid)
+        ahead = self._ahead(ticket)
+        body = self._ticket_body(ticket)
+        body.update(ahead=ahead, wait=self.wait_for(service, ahead), procedures=list(svc.procedures))
+        event = self._event("issued", ticket, now)
+        return Outcome("ticket.issued", {"ticket": body}, [event])
+
+    # -- counters --------------------------------------------------------------------------------------------
+    def op_open(self, now: float, counter: int, officer: str | None = None, **_: Any) -> Outcome:
+        self._counter(counter)
+        self.db.execute("UPDATE counters SET status='open', officer=?, updated=? WHERE id=?", (officer, now, counter))
+        return self._result("open", counter)
+
+    def op_close(self, now: float, counter: int, **_: Any) -> Outcome:
+        state = self._counter(counter)
+        if state["ticket_id"] is not None:
+            raise QueueRefused("ticket_in_progress", f"counter {counter} still has a ticket; finish it first")
+        self.db.execute("UPDATE counters SET status='closed', officer=NULL, updated=? WHERE id=?", (now, counter))
+        return self._result("close", counter)
+
+    def op_call_next(self, now: float, counter: int, officer: str | None = None, **_: Any) -> Outcome:
+        """Finishes the counter's current ticket (a keypad's one "next" button), then calls the next one."""
+        state = self._counter(counter)
+        events, finished = [], None
+        if state["status"] != "open":
+            self.db.execute("UPDATE counters SET status='open', officer=COALESCE(?, officer) WHERE id=?",
+                            (officer, counter))
+        if state["ticket_id"] is not None:
+            finished = self._finish(now, state["ticket_id"], "done")
+            events.append(self._event("done", finished, now, counter))
+        day = self.today()
+        codes = self.counter_cfg[counter].services
+        marks = ",".join("?" * len(codes))
+        rows = self.db.execute(
+            f"SELECT id, label, priority, queue_at, transferred_from FROM tickets WHERE status='issued' AND day=? "
+            f"AND service IN ({marks})", (day, *codes)).fetchall()
+        choice = choose([Candidate(*r) for r in rows], state["priority_streak"], self.hub.policy.priority_in_row)
+        if choice is None:
+            self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
+            out = self._result("call_next", counter, events=events)
+            out.reply["explanation"] = {"rule": "empty", "vi": "Không còn vé chờ", "en": "No ticket is waiting"}
+            if finished:
+                out.reply["finished"] = self._ticket_body(finished)
+            return out
+        officer_now = officer or state["officer"]
+        self.db.execute("UPDATE tickets SET status='called', called_at=?, counter=?, officer=? WHERE id=?",
+                        (now, counter, officer_now, choice.ticket_id))
+        ticket = self._ticket(choice.ticket_id)
+        streak = state["priority_streak"] + 1 if ticket["priority"] else 0
+        self.db.execute("UPDATE counters SET ticket_id=?, priority_streak=?, updated=? WHERE id=?",
+                        (choice.ticket_id, streak, now, counter))
+        events.append(self._event("called", ticket, now, counter, choice.explanation()))
+        out = self._result("call_next", counter, ticket=ticket, events=events)
+        out.reply["explanation"] = choice.explanation()
+        if finished:
+            out.reply["finished"] = self._ticket_body(finished)
+        return out
+
+    def op_start(self, now: float, counter: int, **_: Any) -> Outcome:
+        ticket = self._current(counter, ("called",), "start")
+        self.db.execute("UPDATE tickets SET status='serving', served_at=? WHERE id=?", (now, ticket["id"]))
+        ticket = self._ticket(ticket["id"])
+        return self._result("start", counter, ticket, [self._event("serving", ticket, now, counter)])
+
+    def op_done(self, now: float, counter: int, **_: Any) -> Outcome:
+        ticket = self._current(counter, ACTIVE, "done")
+        return self._end(now, counter, ticket, "done", "done")
+
+    def op_no_show(self, now: float, counter: int, **_: Any) -> Outcome:
+        ticket = self._current(counter, ("called",), "no_show")
+        return self._end(now, counter, ticket, "no_show", "no_show")
+
+    def op_transfer(self, now: float, counter: int, service: str | None = None, **_: Any) -> Outcome:
+        ticket = self._current(counter, ACTIVE, "transfer")
+        if service is None or service not in self.services:
+            raise QueueRefused("unknown_service", f"transfer needs a known service, got {service!r}")
+        if service == ticket["service"]:
+            raise QueueRefused("same_service", f"ticket {ticket['label']} is already in {service}")
+        self.db.execute("UPDATE tickets SET status='issued', service=?, transferred_from=?, counter=NULL, "
+                        "called_at=NULL, served_at=NULL WHERE id=?", (service, ticket["service"], ticket["id"]))
+        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
+        ticket = self._ticket(ticket["id"])
+        return self._result("transfer", counter, ticket, [self._event("transferred", ticket, now, counter)])
+
+    def op_recall(self, now: float, counter: int, **_: Any) -> Outcome:
+        ticket = self._current(counter, ("called",), "recall")
+        limit = self.hub.policy.max_recalls
+        if ticket["recalls"] >= limit:
+            raise QueueRefused("recall_limit", f"ticket {ticket['label']} was already recalled {limit} times")
+        self.db.execute("UPDATE tickets SET recalls=recalls+1 WHERE id=?", (ticket["id"],))
+        ticket = self._ticket(ticket["id"])
+        return self._result("recall", counter, ticket, [self._event("recalled", ticket, now, counter)])
+
+    def op_skip(self, now: float, counter: int, **_: Any) -> Outcome:
+        """Sends a called ticket that did not come back to the end of its line, a bounded number of times."""
+        ticket = self._current(counter, ("called",), "skip")
+        limit = self.hub.policy.max_skips
+        if ticket["skips"] >= limit:
+            raise QueueRefused("skip_limit", f"ticket {ticket['label']} was skipped {limit} times; use no_show")
+        last = self.db.execute("SELECT MAX(queue_at) FROM tickets WHERE status='issued' AND day=? AND service=?",
+                               (ticket["day"], ticket["service"])).fetchone()[0]
+        back = max(now, last + 0.001) if last is not None else now
+        self.db.execute("UPDATE tickets SET status='issued', skips=skips+1, queue_at=?, counter=NULL, "
+                        "called_at=NULL WHERE id=?", (back, ticket["id"]))
+        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
+        ticket = self._ticket(ticket["id"])
+        return self._result("skip", counter, ticket, [self._event("skipped", ticket, now, counter)])
+
+    # -- queries ---------------------------------------------------------------------------------------------
+    def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
+        policy = self.hub.policy
+        rows = self.db.execute(
+            "SELECT (done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets WHERE service=? AND "
+            "status='done' AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?",
+            (service, policy.wait_samples)).fetchall()
+        open_ids = {r[0] for r in self.db.execute("SELECT id FROM counters WHERE status='open'")}
+        serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
+        return estimate.wait_range([r[0] for r in rows], ahead, serving, policy.min_wait_samples)
+
+    def counter_state(self, counter: int) -> dict[str, Any]:
+        state = self._counter(counter)
+        body: dict[str, Any] = {"counter": counter, "status": state["status"]}
+        if state["officer"]:
+            body["officer"] = state["officer"]
+        if state["ticket_id"] is not None:
+            body["ticket"] = self._ticket_body(self._ticket(state["ticket_id"]))
+        return body
+
+    def ticket_body(self, ticket_id: int) -> dict[str, Any]:
+        return self._ticket_body(self._ticket(ticket_id))
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _counter(self, counter: int) -> dict[str, Any]:
+        if counter not in self.counter_cfg:
+            raise QueueRefused("unknown_counter", f"no counter {counter}; known: "
+                                                  f"{', '.join(map(str, self.counter_cfg))}")
+        row = self.db.execute("SELECT id, status, officer, ticket_id, priority_streak FROM counters WHERE id=?",
+                              (counter,)).fetchone()
+        return dict(zip(("id", "status", "officer", "ticket_id", "priority_streak"), row, strict=True))
+
+    def _current(self, counter: int, statuses: tuple[str, ...], action: str) -> dict[str, Any]:
+        state = self._counter(counter)
+        if state["ticket_id"] is None:
+            raise QueueRefused("no_ticket", f"counter {counter} has no current ticket to {action}")
+        ticket = self._ticket(state["ticket_id"])
+        if ticket["status"] not in statuses:
+            raise QueueRefused("wrong_state", f"ticket {ticket['label']} is {ticket['status']}; {action} needs "
+                                              f"{' or '.join(statuses)}")
+        return ticket
+
+    def _finish(self, now: float, ticket_id: int, status: str) -> dict[str, Any]:
+        self.db.execute("UPDATE tickets SET status=?, done_at=?, served_at=COALESCE(served_at, called_at) "
+                        "WHERE id=?", (status, now, ticket_id))
+        return self._ticket(ticket_id)
+
+    def _end(self, now: float, counter: int, ticket: dict[str, Any], status: str, event: str) -> Outcome:
+        ticket = self._finish(now, ticket["id"], status)
+        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
+        return self._result(event, counter, ticket, [self._event(event, ticket, now, counter)])
+
+    def _ticket(self, ticket_id: int) -> dict[str, Any]:
+        row = self.db.execute(f"SELECT {', '.join(_COLS)} FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+        return dict(zip(_COLS, row, strict=True))
+
+    def _ahead(self, ticket: dict[str, Any]) -> int:
+        """Tickets called before this one: earlier in line (queue_at, then id), plus every waiting priority ticket
+        when this one has none."""
+        earlier = "(queue_at < :q OR (queue_at = :q AND id < :id))"
+        rule = f"{earlier} AND priority IS NOT NULL" if ticket["priority"] else f"({earlier} OR priority IS NOT NULL)"
+        sql = f"SELECT COUNT(*) FROM tickets WHERE status='issued' AND day=:day AND service=:s AND id<>:id AND {rule}"
+        args = {"q": ticket["queue_at"], "id": ticket["id"], "day": ticket["day"], "s": ticket["service"]}
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def _ticket_body(self, t: dict[str, Any]) -> dict[str, Any]:
+        svc = self.services.get(t["service"])
+        body = {"id": t["id"], "label": t["label"], "number": t["number"], "day": t["day"], "service": t["service"],
+                "service_vi": svc.name_vi if svc else t["service"], "service_en": svc.name_en if svc else t["service"],
+                "status": t["status"], "issued_at": _iso(t["issued_at"]), "priority": t["priority"]}
+        if t["counter"] is not None:
+            body["counter"] = t["counter"]
+        if t["transferred_from"]:
+            body["transferred_from"] = t["transferred_from"]
+        return body
+
+    def _event(self, kind: str, ticket: dict[str, Any], now: float, counter: int | None = None,
+               explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.db.execute("INSERT INTO events(ticket_id, day, kind, at, counter, officer, detail) VALUES (?,?,?,?,?,?,?)",
+                        (ticket["id"], ticket["day"], kind, now, counter, ticket["officer"],
+                         json.dumps(explanation, ensure_ascii=False) if explanation else None))
+        body: dict[str, Any] = {"event": kind, "ticket": self._ticket_body(ticket)}
+        if counter is not None:
+            body["counter"] = counter
+        if explanation:
+            body["explanation"] = explanation
+        return body
+
+    def _result(self, action: str, counter: int, ticket: dict[str, Any] | None = None,
+                events: list[dict[str, Any]] | None = None) -> Outcome:
+        reply: dict[str, Any] = {"action": action, "counter": counter}
+        if ticket is not None:
+            reply["ticket"] = self._ticket_body(ticket)
+        return Outcome("counter.result", reply, events or [], {counter})
+
+
+_COLS = ("id", "day", "issued_service", "number", "label", "service", "priority", "status", "issued_at", "queue_at",
+         "called_at", "served_at", "done_at", "counter", "officer", "recalls", "skips", "transferred_from")
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

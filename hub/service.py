@@ -1,0 +1,173 @@
+# The hub service: takes requests off the bus, applies them to the queue, replies, and republishes board state.
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bus import systemd
+from bus.client import BusClient
+from bus.config import DeviceConfig
+from bus.messages import Message
+from hub.board import board_state, services_list
+from hub.config import HubSection
+from hub.queue import Outcome, Queue
+from hub.store import open_db
+
+log = logging.getLogger(__name__)
+BATCH = 200
+HANDLED_KEEP_S = 7 * 86400
+
+
+class HubService:
+    """Owns the queue. One worker thread applies requests in arrival order; the network thread only enqueues."""
+
+    def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.hub = hub
+        self.db = open_db(config.data_dir / hub.database)
+        self.queue = Queue(self.db, hub, clock)
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", clean_session=False)
+        self.bus.state_detail = self._state_detail
+        self.stats: Counter[str] = Counter()
+        self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=50000)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
+        self._dirty_board = True
+        self._dirty_counters: set[int] = set()
+        self._republish = threading.Event()
+
+    def start(self) -> None:
+        t = self.bus.topics
+        for topic_filter in (t.ticket_request, t.counter_command("+"), t.device_command(self.config.device.id)):
+            self.bus.subscribe(topic_filter, self._enqueue)
+        self.bus.on_connect(self._republish.set)
+        self._worker.start()
+        self.bus.start()
+        systemd.notify("READY=1")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(5)
+        self.bus.stop()
+        self.db.close()
+
+    # -- network thread --------------------------------------------------------------------------------------
+    def _enqueue(self, msg: Message, topic: str) -> None:
+        try:
+            self._inbox.put_nowait((msg, topic))
+        except queue.Full:
+            self.stats["dropped_full"] += 1
+            log.warning("hub inbox full; dropped %s from %s (the sender's outbox resends it)", msg.type, msg.device)
+
+    # -- worker thread ---------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        watchdog = systemd.watchdog_interval()
+        last_ping = last_prune = 0.0
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            for msg, topic in batch:
+                try:
+                    self._handle(msg, topic)
+                except Exception:  # service edge: one bad request must not stop the queue; the sender retries
+                    self.stats["failed"] += 1
+                    log.exception("hub: handling %s from %s failed", msg.type, msg.device)
+            if self._republish.is_set():
+                self._republish.clear()
+                self._publish_all()
+            elif batch:
+                self._publish_changes()
+            now = time.monotonic()
+            if watchdog and now - last_ping >= watchdog:
+                systemd.notify("WATCHDOG=1")
+                last_ping = now
+            if now - last_prune > 3600:
+                self._prune()
+                last_prune = now
+
+    def _take_batch(self) -> list[tuple[Message, str]]:
+        try:
+            batch = [self._inbox.get(timeout=0.5)]
+        except queue.Empty:
+            return []
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle(self, msg: Message, topic: str) -> Outcome | None:
+        t = self.bus.topics
+        if msg.type == "device.command" and topic == t.device_command(self.config.device.id):
+            self.bus.reply(msg, "device.reply", self._device_command(msg))
+            return None
+        op, args, refusal = self._route(msg, topic)
+        if refusal:
+            self.stats["rejected"] += 1
+            log.warning("hub: rejected %s from %s on %s: %s", msg.type, msg.device, topic, refusal)
+            if msg.corr:
+                self.bus.reply(msg, "error", {"code": "bad_request", "reason": refusal})
+            return None
+        outcome = self.queue.handle(msg.key, op, **args)
+        self.bus.reply(msg, outcome.reply_type, outcome.reply)
+        if not outcome.fresh:
+            self.stats["duplicates"] += 1
+            return outcome
+        self.stats[outcome.reply_type] += 1
+        for event in outcome.events:
+            self.bus.send(t.ticket_event, "ticket.event", event)
+        self._dirty_board = True
+        self._dirty_counters |= outcome.counters
+        return outcome
+
+    def _route(self, msg: Message, topic: str) -> tuple[str, dict[str, Any], str | None]:
+        t = self.bus.topics
+        if msg.corr is None:
+            return "", {}, "requests need a correlation id (corr)"
+        if topic == t.ticket_request and msg.type == "ticket.request":
+            return "issue", {"service": msg.body["service"], "priority": msg.body.get("priority"),
+                             "device": msg.device}, None
+        if msg.type == "counter.command" and topic == t.counter_command(msg.body["counter"]):
+            args = {k: msg.body[k] for k in ("counter", "officer", "service") if k in msg.body}
+            return msg.body["action"], args, None
+        return "", {}, f"{msg.type} is not accepted on {topic}"
+
+    def _device_command(self, msg: Message) -> dict[str, Any]:
+        command = msg.body["command"]
+        if command in ("ping", "status"):
+            return {"command": command, "ok": True, "result": self._state_detail()}
+        return {"command": command, "ok": False, "result": {"reason": f"unknown command {command!r}"}}
+
+    def _publish_changes(self) -> None:
+        t = self.bus.topics
+        for counter in sorted(self._dirty_counters):
+            self.bus.publish(t.counter_state(counter),
+                             self.bus.message("counter.state", self.queue.counter_state(counter)),
+                             retain=True, only_when_connected=True)
+        self._dirty_counters.clear()
+        if self._dirty_board:
+            self.bus.publish(t.board_state, self.bus.message("board.state", board_state(self.queue, self.hub)),
+                             retain=True, only_when_connected=True)
+            self._dirty_board = False
+
+    def _publish_all(self) -> None:
+        """After (re)connecting: the retained service list, every counter and the board, from the database."""
+        self.bus.publish(self.bus.topics.services, self.bus.message("services.list", services_list(self.hub)),
+                         retain=True, only_when_connected=True)
+        self._dirty_counters = {c.id for c in self.hub.counters}
+        self._dirty_board = True
+        self._publish_changes()
+        self.bus.publish_state()
+
+    def _prune(self) -> None:
+        cutoff = self.queue.clock() - HANDLED_KEEP_S
+        self.db.execute("DELETE FROM handled WHERE at < ?", (cutoff,))
+
+    def _state_detail(self) -> dict[str, Any]:
+        return {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
+                "rejected_messages": dict(self.bus.rejected)}

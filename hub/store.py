@@ -1,0 +1,58 @@
+# The hub's SQLite database (through sqlite-utils): schema, WAL with full sync, one-transaction helper.
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+TICKET_COLUMNS = {
+    "id": int, "day": str, "issued_service": str, "number": int, "label": str, "service": str,
+    "priority": str, "status": str, "issued_at": float, "queue_at": float, "called_at": float,
+    "served_at": float, "done_at": float, "counter": int, "officer": str, "recalls": int, "skips": int,
+    "transferred_from": str, "device": str, "offline": int,
+}
+
+
+def open_db(path: str | Path) -> Database:
+    """Opens (creating if needed) the hub database in WAL mode with synchronous=FULL: a committed ticket
+    survives kill -9 and power loss."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db = Database(conn)
+    db.enable_wal()
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=5000")
+    _create(db)
+    return db
+
+
+def _create(db: Database) -> None:
+    db["tickets"].create(TICKET_COLUMNS, pk="id", if_not_exists=True,
+                         not_null={"day", "issued_service", "number", "label", "service", "status", "issued_at",
+                                   "queue_at"},
+                         defaults={"recalls": 0, "skips": 0, "offline": 0})
+    db["tickets"].create_index(["day", "issued_service", "number"], unique=True, if_not_exists=True)
+    db["tickets"].create_index(["status", "day", "service", "queue_at"], if_not_exists=True)
+    db["events"].create({"id": int, "ticket_id": int, "day": str, "kind": str, "at": float, "counter": int,
+                         "officer": str, "detail": str}, pk="id", if_not_exists=True)
+    db["events"].create_index(["day", "kind"], if_not_exists=True)
+    db["counters"].create({"id": int, "status": str, "officer": str, "ticket_id": int, "priority_streak": int,
+                           "updated": float}, pk="id", if_not_exists=True, defaults={"priority_streak": 0})
+    db["handled"].create({"device": str, "boot": str, "seq": int, "at": float, "reply_type": str, "reply": str},
+                         pk=("device", "boot", "seq"), if_not_exists=True)
+    db["handled"].create_index(["at"], if_not_exists=True)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[None]:
+    """One atomic state change: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

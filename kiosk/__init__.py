@@ -1,0 +1,1 @@
+# Ticket kiosk: touch UI, big buttons, ticket printing, procedure listings (see issue 3).

@@ -1,0 +1,163 @@
+# The `motcua` command: a thin click layer over the library; every subcommand is a few lines over one call.
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from bus.errors import BusError
+from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS
+from provisioning.errors import ProvisioningError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
+def cli(verbose: bool) -> None:
+    """motcua - queue, display and satisfaction system for ward one-stop centres."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The hub's device config (TOML).")
+def hub(config_path: str) -> None:
+    """Run the ward hub: the queue authority."""
+    from hub.main import run
+
+    _guard(lambda: run(config_path))
+
+
+@cli.command()
+@click.option("--duration", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="How long to run, in real seconds.")
+@click.option("--speed", type=click.FloatRange(min=1, max=10000), default=60.0, show_default=True,
+              help="Ward time runs this many times faster than real time.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed for arrivals and service.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-ward"),
+              show_default=True, help="Where the demo keeps its database, configs and logs (wiped at start).")
+@click.option("--broker", type=click.Choice(["auto", "mosquitto", "embedded"]), default="auto", show_default=True,
+              help="Which broker to run; auto picks mosquitto when it is installed.")
+@click.option("--kiosks", type=click.IntRange(1, 20), default=2, show_default=True, help="Simulated kiosks.")
+@click.option("--arrivals", type=click.FloatRange(min=1), default=40.0, show_default=True,
+              help="Citizens arriving per ward hour.")
+def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
+         arrivals: float) -> None:
+    """Run a whole simulated ward on this machine, with live progress and a summary."""
+    from provisioning.demo import DemoOptions, run_demo
+
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger().setLevel(logging.WARNING)  # the demo's own progress lines are the output
+    opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir, broker=broker, kiosks=kiosks,
+                       arrivals_per_hour=arrivals)
+    summary = _guard(lambda: run_demo(opts))
+    if summary["duplicates"] or summary["missing_in_hub"]:
+        raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
+
+
+@cli.group()
+def config() -> None:
+    """Check device configs."""
+
+
+@config.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def config_check(path: str) -> None:
+    """Validate a device config; prints what is wrong, naming the key."""
+    from bus.config import load
+
+    def check() -> str:
+        role = _role_of(path)
+        if role == "hub":
+            from hub.config import load_hub
+
+            load_hub(path)
+        else:
+            load(path)
+        return role
+
+    role = _guard(check)
+    click.echo(f"{path}: valid {role} config")
+
+
+def _role_of(path: str) -> str:
+    import tomllib
+
+    from bus.errors import ConfigError
+
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "-", str(exc)) from None
+    role = raw.get("device", {}).get("role") if isinstance(raw.get("device"), dict) else None
+    return role if isinstance(role, str) else "?"
+
+
+def _connection(fn):  # noqa: ANN001, ANN202 - click decorator stack
+    fn = click.option("--ward", envvar="MOTCUA_WARD", required=True, help="Ward id (or $MOTCUA_WARD).")(fn)
+    fn = click.option("--port", type=click.IntRange(1, 65535), default=1883, show_default=True)(fn)
+    return click.option("--host", default="127.0.0.1", show_default=True, help="Ward broker host.")(fn)
+
+
+@cli.command()
+@_connection
+@click.argument("service")
+@click.option("--priority", type=click.Choice(PRIORITY_GROUPS), help="Priority group, if any.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+def ticket(host: str, port: int, ward: str, service: str, priority: str | None, timeout: float) -> None:
+    """Take a ticket for SERVICE (its code, e.g. HT) from the hub, as a kiosk would."""
+    body = {"service": service, **({"priority": priority} if priority else {})}
+    _request(host, port, ward, "cli-ticket", lambda bus: bus.topics.ticket_request, "ticket.request", body, timeout)
+
+
+@cli.command()
+@_connection
+@click.argument("action", type=click.Choice(COUNTER_ACTIONS), metavar="ACTION")
+@click.option("--counter", type=click.IntRange(1, 999), required=True)
+@click.option("--officer", help="Officer on duty (for open and call_next).")
+@click.option("--service", help="Target service code (for transfer).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+def counter(host: str, port: int, ward: str, action: str, counter: int, officer: str | None, service: str | None,
+            timeout: float) -> None:
+    """Send a counter ACTION (call_next, recall, done, ...) to the hub, as a counter keypad would."""
+    body = {"action": action, "counter": counter, **({"officer": officer} if officer else {}),
+            **({"service": service} if service else {})}
+    _request(host, port, ward, f"cli-counter-{counter}", lambda bus: bus.topics.counter_command(counter),
+             "counter.command", body, timeout)
+
+
+def _request(host, port, ward, device, topic_of, type_, body, timeout) -> None:  # noqa: ANN001
+    def call() -> dict:
+        bus = BusClient(BrokerSection(host=host, port=port), ward, device, "cli")
+        bus.start()
+        try:
+            if not bus.wait_connected(timeout):
+                raise ProvisioningError(f"no broker answered at {host}:{port} within {timeout} s")
+            reply = bus.request(topic_of(bus), type_, body, timeout)
+            if reply is None:
+                raise ProvisioningError(f"the hub of ward {ward!r} did not answer within {timeout} s")
+            return {"type": reply.type, **reply.body}
+        finally:
+            bus.stop()
+
+    result = _guard(call)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    if result["type"] == "error":
+        sys.exit(1)
+
+
+def _guard(fn):  # noqa: ANN001, ANN202
+    """Turns our own errors into a one-line message and exit code 1 instead of a traceback."""
+    try:
+        return fn()
+    except (BusError, ProvisioningError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def main() -> None:
+    cli(prog_name="motcua")

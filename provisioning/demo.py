@@ -1,0 +1,146 @@
+# `motcua demo`: a whole ward on one machine with no hardware - broker, hub, simulated kiosks and counters.
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from hub.estimate import quantile
+from provisioning.broker import Broker
+from provisioning.errors import ProvisioningError
+from provisioning.roles import RoleProcess, write_hub_config
+from provisioning.simulate import SimCounter, SimKiosk, Tally
+
+WARD = "demo-ward"
+COUNTERS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    duration: float = 60.0
+    speed: float = 60.0
+    seed: int = 1
+    workdir: Path = Path("demo-ward")
+    broker: str = "auto"
+    kiosks: int = 2
+    arrivals_per_hour: float = 40.0
+    fresh: bool = True
+
+
+def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
+    """Runs the demo ward for `opts.duration` real seconds and returns the summary it printed."""
+    if opts.fresh and opts.workdir.exists():
+        shutil.rmtree(opts.workdir)
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    broker = Broker(opts.workdir, kind=opts.broker).start()
+    print(f"motcua demo: {broker.kind} broker on 127.0.0.1:{broker.port}; files in {opts.workdir}/", file=out)
+    hub = RoleProcess("hub", write_hub_config(opts.workdir, broker.port), opts.workdir / "hub.log").start()
+    section = BrokerSection(port=broker.port)
+    _wait_for_hub(section, hub)
+    stop, tally = threading.Event(), Tally()
+    actors = [SimKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
+                       arrivals_per_hour=opts.arrivals_per_hour / opts.kiosks) for i in range(1, opts.kiosks + 1)]
+    actors += [SimCounter(f"counter-sim-{c}", section, WARD, "counter", opts.speed, opts.seed * 1000 + c, stop,
+                          tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c) for c in COUNTERS]
+    db_path = opts.workdir / "hub" / "hub.db"
+    try:
+        for actor in actors:
+            actor.start()
+        _progress(opts, hub, db_path, out)
+    finally:
+        stop.set()
+        for actor in actors:
+            actor.join(10)
+        hub.stop()
+        broker.stop()
+    summary = summarise(db_path, tally, opts.speed)
+    _print_summary(summary, out)
+    return summary
+
+
+def _wait_for_hub(section: BrokerSection, hub: RoleProcess, timeout: float = 20.0) -> None:
+    """Waits until the hub's retained device state says online, so the first requests are not sent into a void."""
+    online = threading.Event()
+    watcher = BusClient(section, WARD, "demo-watch", "cli")
+    watcher.subscribe(watcher.topics.device_state("hub"),
+                      lambda msg, _: online.set() if msg.body["status"] == "online" else None)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not online.wait(0.2):
+            hub.check_alive()
+            if time.monotonic() > deadline:
+                raise ProvisioningError(f"the hub did not come online within {timeout} s; see {hub.log_path}")
+    finally:
+        watcher.stop()
+
+
+def _progress(opts: DemoOptions, hub: RoleProcess, db_path: Path, out: TextIO) -> None:
+    start = time.monotonic()
+    tty = out.isatty()
+    last_line = 0.0
+    while (elapsed := time.monotonic() - start) < opts.duration:
+        time.sleep(0.25)
+        hub.check_alive()
+        if not tty and elapsed - last_line < 5:
+            continue
+        last_line = elapsed
+        counts = _status_counts(db_path)
+        sim_min = elapsed * opts.speed / 60
+        line = (f"[{elapsed:5.1f}s | ward time +{int(sim_min // 60)}h{int(sim_min % 60):02d}] "
+                f"issued {sum(counts.values()):4d}  waiting {counts.get('issued', 0):3d}  "
+                f"at counters {counts.get('called', 0) + counts.get('serving', 0):2d}  "
+                f"served {counts.get('done', 0):4d}  no-shows {counts.get('no_show', 0):3d}")
+        print(("\r" + line) if tty else line, end="" if tty else "\n", file=out, flush=True)
+    if tty:
+        print(file=out)
+
+
+def _status_counts(db_path: Path) -> dict[str, int]:
+    if not db_path.exists():
+        return {}
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as db:
+        try:
+            return dict(db.execute("SELECT status, COUNT(*) FROM tickets GROUP BY status").fetchall())
+        except sqlite3.OperationalError:
+            return {}
+
+
+def summarise(db_path: Path, tally: Tally, speed: float) -> dict[str, Any]:
+    """Counts from the hub's own database, cross-checked against what the simulated kiosks were given."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        counts = _status_counts(db_path)
+        waits = sorted(r[0] * speed / 60 for r in db.execute(
+            "SELECT called_at - issued_at FROM tickets WHERE called_at IS NOT NULL"))
+        db_dupes = db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM tickets GROUP BY day, issued_service, number "
+                              "HAVING COUNT(*) > 1)").fetchone()[0]
+        double_done = db.execute("SELECT COUNT(*) FROM (SELECT ticket_id FROM events WHERE kind IN "
+                                 "('done', 'no_show') GROUP BY ticket_id HAVING COUNT(*) > 1)").fetchone()[0]
+        transferred = db.execute("SELECT COUNT(*) FROM events WHERE kind='transferred'").fetchone()[0]
+        labels = {r[0] for r in db.execute("SELECT day || ' ' || label FROM tickets")}
+    finally:
+        db.close()
+    missing = sum(1 for day_label in tally.issued.values() if day_label not in labels)
+    return {
+        "issued": sum(counts.values()), "served": counts.get("done", 0), "no_shows": counts.get("no_show", 0),
+        "transferred": transferred, "still_waiting": counts.get("issued", 0),
+        "wait_p50_min": round(quantile(waits, 0.5), 1) if waits else None,
+        "wait_p90_min": round(quantile(waits, 0.9), 1) if waits else None,
+        "tickets_given_to_kiosks": len(tally.issued), "kiosk_timeouts": tally.counts["kiosk_timeouts"],
+        "missing_in_hub": missing, "duplicates": tally.duplicates + db_dupes + double_done,
+    }
+
+
+def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
+    print("\nmotcua demo summary", file=out)
+    names = {"wait_p50_min": "wait p50 (ward minutes)", "wait_p90_min": "wait p90 (ward minutes)"}
+    for key, value in summary.items():
+        print(f"  {names.get(key, key.replace('_', ' ')):<26} {value if value is not None else '-'}", file=out)

@@ -1,0 +1,63 @@
+# Starts role services (the hub today) as child processes, as systemd would, for the demo, tests and bench.
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from string import Template
+
+from provisioning.errors import ProvisioningError
+
+DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
+
+
+def write_hub_config(workdir: str | Path, port: int, template: Path = DEMO_WARD) -> Path:
+    """Writes the demo ward's hub config for a broker on `port`, with data under `workdir`/hub."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    text = Template(template.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "hub")
+    path = workdir / "hub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class RoleProcess:
+    """`motcua <role> --config PATH` as a child process with its output in a log file."""
+
+    def __init__(self, role: str, config: str | Path, log_path: str | Path) -> None:
+        self.role = role
+        self.config = Path(config)
+        self.log_path = Path(log_path)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RoleProcess:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "provisioning", self.role, "--config",
+                                          str(self.config)], stdout=log, stderr=subprocess.STDOUT,
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as a power cut or the OOM killer would: no clean-up runs."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        return code
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise ProvisioningError(f"{self.role} exited with code {self.proc.returncode}; see {self.log_path}")

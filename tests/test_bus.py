@@ -1,0 +1,124 @@
+# The hub on a real mosquitto: request/reply, retained state, malformed input, and a broker outage.
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bus.messages import Message
+from hub.service import HubService
+from provisioning.broker import Broker
+from tests.conftest import wait_until
+
+
+def raw_publisher(broker: Broker) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="raw-test")
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    return client
+
+
+def test_ticket_request_reply_event_and_retained_board(hub: HubService, make_client) -> None:
+    watcher = make_client("board-1", role="display")
+    events: list[Message] = []
+    boards: list[Message] = []
+    watcher.subscribe(watcher.topics.ticket_event, lambda m, _: events.append(m))
+    watcher.subscribe(watcher.topics.board_state, lambda m, _: boards.append(m))
+    kiosk = make_client("kiosk-1")
+    assert kiosk.wait_connected(5)
+    wait_until(lambda: boards, what="retained board state")
+    reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "CT"}, timeout=5)
+    assert reply is not None and reply.type == "ticket.issued"
+    ticket = reply.body["ticket"]
+    assert ticket["label"] == "B001" and ticket["service_vi"] == "Chứng thực"
+    assert "2.000815" in ticket["procedures"]
+    wait_until(lambda: any(e.body["event"] == "issued" for e in events), what="issued event")
+    wait_until(lambda: any(w["count"] == 1 for w in boards[-1].body["waiting"] if w["service"] == "CT"),
+               what="board shows the waiting ticket")
+    late = make_client("board-2", role="display")  # a rebooted board gets the current state at once
+    got: list[Message] = []
+    late.subscribe(late.topics.board_state, lambda m, _: got.append(m))
+    wait_until(lambda: got, what="retained board for a late subscriber")
+    assert got[0].body["ward_vi"].startswith("Phường Mẫu")
+
+
+def test_device_state_is_retained_with_last_will(hub: HubService, make_client, broker: Broker) -> None:
+    states: dict[str, str] = {}
+    ops = make_client("ops-1", role="cli")
+    ops.subscribe(ops.topics.device_state("+"), lambda m, _: states.__setitem__(m.device, m.body["status"]))
+    wait_until(lambda: states.get("hub") == "online", what="hub online")
+    dying = make_client("kiosk-7")
+    wait_until(lambda: states.get("kiosk-7") == "online", what="kiosk online")
+    dying._mqtt._sock.close()  # the cable is pulled: no goodbye is sent, the broker publishes the will
+    wait_until(lambda: states.get("kiosk-7") == "offline", timeout=60, what="last will")
+
+
+def test_malformed_input_is_rejected_with_a_reason_and_hub_keeps_serving(
+        hub: HubService, make_client, broker: Broker, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    raw = raw_publisher(broker)
+    topic = hub.bus.topics.ticket_request
+    good = {"v": 1, "type": "ticket.request", "device": "kiosk-x", "boot": "abcd", "seq": 1,
+            "ts": "2026-11-22T09:00:00+07:00", "body": {"service": "HT"}, "corr": "abcd.1"}
+    bad = [b"not json", json.dumps({**good, "seq": "one"}).encode(), json.dumps({**good, "type": "hack"}).encode(),
+           b"{" + b" " * (1024 * 1024) + b"}"]
+    for payload in bad:
+        raw.publish(topic, payload, qos=1).wait_for_publish(5)
+    wait_until(lambda: sum(hub.bus.rejected.values()) >= 4, what="four rejections")
+    text = caplog.text
+    assert "invalid JSON" in text and "seq: expected a int" in text and "type: expected a known message type" in text
+    assert "payload: expected at most 65536 bytes" in text
+
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+    refused = kiosk.request(topic, "ticket.request", {"service": "ZZ"}, timeout=5)
+    assert refused is not None and refused.type == "error" and refused.body["code"] == "unknown_service"
+    wrong_topic = kiosk.request(kiosk.topics.counter_command(2), "counter.command",
+                                {"action": "call_next", "counter": 3}, timeout=5)
+    assert wrong_topic is not None and wrong_topic.body["code"] == "bad_request"
+    stray = kiosk.message("ticket.issued", {"ticket": {}}, corr="ffff.99")
+    kiosk.publish(kiosk.topics.reply("hub"), stray)
+    wait_until(lambda: "unknown correlation id ffff.99" in caplog.text, what="unknown corr logged")
+    ok = kiosk.request(topic, "ticket.request", {"service": "HT"}, timeout=5)
+    assert ok is not None and ok.body["ticket"]["label"] == "A001"
+    raw.loop_stop()
+    raw.disconnect()
+
+
+def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubService, make_client,
+                                                                    broker: Broker) -> None:
+    kiosk = make_client("kiosk-1", outbox=True, retry_first=0.5)
+    counter = make_client("counter-2", role="counter", outbox=True, retry_first=0.5)
+    replies: dict[str, Message] = {}
+    lock = threading.Lock()
+
+    def keep(msg: Message, _: str) -> None:
+        with lock:
+            replies[msg.corr or ""] = msg
+
+    kiosk.on_reply(keep)
+    assert kiosk.wait_connected(5) and counter.wait_connected(5)
+    before = [kiosk.send_durable(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}) for _ in range(5)]
+    wait_until(lambda: len(replies) == 5, what="first five tickets")
+
+    broker.stop()
+    wait_until(lambda: not kiosk.connected.is_set() and not hub.bus.connected.is_set(), what="clients see outage")
+    during = [kiosk.send_durable(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"})
+              for _ in range(20)]
+    counter.send_durable(counter.topics.counter_command(2), "counter.command", {"action": "call_next", "counter": 2})
+    assert kiosk.outbox is not None and kiosk.outbox.size() == 20
+    broker.start()
+
+    wait_until(lambda: kiosk.connected.is_set() and hub.bus.connected.is_set(), timeout=30, what="reconnect")
+    wait_until(lambda: kiosk.outbox.size() == 0 and counter.outbox.size() == 0, timeout=30, what="outboxes drain")
+    wait_until(lambda: len(replies) == 25, what="all replies")
+    labels = [replies[m.corr].body["ticket"]["label"] for m in before + during]
+    assert labels == [f"A{n:03d}" for n in range(1, 26)]
+    rows = hub.db.execute("SELECT COUNT(*), COUNT(DISTINCT number) FROM tickets").fetchone()
+    assert rows == (25, 25)
+    called = hub.db.execute("SELECT label FROM tickets WHERE status='called'").fetchall()
+    assert called == [("A001",)]  # the call made during the outage was applied exactly once

@@ -1,0 +1,89 @@
+# Device config: strict loading, errors that name the file and key, cross-checks of the ward's services.
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bus.errors import ConfigError
+from hub.config import load_hub
+from provisioning.cli import cli
+from provisioning.roles import DEMO_WARD, write_hub_config
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return write_hub_config(tmp_path, 1883)
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_demo_ward_config_loads(good: Path) -> None:
+    config, hub = load_hub(str(good))
+    assert config.device.role == "hub" and config.broker.port == 1883
+    assert [s.prefix for s in hub.services] == ["A", "B", "C", "D", "E"]
+    assert hub.policy.priority_in_row == 2
+    assert "1.001193" in hub.services[0].procedures
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ("port = 1883", "port = 70000", "broker.port", "above the maximum"),
+    ("port = 1883", 'port = "1883"', "broker.port", "expected int"),
+    ('log_level = "info"', 'log_level = "loud"', "device.log_level", "not one of"),
+    ("[hub.policy]", "[hub.policy]\nrecall_forever = true", "hub.policy.recall_forever", "unknown option"),
+    ('prefix = "B"', 'prefix = "A"', "hub.services[1].prefix", "used twice"),
+    ('services = ["CT"]', 'services = ["XX"]', "hub.counters[2].services", "unknown service 'XX'"),
+    ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Sai_Gon"', "hub.timezone", "unknown time zone"),
+    ('procedures = ["1.001612"]', 'procedures = ["1612"]', "hub.services[3].procedures[0]", "does not match"),
+    ('id = "hub"', 'id = "Hub One"', "device.id", "does not match"),
+])
+def test_wrong_values_name_the_key(good: Path, old: str, new: str, key: str, problem: str) -> None:
+    edit(good, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_hub(str(good))
+    assert info.value.key == key
+    assert problem in info.value.problem
+    assert str(good) in str(info.value)
+
+
+def test_unknown_section_and_missing_option(good: Path, tmp_path: Path) -> None:
+    edit(good, "[broker]", "[brokr]")
+    with pytest.raises(ConfigError, match="brokr: unknown section"):
+        load_hub(str(good))
+    minimal = tmp_path / "min.toml"
+    minimal.write_text('[device]\nid = "hub"\nrole = "hub"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="device.ward: missing required option"):
+        load_hub(str(minimal))
+
+
+def test_toml_syntax_error_names_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[device]\nid = "hub"\nrole = hub\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"not valid TOML: .*line 3"):
+        load_hub(str(bad))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_hub(str(tmp_path / "nope.toml"))
+
+
+def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["config", "check", str(good)])
+    assert ok.exit_code == 0 and "valid hub config" in ok.output
+    edit(good, "max_recalls = 3", "max_recalls = -1")
+    bad = runner.invoke(cli, ["config", "check", str(good)])
+    assert bad.exit_code == 1
+    assert "hub.policy.max_recalls" in bad.output and "below the minimum" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_template_is_shipped() -> None:
+    assert DEMO_WARD.exists()

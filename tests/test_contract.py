@@ -1,0 +1,83 @@
+# The ward message contract: envelopes, body schemas, precise rejection reasons, NFC text, topics.
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+
+from bus import messages
+from bus.errors import ContractError
+from bus.topics import Topics
+
+
+def envelope(**over: object) -> dict:
+    data = {"v": 1, "type": "ticket.request", "device": "kiosk-1", "boot": "a1b2c3d4", "seq": 7,
+            "ts": "2026-11-22T09:00:00+07:00", "body": {"service": "HT"}, "corr": "a1b2c3d4.7"}
+    data.update(over)
+    return data
+
+
+def reject(data: object) -> ContractError:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    with pytest.raises(ContractError) as info:
+        messages.decode(raw)
+    return info.value
+
+
+def test_round_trip_keeps_every_field() -> None:
+    msg = messages.make("ticket.request", "kiosk-1", "a1b2c3", 3, {"service": "CT", "priority": "elderly"},
+                        corr="a1b2c3.3")
+    back = messages.decode(msg.encode())
+    assert back == msg
+    assert back.key == ("kiosk-1", "a1b2c3", 3)
+
+
+@pytest.mark.parametrize(("data", "field", "expected"), [
+    (b"not json at all", "payload", "a JSON object"),
+    (b"\xff\xfe", "payload", "UTF-8"),
+    ([1, 2], "payload", "a JSON object"),
+    (envelope(v=2), "v", "schema version 1"),
+    (envelope(type="ticket.teleport"), "type", "a known message type"),
+    (envelope(seq="7"), "seq", "a int"),
+    (envelope(seq=True), "seq", "a int"),
+    (envelope(device="Kiosk 1"), "device", "an id"),
+    (envelope(ts="yesterday"), "ts", "ISO 8601"),
+    (envelope(body={"service": 12}), "body.service", "string"),
+    (envelope(body={"service": "HT", "priority": "vip"}), "body.priority", "one of elderly"),
+    (envelope(body={"service": "HT", "colour": "red"}), "body.colour", "ticket.request fields"),
+    (envelope(body={}), "body.service", "required"),
+    (envelope(extra=1), "extra", "no such envelope field"),
+])
+def test_rejections_name_field_expected_and_got(data: object, field: str, expected: str) -> None:
+    err = reject(data)
+    assert err.field == field
+    assert expected in err.expected
+    assert field in str(err) and "got" in str(err)
+
+
+def test_oversized_payload_is_rejected_before_parsing() -> None:
+    err = reject(b"{" + b" " * (1024 * 1024) + b"}")
+    assert err.field == "payload" and "bytes" in err.expected
+
+
+def test_text_is_normalised_to_nfc() -> None:
+    decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Hằng")
+    body = {"action": "open", "counter": 1, "officer": decomposed}
+    msg = messages.decode(json.dumps(envelope(type="counter.command", body=body)).encode())
+    assert msg.body["officer"] == unicodedata.normalize("NFC", decomposed)
+    assert msg.body["officer"] != decomposed
+
+
+def test_make_refuses_to_build_a_bad_message() -> None:
+    with pytest.raises(ContractError, match="body.counter"):
+        messages.make("counter.command", "counter-1", "abcd", 1, {"action": "call_next", "counter": 0})
+
+
+def test_topics_are_rooted_per_ward_and_ward_ids_are_checked() -> None:
+    t = Topics("phuong-ba-dinh")
+    assert t.ticket_request == "motcua/v1/phuong-ba-dinh/ticket/request"
+    assert t.counter_command(3) == "motcua/v1/phuong-ba-dinh/counter/3/command"
+    assert t.device_state("kiosk-1") == "motcua/v1/phuong-ba-dinh/device/kiosk-1/state"
+    with pytest.raises(ContractError, match="ward"):
+        Topics("Phường/#")

@@ -1,0 +1,25 @@
+# The demo ward runs headless for a short while and its summary reports zero duplicates.
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from provisioning.demo import DemoOptions, run_demo
+
+
+@pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
+def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> None:
+    out = io.StringIO()
+    summary = run_demo(DemoOptions(duration=6, speed=900, seed=7, workdir=tmp_path / "ward", broker=broker,
+                                   arrivals_per_hour=60), out=out)
+    text = out.getvalue()
+    assert f"{broker} broker on 127.0.0.1" in text
+    assert "issued" in text and "motcua demo summary" in text
+    assert summary["issued"] >= 10
+    assert summary["served"] >= 3
+    assert summary["tickets_given_to_kiosks"] == summary["issued"]
+    assert summary["missing_in_hub"] == 0
+    assert summary["duplicates"] == 0
+    assert (tmp_path / "ward" / "hub.log").exists()

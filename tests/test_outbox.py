@@ -1,0 +1,35 @@
+# The durable outbox on a real SQLite file: survives reopening, backs off, leaves only on ack.
+from __future__ import annotations
+
+from pathlib import Path
+
+from bus.outbox import Outbox
+
+
+def test_entries_survive_reopen_and_leave_only_on_ack(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db")
+    box.add("b.1", "t/x", b"one", now=100.0)
+    box.add("b.2", "t/x", b"two", now=101.0)
+    box.add("b.1", "t/x", b"dup", now=102.0)  # the same corr is stored once
+    box.close()
+    box = Outbox(tmp_path / "o.db")
+    assert [e.payload for e in box.due(now=200.0)] == [b"one", b"two"]
+    assert box.ack("b.1") and not box.ack("b.1")
+    assert box.size() == 1 and box.oldest() == 101.0
+
+
+def test_resend_backs_off_exponentially_and_reconnect_makes_all_due(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", first_retry=2.0, max_retry=10.0)
+    box.add("b.1", "t", b"x", now=0.0)
+    tries = []
+    now = 0.0
+    for _ in range(5):
+        box.sent("b.1", now=now)
+        nxt = min(t for t in range(0, 100) if box.due(now=t))
+        tries.append(nxt - now)
+        now = nxt
+    assert tries == [2, 4, 8, 10, 10]
+    box.sent("b.1", now=now)
+    assert not box.due(now=now + 9)
+    box.make_all_due()
+    assert box.due(now=now)

@@ -1,0 +1,245 @@
+# The hub's queue on a real SQLite file: lifecycle, numbering per local day, priority policy, dedup, estimates.
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hub.config import load_hub
+from hub.queue import Queue
+from hub.store import open_db
+from provisioning.roles import write_hub_config
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    """A settable wall clock, as the Pi's own clock would be after NTP (or before it)."""
+
+    def __init__(self, when: str) -> None:
+        self.now = datetime.fromisoformat(when).replace(tzinfo=VN).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def set(self, when: str) -> None:
+        self.now = datetime.fromisoformat(when).replace(tzinfo=VN).timestamp()
+
+    def advance(self, minutes: float) -> None:
+        self.now += minutes * 60
+
+
+class Ward:
+    """A queue on a real database file, with a request key per call as the bus would give."""
+
+    def __init__(self, tmp_path: Path, clock: Clock) -> None:
+        self.tmp_path = tmp_path
+        self.clock = clock
+        _, self.section = load_hub(str(write_hub_config(tmp_path, 1883)))
+        self.seq = itertools.count(1)
+        self.open()
+
+    def open(self) -> None:
+        self.db = open_db(self.tmp_path / "hub.db")
+        self.queue = Queue(self.db, self.section, self.clock)
+
+    def restart(self) -> None:
+        self.db.close()
+        self.open()
+
+    def do(self, op: str, device: str = "kiosk-1", **args: object) -> dict:
+        out = self.queue.handle((device, "b001", next(self.seq)), op, **args)
+        return {"type": out.reply_type, **out.reply}
+
+    def issue(self, service: str = "HT", priority: str | None = None) -> dict:
+        reply = self.do("issue", service=service, priority=priority)
+        assert reply["type"] == "ticket.issued", reply
+        return reply["ticket"]
+
+    def call(self, counter: int) -> dict:
+        return self.do("call_next", device=f"counter-{counter}", counter=counter)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock("2026-11-23T08:00:00")
+
+
+@pytest.fixture
+def ward(tmp_path: Path, clock: Clock) -> Ward:
+    return Ward(tmp_path, clock)
+
+
+def test_numbers_count_per_service_with_prefix(ward: Ward) -> None:
+    labels = [ward.issue("HT")["label"] for _ in range(3)] + [ward.issue("CT")["label"]]
+    assert labels == ["A001", "A002", "A003", "B001"]
+
+
+def test_lifecycle_issue_call_serve_done(ward: Ward, clock: Clock) -> None:
+    t = ward.issue("HT")
+    assert t["status"] == "issued" and t["ahead"] == 0
+    called = ward.call(1)
+    assert called["ticket"]["label"] == t["label"] and called["ticket"]["status"] == "called"
+    assert called["explanation"]["rule"] == "fifo"
+    assert ward.do("start", counter=1)["ticket"]["status"] == "serving"
+    clock.advance(7)
+    done = ward.do("done", counter=1)
+    assert done["ticket"]["status"] == "done"
+    assert ward.do("done", counter=1) == {"type": "error", "code": "no_ticket",
+                                          "reason": "counter 1 has no current ticket to done"}
+
+
+def test_call_next_finishes_the_current_ticket(ward: Ward) -> None:
+    first, second = ward.issue(), ward.issue()
+    ward.call(1)
+    reply = ward.call(1)
+    assert reply["finished"]["label"] == first["label"] and reply["finished"]["status"] == "done"
+    assert reply["ticket"]["label"] == second["label"]
+
+
+def test_counter_only_calls_its_services(ward: Ward) -> None:
+    ward.issue("CU")
+    reply = ward.call(1)  # counter 1 serves HT only
+    assert "ticket" not in reply and reply["explanation"]["rule"] == "empty"
+    assert ward.call(4)["ticket"]["service"] == "CU"
+
+
+def test_day_rollover_restarts_numbering(ward: Ward, clock: Clock) -> None:
+    clock.set("2026-11-23T23:58:00")
+    assert ward.issue()["label"] == "A001"
+    assert ward.issue()["label"] == "A002"
+    clock.set("2026-11-24T00:01:00")  # local midnight passed: no job ran, the date alone decides
+    first = ward.issue()
+    assert (first["label"], first["day"]) == ("A001", "2026-11-24")
+
+
+def test_restart_late_in_the_day_keeps_numbering(ward: Ward, clock: Clock) -> None:
+    clock.set("2026-11-23T16:55:00")
+    for _ in range(5):
+        ward.issue()
+    ward.restart()
+    assert ward.issue()["label"] == "A006"
+
+
+def test_clock_wrong_at_boot_never_reissues_a_number(ward: Ward, clock: Clock) -> None:
+    for _ in range(3):
+        ward.issue()
+    ward.restart()
+    clock.set("1970-01-01T07:00:00")  # a Pi without RTC before NTP
+    t = ward.issue()
+    assert (t["label"], t["day"]) == ("A004", "2026-11-23")
+    clock.set("2026-11-22T10:00:00")  # a clock a day behind the last ticket
+    assert ward.issue()["label"] == "A005"
+    clock.set("2026-11-23T10:00:00")  # NTP synced
+    assert ward.issue()["label"] == "A006"
+
+
+def test_utc_midnight_is_not_local_midnight(ward: Ward, clock: Clock) -> None:
+    clock.set("2026-11-23T06:59:00")  # 23:59 UTC on the 22nd
+    assert ward.issue()["day"] == "2026-11-23"
+
+
+def test_priority_first_and_explanation_names_rule(ward: Ward, clock: Clock) -> None:
+    ward.issue("HT")
+    clock.advance(1)
+    elderly = ward.issue("HT", priority="elderly")
+    reply = ward.call(1)
+    assert reply["ticket"]["label"] == elderly["label"]
+    assert reply["explanation"]["rule"] == "priority_first"
+    assert "người cao tuổi" in reply["explanation"]["vi"] and "elderly" in reply["explanation"]["en"]
+
+
+def test_fairness_cap_after_priority_streak(ward: Ward, clock: Clock) -> None:
+    regular = ward.issue("HT")
+    for group in ("pregnant", "disability", "meritorious"):
+        clock.advance(1)
+        ward.issue("HT", priority=group)
+    rules = [ward.call(1)["explanation"]["rule"] for _ in range(4)]
+    assert rules == ["priority_first", "priority_first", "fairness_cap", "priority_first"]
+    assert ward.db.execute("SELECT status FROM tickets WHERE id=?", (regular["id"],)).fetchone()[0] == "done"
+
+
+def test_priority_ticket_is_told_fewer_ahead(ward: Ward) -> None:
+    for _ in range(4):
+        ward.issue("HT")
+    assert ward.issue("HT", priority="elderly")["ahead"] == 0
+    assert ward.issue("HT")["ahead"] == 5
+
+
+def test_recall_is_bounded(ward: Ward) -> None:
+    ward.issue()
+    ward.call(1)
+    for n in range(1, 4):
+        assert ward.do("recall", counter=1)["ticket"]["label"] == "A001", n
+    refused = ward.do("recall", counter=1)
+    assert refused["code"] == "recall_limit"
+
+
+def test_skip_requeues_once_then_requires_no_show(ward: Ward, clock: Clock) -> None:
+    ward.issue()
+    clock.advance(1)
+    ward.issue()
+    ward.call(1)
+    assert ward.do("skip", counter=1)["ticket"]["status"] == "issued"
+    assert ward.call(1)["ticket"]["label"] == "A002"  # the skipped ticket went to the back
+    again = ward.call(1)
+    assert again["ticket"]["label"] == "A001"
+    assert ward.do("skip", counter=1)["code"] == "skip_limit"
+    assert ward.do("no_show", counter=1)["ticket"]["status"] == "no_show"
+
+
+def test_transfer_keeps_place_in_line(ward: Ward, clock: Clock) -> None:
+    first = ward.issue("HT")
+    clock.advance(5)
+    ward.issue("CT")
+    ward.call(1)
+    moved = ward.do("transfer", counter=1, service="CT")
+    assert moved["ticket"]["service"] == "CT" and moved["ticket"]["transferred_from"] == "HT"
+    reply = ward.call(3)
+    assert reply["ticket"]["label"] == first["label"]
+    assert "transferred" in reply["explanation"]["en"]
+    assert ward.do("transfer", counter=3, service="ZZ")["code"] == "unknown_service"
+
+
+def test_same_request_key_is_applied_once(ward: Ward) -> None:
+    key = ("kiosk-9", "beef", 41)
+    a = ward.queue.handle(key, "issue", service="HT")
+    b = ward.queue.handle(key, "issue", service="HT")
+    assert a.fresh and not b.fresh and a.reply == b.reply
+    assert ward.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+    ward.restart()
+    c = ward.queue.handle(key, "issue", service="HT")
+    assert not c.fresh and c.reply == a.reply
+
+
+def test_refusals_are_replies_and_change_nothing(ward: Ward) -> None:
+    assert ward.do("issue", service="ZZ")["code"] == "unknown_service"
+    assert ward.do("call_next", counter=99)["code"] == "unknown_counter"
+    assert ward.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+
+
+def test_close_refused_while_serving(ward: Ward) -> None:
+    ward.do("open", counter=2, officer="Trần Văn Bình")
+    ward.issue()
+    ward.call(2)
+    assert ward.do("close", counter=2)["code"] == "ticket_in_progress"
+    ward.do("done", counter=2)
+    assert ward.do("close", counter=2)["type"] == "counter.result"
+    assert ward.queue.counter_state(2) == {"counter": 2, "status": "closed"}
+
+
+def test_wait_estimate_unknown_then_a_range(ward: Ward, clock: Clock) -> None:
+    ward.do("open", counter=1)
+    ward.issue()
+    assert ward.issue()["wait"] == {"known": False, "reason": "too_little_data", "samples": 0}
+    for _ in range(6):
+        ward.issue()
+    for _ in range(6):
+        ward.call(1)
+        clock.advance(10)
+    wait = ward.issue()["wait"]
+    assert wait["known"] and 0 < wait["low_min"] < wait["high_min"]
+    assert ward.queue.wait_for("CU", 3) == {"known": False, "reason": "no_counter_open"}
