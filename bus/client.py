@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import socket
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -202,6 +203,9 @@ class BusClient:
             log.warning("%s: broker refused the connection: %s", self.device, reason)
             return
         log.info("%s: connected to %s:%s", self.device, self.broker.host, self.broker.port)
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for topic_filter, (qos, _) in self._subs.items():
             client.subscribe(topic_filter, qos)
         self.connected.set()

@@ -20,6 +20,7 @@ from hub.store import open_db
 
 log = logging.getLogger(__name__)
 BATCH = 200
+BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
 HANDLED_KEEP_S = 7 * 86400
 
 
@@ -38,6 +39,7 @@ class HubService:
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._dirty_board = True
+        self._board_at = 0.0
         self._dirty_counters: set[int] = set()
         self._republish = threading.Event()
 
@@ -69,7 +71,7 @@ class HubService:
         watchdog = systemd.watchdog_interval()
         last_ping = last_prune = 0.0
         while not self._stop.is_set():
-            batch = self._take_batch()
+            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board else 0.5)
             for msg, topic in batch:
                 try:
                     self._handle(msg, topic)
@@ -79,7 +81,7 @@ class HubService:
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()
-            elif batch:
+            elif batch or self._dirty_board:
                 self._publish_changes()
             now = time.monotonic()
             if watchdog and now - last_ping >= watchdog:
@@ -89,9 +91,9 @@ class HubService:
                 self._prune()
                 last_prune = now
 
-    def _take_batch(self) -> list[tuple[Message, str]]:
+    def _take_batch(self, timeout: float) -> list[tuple[Message, str]]:
         try:
-            batch = [self._inbox.get(timeout=0.5)]
+            batch = [self._inbox.get(timeout=timeout)]
         except queue.Empty:
             return []
         while len(batch) < BATCH:
@@ -150,10 +152,12 @@ class HubService:
                              self.bus.message("counter.state", self.queue.counter_state(counter)),
                              retain=True, only_when_connected=True)
         self._dirty_counters.clear()
-        if self._dirty_board:
+        now = time.monotonic()
+        if self._dirty_board and now - self._board_at >= BOARD_INTERVAL:
             self.bus.publish(t.board_state, self.bus.message("board.state", board_state(self.queue, self.hub)),
                              retain=True, only_when_connected=True)
             self._dirty_board = False
+            self._board_at = now
 
     def _publish_all(self) -> None:
         """After (re)connecting: the retained service list, every counter and the board, from the database."""
@@ -161,6 +165,7 @@ class HubService:
                          retain=True, only_when_connected=True)
         self._dirty_counters = {c.id for c in self.hub.counters}
         self._dirty_board = True
+        self._board_at = 0.0
         self._publish_changes()
         self.bus.publish_state()
 

@@ -36,6 +36,7 @@ def _create(db: Database) -> None:
                          defaults={"recalls": 0, "skips": 0, "offline": 0})
     db["tickets"].create_index(["day", "issued_service", "number"], unique=True, if_not_exists=True)
     db["tickets"].create_index(["status", "day", "service", "queue_at"], if_not_exists=True)
+    db["tickets"].create_index(["service", "status", "done_at"], if_not_exists=True)
     db["events"].create({"id": int, "ticket_id": int, "day": str, "kind": str, "at": float, "counter": int,
                          "officer": str, "detail": str}, pk="id", if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)

@@ -17,6 +17,7 @@ allow_anonymous true
 persistence false
 max_queued_messages 100000
 max_inflight_messages 200
+set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning

@@ -1,0 +1,1 @@
+# Benchmarks: each prints its figures; the latest are kept in docs/performance.md with their command.

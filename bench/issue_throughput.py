@@ -1,0 +1,109 @@
+# Bench: ticket issue through a real mosquitto to a hub process with durable commits - throughput, latency, RSS.
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from bus.messages import Message
+from hub.estimate import quantile
+from provisioning.broker import Broker
+from provisioning.roles import RoleProcess, write_hub_config
+
+WARD = "demo-ward"
+
+
+def wait_hub_online(section: BrokerSection, timeout: float = 20) -> None:
+    online = threading.Event()
+    watch = BusClient(section, WARD, "bench-watch", "cli")
+    watch.subscribe(watch.topics.device_state("hub"),
+                    lambda m, _: online.set() if m.body["status"] == "online" and m.seq > 0 else None)
+    watch.start()
+    ok = online.wait(timeout)
+    watch.stop()
+    if not ok:
+        raise SystemExit("the hub did not come online")
+
+
+def run_phase(kiosk: BusClient, count: int, window: int, rate: float = 0) -> tuple[float, list[float]]:
+    """Sends `count` ticket requests keeping at most `window` unanswered, paced at `rate` per second when given;
+    returns elapsed seconds and latencies."""
+    slots = threading.Semaphore(window)
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def on_reply(msg: Message, _: str) -> None:
+        with lock:
+            start = sent.pop(msg.corr or "", None)
+            if start is None:
+                return
+            latencies.append(time.perf_counter() - start)
+            if len(latencies) == count:
+                done.set()
+        slots.release()
+
+    kiosk._reply_listeners[:] = [on_reply]
+    services = ["HT", "CT", "CU", "KD", "XH"]
+    began = time.perf_counter()
+    for i in range(count):
+        if rate:
+            delay = began + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        slots.acquire()
+        msg = kiosk._request_message("ticket.request", {"service": services[i % 5]})
+        with lock:
+            sent[msg.corr or ""] = time.perf_counter()
+        kiosk.publish(kiosk.topics.ticket_request, msg)
+    if not done.wait(120):
+        raise SystemExit(f"only {len(latencies)} of {count} replies arrived")
+    return time.perf_counter() - began, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ticket issue throughput and latency through a real broker.")
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--window", type=int, default=32, help="unanswered requests allowed in the saturation run")
+    parser.add_argument("--rate", type=float, default=500, help="offered load of the paced run, issues/s")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
+        section = BrokerSection(port=broker.port)
+        hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
+        try:
+            wait_hub_online(section)
+            proc = psutil.Process(hub.proc.pid)  # type: ignore[union-attr]
+            rss_idle = proc.memory_info().rss / 2**20
+            kiosk = BusClient(section, WARD, "bench-kiosk", "kiosk")
+            kiosk.start()
+            kiosk.wait_connected(10)
+            run_phase(kiosk, 200, 1)  # warm-up
+            _, one_by_one = run_phase(kiosk, min(args.count, 2000), 1)
+            _, paced = run_phase(kiosk, args.count, 10000, rate=args.rate)
+            elapsed, windowed = run_phase(kiosk, args.count, args.window)
+            rss_busy = proc.memory_info().rss / 2**20
+            kiosk.stop()
+        finally:
+            hub.stop()
+    seq_ms = sorted(x * 1000 for x in one_by_one)
+    win_ms = sorted(x * 1000 for x in windowed)
+    paced_ms = sorted(x * 1000 for x in paced)
+    print(f"ticket issue via mosquitto, hub with synchronous=FULL commits ({broker.kind})")
+    print(f"  one at a time ({len(seq_ms)} requests): p50 {quantile(seq_ms, .5):.2f} ms, "
+          f"p99 {quantile(seq_ms, .99):.2f} ms")
+    print(f"  paced at {args.rate:.0f} issues/s ({args.count} requests): p50 {quantile(paced_ms, .5):.2f} ms, "
+          f"p99 {quantile(paced_ms, .99):.2f} ms")
+    print(f"  saturated ({args.count} requests, window {args.window}): {args.count / elapsed:.0f} issues/s, "
+          f"p50 {quantile(win_ms, .5):.2f} ms, p99 {quantile(win_ms, .99):.2f} ms")
+    print(f"  hub RSS: {rss_idle:.1f} MB idle, {rss_busy:.1f} MB after {2 * args.count + 2200} tickets")
+
+
+if __name__ == "__main__":
+    main()
