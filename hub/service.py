@@ -32,7 +32,9 @@ class HubService:
         self.hub = hub
         self.db = open_db(config.data_dir / hub.database)
         self.queue = Queue(self.db, hub, clock)
-        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", clean_session=False)
+        # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
+        # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
         self.bus.state_detail = self._state_detail
         self.stats: Counter[str] = Counter()
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=50000)
