@@ -5,6 +5,7 @@ import argparse
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -14,21 +15,11 @@ from bus.config import BrokerSection
 from bus.messages import Message
 from hub.estimate import quantile
 from provisioning.broker import Broker
+from provisioning.fleet import wait_online
 from provisioning.roles import RoleProcess, write_hub_config
 
 WARD = "demo-ward"
-
-
-def wait_hub_online(section: BrokerSection, timeout: float = 20) -> None:
-    online = threading.Event()
-    watch = BusClient(section, WARD, "bench-watch", "cli")
-    watch.subscribe(watch.topics.device_state("hub"),
-                    lambda m, _: online.set() if m.body["status"] == "online" and m.seq > 0 else None)
-    watch.start()
-    ok = online.wait(timeout)
-    watch.stop()
-    if not ok:
-        raise SystemExit("the hub did not come online")
+current_phase: list[Callable[[Message, str], None]] = [lambda m, t: None]
 
 
 def run_phase(kiosk: BusClient, count: int, window: int, rate: float = 0) -> tuple[float, list[float]]:
@@ -50,7 +41,7 @@ def run_phase(kiosk: BusClient, count: int, window: int, rate: float = 0) -> tup
                 done.set()
         slots.release()
 
-    kiosk._reply_listeners[:] = [on_reply]
+    current_phase[0] = on_reply
     services = ["HT", "CT", "CU", "KD", "XH"]
     began = time.perf_counter()
     for i in range(count):
@@ -59,10 +50,9 @@ def run_phase(kiosk: BusClient, count: int, window: int, rate: float = 0) -> tup
             if delay > 0:
                 time.sleep(delay)
         slots.acquire()
-        msg = kiosk._request_message("ticket.request", {"service": services[i % 5]})
         with lock:
+            msg = kiosk.send_request(kiosk.topics.ticket_request, "ticket.request", {"service": services[i % 5]})
             sent[msg.corr or ""] = time.perf_counter()
-        kiosk.publish(kiosk.topics.ticket_request, msg)
     if not done.wait(120):
         raise SystemExit(f"only {len(latencies)} of {count} replies arrived")
     return time.perf_counter() - began, latencies
@@ -78,10 +68,11 @@ def main() -> None:
         section = BrokerSection(port=broker.port)
         hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
         try:
-            wait_hub_online(section)
+            wait_online(section, WARD, "hub", alive=hub.check_alive)
             proc = psutil.Process(hub.proc.pid)  # type: ignore[union-attr]
             rss_idle = proc.memory_info().rss / 2**20
             kiosk = BusClient(section, WARD, "bench-kiosk", "kiosk")
+            kiosk.on_reply(lambda m, t: current_phase[0](m, t))
             kiosk.start()
             kiosk.wait_connected(10)
             run_phase(kiosk, 200, 1)  # warm-up

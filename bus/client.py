@@ -141,6 +141,12 @@ class BusClient:
         self._send_durable(topic, msg)
         return msg
 
+    def send_request(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
+        """Sends a request without waiting; its reply reaches the `on_reply` listeners."""
+        msg = self._request_message(type_, body)
+        self.publish(topic, msg)
+        return msg
+
     def request(self, topic: str, type_: str, body: dict[str, Any], timeout: float,
                 durable: bool = False) -> Message | None:
         """Sends a request and waits up to `timeout` for its reply; None if none came. A durable request stays

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bus.client import BusClient
 from bus.config import BrokerSection
 from hub.estimate import quantile
 from provisioning.broker import Broker
-from provisioning.errors import ProvisioningError
+from provisioning.fleet import wait_online
 from provisioning.roles import RoleProcess, write_hub_config
 from provisioning.simulate import SimCounter, SimKiosk, Tally
 
@@ -43,7 +42,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     print(f"motcua demo: {broker.kind} broker on 127.0.0.1:{broker.port}; files in {opts.workdir}/", file=out)
     hub = RoleProcess("hub", write_hub_config(opts.workdir, broker.port), opts.workdir / "hub.log").start()
     section = BrokerSection(port=broker.port)
-    _wait_for_hub(section, hub)
+    wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
     stop, tally = threading.Event(), Tally()
     actors = [SimKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                        arrivals_per_hour=opts.arrivals_per_hour / opts.kiosks) for i in range(1, opts.kiosks + 1)]
@@ -63,23 +62,6 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     summary = summarise(db_path, tally, opts.speed)
     _print_summary(summary, out)
     return summary
-
-
-def _wait_for_hub(section: BrokerSection, hub: RoleProcess, timeout: float = 20.0) -> None:
-    """Waits until the hub's retained device state says online, so the first requests are not sent into a void."""
-    online = threading.Event()
-    watcher = BusClient(section, WARD, "demo-watch", "cli")
-    watcher.subscribe(watcher.topics.device_state("hub"),
-                      lambda msg, _: online.set() if msg.body["status"] == "online" else None)
-    watcher.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not online.wait(0.2):
-            hub.check_alive()
-            if time.monotonic() > deadline:
-                raise ProvisioningError(f"the hub did not come online within {timeout} s; see {hub.log_path}")
-    finally:
-        watcher.stop()
 
 
 def _progress(opts: DemoOptions, hub: RoleProcess, db_path: Path, out: TextIO) -> None:

@@ -9,9 +9,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bus.config import BrokerSection
 from bus.messages import Message
 from hub.service import HubService
 from provisioning.broker import Broker
+from provisioning.fleet import FleetWatch
 from tests.conftest import wait_until
 
 
@@ -47,14 +49,14 @@ def test_ticket_request_reply_event_and_retained_board(hub: HubService, make_cli
 
 
 def test_device_state_is_retained_with_last_will(hub: HubService, make_client, broker: Broker) -> None:
-    states: dict[str, str] = {}
-    ops = make_client("ops-1", role="cli")
-    ops.subscribe(ops.topics.device_state("+"), lambda m, _: states.__setitem__(m.device, m.body["status"]))
-    wait_until(lambda: states.get("hub") == "online", what="hub online")
-    dying = make_client("kiosk-7")
-    wait_until(lambda: states.get("kiosk-7") == "online", what="kiosk online")
-    dying._mqtt._sock.close()  # the cable is pulled: no goodbye is sent, the broker publishes the will
-    wait_until(lambda: states.get("kiosk-7") == "offline", timeout=60, what="last will")
+    with FleetWatch(BrokerSection(port=broker.port), "demo-ward") as fleet:
+        fleet.wait_online("hub", timeout=10)
+        dying = make_client("kiosk-7")
+        fleet.wait_online("kiosk-7", timeout=10)
+        dying._mqtt._sock.close()  # the cable is pulled: no goodbye is sent, the broker publishes the will
+        wait_until(lambda: fleet.status("kiosk-7") == "offline", timeout=60, what="last will")
+        assert fleet.states["kiosk-7"].body["detail"]["reason"] == "connection lost"
+        assert fleet.status("hub") == "online"
 
 
 def test_malformed_input_is_rejected_with_a_reason_and_hub_keeps_serving(

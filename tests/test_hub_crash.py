@@ -5,24 +5,19 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from bus.config import BrokerSection
 from bus.messages import Message
+from provisioning.broker import Broker
+from provisioning.fleet import wait_online
 from provisioning.roles import RoleProcess
 from tests.conftest import wait_until
 
 
-def wait_online(make_client, device: str) -> None:
-    seen = threading.Event()
-    watcher = make_client(f"watch-{len(device)}-{id(seen) % 1000}", role="cli")
-    watcher.subscribe(watcher.topics.device_state(device),
-                      lambda m, _: seen.set() if m.body["status"] == "online" and m.seq > 0 else None)
-    assert seen.wait(30), f"{device} did not come online"
-
-
 def test_kill_9_mid_burst_loses_no_acknowledged_ticket_and_issues_no_number_twice(
-        tmp_path: Path, hub_config: Path, make_client) -> None:
+        tmp_path: Path, hub_config: Path, broker: Broker, make_client) -> None:
     hub = RoleProcess("hub", hub_config, tmp_path / "hub.log").start()
     try:
-        wait_online(make_client, "hub")
+        wait_online(BrokerSection(port=broker.port), "demo-ward", "hub", alive=hub.check_alive)
         kiosk = make_client("kiosk-burst", outbox=True, retry_first=1.0)
         assert kiosk.wait_connected(5)
         replies: dict[str, list[Message]] = {}
