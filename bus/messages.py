@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import ContractError
+from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
@@ -16,6 +17,7 @@ DEVICE_RE = r"[a-z0-9][a-z0-9_-]{0,39}"
 CODE_RE = r"[A-Z0-9_-]{1,16}"
 PRIORITY_GROUPS = ("elderly", "disability", "pregnant", "meritorious")
 COUNTER_ACTIONS = ("open", "close", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")
+CONFIRM_OUTCOMES = ("printed", "shown", "void")
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 
 
@@ -44,8 +46,20 @@ BODIES: dict[str, dict[str, Field]] = {
         "service": F(str, pattern=CODE_RE),
         "priority": _opt(str, choices=PRIORITY_GROUPS),
         "lang": _opt(str, choices=("vi", "en")),
+        "hold": _opt(bool),
     },
     "ticket.issued": {"ticket": TICKET},
+    "ticket.confirm": {"ticket_id": F(int, lo=1), "outcome": F(str, choices=CONFIRM_OUTCOMES)},
+    "ticket.confirmed": {"ticket": TICKET},
+    "ticket.offline": {
+        "service": F(str, pattern=CODE_RE),
+        "number": F(int, lo=OFFLINE_FIRST, hi=OFFLINE_FIRST + OFFLINE_BLOCK * OFFLINE_BLOCKS - 1),
+        "label": F(str, pattern=r"[A-Z][0-9]{3,4}"),
+        "day": F(str, pattern=r"\d{4}-\d{2}-\d{2}"),
+        "issued_at": F(str),
+        "priority": _opt(str, choices=PRIORITY_GROUPS),
+    },
+    "catalogue.update": {"version": F(int, lo=1), "catalogue": F(dict)},
     "ticket.event": {"event": F(str, choices=TICKET_EVENTS), "ticket": TICKET, "counter": _opt(int),
                      "explanation": _opt(dict)},
     "counter.command": {

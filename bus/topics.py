@@ -24,12 +24,24 @@ class Topics:
         return f"{self.root}/ticket/request"
 
     @property
+    def ticket_confirm(self) -> str:
+        return f"{self.root}/ticket/confirm"
+
+    @property
+    def ticket_offline(self) -> str:
+        return f"{self.root}/ticket/offline"
+
+    @property
     def ticket_event(self) -> str:
         return f"{self.root}/ticket/event"
 
     @property
     def services(self) -> str:
         return f"{self.root}/services"
+
+    @property
+    def catalogue(self) -> str:
+        return f"{self.root}/catalogue"
 
     @property
     def board_state(self) -> str:

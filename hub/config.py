@@ -49,6 +49,7 @@ class HubSection:
     database: str = opt("hub.db")
     notice: str = opt("")
     recent_calls: int = opt(8, lo=1, hi=50)
+    catalogue: str = opt("", doc="procedure catalogue (JSON) published to kiosks; empty: none")
     policy: PolicyConfig = opt(default_factory=PolicyConfig)
 
 

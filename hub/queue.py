@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bus.numbering import HUB_LAST, LocalDay, label
 from hub import estimate
 from hub.config import HubSection
 from hub.errors import QueueRefused
-from hub.numbering import LocalDay
 from hub.priority import Candidate, choose
 from hub.store import transaction
 
@@ -70,28 +70,67 @@ class Queue:
         return self.days.decide(self.clock(), self._last_day).day
 
     # -- tickets ---------------------------------------------------------------------------------------------
-    def op_issue(self, now: float, service: str, priority: str | None = None, device: str = "") -> Outcome:
-        svc = self.services.get(service)
-        if svc is None:
-            raise QueueRefused("unknown_service", f"no service {service!r}; known: {', '.join(self.services)}")
+    def op_issue(self, now: float, service: str, priority: str | None = None, device: str = "",
+                 hold: bool = False) -> Outcome:
+        """Issues the next number. With `hold` the ticket waits as 'held' (not callable, not on the board) until
+        the kiosk confirms its print, so a failed print never leaves a phantom ticket in the queue."""
+        svc = self._service(service)
         decision = self.days.decide(now, self._last_day)
         if not decision.clock_trusted:
             log.warning("numbering day %s: %s", decision.day, decision.reason)
         day = decision.day
         number = self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE day=? AND "
-                                 "issued_service=?", (day, service)).fetchone()[0]
-        label = f"{svc.prefix}{number:03d}"
+                                 "issued_service=? AND offline=0", (day, service)).fetchone()[0]
+        if number > HUB_LAST:
+            raise QueueRefused("day_full", f"service {service} has issued {HUB_LAST} numbers today")
         cur = self.db.execute(
             "INSERT INTO tickets(day, issued_service, number, label, service, priority, status, issued_at, "
             "queue_at, device) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (day, service, number, label, service, priority, "issued", now, now, device))
+            (day, service, number, label(svc.prefix, number), service, priority, "held" if hold else "issued",
+             now, now, device))
         self._last_day = max(day, self._last_day or day)
         ticket = self._ticket(cur.lastrowid)
         ahead = self._ahead(ticket)
         body = self._ticket_body(ticket)
         body.update(ahead=ahead, wait=self.wait_for(service, ahead), procedures=list(svc.procedures))
-        event = self._event("issued", ticket, now)
-        return Outcome("ticket.issued", {"ticket": body}, [event])
+        events = [] if hold else [self._event("issued", ticket, now)]
+        return Outcome("ticket.issued", {"ticket": body}, events)
+
+    def op_confirm(self, now: float, ticket_id: int, outcome: str, device: str = "") -> Outcome:
+        """A held ticket was printed (or shown on screen and kept): it joins the queue; 'void' drops it."""
+        row = self.db.execute("SELECT status, device FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+        if row is None or row[1] != device:
+            raise QueueRefused("unknown_ticket", f"no ticket {ticket_id} held for {device}")
+        if row[0] != "held":
+            raise QueueRefused("not_held", f"ticket {ticket_id} is {row[0]}, not held")
+        status = "void" if outcome == "void" else "issued"
+        self.db.execute("UPDATE tickets SET status=? WHERE id=?", (status, ticket_id))
+        ticket = self._ticket(ticket_id)
+        events = [] if status == "void" else [self._event("issued", ticket, now)]
+        return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, events)
+
+    def op_offline(self, now: float, service: str, number: int, label: str, day: str, issued_at: str,
+                   priority: str | None = None, device: str = "") -> Outcome:
+        """Merges a ticket a kiosk printed while the hub was unreachable. It keeps its printed label; it takes its
+        place in line by the kiosk's issue time when that time is plausible, else by arrival (= issue order)."""
+        svc = self._service(service)
+        if not label.startswith(svc.prefix):
+            raise QueueRefused("bad_label", f"label {label} does not carry {service}'s prefix {svc.prefix}")
+        queue_at = _plausible(issued_at, now, day, self.days)
+        clash = self.db.execute("SELECT 1 FROM tickets WHERE day=? AND issued_service=? AND number=?",
+                                (day, service, number)).fetchone()
+        if clash:  # two kiosks share an offline block: keep the citizen's ticket under a free number
+            log.error("offline ticket %s from %s clashes with an existing number; two kiosks share an offline "
+                      "block - fix their configs", label, device)
+            number = self.db.execute("SELECT MAX(number) + 1 FROM tickets WHERE day=? AND issued_service=?",
+                                     (day, service)).fetchone()[0]
+        cur = self.db.execute(
+            "INSERT INTO tickets(day, issued_service, number, label, service, priority, status, issued_at, "
+            "queue_at, device, offline) VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+            (day, service, number, label, service, priority, "issued", queue_at, queue_at, device))
+        self._last_day = max(day, self._last_day or day)
+        ticket = self._ticket(cur.lastrowid)
+        return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, [self._event("issued", ticket, now)])
 
     # -- counters --------------------------------------------------------------------------------------------
     def op_open(self, now: float, counter: int, officer: str | None = None, **_: Any) -> Outcome:
@@ -218,6 +257,12 @@ class Queue:
         return self._ticket_body(self._ticket(ticket_id))
 
     # -- helpers ---------------------------------------------------------------------------------------------
+    def _service(self, code: str) -> Any:
+        svc = self.services.get(code)
+        if svc is None:
+            raise QueueRefused("unknown_service", f"no service {code!r}; known: {', '.join(self.services)}")
+        return svc
+
     def _counter(self, counter: int) -> dict[str, Any]:
         if counter not in self.counter_cfg:
             raise QueueRefused("unknown_counter", f"no counter {counter}; known: "
@@ -292,6 +337,15 @@ class Queue:
 
 _COLS = ("id", "day", "issued_service", "number", "label", "service", "priority", "status", "issued_at", "queue_at",
          "called_at", "served_at", "done_at", "counter", "officer", "recalls", "skips", "transferred_from")
+
+
+def _plausible(issued_at: str, now: float, day: str, days: LocalDay) -> float:
+    """The kiosk's issue time if it is on the ticket's day and not in the hub's future, else the hub's now."""
+    try:
+        ts = datetime.fromisoformat(issued_at).timestamp()
+    except ValueError:
+        return now
+    return ts if ts <= now and days.local_date(ts).isoformat() == day else now
 
 
 def _iso(ts: float) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bus import systemd
+from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.messages import Message
@@ -36,6 +37,7 @@ class HubService:
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
         self.bus.state_detail = self._state_detail
+        self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
         self.stats: Counter[str] = Counter()
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=50000)
         self._stop = threading.Event()
@@ -47,7 +49,8 @@ class HubService:
 
     def start(self) -> None:
         t = self.bus.topics
-        for topic_filter in (t.ticket_request, t.counter_command("+"), t.device_command(self.config.device.id)):
+        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.counter_command("+"),
+                             t.device_command(self.config.device.id)):
             self.bus.subscribe(topic_filter, self._enqueue)
         self.bus.on_connect(self._republish.set)
         self._worker.start()
@@ -135,7 +138,11 @@ class HubService:
             return "", {}, "requests need a correlation id (corr)"
         if topic == t.ticket_request and msg.type == "ticket.request":
             return "issue", {"service": msg.body["service"], "priority": msg.body.get("priority"),
-                             "device": msg.device}, None
+                             "hold": msg.body.get("hold", False), "device": msg.device}, None
+        if topic == t.ticket_confirm and msg.type == "ticket.confirm":
+            return "confirm", {**msg.body, "device": msg.device}, None
+        if topic == t.ticket_offline and msg.type == "ticket.offline":
+            return "offline", {**msg.body, "device": msg.device}, None
         if msg.type == "counter.command" and topic == t.counter_command(msg.body["counter"]):
             args = {k: msg.body[k] for k in ("counter", "officer", "service") if k in msg.body}
             return msg.body["action"], args, None
@@ -165,6 +172,9 @@ class HubService:
         """After (re)connecting: the retained service list, every counter and the board, from the database."""
         self.bus.publish(self.bus.topics.services, self.bus.message("services.list", services_list(self.hub)),
                          retain=True, only_when_connected=True)
+        if self.catalogue is not None:
+            self.bus.publish(self.bus.topics.catalogue, self.bus.message("catalogue.update", self.catalogue),
+                             retain=True, only_when_connected=True)
         self._dirty_counters = {c.id for c in self.hub.counters}
         self._dirty_board = True
         self._board_at = 0.0

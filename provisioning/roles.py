@@ -8,16 +8,19 @@ import sys
 from pathlib import Path
 from string import Template
 
+import kiosk
 from provisioning.errors import ProvisioningError
 
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
+CATALOGUE = Path(kiosk.__file__).with_name("catalogue.json")
 
 
 def write_hub_config(workdir: str | Path, port: int, template: Path = DEMO_WARD) -> Path:
     """Writes the demo ward's hub config for a broker on `port`, with data under `workdir`/hub."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    text = Template(template.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "hub")
+    text = Template(template.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "hub",
+                                                                      catalogue=CATALOGUE)
     path = workdir / "hub.toml"
     path.write_text(text, encoding="utf-8")
     return path

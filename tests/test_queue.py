@@ -51,6 +51,8 @@ class Ward:
         self.open()
 
     def do(self, op: str, device: str = "kiosk-1", **args: object) -> dict:
+        if op in ("issue", "confirm", "offline"):  # as hub/service.py passes the sender along
+            args["device"] = device
         out = self.queue.handle((device, "b001", next(self.seq)), op, **args)
         return {"type": out.reply_type, **out.reply}
 
@@ -243,3 +245,49 @@ def test_wait_estimate_unknown_then_a_range(ward: Ward, clock: Clock) -> None:
     wait = ward.issue()["wait"]
     assert wait["known"] and 0 < wait["low_min"] < wait["high_min"]
     assert ward.queue.wait_for("CU", 3) == {"known": False, "reason": "no_counter_open"}
+
+
+def test_held_ticket_joins_the_queue_only_when_confirmed(ward: Ward) -> None:
+    held = ward.do("issue", service="HT", hold=True, device="kiosk-1")["ticket"]
+    assert held["status"] == "held"
+    assert "ticket" not in ward.call(1)  # a held ticket cannot be called
+    confirmed = ward.do("confirm", ticket_id=held["id"], outcome="printed", device="kiosk-1")
+    assert confirmed["type"] == "ticket.confirmed" and confirmed["ticket"]["status"] == "issued"
+    assert ward.call(1)["ticket"]["label"] == held["label"]
+    again = ward.do("confirm", ticket_id=held["id"], outcome="printed", device="kiosk-1")
+    assert again["code"] == "not_held"
+
+
+def test_voided_print_leaves_no_phantom_and_number_is_not_reused(ward: Ward) -> None:
+    held = ward.do("issue", service="HT", hold=True, device="kiosk-1")["ticket"]
+    assert ward.do("confirm", ticket_id=held["id"], outcome="void", device="kiosk-2")["code"] == "unknown_ticket"
+    ward.do("confirm", ticket_id=held["id"], outcome="void", device="kiosk-1")
+    assert "ticket" not in ward.call(1)
+    assert ward.issue()["label"] == "A002"
+
+
+def test_offline_tickets_merge_in_issue_order_with_their_printed_labels(ward: Ward, clock: Clock) -> None:
+    ward.issue()  # A001, online, 08:00
+    kiosk_times = ["2026-11-23T07:50:00+07:00", "2026-11-23T07:55:00+07:00"]
+    for n, (number, at) in enumerate(zip((8001, 8002), kiosk_times, strict=True)):
+        reply = ward.do("offline", service="HT", number=number, label=f"A{number}", day="2026-11-23",
+                        issued_at=at, device="kiosk-1")
+        assert reply["ticket"]["label"] == f"A{number}", n
+    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A8001", "A8002", "A001"]
+    assert ward.issue()["label"] == "A002"  # offline numbers never move the hub's own numbering
+
+
+def test_offline_ticket_with_implausible_clock_queues_on_arrival(ward: Ward, clock: Clock) -> None:
+    ward.issue()
+    ward.do("offline", service="HT", number=8001, label="A8001", day="2026-11-23",
+            issued_at="2037-01-01T00:00:00+07:00", device="kiosk-1")
+    assert [ward.call(1)["ticket"]["label"] for _ in range(2)] == ["A001", "A8001"]
+
+
+def test_offline_block_clash_keeps_the_citizens_ticket(ward: Ward) -> None:
+    args = {"service": "HT", "number": 8001, "label": "A8001", "day": "2026-11-23",
+            "issued_at": "2026-11-23T07:50:00+07:00"}
+    ward.do("offline", device="kiosk-1", **args)
+    ward.do("offline", device="kiosk-2", **args)  # misconfigured: same block
+    rows = ward.db.execute("SELECT label, number FROM tickets ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["A8001", "A8001"] and rows[0][1] != rows[1][1]

@@ -1,4 +1,4 @@
-# Ticket numbering: the local calendar day a ticket belongs to, safe when the clock was wrong at boot.
+# Ticket numbering shared by hub and kiosks: the local numbering day, and the disjoint hub / offline number ranges.
 from __future__ import annotations
 
 import logging
@@ -7,6 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 log = logging.getLogger(__name__)
+
+HUB_LAST = 7999  # the hub numbers 1..7999 per service per day
+OFFLINE_FIRST = 8000  # kiosks number offline tickets from 8000..9999, each in its own block
+OFFLINE_BLOCK = 200
+OFFLINE_BLOCKS = 10
+
+
+def offline_range(block: int) -> range:
+    """The numbers kiosk offline block `block` (1-10) may use: disjoint from the hub's and every other block's."""
+    if not 1 <= block <= OFFLINE_BLOCKS:
+        raise ValueError(f"offline block {block} is outside 1..{OFFLINE_BLOCKS}")
+    first = OFFLINE_FIRST + (block - 1) * OFFLINE_BLOCK
+    return range(first, first + OFFLINE_BLOCK)
+
+
+def label(prefix: str, number: int) -> str:
+    return f"{prefix}{number:03d}"
 
 
 @dataclass(frozen=True)
