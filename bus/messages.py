@@ -74,7 +74,7 @@ BODIES: dict[str, dict[str, Field]] = {
                       "ticket": _opt(dict)},
     "board.state": {"day": F(str), "counters": F(list), "recent": F(list), "waiting": F(list),
                     "notice": F(str), "ward_vi": _opt(str), "ward_en": _opt(str), "updated": _opt(str)},
-    "services.list": {"services": F(list)},
+    "services.list": {"services": F(list), "ward_vi": _opt(str), "ward_en": _opt(str)},
     "rating.submit": {"counter": F(int, lo=1, hi=999), "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
                       "reasons": _opt(list)},
     "device.state": {"status": F(str, choices=("online", "offline")), "role": _opt(str), "version": _opt(str),

@@ -13,6 +13,7 @@ from provisioning.errors import ProvisioningError
 
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
 CATALOGUE = Path(kiosk.__file__).with_name("catalogue.json")
+DEMO_KIOSK = Path(__file__).with_name("demo_kiosk.toml")
 
 
 def write_hub_config(workdir: str | Path, port: int, template: Path = DEMO_WARD) -> Path:
@@ -22,6 +23,20 @@ def write_hub_config(workdir: str | Path, port: int, template: Path = DEMO_WARD)
     text = Template(template.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "hub",
                                                                       catalogue=CATALOGUE)
     path = workdir / "hub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_kiosk_config(workdir: str | Path, port: int, device: str = "kiosk-1", block: int = 1,
+                       printer_backend: str = "file", template: Path = DEMO_KIOSK) -> Path:
+    """Writes a demo kiosk's config: data under `workdir`/<device>, tickets printed into a folder, previews too."""
+    workdir = Path(workdir)
+    base = workdir / device
+    (base / "printed").mkdir(parents=True, exist_ok=True)
+    text = Template(template.read_text(encoding="utf-8")).substitute(
+        id=device, port=port, data_dir=base, block=block, printer_backend=printer_backend,
+        printer_path=base / "printed", preview_dir=base / "previews")
+    path = workdir / f"{device}.toml"
     path.write_text(text, encoding="utf-8")
     return path
 

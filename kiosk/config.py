@@ -1,0 +1,97 @@
+# The kiosk's config sections: mode, offline block, timeouts, screen, printer and big buttons, cross-checked.
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bus.config import DeviceConfig, load, opt
+from bus.errors import ConfigError
+from bus.messages import CODE_RE
+from kiosk.printing import BACKENDS
+
+HEX4 = r"([0-9a-fA-F]{4})?"
+
+
+@dataclass(frozen=True)
+class PrinterSection:
+    backend: str = opt(choices=tuple(BACKENDS), doc="required: the fake printer is never chosen by accident")
+    profile: str = opt("TM-T20II")
+    path: str = opt("", doc="file/folder (file backend) or serial port (serial backend)")
+    baudrate: int = opt(19200, lo=1200, hi=921600)
+    host: str = opt("")
+    port: int = opt(9100, lo=1, hi=65535)
+    usb_vendor: str = opt("", pattern=HEX4)
+    usb_product: str = opt("", pattern=HEX4)
+    timeout_s: float = opt(3.0, lo=0.2, hi=30.0)
+    native_qr: bool = opt(True)
+    width_px: int = opt(0, lo=0, hi=1024, doc="0: the profile's width")
+
+
+@dataclass(frozen=True)
+class ButtonsSection:
+    services: list[str] = opt(pattern=CODE_RE)
+    pins: list[int] = opt(lo=0, hi=53)
+    leds: list[int] = opt(default_factory=list, lo=0, hi=53)
+    status_led: int = opt(-1, lo=-1, hi=53)
+    bounce_s: float = opt(0.05, lo=0.0, hi=1.0)
+    hold_off_s: float = opt(2.0, lo=0.2, hi=30.0, doc="a second press within this time is ignored")
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    offline_block: int = opt(lo=1, hi=10, doc="unique per kiosk in a ward")
+    mode: str = opt("touch", choices=("touch", "buttons"))
+    lang: str = opt("vi", choices=("vi", "en"))
+    timezone: str = opt("Asia/Ho_Chi_Minh")
+    hub_timeout_s: float = opt(1.5, lo=0.2, hi=10.0)
+    idle_timeout_s: float = opt(30.0, lo=5.0, hi=600.0)
+    screen_width: int = opt(1024, lo=320, hi=7680)
+    screen_height: int = opt(600, lo=240, hi=4320)
+    fullscreen: bool = opt(True)
+    catalogue: str = opt("", doc="catalogue file; empty: the one shipped with the kiosk")
+    link_template: str = opt("", doc="per-ward portal link with {code}; empty: the catalogue's")
+    footer_vi: str = opt("Vui lòng chờ đến khi số của bạn được gọi.")
+    footer_en: str = opt("Please wait until your number is called.")
+    preview_dir: str = opt("", doc="write a PNG of every printed ticket here")
+
+
+def load_kiosk(path: str) -> tuple[DeviceConfig, KioskSection, PrinterSection, ButtonsSection | None]:
+    sections = {"kiosk": KioskSection, "printer": PrinterSection, "buttons": ButtonsSection}
+    raw_has_buttons = _has_section(path, "buttons")
+    if not raw_has_buttons:
+        sections.pop("buttons")
+    config = load(path, sections)
+    kiosk, printer = config.sections["kiosk"], config.sections["printer"]
+    buttons = config.sections.get("buttons")
+    check(kiosk, printer, buttons, config.source)
+    return config, kiosk, printer, buttons
+
+
+def check(kiosk: KioskSection, printer: PrinterSection, buttons: ButtonsSection | None, source: str) -> None:
+    from escpos import capabilities
+
+    if printer.profile not in capabilities.CAPABILITIES["profiles"]:
+        raise ConfigError(source, "printer.profile", f"unknown printer profile {printer.profile!r}")
+    needs = {"file": ("path",), "serial": ("path",), "network": ("host",), "usb": ("usb_vendor", "usb_product")}
+    for key in needs.get(printer.backend, ()):
+        if not getattr(printer, key):
+            raise ConfigError(source, f"printer.{key}", f"required for the {printer.backend} backend")
+    if kiosk.mode == "buttons":
+        if buttons is None:
+            raise ConfigError(source, "buttons", "mode = \"buttons\" needs a [buttons] section")
+        if len(buttons.pins) != len(buttons.services):
+            raise ConfigError(source, "buttons.pins", f"{len(buttons.pins)} pins for {len(buttons.services)} services")
+        if buttons.leds and len(buttons.leds) != len(buttons.services):
+            raise ConfigError(source, "buttons.leds", f"{len(buttons.leds)} LEDs for {len(buttons.services)} services")
+        used = [*buttons.pins, *buttons.leds, *([buttons.status_led] if buttons.status_led >= 0 else [])]
+        if len(set(used)) != len(used):
+            raise ConfigError(source, "buttons", "a GPIO pin is used twice")
+
+
+def _has_section(path: str, name: str) -> bool:
+    import tomllib
+    from pathlib import Path
+
+    try:
+        return name in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # load() reports the real problem with file and line

@@ -1,0 +1,265 @@
+# The kiosk's logic, without a screen: take a ticket from the hub (or offline), print it, confirm it.
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bus import catalogue as cat
+from bus.client import BusClient
+from bus.config import DeviceConfig
+from bus.errors import ConfigError, ContractError
+from bus.messages import Message
+from bus.numbering import LocalDay, label
+from kiosk.config import KioskSection, PrinterSection
+from kiosk.errors import KioskError, PrinterError
+from kiosk.offline import OfflineNumbers
+from kiosk.printing import job as jobs
+from kiosk.printing import preview
+from kiosk.printing.base import TicketPrinter
+from kiosk.printing.layout import TicketData, ticket_layout
+from kiosk.printing.status import PrinterStatus
+
+log = logging.getLogger(__name__)
+SHIPPED_CATALOGUE = Path(__file__).with_name("catalogue.json")
+
+
+@dataclass
+class TicketOutcome:
+    """What happened to one ticket: `state` is printed, print_failed, refused or printer_problem."""
+
+    state: str
+    ticket: dict[str, Any] = field(default_factory=dict)
+    offline: bool = False
+    printer: PrinterStatus = PrinterStatus.OK
+    reason: str = ""
+    data: TicketData | None = None
+
+
+class KioskCore:
+    def __init__(self, config: DeviceConfig, kiosk: KioskSection, printer_cfg: PrinterSection,
+                 printer: TicketPrinter, clock: Any = time.time) -> None:
+        self.config, self.kiosk, self.printer_cfg, self.printer, self.clock = config, kiosk, printer_cfg, printer, clock
+        data = config.data_dir
+        self.tz = ZoneInfo(kiosk.timezone)
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "kiosk",
+                             outbox_path=data / "kiosk-outbox.db")
+        self.bus.state_detail = self._state_detail
+        self.offline = OfflineNumbers(data / "kiosk.db", kiosk.offline_block, LocalDay(kiosk.timezone, "2025-01-01"))
+        cached = _read_json(data / "services.json", {})
+        self.services: dict[str, dict[str, Any]] = cached.get("services", {})
+        self.ward: dict[str, str] = cached.get("ward", {})
+        self.catalogue = self._initial_catalogue()
+        self.hub_ok = False
+        self.width_px = printer_cfg.width_px or _profile_width(printer.profile)
+        self._lock = threading.Lock()
+        self._changed: list[Any] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        t = self.bus.topics
+        self.bus.subscribe(t.services, self._on_services)
+        self.bus.subscribe(t.catalogue, self._on_catalogue)
+        self.bus.start()
+
+    def stop(self) -> None:
+        self.bus.stop()
+        self.offline.close()
+        self.printer.close()
+
+    def on_change(self, callback: Any) -> None:
+        """`callback()` runs (on a bus thread) when services, catalogue or connectivity change."""
+        self._changed.append(callback)
+
+    # -- tickets ---------------------------------------------------------------------------------------------
+    def take_ticket(self, service: str, priority: str | None = None, procedure: str = "",
+                    lang: str | None = None) -> TicketOutcome:
+        """Takes and prints one ticket. Blocks for at most the hub bound plus the printer's timeouts; a UI calls
+        it from a worker thread."""
+        lang = lang or self.kiosk.lang
+        if service not in self.services:
+            return TicketOutcome("refused", reason=f"unknown service {service!r}")
+        with self._lock:
+            status = self.printer.check()
+            if not status.can_print:
+                self._publish_state()
+                return TicketOutcome("printer_problem", printer=status, reason=status.en)
+            ticket, offline = self._number(service, priority)
+            if ticket is None:
+                return TicketOutcome("refused", reason="offline block used up" if offline else "refused by the hub")
+            data = self._ticket_data(ticket, service, procedure, lang, offline)
+            return self._print(TicketOutcome("printed", ticket, offline, data=data))
+
+    def reprint(self, outcome: TicketOutcome) -> TicketOutcome:
+        with self._lock:
+            return self._print(TicketOutcome("printed", outcome.ticket, outcome.offline, data=outcome.data))
+
+    def keep(self, outcome: TicketOutcome) -> None:
+        """The print failed but the citizen keeps the number shown on screen: it joins the queue."""
+        self._settle(outcome, "shown")
+
+    def cancel(self, outcome: TicketOutcome) -> None:
+        """The print failed and the citizen did not keep the number: it never joins the queue."""
+        self._settle(outcome, "void")
+
+    def _number(self, service: str, priority: str | None) -> tuple[dict[str, Any] | None, bool]:
+        body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {})}
+        reply = None
+        if self.bus.connected.is_set():
+            reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body,
+                                     timeout=self.kiosk.hub_timeout_s)
+        self._set_hub_ok(reply is not None)
+        if reply is not None and reply.type == "ticket.issued":
+            return reply.body["ticket"], False
+        if reply is not None:
+            log.warning("hub refused a ticket for %s: %s", service, reply.body.get("reason"))
+            return None, False
+        try:
+            day, number = self.offline.next(service, self.clock())
+        except KioskError as exc:
+            log.error("%s", exc)
+            return None, True
+        info = self.services[service]
+        now = datetime.fromtimestamp(self.clock(), self.tz)
+        return {"label": label(info["prefix"], number), "number": number, "day": day, "service": service,
+                "service_vi": info["name_vi"], "service_en": info["name_en"], "priority": priority,
+                "issued_at": now.isoformat(timespec="seconds"), "procedures": info.get("procedures", []),
+                "ahead": None, "wait": {"known": False, "reason": "offline"}}, True
+
+    def _print(self, outcome: TicketOutcome) -> TicketOutcome:
+        assert outcome.data is not None
+        layout = ticket_layout(outcome.data, self.width_px)
+        job = jobs.compose(layout, self.printer.profile, self.printer.native_qr)
+        try:
+            outcome.printer = self.printer.print_job(job)
+        except PrinterError as exc:
+            log.warning("ticket %s not printed: %s", outcome.ticket.get("label"), exc)
+            outcome.state, outcome.reason = "print_failed", exc.detail
+            outcome.printer = PrinterStatus(exc.status)
+            self._publish_state()
+            return outcome
+        if self.kiosk.preview_dir:
+            folder = Path(self.kiosk.preview_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            preview.save(layout, folder / f"{outcome.ticket['day']}-{outcome.ticket['label']}.png")
+        self._settle(outcome, "printed")
+        return outcome
+
+    def _settle(self, outcome: TicketOutcome, result: str) -> None:
+        t, topics = outcome.ticket, self.bus.topics
+        if outcome.offline:
+            if result != "void":
+                self.bus.send_durable(topics.ticket_offline, "ticket.offline", {
+                    k: t[k] for k in ("service", "number", "label", "day", "issued_at")} |
+                    ({"priority": t["priority"]} if t.get("priority") else {}))
+        else:
+            self.bus.send_durable(topics.ticket_confirm, "ticket.confirm", {"ticket_id": t["id"], "outcome": result})
+
+    # -- what is printed -------------------------------------------------------------------------------------
+    def _ticket_data(self, t: dict[str, Any], service: str, procedure: str, lang: str, offline: bool) -> TicketData:
+        vi = lang == "vi"
+        procs = self.catalogue.for_service(service)
+        chosen = self.catalogue.procedure(procedure) if procedure else (procs[0] if len(procs) == 1 else None)
+        issued = datetime.fromisoformat(t["issued_at"]).astimezone(self.tz).strftime("%d/%m/%Y %H:%M")
+        return TicketData(
+            ward=self._ward_name(vi), label=t["label"], service=t["service_vi"] if vi else t["service_en"],
+            issued=issued, wait=wait_words(t["wait"], lang),
+            ahead=str(t["ahead"]) if t["ahead"] is not None else ("chưa rõ" if vi else "unknown"),
+            qr_url=self.catalogue.link(chosen.code, self.kiosk.link_template) if chosen else "",
+            qr_caption=_caption(chosen, vi),
+            footer=self.kiosk.footer_vi if vi else self.kiosk.footer_en,
+            offline_note=("Số lấy khi mất kết nối; vẫn được gọi theo thứ tự." if vi else
+                          "Taken while offline; it will be called in turn.") if offline else "",
+            lang=lang)
+
+    def _ward_name(self, vi: bool) -> str:
+        return self.ward.get("vi" if vi else "en") or ("Bộ phận một cửa" if vi else "One-stop centre")
+
+    # -- bus -------------------------------------------------------------------------------------------------
+    def _on_services(self, msg: Message, _: str) -> None:
+        self.services = {s["code"]: s for s in msg.body["services"]}
+        self.ward = {"vi": msg.body.get("ward_vi", ""), "en": msg.body.get("ward_en", "")}
+        _write_json(self.config.data_dir / "services.json", {"services": self.services, "ward": self.ward})
+        self._set_hub_ok(True)
+
+    def _on_catalogue(self, msg: Message, _: str) -> None:
+        if msg.body["version"] <= self.catalogue.version:
+            return
+        try:
+            new = cat.from_message(msg.body)
+        except ContractError as exc:
+            log.warning("catalogue update rejected: %s", exc)
+            return
+        self.catalogue = new
+        _write_json(self.config.data_dir / "catalogue.json", new.to_dict())
+        log.info("catalogue updated to version %s", new.version)
+        self._notify()
+
+    def _initial_catalogue(self) -> cat.Catalogue:
+        cached = self.config.data_dir / "catalogue.json"
+        base = cat.load(self.kiosk.catalogue or SHIPPED_CATALOGUE)
+        if cached.exists():
+            try:
+                newer = cat.parse(json.loads(cached.read_text(encoding="utf-8")), str(cached))
+                return newer if newer.version > base.version else base
+            except (ValueError, ConfigError) as exc:  # a damaged cache must not stop the kiosk
+                log.warning("ignoring cached catalogue %s: %s", cached, exc)
+        return base
+
+    def _set_hub_ok(self, ok: bool) -> None:
+        if ok != self.hub_ok:
+            self.hub_ok = ok
+            self._publish_state()
+            self._notify()
+
+    def _notify(self) -> None:
+        for callback in self._changed:
+            callback()
+
+    def _publish_state(self) -> None:
+        self.bus.publish_state()
+
+    def _state_detail(self) -> dict[str, Any]:
+        return {"printer": self.printer.last_status.value, "hub": "ok" if self.hub_ok else "unreachable",
+                "catalogue": self.catalogue.version}
+
+
+def _caption(chosen: cat.Procedure | None, vi: bool) -> str:
+    if chosen is None:
+        return ""
+    return ("Giấy tờ cần mang: " + chosen.name_vi) if vi else ("What to bring: " + chosen.name_en)
+
+
+def wait_words(wait: dict[str, Any], lang: str) -> str:
+    if not wait.get("known"):
+        return "chưa ước tính được" if lang == "vi" else "not yet known"
+    lo, hi = wait["low_min"], wait["high_min"]
+    unit = "phút" if lang == "vi" else "min"
+    return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
+
+
+def _profile_width(profile: str) -> int:
+    from escpos import capabilities
+
+    width = capabilities.CAPABILITIES["profiles"].get(profile, {}).get("media", {}).get("width", {}).get("pixels")
+    return width if isinstance(width, int) else 576
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,132 @@
+# The kiosk's logic against a real broker and hub: printing, printer faults, hub and broker outages, catalogue.
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.service import HubService
+from kiosk.config import load_kiosk
+from kiosk.core import KioskCore
+from kiosk.printing.fake import FakePrinter
+from kiosk.printing.status import PrinterStatus
+from provisioning.broker import Broker
+from provisioning.roles import write_kiosk_config
+from tests.conftest import wait_until
+from tests.escpos_decode import decode
+
+
+@pytest.fixture
+def printer() -> FakePrinter:
+    return FakePrinter(timeout=1.0)
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, broker: Broker, hub: HubService, printer: FakePrinter) -> Iterator[KioskCore]:
+    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
+    core = KioskCore(config, section, printer_cfg, printer)
+    core.start()
+    wait_until(lambda: core.services and core.hub_ok, what="kiosk to learn the services")
+    yield core
+    core.stop()
+
+
+def hub_ticket(hub: HubService, label: str) -> tuple:
+    return hub.db.execute("SELECT status, offline FROM tickets WHERE label=?", (label,)).fetchone()
+
+
+def test_online_ticket_prints_and_joins_the_queue(kiosk: KioskCore, printer: FakePrinter, hub: HubService) -> None:
+    out = kiosk.take_ticket("HT", procedure="1.001193")
+    assert out.state == "printed" and not out.offline and out.ticket["label"] == "A001"
+    d = decode(printer.jobs[-1])
+    assert b"A001" in d.text and d.qr[0].endswith("ma_thu_tuc=1.001193")
+    wait_until(lambda: hub_ticket(hub, "A001") == ("issued", 0), what="confirmation to reach the hub")
+
+
+def test_paper_out_takes_no_number_and_is_reported(kiosk: KioskCore, printer: FakePrinter, hub: HubService,
+                                                   make_client) -> None:
+    states = []
+    ops = make_client("ops", role="cli")
+    ops.subscribe(ops.topics.device_state("kiosk-1"), lambda m, _: states.append(m.body["detail"].get("printer")))
+    printer.state = PrinterStatus.PAPER_OUT
+    out = kiosk.take_ticket("HT")
+    assert out.state == "printer_problem" and out.printer is PrinterStatus.PAPER_OUT
+    assert "hết giấy" in out.printer.vi
+    assert hub.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    wait_until(lambda: "paper_out" in states, what="paper_out in the kiosk's device state")
+    printer.state = PrinterStatus.OK
+    assert kiosk.take_ticket("HT").state == "printed"
+
+
+def test_unplugged_mid_job_leaves_no_phantom_and_recovers(kiosk: KioskCore, printer: FakePrinter,
+                                                          hub: HubService) -> None:
+    printer.fail_mid_job = True
+    failed = kiosk.take_ticket("CT")
+    assert failed.state == "print_failed" and failed.ticket["label"] == "B001"
+    assert hub_ticket(hub, "B001") == ("held", 0)  # shown on screen, not yet in the queue
+    kiosk.cancel(failed)
+    wait_until(lambda: hub_ticket(hub, "B001") == ("void", 0), what="void to reach the hub")
+    printer.state = PrinterStatus.OK  # plugged back in
+    again = kiosk.take_ticket("CT")
+    assert again.state == "printed" and again.ticket["label"] == "B002"
+    printer.fail_mid_job = True
+    kept = kiosk.take_ticket("CT")
+    printer.state = PrinterStatus.OK
+    reprinted = kiosk.reprint(kept)
+    assert reprinted.state == "printed" and decode(printer.jobs[-1]).text.count(b"B003") == 1
+    wait_until(lambda: hub_ticket(hub, "B003") == ("issued", 0), what="reprinted ticket confirmed")
+
+
+def test_hanging_printer_returns_within_its_timeout(kiosk: KioskCore, printer: FakePrinter) -> None:
+    printer.hang()
+    started = time.monotonic()
+    out = kiosk.take_ticket("HT")
+    assert time.monotonic() - started < 3 * printer.timeout
+    assert out.state == "printer_problem" and out.printer is PrinterStatus.NO_ANSWER
+    printer.release()
+    assert kiosk.take_ticket("HT").state == "printed"
+
+
+def test_hub_and_broker_down_tickets_print_offline_then_merge_once(kiosk: KioskCore, printer: FakePrinter,
+                                                                   hub: HubService, broker: Broker) -> None:
+    assert kiosk.take_ticket("HT").ticket["label"] == "A001"
+    broker.stop()
+    wait_until(lambda: not kiosk.bus.connected.is_set(), what="kiosk sees the outage")
+    started = time.monotonic()
+    offline = [kiosk.take_ticket(s) for s in ("HT", "HT", "CT", "HT")]
+    assert time.monotonic() - started < 2, "offline issuing must not wait for the hub bound when the link is down"
+    assert [o.ticket["label"] for o in offline] == ["A8000", "A8001", "B8000", "A8002"]
+    assert all(o.state == "printed" and o.offline for o in offline)
+    assert b"chua" not in decode(printer.jobs[-1]).text  # the offline note is raster, never code-page text
+    broker.start()
+    wait_until(lambda: kiosk.bus.outbox.size() == 0, timeout=30, what="outbox to drain")
+    rows = hub.db.execute("SELECT label FROM tickets WHERE offline=1 ORDER BY queue_at").fetchall()
+    assert [r[0] for r in rows] == ["A8000", "A8001", "B8000", "A8002"]
+    assert kiosk.take_ticket("HT").ticket["label"] == "A002"
+
+
+def test_hub_silent_but_broker_up_goes_offline_after_the_bound(kiosk: KioskCore, hub: HubService) -> None:
+    hub.stop()
+    started = time.monotonic()
+    out = kiosk.take_ticket("HT")
+    elapsed = time.monotonic() - started
+    assert out.offline and out.state == "printed"
+    assert kiosk.kiosk.hub_timeout_s <= elapsed < kiosk.kiosk.hub_timeout_s + 1
+    assert not kiosk.hub_ok
+
+
+def test_catalogue_update_from_the_hub_applies_without_restart(kiosk: KioskCore, make_client) -> None:
+    changed = threading.Event()
+    kiosk.on_change(changed.set)
+    body = {"version": 2, "catalogue": {**kiosk.catalogue.to_dict(), "version": 2,
+                                        "link_template": "https://dvc.hanoi.example/tt/{code}"}}
+    ward_it = make_client("hub-admin", role="cli")
+    ward_it.wait_connected(5)
+    ward_it.publish(ward_it.topics.catalogue, ward_it.message("catalogue.update", body), retain=True)
+    assert changed.wait(10)
+    assert kiosk.catalogue.version == 2
+    out = kiosk.take_ticket("CU", procedure="1.004194")
+    assert out.data is not None and out.data.qr_url == "https://dvc.hanoi.example/tt/1.004194"
