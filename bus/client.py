@@ -59,6 +59,7 @@ class BusClient:
         self._waiters: dict[str, _Waiter] = {}
         self._reply_listeners: list[Handler] = []
         self._connect_hooks: list[Callable[[], None]] = []
+        self._disconnect_hooks: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._sent_corrs: OrderedDict[str, None] = OrderedDict()
         self._wake = threading.Event()
@@ -204,6 +205,9 @@ class BusClient:
     def on_connect(self, hook: Callable[[], None]) -> None:
         self._connect_hooks.append(hook)
 
+    def on_disconnect(self, hook: Callable[[], None]) -> None:
+        self._disconnect_hooks.append(hook)
+
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning("%s: broker refused the connection: %s", self.device, reason)
@@ -223,9 +227,12 @@ class BusClient:
             self._guard(hook, "connect hook")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if self.connected.is_set() and not self._stop.is_set():
-            log.warning("%s: lost the broker (%s); reconnecting in the background", self.device, reason)
+        was_connected = self.connected.is_set()
         self.connected.clear()
+        if was_connected and not self._stop.is_set():
+            log.warning("%s: lost the broker (%s); reconnecting in the background", self.device, reason)
+            for hook in self._disconnect_hooks:
+                self._guard(hook, "disconnect hook")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, raw: mqtt.MQTTMessage) -> None:
         try:

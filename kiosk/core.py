@@ -66,6 +66,7 @@ class KioskCore:
         t = self.bus.topics
         self.bus.subscribe(t.services, self._on_services)
         self.bus.subscribe(t.catalogue, self._on_catalogue)
+        self.bus.on_disconnect(lambda: self._set_hub_ok(False))
         self.bus.start()
 
     def stop(self) -> None:

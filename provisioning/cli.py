@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -46,18 +47,58 @@ def hub(config_path: str) -> None:
 @click.option("--kiosks", type=click.IntRange(1, 20), default=2, show_default=True, help="Simulated kiosks.")
 @click.option("--arrivals", type=click.FloatRange(min=1), default=40.0, show_default=True,
               help="Citizens arriving per ward hour.")
+@click.option("--window/--headless", default=None,
+              help="Show the kiosk in a window (default when a display is available) or run it headless.")
+@click.option("--no-kiosk", is_flag=True, help="Leave out the real kiosk; only simulated bus clients.")
 def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
-         arrivals: float) -> None:
+         arrivals: float, window: bool | None, no_kiosk: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
     from provisioning.demo import DemoOptions, run_demo
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger().setLevel(logging.WARNING)  # the demo's own progress lines are the output
-    opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir, broker=broker, kiosks=kiosks,
-                       arrivals_per_hour=arrivals)
+    if window is None:
+        window = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir.resolve(), broker=broker,
+                       kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, headless=not window)
     summary = _guard(lambda: run_demo(opts))
     if summary["duplicates"] or summary["missing_in_hub"]:
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
+
+
+@cli.group()
+def kiosk() -> None:
+    """Run a ticket kiosk or preview its ticket."""
+
+
+@kiosk.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The kiosk's device config (TOML).")
+def kiosk_run(config_path: str) -> None:
+    """Run the kiosk: touch screen or big buttons, as its config says."""
+    from kiosk.main import run
+
+    _guard(lambda: run(config_path))
+
+
+@kiosk.command("preview")
+@click.option("--out", type=click.Path(dir_okay=False), default="ticket.png", show_default=True,
+              help="PNG file to write.")
+@click.option("--procedure", default="1.001193", show_default=True, help="Procedure code for the QR code.")
+@click.option("--label", default="A023", show_default=True, help="Ticket number to show.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--profile", default="TM-T20II", show_default=True, help="python-escpos printer profile.")
+def kiosk_preview(out: str, procedure: str, label: str, lang: str, profile: str) -> None:
+    """Write a ticket as a PNG, exactly as the printer would print it."""
+    from kiosk.sample import preview_ticket
+
+    def make() -> str:
+        try:
+            return str(preview_ticket(out, procedure, label, lang, profile))
+        except KeyError as exc:
+            raise ProvisioningError(str(exc.args[0])) from None
+
+    click.echo(f"wrote {_guard(make)}")
 
 
 @cli.group()
@@ -77,6 +118,10 @@ def config_check(path: str) -> None:
             from hub.config import load_hub
 
             load_hub(path)
+        elif role == "kiosk":
+            from kiosk.config import load_kiosk
+
+            load_kiosk(path)
         else:
             load(path)
         return role

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from bus.config import BrokerSection
 from hub.estimate import quantile
 from provisioning.broker import Broker
+from provisioning.demo_kiosk import DemoKiosk
 from provisioning.fleet import wait_online
 from provisioning.roles import RoleProcess, write_hub_config
 from provisioning.simulate import SimCounter, SimKiosk, Tally
@@ -31,10 +32,14 @@ class DemoOptions:
     kiosks: int = 2
     arrivals_per_hour: float = 40.0
     fresh: bool = True
+    kiosk_ui: bool = True
+    headless: bool = True
 
 
 def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
-    """Runs the demo ward for `opts.duration` real seconds and returns the summary it printed."""
+    """Runs the demo ward for `opts.duration` real seconds and returns the summary it printed. The simulated
+    kiosks and counters use the bus directly; one real kiosk (touch app, file printer) is tapped by simulated
+    citizens, in a window or headless."""
     if opts.fresh and opts.workdir.exists():
         shutil.rmtree(opts.workdir)
     opts.workdir.mkdir(parents=True, exist_ok=True)
@@ -49,27 +54,43 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     actors += [SimCounter(f"counter-sim-{c}", section, WARD, "counter", opts.speed, opts.seed * 1000 + c, stop,
                           tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c) for c in COUNTERS]
     db_path = opts.workdir / "hub" / "hub.db"
+    kiosk = DemoKiosk(opts.workdir, section, opts.speed, opts.seed, opts.arrivals_per_hour / 2, tally,
+                      opts.headless) if opts.kiosk_ui else None
     try:
         for actor in actors:
             actor.start()
-        _progress(opts, hub, db_path, out)
+        if kiosk is not None:
+            kiosk.start(time.monotonic())
+        _progress(opts, hub, db_path, out, kiosk)
     finally:
         stop.set()
+        if kiosk is not None:
+            kiosk.stop()
         for actor in actors:
             actor.join(10)
         hub.stop()
         broker.stop()
     summary = summarise(db_path, tally, opts.speed)
+    if kiosk is not None:
+        summary.update(kiosk_tickets_printed=tally.counts["kiosk_printed"], kiosk_print_jobs=kiosk.printed_files(),
+                       kiosk_previews=kiosk.previews())
     _print_summary(summary, out)
     return summary
 
 
-def _progress(opts: DemoOptions, hub: RoleProcess, db_path: Path, out: TextIO) -> None:
+def _progress(opts: DemoOptions, hub: RoleProcess, db_path: Path, out: TextIO, kiosk: DemoKiosk | None) -> None:
     start = time.monotonic()
     tty = out.isatty()
-    last_line = 0.0
+    last_line = last_check = 0.0
     while (elapsed := time.monotonic() - start) < opts.duration:
-        time.sleep(0.25)
+        if kiosk is not None:
+            kiosk.step(time.monotonic())
+            time.sleep(1 / 30)
+        else:
+            time.sleep(0.25)
+        if elapsed - last_check < 0.25:
+            continue
+        last_check = elapsed
         hub.check_alive()
         if not tty and elapsed - last_line < 5:
             continue
@@ -112,8 +133,10 @@ def summarise(db_path: Path, tally: Tally, speed: float) -> dict[str, Any]:
         db.close()
     missing = sum(1 for day_label in tally.issued.values() if day_label not in labels)
     return {
-        "issued": sum(counts.values()), "served": counts.get("done", 0), "no_shows": counts.get("no_show", 0),
+        "issued": sum(n for status, n in counts.items() if status not in ("held", "void")),
+        "served": counts.get("done", 0), "no_shows": counts.get("no_show", 0),
         "transferred": transferred, "still_waiting": counts.get("issued", 0),
+        "failed_prints_voided": counts.get("void", 0), "held_at_end": counts.get("held", 0),
         "wait_p50_min": round(quantile(waits, 0.5), 1) if waits else None,
         "wait_p90_min": round(quantile(waits, 0.9), 1) if waits else None,
         "tickets_given_to_kiosks": len(tally.issued), "kiosk_timeouts": tally.counts["kiosk_timeouts"],

@@ -20,6 +20,10 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert summary["issued"] >= 10
     assert summary["served"] >= 3
     assert summary["tickets_given_to_kiosks"] == summary["issued"]
+    assert summary["held_at_end"] == 0
     assert summary["missing_in_hub"] == 0
     assert summary["duplicates"] == 0
     assert (tmp_path / "ward" / "hub.log").exists()
+    assert summary["kiosk_tickets_printed"] >= 2  # the real kiosk, tapped by simulated citizens
+    assert summary["kiosk_print_jobs"] == summary["kiosk_previews"] == summary["kiosk_tickets_printed"]
+    assert list((tmp_path / "ward" / "kiosk-1" / "screens").glob("ticket-*.png"))

@@ -1,0 +1,40 @@
+# Runs a kiosk: load and check the config, pick the printer backend, then the touch UI or the big buttons.
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from kiosk.config import load_kiosk
+from kiosk.core import KioskCore
+from kiosk.printing import make_printer
+
+log = logging.getLogger(__name__)
+
+
+def run(config_path: str) -> None:
+    config, section, printer_cfg, buttons = load_kiosk(config_path)
+    logging.getLogger().setLevel(config.device.log_level.upper())
+    core = KioskCore(config, section, printer_cfg, make_printer(printer_cfg))
+    core.start()
+    stop = threading.Event()
+    try:
+        if section.mode == "buttons":
+            from kiosk.buttons import ButtonPanel
+
+            assert buttons is not None
+            panel = ButtonPanel(core, buttons)
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            stop.wait()
+            panel.close()
+        else:
+            os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+            from kiosk.ui.app import KioskApp
+
+            app = KioskApp(core, section)
+            signal.signal(signal.SIGTERM, lambda *_: setattr(app, "running", False))
+            app.run()
+    finally:
+        core.stop()

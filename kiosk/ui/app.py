@@ -1,0 +1,176 @@
+# The touch kiosk's event loop: taps (finger or mouse) become actions; tickets are taken on a worker thread.
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pygame
+
+from kiosk.config import KioskSection
+from kiosk.core import KioskCore, TicketOutcome
+from kiosk.ui import screens
+from kiosk.ui.screens import View
+from kiosk.ui.widgets import Button
+
+log = logging.getLogger(__name__)
+TICKET_SCREEN_S = 15.0
+
+
+class KioskApp:
+    """Never blocks on the printer or the network: take_ticket runs on a worker while the screen says "printing"."""
+
+    def __init__(self, core: KioskCore, section: KioskSection, size: tuple[int, int] | None = None,
+                 clock: object = time.monotonic) -> None:
+        self.core = core
+        self.section = section
+        self.clock = clock
+        pygame.display.init()
+        pygame.font.init()
+        pygame.display.set_caption("motcua kiosk")
+        if section.fullscreen and size is None:
+            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+            pygame.mouse.set_visible(False)
+        else:
+            self.screen = pygame.display.set_mode(size or (section.screen_width, section.screen_height))
+        self.view = View(lang=section.lang)
+        self.buttons: list[Button] = []
+        self.running = True
+        self.dirty = True
+        self.last_input = self.clock()  # type: ignore[operator]
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket")
+        self._work: Future[TicketOutcome] | None = None
+        self._poll_wait: TicketOutcome | None = None
+        core.on_change(self.mark_dirty)
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+
+    # -- input -----------------------------------------------------------------------------------------------
+    def handle(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
+            self.tap(event.pos)
+        elif event.type == pygame.FINGERDOWN:
+            w, h = self.screen.get_size()
+            self.tap((int(event.x * w), int(event.y * h)))
+        elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE and not self.section.fullscreen:
+            self.running = False
+
+    def tap(self, pos: tuple[int, int]) -> None:
+        self.last_input = self.clock()  # type: ignore[operator]
+        for button in self.buttons:
+            if button.enabled and button.rect.collidepoint(pos):
+                self.act(button.action)
+                self.dirty = True
+                return
+
+    def act(self, action: str) -> None:
+        kind, _, arg = action.partition(":")
+        v = self.view
+        if kind == "lang":
+            v.lang = "en" if v.lang == "vi" else "vi"
+        elif kind == "priority":
+            v.priority = None if v.priority == arg else arg
+        elif kind == "service":
+            procs = self.core.catalogue.for_service(arg)
+            if len(procs) == 1:
+                self._take(arg, procs[0].code)
+            else:
+                v.name, v.service = "services", arg
+        elif kind == "take":
+            self._take(v.service, arg)
+        elif kind in ("browse", "field", "procedure"):
+            v.name = kind
+            v.field_id = arg if kind == "field" else v.field_id
+            v.procedure = arg if kind == "procedure" else v.procedure
+        elif kind == "back":
+            v.name = {"procedure": "field", "field": "browse"}.get(v.name, "home")
+        elif kind in ("reprint", "keep", "cancel"):
+            self._after_failure(kind)
+        elif kind == "done":
+            self.home()
+
+    def home(self) -> None:
+        self.view = View(lang=self.section.lang)
+        self.dirty = True
+
+    # -- tickets ---------------------------------------------------------------------------------------------
+    def _take(self, service: str, procedure: str) -> None:
+        self.view.name = "printing"
+        self._work = self._pool.submit(self.core.take_ticket, service, self.view.priority, procedure, self.view.lang)
+
+    def _after_failure(self, kind: str) -> None:
+        outcome = self.view.outcome
+        if outcome is None:
+            return
+        if kind == "reprint":
+            self.view.name = "printing"
+            self._work = self._pool.submit(self.core.reprint, outcome)
+            return
+        (self.core.keep if kind == "keep" else self.core.cancel)(outcome)
+        self.home()
+
+    def _poll(self) -> None:
+        if self._work is None or not self._work.done():
+            return
+        work, self._work = self._work, None
+        outcome = work.result()
+        self.view.outcome = outcome
+        self.view.name = "ticket" if outcome.state in ("printed", "print_failed") else "problem"
+        self.last_input = self.clock()  # type: ignore[operator]
+        self.dirty = True
+
+    # -- loop ------------------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        self._poll()
+        idle = self.clock() - self.last_input  # type: ignore[operator]
+        v = self.view
+        limit = TICKET_SCREEN_S if v.name == "ticket" and v.outcome and v.outcome.state == "printed" else \
+            self.section.idle_timeout_s
+        if v.name not in ("home", "printing") and idle > limit:
+            if v.outcome is not None and v.outcome.state == "print_failed":
+                self.core.cancel(v.outcome)  # nobody kept the number: it never joins the queue
+            self.home()
+
+    def render(self) -> bool:
+        if not self.dirty:
+            return False
+        self.buttons = screens.draw(self.screen, self.view, self.core)
+        pygame.display.flip()
+        self.dirty = self.view.name == "printing"
+        return True
+
+    def step(self) -> None:
+        for event in pygame.event.get():
+            self.handle(event)
+        self.tick()
+        self.render()
+
+    def run(self) -> None:
+        frames = pygame.time.Clock()
+        while self.running:
+            self.step()
+            frames.tick(30)
+        self.close()
+
+    def finish(self, timeout: float = 10.0) -> TicketOutcome | None:
+        """Waits for a ticket still being taken (at shutdown) and returns its outcome."""
+        work = self._work
+        if work is None:
+            return None
+        self._poll_wait = work.result(timeout)
+        return self._poll_wait
+
+    def button(self, action: str) -> Button:
+        return next(b for b in self.buttons if b.action == action)
+
+    def screenshot(self, path: str | Path) -> Path:
+        pygame.image.save(self.screen, str(path))
+        return Path(path)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        pygame.display.quit()

@@ -1,0 +1,241 @@
+# Kiosk screens: each draws itself on the surface and returns the buttons a tap can hit.
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pygame
+
+from bus.messages import PRIORITY_GROUPS
+from kiosk.core import KioskCore, TicketOutcome, wait_words
+from kiosk.ui.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, qr_surface, text, wrapped
+
+WORDS = {
+    "vi": {"title": "Lấy số thứ tự", "choose": "Chạm vào dịch vụ bạn cần", "browse": "Tra cứu thủ tục",
+           "lang": "English", "priority": "Ưu tiên:", "other": "Thủ tục khác", "back": "Quay lại",
+           "printing": "Đang in vé, vui lòng chờ…", "your": "Số của bạn", "ahead": "Người chờ trước bạn",
+           "wait": "Thời gian chờ dự kiến", "take": "Vui lòng nhận vé bên dưới", "done": "Xong",
+           "failed": "Không in được vé. Vui lòng ghi nhớ số này.", "reprint": "In lại", "keep": "Giữ số này",
+           "cancel": "Hủy", "offline": "Đang hoạt động ngoại tuyến — vé vẫn được in và gọi theo thứ tự.",
+           "scan": "Quét mã để xem giấy tờ cần mang", "documents": "Giấy tờ cần mang", "time": "Thời hạn",
+           "fee": "Lệ phí", "ok": "Đồng ý", "unknown": "chưa rõ",
+           "groups": {"elderly": "Người cao tuổi", "disability": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
+                      "meritorious": "Người có công"}},
+    "en": {"title": "Take a number", "choose": "Tap the service you need", "browse": "Procedures",
+           "lang": "Tiếng Việt", "priority": "Priority:", "other": "Other procedure", "back": "Back",
+           "printing": "Printing your ticket…", "your": "Your number", "ahead": "People ahead of you",
+           "wait": "Expected wait", "take": "Please take your ticket below", "done": "Done",
+           "failed": "The ticket could not be printed. Please note this number.", "reprint": "Print again",
+           "keep": "Keep this number", "cancel": "Cancel",
+           "offline": "Working offline — tickets still print and are called in turn.",
+           "scan": "Scan to see what to bring", "documents": "What to bring", "time": "Processing time",
+           "fee": "Fee", "ok": "OK", "unknown": "unknown",
+           "groups": {"elderly": "Elderly", "disability": "Disability", "pregnant": "Pregnant",
+                      "meritorious": "Meritorious service"}},
+}
+
+
+@dataclass
+class View:
+    """What the screen shows; the app changes it, the screens read it."""
+
+    name: str = "home"
+    lang: str = "vi"
+    priority: str | None = None
+    service: str = ""
+    field_id: str = ""
+    procedure: str = ""
+    outcome: TicketOutcome | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def draw(surface: pygame.Surface, view: View, core: KioskCore) -> list[Button]:
+    w, h = surface.get_size()
+    scale = min(w / 1024, h / 600)
+    surface.fill(PAPER)
+    words = WORDS[view.lang]
+    buttons = SCREENS[view.name](surface, view, core, scale, words)
+    if not core.hub_ok and view.name in ("home", "services"):
+        band = pygame.Rect(0, h - int(40 * scale), w, int(40 * scale))
+        pygame.draw.rect(surface, OK_BG, band)
+        text(surface, words["offline"], band.center, int(20 * scale), CALM, center=True)
+    for button in buttons:
+        button.draw(surface, scale)
+    return buttons
+
+
+def _header(surface: pygame.Surface, title: str, scale: float, words: dict, back: bool = False) -> list[Button]:
+    w = surface.get_width()
+    text(surface, title, (int(24 * scale), int(16 * scale)), int(40 * scale), INK, bold=True)
+    buttons = [Button("lang", pygame.Rect(w - int(190 * scale), int(12 * scale), int(170 * scale), int(56 * scale)),
+                      words["lang"], colour=(235, 240, 248))]
+    if back:
+        buttons.append(Button("back", pygame.Rect(w - int(380 * scale), int(12 * scale), int(170 * scale),
+                                                  int(56 * scale)), words["back"], colour=(235, 240, 248)))
+    return buttons
+
+
+def _home(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    buttons = _header(surface, words["title"], scale, words)
+    text(surface, words["choose"], (int(24 * scale), int(74 * scale)), int(24 * scale), MUTED)
+    problem = core.printer.last_status
+    if not problem.can_print:
+        band = pygame.Rect(int(24 * scale), int(104 * scale), w - int(48 * scale), int(36 * scale))
+        pygame.draw.rect(surface, WARN_BG, band, border_radius=int(8 * scale))
+        text(surface, problem.vi if view.lang == "vi" else problem.en, band.center, int(20 * scale), ACCENT,
+             center=True)
+    services = list(core.services.values())
+    cols = 3 if len(services) > 4 else 2
+    rows = max(1, -(-len(services) // cols))
+    top, bottom = int(150 * scale), h - int(150 * scale)
+    gap = int(16 * scale)
+    tile_w = (w - int(48 * scale) - gap * (cols - 1)) // cols
+    tile_h = min(int(150 * scale), (bottom - top - gap * (rows - 1)) // rows)
+    for i, svc in enumerate(services):
+        r, c = divmod(i, cols)
+        rect = pygame.Rect(int(24 * scale) + c * (tile_w + gap), top + r * (tile_h + gap), tile_w, tile_h)
+        buttons.append(Button(f"service:{svc['code']}", rect, svc["name_vi" if view.lang == "vi" else "name_en"],
+                              colour=(255, 235, 235) if view.priority else (255, 255, 255)))
+    y = h - int(140 * scale)
+    text(surface, words["priority"], (int(24 * scale), y + int(18 * scale)), int(22 * scale), INK, bold=True)
+    gw = (w - int(200 * scale) - int(320 * scale)) // 4
+    for i, group in enumerate(PRIORITY_GROUPS):
+        rect = pygame.Rect(int(150 * scale) + i * (gw + int(8 * scale)), y, gw, int(64 * scale))
+        chosen = view.priority == group
+        buttons.append(Button(f"priority:{group}", rect, words["groups"][group],
+                              colour=ACCENT if chosen else (255, 255, 255), ink=(255, 255, 255) if chosen else INK))
+    buttons.append(Button("browse", pygame.Rect(w - int(300 * scale), y, int(276 * scale), int(64 * scale)),
+                          words["browse"], colour=(235, 240, 248)))
+    return buttons
+
+
+def _procedures(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    svc = core.services[view.service]
+    buttons = _header(surface, svc["name_vi" if view.lang == "vi" else "name_en"], scale, words, back=True)
+    procs = core.catalogue.for_service(view.service)
+    items = [(f"take:{p.code}", p.name_vi if view.lang == "vi" else p.name_en) for p in procs]
+    items.append(("take:", words["other"]))
+    cols = 2
+    gap = int(12 * scale)
+    top = int(90 * scale)
+    rows = -(-len(items) // cols)
+    bw = (w - int(48 * scale) - gap) // cols
+    bh = min(int(110 * scale), (h - top - int(24 * scale) - gap * (rows - 1)) // rows)
+    for i, (action, label) in enumerate(items):
+        r, c = divmod(i, cols)
+        buttons.append(Button(action, pygame.Rect(int(24 * scale) + c * (bw + gap), top + r * (bh + gap), bw, bh),
+                              label))
+    return buttons
+
+
+def _printing(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    text(surface, words["printing"], (w // 2, h // 2), int(40 * scale), INK, bold=True, center=True)
+    return []
+
+
+def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    out = view.outcome
+    assert out is not None
+    t = out.ticket
+    failed = out.state == "print_failed"
+    left = pygame.Rect(int(24 * scale), int(24 * scale), int(w * 0.6), h - int(48 * scale))
+    text(surface, words["your"], (left.centerx, left.top + int(30 * scale)), int(34 * scale), MUTED, center=True)
+    text(surface, t["label"], (left.centerx, left.top + int(170 * scale)), int(190 * scale), ACCENT, bold=True,
+         center=True)
+    y = left.top + int(290 * scale)
+    service = t["service_vi" if view.lang == "vi" else "service_en"]
+    text(surface, service, (left.centerx, y), int(36 * scale), INK, bold=True, center=True)
+    ahead = words["unknown"] if t.get("ahead") is None else str(t["ahead"])
+    text(surface, f"{words['ahead']}: {ahead}", (left.centerx, y + int(50 * scale)), int(28 * scale), INK,
+         center=True)
+    text(surface, f"{words['wait']}: {wait_words(t.get('wait', {}), view.lang)}",
+         (left.centerx, y + int(90 * scale)), int(28 * scale), INK, center=True)
+    right = pygame.Rect(left.right + int(24 * scale), int(40 * scale), w - left.right - int(48 * scale), h)
+    if failed:
+        band = pygame.Rect(left.left, y + int(130 * scale), left.width, int(44 * scale))
+        pygame.draw.rect(surface, WARN_BG, band, border_radius=int(8 * scale))
+        text(surface, words["failed"], band.center, int(22 * scale), ACCENT, center=True)
+        actions = (("reprint", (235, 240, 248)), ("keep", OK_BG), ("cancel", (255, 255, 255)))
+        bh, gap = int(80 * scale), int(16 * scale)
+        top = right.top + int(40 * scale)
+        return [Button(a, pygame.Rect(right.left, top + i * (bh + gap), right.width, bh), words[a], colour=c)
+                for i, (a, c) in enumerate(actions)]
+    if out.data is not None and out.data.qr_url:
+        size = min(right.width, int(260 * scale))
+        surface.blit(qr_surface(out.data.qr_url, size), (right.centerx - size // 2, right.top))
+        wrapped(surface, words["scan"], pygame.Rect(right.left, right.top + size + int(8 * scale), right.width,
+                                                    int(80 * scale)), int(22 * scale), MUTED, center=True)
+    text(surface, words["take"], (left.centerx, y + int(150 * scale)), int(26 * scale), CALM, center=True)
+    return [Button("done", pygame.Rect(right.left, h - int(100 * scale), right.width, int(72 * scale)), words["done"],
+                   colour=OK_BG)]
+
+
+def _problem(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    out = view.outcome
+    message = (out.printer.vi if view.lang == "vi" else out.printer.en) if out else ""
+    if out is not None and out.state == "refused":
+        message = out.reason
+    wrapped(surface, message, pygame.Rect(int(60 * scale), h // 3, w - int(120 * scale), h // 3), int(40 * scale),
+            ACCENT, bold=True, center=True)
+    return [Button("done", pygame.Rect(w // 2 - int(150 * scale), h - int(140 * scale), int(300 * scale),
+                                       int(80 * scale)), words["ok"], colour=OK_BG)]
+
+
+def _browse(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    buttons = _header(surface, words["browse"], scale, words, back=True)
+    fields = core.catalogue.fields
+    gap, top = int(14 * scale), int(100 * scale)
+    bw = (w - int(48 * scale) - gap) // 2
+    bh = min(int(120 * scale), (h - top - int(24 * scale)) // max(1, -(-len(fields) // 2)) - gap)
+    for i, f in enumerate(fields):
+        r, c = divmod(i, 2)
+        label = f.name_vi if view.lang == "vi" else f.name_en
+        buttons.append(Button(f"field:{f.id}", pygame.Rect(int(24 * scale) + c * (bw + gap), top + r * (bh + gap), bw,
+                                                           bh), label, sub=f"{len(f.procedures)}"))
+    return buttons
+
+
+def _field(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    f = next(x for x in core.catalogue.fields if x.id == view.field_id)
+    view.extra["from"] = "field"
+    surface_w = surface.get_width()
+    buttons = _header(surface, f.name_vi if view.lang == "vi" else f.name_en, scale, words, back=True)
+    gap, top = int(10 * scale), int(96 * scale)
+    bh = int(70 * scale)
+    for i, p in enumerate(f.procedures):
+        buttons.append(Button(f"procedure:{p.code}", pygame.Rect(int(24 * scale), top + i * (bh + gap),
+                                                                 surface_w - int(48 * scale), bh),
+                              p.name_vi if view.lang == "vi" else p.name_en))
+    return buttons
+
+
+def _procedure(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    w, h = surface.get_size()
+    p = core.catalogue.procedure(view.procedure)
+    assert p is not None
+    vi = view.lang == "vi"
+    buttons = _header(surface, p.code, scale, words, back=True)
+    area = pygame.Rect(int(24 * scale), int(84 * scale), int(w * 0.62), h)
+    y = wrapped(surface, p.name_vi if vi else p.name_en, area, int(32 * scale), INK, bold=True)
+    y = wrapped(surface, words["documents"], area.move(0, y - area.top + int(10 * scale)), int(24 * scale), CALM,
+                bold=True)
+    for doc in p.documents_vi if vi else (p.documents_en or p.documents_vi):
+        y = wrapped(surface, f"• {doc}", area.move(int(10 * scale), y - area.top), int(22 * scale))
+    for key, value in (("time", p.time_vi if vi else p.time_en), ("fee", p.fee_vi if vi else p.fee_en)):
+        y = wrapped(surface, f"{words[key]}: {value}", area.move(0, y - area.top + int(8 * scale)), int(22 * scale))
+    size = min(int(w * 0.3), int(280 * scale))
+    link = core.catalogue.link(p.code, core.kiosk.link_template)
+    surface.blit(qr_surface(link, size), (w - size - int(30 * scale), int(110 * scale)))
+    wrapped(surface, words["scan"], pygame.Rect(w - size - int(30 * scale), int(120 * scale) + size, size,
+                                                int(90 * scale)), int(20 * scale), MUTED, center=True)
+    return buttons
+
+
+SCREENS = {"home": _home, "services": _procedures, "printing": _printing, "ticket": _ticket, "problem": _problem,
+           "browse": _browse, "field": _field, "procedure": _procedure}

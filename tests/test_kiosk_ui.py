@@ -1,0 +1,211 @@
+# The touch kiosk under SDL's dummy driver: taps and finger touches, a PNG of every screen, faults kept responsive.
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+import zxingcpp
+from PIL import Image
+
+from hub.service import HubService
+from kiosk.config import load_kiosk
+from kiosk.core import KioskCore
+from kiosk.printing.fake import FakePrinter
+from kiosk.ui.app import KioskApp
+from provisioning.broker import Broker
+from provisioning.roles import write_kiosk_config
+from tests.conftest import wait_until
+from tests.escpos_decode import decode
+
+SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "kiosk"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def printer() -> FakePrinter:
+    return FakePrinter(timeout=2.0)
+
+
+@pytest.fixture
+def core(tmp_path: Path, broker: Broker, hub: HubService, printer: FakePrinter) -> Iterator[KioskCore]:
+    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
+    kiosk = KioskCore(config, section, printer_cfg, printer)
+    kiosk.start()
+    wait_until(lambda: kiosk.services and kiosk.hub_ok, what="services")
+    yield kiosk
+    kiosk.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_app(core: KioskCore, size: tuple[int, int], clock: FakeClock) -> KioskApp:
+    app = KioskApp(core, core.kiosk, size=size, clock=clock)
+    app.step()
+    return app
+
+
+@pytest.fixture
+def app(core: KioskCore, clock: FakeClock) -> Iterator[KioskApp]:
+    a = make_app(core, (1024, 600), clock)
+    yield a
+    a.close()
+
+
+def shot(app: KioskApp, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    w, h = app.screen.get_size()
+    return app.screenshot(SHOTS / f"{name}-{w}x{h}.png")
+
+
+def click(app: KioskApp, action: str) -> None:
+    x, y = app.button(action).rect.center
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(x, y), touch=False))
+    app.step()
+
+
+def touch(app: KioskApp, action: str) -> None:
+    x, y = app.button(action).rect.center
+    w, h = app.screen.get_size()
+    pygame.event.post(pygame.event.Event(pygame.FINGERDOWN, x=x / w, y=y / h, touch_id=0, finger_id=0, pressure=1.0))
+    app.step()
+
+
+def settle(app: KioskApp, timeout: float = 10.0) -> None:
+    wait_until(lambda: (app.step(), app.view.name != "printing")[1], timeout=timeout, what="ticket to finish")
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600), (1920, 1080)])
+def test_home_fits_every_screen_size(core: KioskCore, clock: FakeClock, size: tuple[int, int]) -> None:
+    app = make_app(core, size, clock)
+    try:
+        screen = app.screen.get_rect()
+        for button in app.buttons:
+            assert screen.contains(button.rect), f"{button.action} is off screen at {size}"
+        tiles = [b for b in app.buttons if b.action.startswith("service:")]
+        assert len(tiles) == 5 and min(b.rect.height for b in tiles) >= 48 * size[1] / 600
+        assert shot(app, "home").exists()
+    finally:
+        app.close()
+
+
+def test_two_taps_print_a_ticket_with_its_procedure_qr(app: KioskApp, printer: FakePrinter,
+                                                       hub: HubService) -> None:
+    click(app, "service:HT")
+    assert app.view.name == "services"
+    shot(app, "procedures-HT")
+    click(app, "take:1.001193")
+    assert app.view.name == "printing"
+    shot(app, "printing")
+    settle(app)
+    assert app.view.name == "ticket" and app.view.outcome.ticket["label"] == "A001"
+    path = shot(app, "ticket")
+    assert decode(printer.jobs[-1]).qr[0].endswith("1.001193")
+    found = [r.text for r in zxingcpp.read_barcodes(Image.open(path))]
+    assert any(t.endswith("ma_thu_tuc=1.001193") for t in found)
+    wait_until(lambda: hub.db.execute("SELECT status FROM tickets").fetchone() == ("issued",), what="confirm")
+
+
+def test_priority_path_by_finger_in_three_touches(app: KioskApp, hub: HubService) -> None:
+    touch(app, "priority:elderly")
+    shot(app, "home-priority")
+    touch(app, "service:CT")
+    touch(app, "take:2.000884")
+    settle(app)
+    assert app.view.outcome.ticket["label"] == "B001"
+    row = hub.db.execute("SELECT priority FROM tickets WHERE label='B001'").fetchone()
+    assert row == ("elderly",)
+
+
+def test_single_procedure_service_prints_in_one_tap(app: KioskApp) -> None:
+    click(app, "service:KD")
+    settle(app)
+    assert app.view.outcome.ticket["service"] == "KD"
+
+
+def test_english_toggle(app: KioskApp) -> None:
+    click(app, "lang")
+    assert app.button("lang").label == "Tiếng Việt"
+    assert app.button("service:HT").label == "Civil status"
+    shot(app, "home-english")
+
+
+def test_failed_print_shows_number_and_keep_joins_queue(app: KioskApp, printer: FakePrinter,
+                                                        hub: HubService) -> None:
+    from kiosk.printing.status import PrinterStatus
+
+    printer.fail_mid_job = True
+    click(app, "service:XH")
+    settle(app)
+    assert app.view.outcome.state == "print_failed"
+    assert {b.action for b in app.buttons} >= {"reprint", "keep", "cancel"}
+    shot(app, "print-failed")
+    printer.state = PrinterStatus.OK
+    click(app, "keep")
+    assert app.view.name == "home"
+    wait_until(lambda: hub.db.execute("SELECT status FROM tickets WHERE label='E001'").fetchone() == ("issued",),
+               what="kept number to join the queue")
+
+
+def test_paper_out_message_and_banner(app: KioskApp, printer: FakePrinter) -> None:
+    from kiosk.printing.status import PrinterStatus
+
+    printer.state = PrinterStatus.PAPER_OUT
+    click(app, "service:KD")
+    settle(app)
+    assert app.view.name == "problem"
+    shot(app, "paper-out")
+    click(app, "done")
+    app.step()
+    shot(app, "home-paper-out-banner")
+
+
+def test_hanging_printer_keeps_the_screen_responsive(app: KioskApp, printer: FakePrinter) -> None:
+    printer.hang()
+    click(app, "service:KD")
+    slowest = 0.0
+    for _ in range(10):
+        started = time.monotonic()
+        app.step()
+        slowest = max(slowest, time.monotonic() - started)
+        time.sleep(0.05)
+    assert slowest < 1.0 and app.view.name == "printing"
+    printer.release()
+    settle(app)
+    assert app.view.name in ("ticket", "problem")
+
+
+def test_offline_banner_and_ticket(app: KioskApp, hub: HubService) -> None:
+    hub.stop()
+    click(app, "service:KD")
+    settle(app)
+    assert app.view.outcome.offline and app.view.outcome.ticket["label"] == "D8000"
+    shot(app, "ticket-offline")
+    click(app, "done")
+    app.render()
+    assert app.view.name == "home"
+    shot(app, "home-offline")
+
+
+def test_idle_timeout_returns_home(app: KioskApp, clock: FakeClock) -> None:
+    click(app, "browse")
+    click(app, "field:chung-thuc")
+    click(app, "procedure:2.000815")
+    assert app.view.name == "procedure"
+    path = shot(app, "procedure-2.000815")
+    assert any(r.text.endswith("2.000815") for r in zxingcpp.read_barcodes(Image.open(path)))
+    clock.now += app.section.idle_timeout_s + 1
+    app.step()
+    assert app.view.name == "home"
