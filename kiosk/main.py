@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 
+from bus import systemd
 from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing import make_printer
@@ -25,6 +26,8 @@ def run(config_path: str) -> None:
 
             assert buttons is not None
             panel = ButtonPanel(core, buttons)
+            log.info("kiosk ready")
+            systemd.notify("READY=1")
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             signal.signal(signal.SIGINT, lambda *_: stop.set())
             stop.wait()

@@ -87,3 +87,39 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
 
 def test_template_is_shipped() -> None:
     assert DEMO_WARD.exists()
+
+
+@pytest.fixture
+def kiosk_toml(tmp_path: Path) -> Path:
+    from provisioning.roles import write_kiosk_config
+
+    return write_kiosk_config(tmp_path, 1883, printer_backend="file")
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('backend = "file"', 'backend = "laser"', "printer.backend", "not one of"),
+    ('profile = "TM-T20II"', 'profile = "TM-9000"', "printer.profile", "unknown printer profile"),
+    ("offline_block = 1", "offline_block = 11", "kiosk.offline_block", "above the maximum"),
+    ('backend = "file"', 'backend = "network"', "printer.host", "required for the network backend"),
+    ('mode = "touch"', 'mode = "buttons"', "buttons", "needs a [buttons] section"),
+    ("hub_timeout_s = 1.5", "hub_timeout_s = 0", "kiosk.hub_timeout_s", "below the minimum"),
+])
+def test_kiosk_config_errors_name_the_key(kiosk_toml: Path, old: str, new: str, key: str, problem: str) -> None:
+    from kiosk.config import load_kiosk
+
+    edit(kiosk_toml, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_kiosk(str(kiosk_toml))
+    assert info.value.key == key and problem in info.value.problem
+
+
+def test_kiosk_buttons_section_checks_pins(kiosk_toml: Path) -> None:
+    from kiosk.config import load_kiosk
+
+    edit(kiosk_toml, 'mode = "touch"', 'mode = "buttons"')
+    kiosk_toml.write_text(kiosk_toml.read_text(encoding="utf-8") + '\n[buttons]\nservices = ["HT", "CT"]\n'
+                          'pins = [17, 17]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="used twice"):
+        load_kiosk(str(kiosk_toml))
+    result = CliRunner().invoke(cli, ["config", "check", str(kiosk_toml)])
+    assert result.exit_code == 1 and "a GPIO pin is used twice" in result.output

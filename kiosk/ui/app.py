@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pygame
 
+from bus import systemd
 from kiosk.config import KioskSection
 from kiosk.core import KioskCore, TicketOutcome
 from kiosk.ui import screens
@@ -140,7 +141,7 @@ class KioskApp:
             return False
         self.buttons = screens.draw(self.screen, self.view, self.core)
         pygame.display.flip()
-        self.dirty = self.view.name == "printing"
+        self.dirty = False
         return True
 
     def step(self) -> None:
@@ -151,6 +152,9 @@ class KioskApp:
 
     def run(self) -> None:
         frames = pygame.time.Clock()
+        self.step()
+        log.info("kiosk ready")
+        systemd.notify("READY=1")
         while self.running:
             self.step()
             frames.tick(30)
