@@ -56,6 +56,7 @@ class BusClient:
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
         self._subs: dict[str, tuple[int, Handler]] = {}
+        self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
         self._waiters: dict[str, _Waiter] = {}
         self._reply_listeners: list[Handler] = []
         self._connect_hooks: list[Callable[[], None]] = []
@@ -194,9 +195,10 @@ class BusClient:
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
-        self._subs[topic_filter] = (qos, handler)
-        if self.connected.is_set():
-            self._mqtt.subscribe(topic_filter, qos)
+        with self._subs_lock:
+            self._subs[topic_filter] = (qos, handler)
+            if self.connected.is_set():
+                self._mqtt.subscribe(topic_filter, qos)
 
     def on_reply(self, handler: Handler) -> None:
         """Calls `handler` for every reply to this device, after the outbox and waiters have seen it."""
@@ -216,9 +218,10 @@ class BusClient:
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for topic_filter, (qos, _) in self._subs.items():
-            client.subscribe(topic_filter, qos)
-        self.connected.set()
+        with self._subs_lock:
+            self.connected.set()
+            for topic_filter, (qos, _) in self._subs.items():
+                client.subscribe(topic_filter, qos)
         self.publish_state()
         if self.outbox is not None:
             self.outbox.make_all_due()
