@@ -201,7 +201,9 @@ def test_offline_banner_and_ticket(app: KioskApp, hub: HubService) -> None:
 
 def test_idle_timeout_returns_home(app: KioskApp, clock: FakeClock) -> None:
     click(app, "browse")
+    shot(app, "browse")
     click(app, "field:chung-thuc")
+    shot(app, "field-chung-thuc")
     click(app, "procedure:2.000815")
     assert app.view.name == "procedure"
     path = shot(app, "procedure-2.000815")

@@ -153,3 +153,12 @@ def test_file_backend_writes_one_file_per_job_in_a_folder(tmp_path: Path) -> Non
     assert sorted(p.read_bytes() for p in tmp_path.iterdir()) == [b"one", b"two"]
     gone = FilePrinter(str(tmp_path / "no" / "such" / "lp0"), "TM-T20II")
     assert gone.status() is PrinterStatus.UNPLUGGED
+
+
+def test_usb_backend_without_a_device_is_unplugged_not_a_crash() -> None:
+    from kiosk.printing.usb import UsbPrinter
+
+    printer = UsbPrinter(0x04B8, 0x0202, "TM-T20II", timeout=0.5)
+    assert printer.status() is PrinterStatus.UNPLUGGED
+    with pytest.raises(PrinterError, match="unplugged"):
+        printer.write(b"x")

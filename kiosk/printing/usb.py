@@ -19,8 +19,11 @@ class UsbPrinter(StreamPrinter):
         self._in = None
 
     def _open(self) -> None:
-        import usb.core  # only this backend needs pyusb
-        import usb.util
+        try:
+            import usb.core  # only this backend needs pyusb
+            import usb.util
+        except ImportError:
+            raise OSError("pyusb is not installed: pip install 'motcua[usb]'") from None
 
         dev = usb.core.find(idVendor=self.vendor, idProduct=self.product)
         if dev is None:

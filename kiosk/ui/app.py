@@ -139,9 +139,9 @@ class KioskApp:
     def render(self) -> bool:
         if not self.dirty:
             return False
+        self.dirty = False  # cleared first: a change marked by a bus thread while drawing is drawn next frame
         self.buttons = screens.draw(self.screen, self.view, self.core)
         pygame.display.flip()
-        self.dirty = False
         return True
 
     def step(self) -> None:
