@@ -222,7 +222,7 @@ class BusClient:
             self.connected.set()
             for topic_filter, (qos, _) in self._subs.items():
                 client.subscribe(topic_filter, qos)
-        self.publish_state()
+        self.publish_state()  # after the subscriptions: whoever sees "online" knows this device is listening
         if self.outbox is not None:
             self.outbox.make_all_due()
             self._wake.set()

@@ -1,0 +1,75 @@
+# The announcer: calls are queued and each is played whole, in order; a recall plays the call again.
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+from display.audio import Player
+from display.clips import ClipSet
+from display.errors import AudioError, ClipError
+from display.phrases import call_text, call_tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Call:
+    label: str
+    counter: int
+    recall: bool = False
+
+
+class Announcer:
+    """A new call never cuts the one playing: one worker thread plays the queue in order. Audio failures are logged
+    and counted, and the next call is tried; they never stop the board."""
+
+    def __init__(self, clips: ClipSet, player: Player, variant: str = "north", pause_s: float = 0.6,
+                 max_queue: int = 30) -> None:
+        self.clips, self.player, self.variant, self.pause_s = clips, player, variant, pause_s
+        self.spoken: list[Call] = []
+        self.failures = 0
+        self._queue: queue.Queue[Call | None] = queue.Queue(maxsize=max_queue)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def announce(self, label: str, counter: int, recall: bool = False) -> bool:
+        try:
+            self._queue.put_nowait(Call(label, counter, recall))
+            return True
+        except queue.Full:
+            log.warning("announcer backlog full; call %s to counter %s is shown but not spoken", label, counter)
+            return False
+
+    def idle(self) -> bool:
+        return self._queue.unfinished_tasks == 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            call = self._queue.get()
+            try:
+                if call is None:
+                    return
+                self._say(call)
+            finally:
+                self._queue.task_done()
+
+    def _say(self, call: Call) -> None:
+        log.info("calling: %s", call_text(call.label, call.counter, self.variant))
+        try:
+            wav = self.clips.compose(call_tokens(call.label, call.counter, self.variant))
+            self.player.play(wav)
+            self.spoken.append(call)
+        except (AudioError, ClipError, OSError) as exc:
+            self.failures += 1
+            log.warning("could not speak %s to counter %s: %s", call.label, call.counter, exc)
+        self._stop.wait(self.pause_s)
