@@ -102,6 +102,62 @@ def kiosk_preview(out: str, procedure: str, label: str, lang: str, profile: str)
 
 
 @cli.group()
+def display() -> None:
+    """Run the waiting-room board, build its voice clips, or say a call."""
+
+
+@display.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The display's device config (TOML).")
+def display_run(config_path: str) -> None:
+    """Run the board: show the hub's state and speak every call."""
+    from display.main import run
+
+    _guard(lambda: run(config_path))
+
+
+@display.command("clips")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the clip set.")
+@click.option("--voice", default="vi", show_default=True, help="espeak-ng voice.")
+def display_clips(out: str, voice: str) -> None:
+    """Build a complete clip set with espeak-ng (a ward may replace any clip with a recording)."""
+    from display.clips import generate
+    from display.errors import DisplayError
+
+    def build() -> int:
+        try:
+            return len(generate(out, voice))
+        except DisplayError as exc:
+            raise ProvisioningError(str(exc)) from None
+
+    click.echo(f"wrote {_guard(build)} clips to {out}")
+
+
+@display.command("say")
+@click.argument("label")
+@click.argument("counter", type=click.IntRange(1, 999))
+@click.option("--clips", type=click.Path(file_okay=False, exists=True), required=True, help="Clip set folder.")
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="WAV file to write.")
+@click.option("--variant", type=click.Choice(["north", "south"]), default="north", show_default=True)
+def display_say(label: str, counter: int, clips: str, out: str, variant: str) -> None:
+    """Write the call for LABEL at COUNTER as a WAV, as the board would speak it."""
+    from pathlib import Path as P
+
+    from display.clips import ClipSet
+    from display.errors import DisplayError
+    from display.phrases import call_text, call_tokens
+
+    def say() -> str:
+        try:
+            P(out).write_bytes(ClipSet(clips).compose(call_tokens(label.upper(), counter, variant)))
+        except DisplayError as exc:
+            raise ProvisioningError(str(exc)) from None
+        return call_text(label, counter, variant)
+
+    click.echo(f"{_guard(say)} -> {out}")
+
+
+@cli.group()
 def config() -> None:
     """Check device configs."""
 
@@ -122,6 +178,10 @@ def config_check(path: str) -> None:
             from kiosk.config import load_kiosk
 
             load_kiosk(path)
+        elif role == "display":
+            from display.config import load_display
+
+            load_display(path)
         else:
             load(path)
         return role

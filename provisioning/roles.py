@@ -14,6 +14,7 @@ from provisioning.errors import ProvisioningError
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
 CATALOGUE = Path(kiosk.__file__).with_name("catalogue.json")
 DEMO_KIOSK = Path(__file__).with_name("demo_kiosk.toml")
+DEMO_DISPLAY = Path(__file__).with_name("demo_display.toml")
 
 
 def write_hub_config(workdir: str | Path, port: int, template: Path = DEMO_WARD) -> Path:
@@ -37,6 +38,16 @@ def write_kiosk_config(workdir: str | Path, port: int, device: str = "kiosk-1", 
         id=device, port=port, data_dir=base, block=block, printer_backend=printer_backend,
         printer_path=base / "printed", preview_dir=base / "previews")
     path = workdir / f"{device}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_display_config(workdir: str | Path, port: int, audio: str = "none") -> Path:
+    """Writes the demo board's config, data under `workdir`/board-1."""
+    workdir = Path(workdir)
+    text = Template(DEMO_DISPLAY.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "board-1",
+                                                                         audio=audio)
+    path = workdir / "board-1.toml"
     path.write_text(text, encoding="utf-8")
     return path
 

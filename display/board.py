@@ -1,0 +1,207 @@
+# The waiting-room board: draws the hub's board state, highlights new calls, keeps the last state when offline.
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pygame
+
+from bus.fonts import font_path
+
+BG = (12, 32, 64)
+PANEL = (20, 48, 92)
+INK = (255, 255, 255)
+SOFT = (170, 190, 220)
+GOLD = (255, 204, 0)
+FLASH = (176, 32, 38)
+OFFLINE = (120, 60, 0)
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+
+class Fonts:
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, bool], pygame.font.Font] = {}
+
+    def get(self, size: int, bold: bool = False) -> pygame.font.Font:
+        key = (max(8, size), bold)
+        if key not in self._cache:
+            self._cache[key] = pygame.font.Font(str(font_path(bold)), key[0])
+        return self._cache[key]
+
+
+class Board:
+    """Draws onto `surface`. `frame(now)` returns the rectangles it changed, or [] when nothing did."""
+
+    def __init__(self, surface: pygame.Surface, english: bool = True, tz: str = "Asia/Ho_Chi_Minh",
+                 highlight_s: float = 6.0, wall: Callable[[], float] = time.time) -> None:
+        self.surface, self.english, self.tz, self.highlight_s, self.wall = surface, english, ZoneInfo(tz), \
+            highlight_s, wall
+        self.fonts = Fonts()
+        self.state: dict[str, Any] = {}
+        self.flash: dict[str, float] = {}  # "counter:label" -> until (monotonic)
+        self.online = False
+        self.offline_since: float | None = None
+        self.received_at: float | None = None
+        self._dirty = True
+        self._minute = ""
+        self._ticker_x = 0.0
+        self._ticker: pygame.Surface | None = None
+        self.shown: dict[str, float] = {}  # "counter:label" -> monotonic time first drawn (for the bench)
+
+    # -- inputs ----------------------------------------------------------------------------------------------
+    def set_state(self, body: dict[str, Any]) -> None:
+        if body.get("notice") != self.state.get("notice"):
+            self._ticker = None
+        self.state = body
+        self.received_at = self.wall()
+        self._dirty = True
+
+    def call(self, label: str, counter: int, now: float) -> None:
+        self.flash[f"{counter}:{label}"] = now + self.highlight_s
+        current = {c.get("counter"): c for c in self.state.get("counters", [])}
+        if counter in current:  # show the call at once, before the next board state arrives
+            current[counter]["ticket"] = {**(current[counter].get("ticket") or {}), "label": label}
+        self._dirty = True
+
+    def set_online(self, online: bool) -> None:
+        if online != self.online:
+            self.online = online
+            self.offline_since = None if online else self.wall()
+            self._dirty = True
+
+    # -- drawing ---------------------------------------------------------------------------------------------
+    def frame(self, now: float) -> list[pygame.Rect]:
+        minute = self._local(self.wall()).strftime("%H:%M")
+        blinking = any(until > now for until in self.flash.values())
+        self.flash = {k: v for k, v in self.flash.items() if v > now - 1}
+        if self._dirty or blinking or minute != self._minute:
+            self._minute = minute
+            self._dirty = False
+            self._draw_all(now)
+            return [self.surface.get_rect()]
+        return [self._draw_ticker()] if self.state.get("notice") else []
+
+    def _draw_all(self, now: float) -> None:
+        w, h = self.surface.get_size()
+        s = min(w / 1920, h / 1080)
+        self.surface.fill(BG)
+        header = self._header(w, s)
+        top = header.bottom + int(16 * s)
+        bottom = h - int(70 * s)
+        left = pygame.Rect(int(24 * s), top, int(w * 0.6) - int(36 * s), bottom - top)
+        right = pygame.Rect(left.right + int(24 * s), top, w - left.right - int(48 * s), bottom - top)
+        self._counters(left, s, now)
+        self._side(right, s)
+        self._draw_ticker()
+        self._footer(w, h, s)
+        for key in self.flash:
+            self.shown.setdefault(key, time.monotonic())
+
+    def _header(self, w: int, s: float) -> pygame.Rect:
+        band = pygame.Rect(0, 0, w, int(120 * s))
+        pygame.draw.rect(self.surface, PANEL, band)
+        ward = self.state.get("ward_vi") or "Bộ phận một cửa"
+        self._text(ward, (int(28 * s), int(14 * s)), int(52 * s), INK, bold=True, max_w=int(w * 0.62))
+        if self.english and self.state.get("ward_en"):
+            self._text(self.state["ward_en"], (int(28 * s), int(76 * s)), int(28 * s), SOFT, max_w=int(w * 0.62))
+        local = self._local(self.wall())
+        self._text(local.strftime("%H:%M"), (w - int(28 * s), int(8 * s)), int(64 * s), GOLD, bold=True,
+                   anchor="topright")
+        self._text(f"{WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}", (w - int(28 * s), int(80 * s)), int(28 * s),
+                   SOFT, anchor="topright")
+        return band
+
+    def _counters(self, area: pygame.Rect, s: float, now: float) -> None:
+        title = "ĐANG PHỤC VỤ" + (" · NOW SERVING" if self.english else "")
+        self._text(title, area.topleft, int(34 * s), GOLD, bold=True)
+        counters = self.state.get("counters", [])
+        top = area.top + int(56 * s)
+        row_h = min(int(150 * s), (area.bottom - top) // max(1, len(counters)))
+        for i, c in enumerate(counters):
+            row = pygame.Rect(area.left, top + i * row_h, area.width, row_h - int(10 * s))
+            ticket = c.get("ticket") or {}
+            label = ticket.get("label", "")
+            lit = label and self.flash.get(f"{c['counter']}:{label}", 0) > now and int(now * 2) % 2 == 0
+            pygame.draw.rect(self.surface, FLASH if lit else PANEL, row, border_radius=int(12 * s))
+            name = c.get("name_vi") or f"Quầy {c['counter']}"
+            self._text(name, (row.left + int(20 * s), row.top + int(10 * s)), int(36 * s), INK, bold=True,
+                       max_w=int(row.width * 0.3))
+            if self.english and c.get("name_en"):
+                self._text(c["name_en"], (row.left + int(20 * s), row.top + int(56 * s)), int(24 * s), SOFT,
+                           max_w=int(row.width * 0.3))
+            if label:
+                self._text(label, (row.left + int(row.width * 0.47), row.centery), int(min(96 * s, row_h * 0.75)),
+                           GOLD if not lit else INK, bold=True, anchor="center")
+                service = ticket.get("service_vi", "")
+                self._text(service, (row.right - int(20 * s), row.centery), int(28 * s), SOFT, anchor="midright",
+                           max_w=int(row.width * 0.24))
+            elif c.get("status") == "closed":
+                self._text("Tạm nghỉ" + (" · Closed" if self.english else ""), (row.left + int(row.width * 0.52),
+                           row.centery), int(30 * s), SOFT, anchor="center")
+
+    def _side(self, area: pygame.Rect, s: float) -> None:
+        self._text("VỪA GỌI" + (" · LAST CALLED" if self.english else ""), area.topleft, int(30 * s), GOLD, bold=True)
+        y = area.top + int(48 * s)
+        for call in self.state.get("recent", [])[:6]:
+            self._text(f"{call['label']}  »  Quầy {call['counter']}", (area.left + int(8 * s), y), int(34 * s), INK)
+            y += int(46 * s)
+        y += int(20 * s)
+        self._text("ĐANG CHỜ" + (" · WAITING" if self.english else ""), (area.left, y), int(30 * s), GOLD, bold=True)
+        y += int(48 * s)
+        for item in self.state.get("waiting", []):
+            if y > area.bottom - int(40 * s):
+                break
+            wait = item.get("wait", {})
+            span = f"{wait['low_min']}–{wait['high_min']} phút" if wait.get("known") else "—"
+            self._text(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK, max_w=int(area.width * 0.55))
+            self._text(f"{item['count']} người · {span}", (area.right, y), int(28 * s), SOFT, anchor="topright")
+            y += int(42 * s)
+
+    def _draw_ticker(self) -> pygame.Rect:
+        w, h = self.surface.get_size()
+        s = min(w / 1920, h / 1080)
+        band = pygame.Rect(0, h - int(60 * s), w, int(60 * s))
+        pygame.draw.rect(self.surface, PANEL, band)
+        notice = self.state.get("notice", "")
+        if notice:
+            if self._ticker is None:
+                self._ticker = self.fonts.get(int(30 * s)).render(unicodedata.normalize("NFC", notice), True, INK)
+            self._ticker_x -= 3 * s
+            if self._ticker_x < -self._ticker.get_width():
+                self._ticker_x = w
+            self.surface.blit(self._ticker, (int(self._ticker_x), band.centery - self._ticker.get_height() // 2))
+        return band
+
+    def _footer(self, w: int, h: int, s: float) -> None:
+        dot = (60, 200, 90) if self.online else (200, 90, 60)
+        y = h - int(66 * s)
+        if not self.online:
+            since = self._local(self.offline_since).strftime("%H:%M") if self.offline_since else "?"
+            note = f"Mất kết nối từ {since} — đang hiển thị thông tin gần nhất"
+            strip = pygame.Rect(int(24 * s), y - int(40 * s), int(w * 0.45), int(34 * s))
+            pygame.draw.rect(self.surface, OFFLINE, strip, border_radius=int(8 * s))
+            self._text(note, strip.center, int(22 * s), INK, anchor="center", max_w=strip.width - int(12 * s))
+        pygame.draw.circle(self.surface, dot, (w - int(22 * s), y - int(10 * s)), int(7 * s))
+        if self.received_at:
+            updated = "Cập nhật " + self._local(self.received_at).strftime("%H:%M:%S")
+            self._text(updated, (w - int(38 * s), y - int(22 * s)), int(18 * s), SOFT, anchor="topright")
+
+    def _text(self, words: str, pos: tuple[int, int], size: int, colour: tuple, bold: bool = False,
+              anchor: str = "topleft", max_w: int = 0) -> None:
+        font = self.fonts.get(size, bold)
+        words = unicodedata.normalize("NFC", words)
+        floor = max(12, int(size * 0.7))  # shrink a little to fit, never below readable; then cut with "…"
+        while max_w and font.size(words)[0] > max_w and size > floor:
+            size = int(size * 0.92)
+            font = self.fonts.get(size, bold)
+        while max_w and font.size(words)[0] > max_w and len(words) > 2:
+            words = words[:-2].rstrip() + "…"
+        image = font.render(words, True, colour)
+        self.surface.blit(image, image.get_rect(**{anchor: pos}))
+
+    def _local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, self.tz)

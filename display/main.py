@@ -1,0 +1,22 @@
+# Runs the waiting-room board: load and check the config, then the screen loop until SIGTERM.
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+from display.config import load_display
+
+log = logging.getLogger(__name__)
+
+
+def run(config_path: str) -> None:
+    config, display, voice, audio = load_display(config_path)
+    logging.getLogger().setLevel(config.device.log_level.upper())
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from display.service import BoardService
+
+    service = BoardService(config, display, voice, audio)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(service, "running", False))
+    service.start()
+    service.run()

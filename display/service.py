@@ -1,0 +1,127 @@
+# The board service: bus messages queued to the screen thread, calls highlighted and spoken, outages shown.
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from typing import Any
+
+import pygame
+
+from bus import systemd
+from bus.client import BusClient
+from bus.config import DeviceConfig
+from bus.messages import Message
+from display.announcer import Announcer
+from display.audio import Player, make_player
+from display.board import Board
+from display.clips import ClipSet, generate
+from display.config import AudioSection, DisplaySection, VoiceSection
+from display.errors import ClipError
+
+log = logging.getLogger(__name__)
+
+
+class BoardService:
+    """pygame is only touched on the thread that calls step()/run(); bus callbacks only enqueue."""
+
+    def __init__(self, config: DeviceConfig, display: DisplaySection, voice: VoiceSection, audio: AudioSection,
+                 size: tuple[int, int] | None = None, player: Player | None = None) -> None:
+        self.config, self.display = config, display
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "display")
+        self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        t = self.bus.topics
+        self.bus.subscribe(t.board_state, lambda m, _: self._inbox.put(("state", m)))
+        self.bus.subscribe(t.ticket_event, lambda m, _: self._inbox.put(("event", m)))
+        self.bus.subscribe(t.device_state(display.hub_id), lambda m, _: self._inbox.put(("hub", m)))
+        self.bus.on_connect(lambda: self._inbox.put(("link", True)))
+        self.bus.on_disconnect(lambda: self._inbox.put(("link", False)))
+        pygame.display.init()
+        pygame.font.init()
+        pygame.display.set_caption("motcua board")
+        if display.fullscreen and size is None:
+            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+            pygame.mouse.set_visible(False)
+        else:
+            self.screen = pygame.display.set_mode(size or (display.screen_width, display.screen_height))
+        self.board = Board(self.screen, display.english, display.timezone, display.highlight_s)
+        self.announcer = self._announcer(voice, audio, player)
+        self.link = False
+        self.hub_online = False
+        self.running = True
+
+    def _announcer(self, voice: VoiceSection, audio: AudioSection, player: Player | None) -> Announcer | None:
+        if not voice.speak:
+            return None
+        folder = voice.clips or str(self.config.data_dir / "clips")
+        try:
+            clips = ClipSet(folder) if voice.clips or (self.config.data_dir / "clips").exists() else None
+            if clips is None:
+                log.info("building the clip set in %s with espeak-ng", folder)
+                generate(folder)
+                clips = ClipSet(folder)
+            missing = clips.check()
+            if missing:
+                log.warning("clip set %s lacks %d clips (%s...); those words are skipped", folder, len(missing),
+                            ", ".join(missing[:5]))
+        except ClipError as exc:
+            log.error("calls will be shown but not spoken: %s", exc)
+            return None
+        return Announcer(clips, player or make_player(audio.backend, audio.device), voice.variant, voice.pause_s)
+
+    def start(self) -> None:
+        if self.announcer is not None:
+            self.announcer.start()
+        self.bus.start()
+
+    def stop(self) -> None:
+        if self.announcer is not None:
+            self.announcer.stop()
+        self.bus.stop()
+        pygame.display.quit()
+
+    def step(self, now: float | None = None) -> bool:
+        """Applies what arrived, draws what changed; True if the screen was updated."""
+        now = time.monotonic() if now is None else now
+        while True:
+            try:
+                kind, value = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            self._apply(kind, value, now)
+        rects = self.board.frame(now)
+        if rects:
+            pygame.display.update(rects)
+        return bool(rects)
+
+    def _apply(self, kind: str, value: Any, now: float) -> None:
+        if kind == "state":
+            self.board.set_state(value.body)
+        elif kind == "event":
+            self._event(value, now)
+        elif kind == "hub":
+            self.hub_online = value.body["status"] == "online"
+        elif kind == "link":
+            self.link = value
+        self.board.set_online(self.link and self.hub_online)
+
+    def _event(self, msg: Message, now: float) -> None:
+        event, ticket, counter = msg.body["event"], msg.body["ticket"], msg.body.get("counter")
+        if event not in ("called", "recalled") or counter is None:
+            return
+        self.board.call(ticket["label"], counter, now)
+        if self.announcer is not None:
+            self.announcer.announce(ticket["label"], counter, recall=event == "recalled")
+
+    def run(self) -> None:
+        clock = pygame.time.Clock()
+        self.step()
+        log.info("board ready")
+        systemd.notify("READY=1")
+        while self.running:
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+                    self.running = False
+            self.step()
+            clock.tick(self.display.fps)
+        self.stop()

@@ -1,0 +1,143 @@
+# The waiting-room board: screenshots at each resolution, a real call shown and spoken, outages, and a soak run.
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pygame
+import pytest
+
+from display.audio.fake import FakePlayer
+from display.board import Board
+from display.clips import chime
+from display.config import load_display
+from display.phrases import clip_texts
+from display.service import BoardService
+from hub.service import HubService
+from provisioning.broker import Broker
+from provisioning.roles import write_display_config
+from tests.conftest import wait_until
+
+SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "board"
+LONG = "Thay đổi, cải chính, bổ sung thông tin hộ tịch, xác định lại dân tộc"
+STATE = {
+    "day": "2026-11-23", "ward_vi": "Phường Mẫu - Trung tâm Phục vụ hành chính công",
+    "ward_en": "Demo Ward - Public Administration Service Centre", "notice": "Công dân vui lòng giữ trật tự.",
+    "counters": [
+        {"counter": 1, "status": "open", "name_vi": "Quầy 1", "name_en": "Counter 1",
+         "ticket": {"label": "A1023", "service_vi": "Hộ tịch"}},
+        {"counter": 2, "status": "open", "name_vi": "Quầy 2", "name_en": "Counter 2",
+         "ticket": {"label": "B015", "service_vi": LONG}},
+        {"counter": 3, "status": "closed", "name_vi": "Quầy 3", "name_en": "Counter 3"},
+        {"counter": 4, "status": "open", "name_vi": "Quầy 4", "name_en": "Counter 4"},
+    ],
+    "recent": [{"label": "A1023", "counter": 1}, {"label": "B015", "counter": 2}, {"label": "C004", "counter": 4}],
+    "waiting": [{"service": "HT", "name_vi": "Hộ tịch", "count": 7, "wait": {"known": True, "low_min": 15,
+                                                                              "high_min": 30}},
+                {"service": "CT", "name_vi": LONG, "count": 2, "wait": {"known": False}}],
+}
+
+
+def save(surface: pygame.Surface, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}-{surface.get_width()}x{surface.get_height()}.png"
+    pygame.image.save(surface, str(path))
+    return path
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768), (1280, 720)])
+def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]) -> None:
+    pygame.font.init()
+    surface = pygame.Surface(size)
+    board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state(STATE)
+    board.set_online(True)
+    assert board.frame(0.0) == [surface.get_rect()]
+    assert board.frame(0.1)[0].height < size[1] // 10  # idle: only the scrolling notice band is redrawn
+    board.call("B015", 2, now=1.0)
+    board.frame(1.0)
+    assert "2:B015" in board.shown
+    save(surface, "highlight")
+    board.set_online(False)
+    board.frame(9.0)
+    save(surface, "offline")
+    assert not board.online and board.offline_since is not None
+
+
+@pytest.fixture
+def tone_clips(tmp_path: Path) -> Path:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    template = chime(folder / "chime.wav")
+    for name in clip_texts():
+        shutil.copy(template, folder / f"{name}.wav")
+    return folder
+
+
+@pytest.fixture
+def board_service(tmp_path: Path, broker: Broker, hub: HubService, tone_clips: Path) -> Iterator[BoardService]:
+    config, display, voice, audio = load_display(str(write_display_config(tmp_path, broker.port, audio="fake")))
+    service = BoardService(config, display, dataclasses.replace(voice, clips=str(tone_clips), pause_s=0),
+                           audio, size=(1280, 720), player=FakePlayer(speed=20))
+    service.start()
+    wait_until(lambda: (service.step(), service.board.online and service.board.state)[1], what="board online")
+    yield service
+    service.stop()
+
+
+def test_a_counter_call_is_shown_and_spoken(board_service: BoardService, make_client) -> None:
+    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="counter")
+    kiosk.wait_connected(5)
+    counter.wait_connected(5)
+    reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+    assert reply is not None
+    counter.request(counter.topics.counter_command(1), "counter.command", {"action": "call_next", "counter": 1},
+                    timeout=5)
+    wait_until(lambda: (board_service.step(), "1:A001" in board_service.board.shown)[1], what="call shown")
+    wait_until(lambda: [c.label for c in board_service.announcer.spoken] == ["A001"], what="call spoken")
+    counter.request(counter.topics.counter_command(1), "counter.command", {"action": "recall", "counter": 1},
+                    timeout=5)
+    wait_until(lambda: (board_service.step(), len(board_service.announcer.spoken) == 2)[1], what="recall spoken")
+    assert board_service.announcer.spoken[1].recall
+    save(board_service.screen, "called")
+
+
+def test_outage_keeps_last_state_and_recovers(board_service: BoardService, broker: Broker) -> None:
+    before = board_service.board.state
+    broker.stop()
+    wait_until(lambda: (board_service.step(), not board_service.board.online)[1], what="offline banner")
+    assert board_service.board.state == before
+    save(board_service.screen, "outage")
+    broker.start()
+    wait_until(lambda: (board_service.step(), board_service.board.online)[1], timeout=30, what="recovered")
+
+
+def test_soak_several_ward_hours_no_growth_in_memory_or_files(board_service: BoardService, make_client) -> None:
+    """Three ward hours of a busy centre (≈ 300 calls an hour), pushed through the broker as fast as possible."""
+    feeder = make_client("feeder", role="hub")
+    feeder.wait_connected(5)
+    proc = psutil.Process()
+
+    def burst(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            label = f"A{i % 1000:03d}"
+            feeder.send(feeder.topics.ticket_event, "ticket.event",
+                        {"event": "called", "ticket": {"label": label}, "counter": 1 + i % 4})
+            if i % 3 == 0:
+                state = {**STATE, "recent": [{"label": label, "counter": 1 + i % 4}] * 6}
+                feeder.send(feeder.topics.board_state, "board.state", state)
+            board_service.step(now=float(i))
+
+    burst(200, 0)
+    wait_until(board_service.announcer.idle, timeout=120, what="warm-up calls spoken")
+    rss0, fds0 = proc.memory_info().rss, proc.num_fds()
+    burst(900, 200)
+    wait_until(lambda: (board_service.step(), board_service.announcer.idle())[1], timeout=300, what="soak spoken")
+    grew = (proc.memory_info().rss - rss0) / 2**20
+    assert grew < 8, f"resident memory grew {grew:.1f} MB over three ward hours"
+    assert proc.num_fds() <= fds0 + 2, f"file handles grew from {fds0} to {proc.num_fds()}"
+    assert os.environ.get("SDL_VIDEODRIVER") == "dummy"
