@@ -17,6 +17,7 @@ class DisplaySection:
     fullscreen: bool = opt(True)
     highlight_s: float = opt(6.0, lo=1.0, hi=60.0, doc="how long a new call blinks")
     fps: int = opt(20, lo=1, hi=60, doc="frame rate of the scrolling notice")
+    screenshots: str = opt("", doc="folder: save latest.png (and the first calls) after each call")
 
 
 @dataclass(frozen=True)

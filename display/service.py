@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
+from pathlib import Path
 from typing import Any
 
 import pygame
@@ -49,6 +50,8 @@ class BoardService:
         self.link = False
         self.hub_online = False
         self.running = True
+        self._shot_due = ""
+        self._shots = 0
 
     def _announcer(self, voice: VoiceSection, audio: AudioSection, player: Player | None) -> Announcer | None:
         if not voice.speak:
@@ -92,7 +95,19 @@ class BoardService:
         rects = self.board.frame(now)
         if rects:
             pygame.display.update(rects)
+            if self._shot_due and rects[0] == self.screen.get_rect():
+                self._screenshot()
         return bool(rects)
+
+    def _screenshot(self) -> None:
+        """What the board shows, for ward IT or the headless demo: latest.png, and the first 30 calls."""
+        folder = Path(self.display.screenshots)
+        folder.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.screen, str(folder / "latest.png"))
+        if self._shots < 30:
+            pygame.image.save(self.screen, str(folder / f"call-{self._shot_due}.png"))
+            self._shots += 1
+        self._shot_due = ""
 
     def _apply(self, kind: str, value: Any, now: float) -> None:
         if kind == "state":
@@ -110,6 +125,8 @@ class BoardService:
         if event not in ("called", "recalled") or counter is None:
             return
         self.board.call(ticket["label"], counter, now)
+        if self.display.screenshots:
+            self._shot_due = ticket["label"]
         if self.announcer is not None:
             self.announcer.announce(ticket["label"], counter, recall=event == "recalled")
 

@@ -50,8 +50,9 @@ def hub(config_path: str) -> None:
 @click.option("--window/--headless", default=None,
               help="Show the kiosk in a window (default when a display is available) or run it headless.")
 @click.option("--no-kiosk", is_flag=True, help="Leave out the real kiosk; only simulated bus clients.")
+@click.option("--no-board", is_flag=True, help="Leave out the waiting-room board.")
 def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
-         arrivals: float, window: bool | None, no_kiosk: bool) -> None:
+         arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
     from provisioning.demo import DemoOptions, run_demo
 
@@ -60,7 +61,8 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
     if window is None:
         window = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir.resolve(), broker=broker,
-                       kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, headless=not window)
+                       kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, board=not no_board,
+                       headless=not window)
     summary = _guard(lambda: run_demo(opts))
     if summary["duplicates"] or summary["missing_in_hub"]:
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")

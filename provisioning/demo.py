@@ -15,7 +15,7 @@ from hub.estimate import quantile
 from provisioning.broker import Broker
 from provisioning.demo_kiosk import DemoKiosk
 from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess, write_hub_config
+from provisioning.roles import RoleProcess, write_display_config, write_hub_config
 from provisioning.simulate import SimCounter, SimKiosk, Tally
 
 WARD = "demo-ward"
@@ -33,6 +33,7 @@ class DemoOptions:
     arrivals_per_hour: float = 40.0
     fresh: bool = True
     kiosk_ui: bool = True
+    board: bool = True
     headless: bool = True
 
 
@@ -54,6 +55,11 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     actors += [SimCounter(f"counter-sim-{c}", section, WARD, "counter", opts.speed, opts.seed * 1000 + c, stop,
                           tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c) for c in COUNTERS]
     db_path = opts.workdir / "hub" / "hub.db"
+    board = None
+    if opts.board:
+        headless = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"} if opts.headless else {}
+        board = RoleProcess("display", write_display_config(opts.workdir, broker.port), opts.workdir / "board.log",
+                            env={**headless, "PYGAME_HIDE_SUPPORT_PROMPT": "1"}, command=("display", "run")).start()
     kiosk = DemoKiosk(opts.workdir, section, opts.speed, opts.seed, opts.arrivals_per_hour / 2, tally,
                       opts.headless) if opts.kiosk_ui else None
     try:
@@ -66,6 +72,8 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         stop.set()
         if kiosk is not None:
             kiosk.stop()
+        if board is not None:
+            board.stop()
         for actor in actors:
             actor.join(10)
         hub.stop()
@@ -74,6 +82,8 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     if kiosk is not None:
         summary.update(kiosk_tickets_printed=tally.counts["kiosk_printed"], kiosk_print_jobs=kiosk.printed_files(),
                        kiosk_previews=kiosk.previews())
+    if board is not None:
+        summary["board_screenshots"] = len(list((opts.workdir / "board-1" / "screens").glob("call-*.png")))
     _print_summary(summary, out)
     return summary
 

@@ -45,8 +45,8 @@ def write_kiosk_config(workdir: str | Path, port: int, device: str = "kiosk-1", 
 def write_display_config(workdir: str | Path, port: int, audio: str = "none") -> Path:
     """Writes the demo board's config, data under `workdir`/board-1."""
     workdir = Path(workdir)
-    text = Template(DEMO_DISPLAY.read_text(encoding="utf-8")).substitute(port=port, data_dir=workdir / "board-1",
-                                                                         audio=audio)
+    text = Template(DEMO_DISPLAY.read_text(encoding="utf-8")).substitute(
+        port=port, data_dir=workdir / "board-1", audio=audio, screenshots=workdir / "board-1" / "screens")
     path = workdir / "board-1.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -55,17 +55,20 @@ def write_display_config(workdir: str | Path, port: int, audio: str = "none") ->
 class RoleProcess:
     """`motcua <role> --config PATH` as a child process with its output in a log file."""
 
-    def __init__(self, role: str, config: str | Path, log_path: str | Path) -> None:
+    def __init__(self, role: str, config: str | Path, log_path: str | Path, env: dict[str, str] | None = None,
+                 command: tuple[str, ...] = ()) -> None:
         self.role = role
+        self.env = env or {}
+        self.command = command or (role,)
         self.config = Path(config)
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RoleProcess:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "provisioning", self.role, "--config",
+            self.proc = subprocess.Popen([sys.executable, "-m", "provisioning", *self.command, "--config",
                                           str(self.config)], stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                         env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
         return self
 
     def kill(self) -> None:

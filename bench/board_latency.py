@@ -1,0 +1,86 @@
+# Bench: the board - call published -> frame showing it, idle CPU with the notice scrolling, resident memory.
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import psutil  # noqa: E402
+import pygame  # noqa: E402
+
+from bus.client import BusClient  # noqa: E402
+from bus.config import BrokerSection  # noqa: E402
+from display.config import load_display  # noqa: E402
+from display.service import BoardService  # noqa: E402
+from hub.estimate import quantile  # noqa: E402
+from provisioning.broker import Broker  # noqa: E402
+from provisioning.roles import write_display_config  # noqa: E402
+
+STATE = {"day": "2026-11-23", "ward_vi": "Phường Mẫu", "notice": "Công dân vui lòng chuẩn bị giấy tờ trước.",
+         "counters": [{"counter": c, "status": "open", "name_vi": f"Quầy {c}"} for c in range(1, 5)],
+         "recent": [], "waiting": []}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Board latency, idle CPU and memory.")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
+        config, display, voice, audio = load_display(str(write_display_config(tmp, broker.port, audio="none")))
+        service = BoardService(config, display, dataclasses.replace(voice, speak=False), audio, size=(1920, 1080))
+        feeder = BusClient(BrokerSection(port=broker.port), "demo-ward", "bench-hub", "hub")
+        feeder.start()
+        feeder.wait_connected(10)
+        feeder.send(feeder.topics.board_state, "board.state", STATE, retain=True)
+        service.start()
+        clock = pygame.time.Clock()
+        sent: dict[str, float] = {}
+        stop = threading.Event()
+
+        def publish() -> None:
+            time.sleep(1.0)
+            for i in range(args.calls):
+                label = f"A{i:03d}"
+                sent[f"{1 + i % 4}:{label}"] = time.monotonic()
+                feeder.send(feeder.topics.ticket_event, "ticket.event",
+                            {"event": "called", "ticket": {"label": label}, "counter": 1 + i % 4})
+                time.sleep(0.25)
+            stop.set()
+
+        threading.Thread(target=publish, daemon=True).start()
+        while not stop.is_set():
+            service.step()
+            clock.tick(display.fps)
+        for _ in range(40):
+            service.step()
+            clock.tick(display.fps)
+        latencies = sorted((service.board.shown[k] - t) * 1000 for k, t in sent.items() if k in service.board.shown)
+        time.sleep(display.highlight_s + 1)  # let the last call stop blinking: the board is idle
+        proc = psutil.Process()
+        cpu0, wall0 = proc.cpu_times(), time.monotonic()
+        while time.monotonic() - wall0 < args.idle:
+            service.step()
+            clock.tick(display.fps)
+        cpu1 = proc.cpu_times()
+        idle_cpu = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (time.monotonic() - wall0) * 100
+        rss = proc.memory_info().rss / 2**20
+        service.stop()
+        feeder.stop()
+    print(f"board at 1920x1080, {display.fps} fps loop, SDL dummy driver, mosquitto")
+    print(f"  call published -> frame showing it ({len(latencies)} of {len(sent)} calls): "
+          f"p50 {quantile(latencies, .5):.1f} ms, p95 {quantile(latencies, .95):.1f} ms, max {latencies[-1]:.1f} ms")
+    print(f"  idle CPU with the notice scrolling: {idle_cpu:.1f} % of one core over {args.idle:.0f} s")
+    print(f"  board RSS: {rss:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
