@@ -155,10 +155,32 @@ def test_file_backend_writes_one_file_per_job_in_a_folder(tmp_path: Path) -> Non
     assert gone.status() is PrinterStatus.UNPLUGGED
 
 
-def test_usb_backend_without_a_device_is_unplugged_not_a_crash() -> None:
+def test_usb_backend_prints_reads_status_times_out_and_survives_an_unplug() -> None:
     from kiosk.printing.usb import UsbPrinter
+    from tests.usb_printer import SimulatedUsbPrinter
 
-    printer = UsbPrinter(0x04B8, 0x0202, "TM-T20II", timeout=0.5)
+    device = SimulatedUsbPrinter()
+    printer = UsbPrinter(0x04B8, 0x0202, "TM-T20II", timeout=0.5, usb_backend=device)
+    job = jobs.compose(ticket_layout(TICKET, 576), "TM-T20II", True)
+    assert printer.print_job(job) is PrinterStatus.OK
+    assert job in bytes(device.received)
+    assert device.timeouts and all(0 < t <= 500 for t in device.timeouts), "every USB transfer has a timeout"
+    device.status_byte = 0x72
+    assert printer.status() is PrinterStatus.PAPER_OUT
+    device.answer = False
+    assert printer.status() is PrinterStatus.NO_ANSWER
+    device.plugged = False  # the power cycle that makes USB printers vanish
     assert printer.status() is PrinterStatus.UNPLUGGED
     with pytest.raises(PrinterError, match="unplugged"):
         printer.write(b"x")
+    device.plugged, device.answer, device.status_byte = True, True, 0x12
+    assert printer.print_job(b"\x1b@again") is PrinterStatus.OK  # reopened by itself
+
+
+def test_usb_backend_with_no_device_is_unplugged() -> None:
+    from kiosk.printing.usb import UsbPrinter
+    from tests.usb_printer import SimulatedUsbPrinter
+
+    device = SimulatedUsbPrinter(product=0x9999)
+    printer = UsbPrinter(0x04B8, 0x0202, "TM-T20II", timeout=0.5, usb_backend=device)
+    assert printer.status() is PrinterStatus.UNPLUGGED

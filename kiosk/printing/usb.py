@@ -9,8 +9,9 @@ class UsbPrinter(StreamPrinter):
 
     name = "usb"
 
-    def __init__(self, vendor: int, product: int, profile: str, timeout: float) -> None:
+    def __init__(self, vendor: int, product: int, profile: str, timeout: float, usb_backend: object = None) -> None:
         super().__init__(timeout)
+        self.usb_backend = usb_backend  # None: libusb; tests pass a pyusb backend that simulates a printer
         self.vendor = vendor
         self.product = product
         self.profile = profile
@@ -25,7 +26,7 @@ class UsbPrinter(StreamPrinter):
         except ImportError:
             raise OSError("pyusb is not installed: pip install 'motcua[usb]'") from None
 
-        dev = usb.core.find(idVendor=self.vendor, idProduct=self.product)
+        dev = usb.core.find(idVendor=self.vendor, idProduct=self.product, backend=self.usb_backend)
         if dev is None:
             raise OSError(f"no USB printer {self.vendor:04x}:{self.product:04x}")
         if dev.is_kernel_driver_active(0):
