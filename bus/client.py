@@ -24,7 +24,7 @@ from bus.topics import Topics
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
-REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "device.reply", "error")
+REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "device.reply", "error")
 
 
 class _Waiter:

@@ -35,6 +35,8 @@ class PolicyConfig:
     max_skips: int = opt(1, lo=0, hi=5)
     min_wait_samples: int = opt(5, lo=1, hi=1000)
     wait_samples: int = opt(30, lo=5, hi=1000)
+    rating_window_s: int = opt(180, lo=10, hi=3600, doc="a rating counts for the ticket that left the counter "
+                                                         "this recently")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from hub import estimate
 from hub.config import HubSection
 from hub.errors import QueueRefused
 from hub.priority import Candidate, choose
+from hub.ratings import RatingOps
 from hub.store import transaction
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class Outcome:
     fresh: bool = True
 
 
-class Queue:
+class Queue(RatingOps):
     def __init__(self, db: Database, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.hub = hub
@@ -71,7 +72,7 @@ class Queue:
 
     # -- tickets ---------------------------------------------------------------------------------------------
     def op_issue(self, now: float, service: str, priority: str | None = None, device: str = "",
-                 hold: bool = False) -> Outcome:
+                 hold: bool = False, procedure: str | None = None) -> Outcome:
         """Issues the next number. With `hold` the ticket waits as 'held' (not callable, not on the board) until
         the kiosk confirms its print, so a failed print never leaves a phantom ticket in the queue."""
         svc = self._service(service)
@@ -85,9 +86,9 @@ class Queue:
             raise QueueRefused("day_full", f"service {service} has issued {HUB_LAST} numbers today")
         cur = self.db.execute(
             "INSERT INTO tickets(day, issued_service, number, label, service, priority, status, issued_at, "
-            "queue_at, device) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "queue_at, device, procedure) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (day, service, number, label(svc.prefix, number), service, priority, "held" if hold else "issued",
-             now, now, device))
+             now, now, device, procedure or None))
         self._last_day = max(day, self._last_day or day)
         ticket = self._ticket(cur.lastrowid)
         ahead = self._ahead(ticket)
@@ -154,6 +155,7 @@ class Queue:
                             (officer, counter))
         if state["ticket_id"] is not None:
             finished = self._finish(now, state["ticket_id"], "done")
+            self._left(now, counter, finished)
             events.append(self._event("done", finished, now, counter))
         day = self.today()
         codes = self.counter_cfg[counter].services
@@ -206,6 +208,7 @@ class Queue:
         self.db.execute("UPDATE tickets SET status='issued', service=?, transferred_from=?, counter=NULL, "
                         "called_at=NULL, served_at=NULL WHERE id=?", (service, ticket["service"], ticket["id"]))
         self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
+        self._left(now, counter, ticket)
         ticket = self._ticket(ticket["id"])
         return self._result("transfer", counter, ticket, [self._event("transferred", ticket, now, counter)])
 
@@ -286,8 +289,15 @@ class Queue:
                         "WHERE id=?", (status, now, ticket_id))
         return self._ticket(ticket_id)
 
+    def _left(self, now: float, counter: int, ticket: dict[str, Any]) -> None:
+        """Remembers the ticket a counter served last, for the rating keypad beside it."""
+        self.db.execute("UPDATE counters SET last_ticket_id=?, last_at=?, last_officer=? WHERE id=?",
+                        (ticket["id"], now, ticket["officer"], counter))
+
     def _end(self, now: float, counter: int, ticket: dict[str, Any], status: str, event: str) -> Outcome:
         ticket = self._finish(now, ticket["id"], status)
+        if status == "done":
+            self._left(now, counter, ticket)
         self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
         return self._result(event, counter, ticket, [self._event(event, ticket, now, counter)])
 
@@ -336,7 +346,7 @@ class Queue:
 
 
 _COLS = ("id", "day", "issued_service", "number", "label", "service", "priority", "status", "issued_at", "queue_at",
-         "called_at", "served_at", "done_at", "counter", "officer", "recalls", "skips", "transferred_from")
+         "called_at", "served_at", "done_at", "counter", "officer", "recalls", "skips", "transferred_from", "procedure")
 
 
 def _plausible(issued_at: str, now: float, day: str, days: LocalDay) -> float:

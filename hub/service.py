@@ -49,7 +49,7 @@ class HubService:
 
     def start(self) -> None:
         t = self.bus.topics
-        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.counter_command("+"),
+        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.rating, t.counter_command("+"),
                              t.device_command(self.config.device.id)):
             self.bus.subscribe(topic_filter, self._enqueue)
         self.bus.on_connect(self._republish.set)
@@ -138,7 +138,10 @@ class HubService:
             return "", {}, "requests need a correlation id (corr)"
         if topic == t.ticket_request and msg.type == "ticket.request":
             return "issue", {"service": msg.body["service"], "priority": msg.body.get("priority"),
-                             "hold": msg.body.get("hold", False), "device": msg.device}, None
+                             "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
+                             "device": msg.device}, None
+        if topic == t.rating and msg.type == "rating.submit":
+            return "rate", {**msg.body, "device": msg.device}, None
         if topic == t.ticket_confirm and msg.type == "ticket.confirm":
             return "confirm", {**msg.body, "device": msg.device}, None
         if topic == t.ticket_offline and msg.type == "ticket.offline":

@@ -12,7 +12,7 @@ TICKET_COLUMNS = {
     "id": int, "day": str, "issued_service": str, "number": int, "label": str, "service": str,
     "priority": str, "status": str, "issued_at": float, "queue_at": float, "called_at": float,
     "served_at": float, "done_at": float, "counter": int, "officer": str, "recalls": int, "skips": int,
-    "transferred_from": str, "device": str, "offline": int,
+    "transferred_from": str, "device": str, "offline": int, "procedure": str,
 }
 
 
@@ -26,7 +26,23 @@ def open_db(path: str | Path) -> Database:
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA busy_timeout=5000")
     _create(db)
+    _add_missing_columns(db)
     return db
+
+
+COLUMNS = {
+    "tickets": TICKET_COLUMNS,
+    "counters": {"last_ticket_id": int, "last_at": float, "last_officer": str},
+}
+
+
+def _add_missing_columns(db: Database) -> None:
+    """Upgrades a database written by an earlier version: new columns are added, nothing is dropped."""
+    for table, columns in COLUMNS.items():
+        present = db[table].columns_dict
+        for name, kind in columns.items():
+            if name not in present:
+                db[table].add_column(name, kind)
 
 
 def _create(db: Database) -> None:
@@ -41,7 +57,12 @@ def _create(db: Database) -> None:
                          "officer": str, "detail": str}, pk="id", if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)
     db["counters"].create({"id": int, "status": str, "officer": str, "ticket_id": int, "priority_streak": int,
-                           "updated": float}, pk="id", if_not_exists=True, defaults={"priority_streak": 0})
+                           "updated": float, "last_ticket_id": int, "last_at": float, "last_officer": str},
+                          pk="id", if_not_exists=True, defaults={"priority_streak": 0})
+    db["ratings"].create({"ticket_id": int, "counter": int, "day": str, "service": str, "procedure": str,
+                          "officer": str, "level": int, "scale": int, "reasons": str, "at": float, "version": int},
+                         pk=("ticket_id", "counter"), if_not_exists=True)
+    db["ratings"].create_index(["day"], if_not_exists=True)
     db["handled"].create({"device": str, "boot": str, "seq": int, "at": float, "reply_type": str, "reply": str},
                          pk=("device", "boot", "seq"), if_not_exists=True)
     db["handled"].create_index(["at"], if_not_exists=True)

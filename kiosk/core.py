@@ -91,7 +91,7 @@ class KioskCore:
             if not status.can_print:
                 self._publish_state()
                 return TicketOutcome("printer_problem", printer=status, reason=status.en)
-            ticket, offline = self._number(service, priority)
+            ticket, offline = self._number(service, priority, procedure)
             if ticket is None:
                 return TicketOutcome("refused", reason="offline block used up" if offline else "refused by the hub")
             data = self._ticket_data(ticket, service, procedure, lang, offline)
@@ -109,8 +109,9 @@ class KioskCore:
         """The print failed and the citizen did not keep the number: it never joins the queue."""
         self._settle(outcome, "void")
 
-    def _number(self, service: str, priority: str | None) -> tuple[dict[str, Any] | None, bool]:
-        body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {})}
+    def _number(self, service: str, priority: str | None, procedure: str) -> tuple[dict[str, Any] | None, bool]:
+        body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {}),
+                                **({"procedure": procedure} if procedure else {})}
         reply = None
         if self.bus.connected.is_set():
             reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body,

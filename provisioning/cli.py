@@ -68,6 +68,63 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
 
 
+@cli.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The hub's device config (for its database and service targets).")
+@click.option("--from", "day_from", help="First day, YYYY-MM-DD (default: today, ward time).")
+@click.option("--to", "day_to", help="Last day, YYYY-MM-DD (default: the first day).")
+@click.option("--by", type=click.Choice(["service", "counter", "officer"]), default="service", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
+def stats(config_path: str, day_from: str | None, day_to: str | None, by: str, as_csv: bool) -> None:
+    """Ward statistics per day: issued, served, no-shows, transfers, waits, satisfaction."""
+    import sqlite3
+    import time
+    from datetime import date
+
+    from sqlite_utils import Database
+
+    from bus.numbering import LocalDay
+    from hub import stats as ward_stats
+    from hub.config import load_hub
+
+    def run() -> str:
+        config, hub = load_hub(config_path)
+        for name, value in (("--from", day_from), ("--to", day_to)):
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise ProvisioningError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+        first = day_from or LocalDay(hub.timezone, hub.clock_floor).local_date(time.time()).isoformat()
+        path = config.data_dir / hub.database
+        if not path.exists():
+            raise ProvisioningError(f"no hub database at {path}")
+        db = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+        try:
+            rows = ward_stats.compute(db, hub, first, day_to or first, by)
+        except sqlite3.OperationalError as exc:
+            raise ProvisioningError(f"cannot read {path}: {exc} (a hub of this version upgrades its database "
+                                    "when it starts)") from None
+        return ward_stats.to_csv(rows) if as_csv else ward_stats.to_table(rows, by)
+
+    click.echo(_guard(run), nl=not as_csv)
+
+
+@cli.group()
+def rating() -> None:
+    """Run a counter's satisfaction keypad."""
+
+
+@rating.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The rating keypad's device config (TOML).")
+def rating_run(config_path: str) -> None:
+    """Run the rating keypad: one button per level, ratings sent to the hub exactly once."""
+    from kiosk.rating import run
+
+    _guard(lambda: run(config_path))
+
+
 @cli.group()
 def kiosk() -> None:
     """Run a ticket kiosk or preview its ticket."""

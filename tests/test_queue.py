@@ -43,7 +43,7 @@ class Ward:
         self.open()
 
     def open(self) -> None:
-        self.db = open_db(self.tmp_path / "hub.db")
+        self.db = open_db(self.tmp_path / "hub" / "hub.db")  # where the config written above says it lives
         self.queue = Queue(self.db, self.section, self.clock)
 
     def restart(self) -> None:
@@ -291,3 +291,25 @@ def test_offline_block_clash_keeps_the_citizens_ticket(ward: Ward) -> None:
     ward.do("offline", device="kiosk-2", **args)  # misconfigured: same block
     rows = ward.db.execute("SELECT label, number FROM tickets ORDER BY id").fetchall()
     assert [r[0] for r in rows] == ["A8001", "A8001"] and rows[0][1] != rows[1][1]
+
+
+def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path, clock: Clock) -> None:
+    import sqlite3
+
+    old = tmp_path / "hub" / "hub.db"
+    old.parent.mkdir(parents=True)
+    with sqlite3.connect(old) as db:  # the first release's tickets and counters tables, with one ticket
+        db.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, day TEXT NOT NULL, issued_service TEXT NOT NULL, "
+                   "number INTEGER NOT NULL, label TEXT NOT NULL, service TEXT NOT NULL, priority TEXT, status TEXT "
+                   "NOT NULL, issued_at REAL NOT NULL, queue_at REAL NOT NULL, called_at REAL, served_at REAL, "
+                   "done_at REAL, counter INTEGER, officer TEXT, recalls INTEGER DEFAULT 0, skips INTEGER "
+                   "DEFAULT 0, transferred_from TEXT, device TEXT, offline INTEGER DEFAULT 0)")
+        db.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, status TEXT, officer TEXT, ticket_id INTEGER, "
+                   "priority_streak INTEGER DEFAULT 0, updated REAL)")
+        db.execute("INSERT INTO tickets(day, issued_service, number, label, service, status, issued_at, queue_at) "
+                   "VALUES ('2026-11-23', 'HT', 1, 'A001', 'HT', 'issued', 0, 0)")
+    ward = Ward(tmp_path, clock)
+    assert ward.issue("HT")["label"] == "A002"
+    ward.call(1)
+    ward.do("done", counter=1)
+    assert ward.do("rate", counter=1, level=1, scale=3)["type"] == "rating.recorded"

@@ -1,0 +1,58 @@
+# Satisfaction ratings on the hub: each rating tied to the ticket a counter just served, once per (ticket, counter).
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hub.errors import QueueRefused
+
+LEVELS = {
+    3: ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
+    4: ("Rất hài lòng", "Hài lòng", "Không hài lòng", "Rất không hài lòng"),
+    5: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"),
+}
+SATISFIED = (1, 2)  # on every scale, level 1 and 2 (Rất hài lòng, Hài lòng) count as satisfied
+
+
+class RatingOps:
+    """Mixed into Queue: `op_rate` runs inside Queue.handle's transaction, so a rating is applied exactly once."""
+
+    def op_rate(self, now: float, counter: int, level: int, scale: int, reasons: list[str] | None = None,
+                device: str = "") -> Any:
+        from hub.queue import Outcome
+
+        if level > scale:
+            raise QueueRefused("bad_level", f"level {level} is outside a {scale}-level scale")
+        ticket, officer = self._rated_ticket(now, counter)
+        existing = self.db.execute("SELECT version FROM ratings WHERE ticket_id=? AND counter=?",
+                                   (ticket["id"], counter)).fetchone()
+        reasons_json = json.dumps(reasons or [], ensure_ascii=False)
+        if existing:  # a later press within the window replaces the rating
+            self.db.execute("UPDATE ratings SET level=?, scale=?, reasons=?, at=?, version=version+1 WHERE "
+                            "ticket_id=? AND counter=?", (level, scale, reasons_json, now, ticket["id"], counter))
+        else:
+            self.db.execute(
+                "INSERT INTO ratings(ticket_id, counter, day, service, procedure, officer, level, scale, reasons, at, "
+                "version) VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                (ticket["id"], counter, ticket["day"], ticket["service"], ticket["procedure"], officer, level, scale,
+                 reasons_json, now))
+        rating = {"ticket": ticket["label"], "ticket_id": ticket["id"], "counter": counter, "officer": officer,
+                  "level": level, "scale": scale, "word": LEVELS[scale][level - 1],
+                  "version": (existing[0] + 1) if existing else 1, "replaced": bool(existing)}
+        return Outcome("rating.recorded", {"rating": rating})
+
+    def _rated_ticket(self, now: float, counter: int) -> tuple[dict[str, Any], str | None]:
+        """The ticket at the counter now (being served), else the one that left it within the rating window."""
+        state = self._counter(counter)
+        window = self.hub.policy.rating_window_s
+        if state["ticket_id"] is not None:
+            ticket = self._ticket(state["ticket_id"])
+            if ticket["status"] == "serving":
+                return ticket, ticket["officer"]
+        last = self.db.execute("SELECT last_ticket_id, last_at, last_officer FROM counters WHERE id=?",
+                               (counter,)).fetchone()
+        if last[0] is None:
+            raise QueueRefused("nothing_served", f"no ticket has been served at counter {counter} yet")
+        if now - last[1] > window:
+            raise QueueRefused("window_closed", f"the last ticket at counter {counter} left more than {window} s ago")
+        return self._ticket(last[0]), last[2]

@@ -1,0 +1,110 @@
+# Ward statistics from the hub's own records: per day and service, counter or officer, with satisfaction counts.
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from typing import Any
+
+from sqlite_utils import Database
+
+from hub.config import HubSection
+from hub.estimate import quantile
+from hub.ratings import SATISFIED
+
+GROUPS = ("service", "counter", "officer")
+COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p50_min", "wait_p90_min",
+           "service_p50_min", "service_p90_min", "within_target", "rated", "level_1", "level_2", "level_3",
+           "level_4", "level_5", "satisfaction_rate")
+
+
+def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str = "service") -> list[dict[str, Any]]:
+    """One row per (day, group). "issued" counts a ticket under the service it was issued for, transfers under
+    the service left; the rest follow where the ticket was handled. Waits run from issue to call, service from
+    call (or start) to done; "within target" is the share of served tickets whose whole visit took at most the
+    service's target minutes; satisfaction rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng)."""
+    if by not in GROUPS:
+        raise ValueError(f"group by one of {', '.join(GROUPS)}, not {by!r}")
+    targets = {s.code: s.target_minutes for s in hub.services}
+    rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
+    for t in db.query("SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
+                      [day_from, day_to]):
+        issued_key = t["issued_service"] if by == "service" else _key(t, by)
+        rows[(t["day"], issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
+        row = rows[(t["day"], _key(t, by))]
+        if t["status"] == "no_show":
+            row["no_shows"] += 1
+        if t["called_at"] is not None:
+            row["waits"].append((t["called_at"] - t["issued_at"]) / 60)
+        if t["status"] == "done":
+            row["served"] += 1
+            row["services"].append((t["done_at"] - (t["served_at"] or t["called_at"])) / 60)
+            row["on_time"] += (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
+    for e in db.query("SELECT e.day, e.counter, e.officer, t.transferred_from AS service FROM events e JOIN tickets t "
+                      "ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
+                      [day_from, day_to]):
+        key = {"service": e["service"], "counter": str(e["counter"]), "officer": e["officer"] or "-"}[by]
+        rows[(e["day"], key)]["transfers"] += 1
+    for r in db.query("SELECT * FROM ratings WHERE day BETWEEN ? AND ?", [day_from, day_to]):
+        key = {"service": r["service"], "counter": str(r["counter"]), "officer": r["officer"] or "-"}[by]
+        row = rows[(r["day"], key)]
+        row["levels"][r["level"]] += 1
+    return [_finish(day, group, row) for (day, group), row in sorted(rows.items())]
+
+
+def _empty() -> dict[str, Any]:
+    return {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "waits": [], "services": [], "on_time": 0,
+            "levels": defaultdict(int)}
+
+
+def _key(t: dict[str, Any], by: str) -> str:
+    value = t[by] if by != "officer" else t["officer"]
+    return "-" if value is None else str(value)
+
+
+def _finish(day: str, group: str, row: dict[str, Any]) -> dict[str, Any]:
+    waits, services, levels = sorted(row["waits"]), sorted(row["services"]), row["levels"]
+    rated = sum(levels.values())
+    out: dict[str, Any] = {
+        "day": day, "group": group, "issued": row["issued"], "served": row["served"], "no_shows": row["no_shows"],
+        "transfers": row["transfers"],
+        "wait_p50_min": _q(waits, 0.5), "wait_p90_min": _q(waits, 0.9),
+        "service_p50_min": _q(services, 0.5), "service_p90_min": _q(services, 0.9),
+        "within_target": round(row["on_time"] / row["served"], 3) if row["served"] else None,
+        "rated": rated,
+        "satisfaction_rate": round(sum(levels[x] for x in SATISFIED) / rated, 3) if rated else None,
+    }
+    out.update({f"level_{n}": levels.get(n, 0) for n in range(1, 6)})
+    return out
+
+
+def _q(values: list[float], q: float) -> float | None:
+    return round(quantile(values, q), 1) if values else None
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: ("" if r[c] is None else r[c]) for c in COLUMNS} for r in rows)
+    return buffer.getvalue()
+
+
+def to_table(rows: list[dict[str, Any]], by: str) -> str:
+    head = ("day", by, "issued", "served", "no-show", "transf", "wait p50", "wait p90", "svc p50", "on time",
+            "rated", "satisfied")
+    lines = ["  ".join(f"{h:>9}" if i > 1 else f"{h:<12}" for i, h in enumerate(head))]
+    for r in rows:
+        cells = (r["day"], r["group"][:12], r["issued"], r["served"], r["no_shows"], r["transfers"],
+                 _fmt(r["wait_p50_min"]), _fmt(r["wait_p90_min"]), _fmt(r["service_p50_min"]),
+                 _pct(r["within_target"]), r["rated"], _pct(r["satisfaction_rate"]))
+        lines.append("  ".join(f"{c!s:>9}" if i > 1 else f"{c!s:<12}" for i, c in enumerate(cells)))
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"

@@ -1,0 +1,96 @@
+# The rating keypad on MockFactory with a real broker and hub: presses filtered, ratings exactly once, outages.
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from bus.config import build
+from hub.service import HubService
+from kiosk.rating import RatingKeypad, RatingSection
+from provisioning.broker import Broker
+from tests.conftest import wait_until
+
+PINS = [5, 6, 13]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def rig(hub: HubService, make_client) -> Iterator[tuple]:
+    bus = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
+    counter = make_client("counter-1", role="counter")
+    bus.wait_connected(5)
+    counter.wait_connected(5)
+    cfg = build(RatingSection, {"counter": 1, "pins": PINS, "led_ok": 20, "led_refused": 21}, "test", "rating")
+    factory, clock = MockFactory(), Clock()
+    keypad = RatingKeypad(bus, cfg, pin_factory=factory, clock=clock)
+    yield keypad, factory, clock, counter
+    keypad.close()
+    factory.close()
+
+
+def press(factory: MockFactory, level: int, clock: Clock, bounces: int = 0) -> None:
+    pin = factory.pin(PINS[level - 1])
+    pin.drive_low()
+    for _ in range(bounces):
+        clock.now += 0.003
+        pin.drive_high()
+        clock.now += 0.003
+        pin.drive_low()
+    pin.drive_high()
+
+
+def serve_one(hub: HubService, counter_bus) -> None:  # noqa: ANN001
+    hub.queue.handle(("kiosk-x", "b1", len(hub.queue.db.execute("SELECT id FROM tickets").fetchall()) + 1), "issue",
+                     service="HT")
+    for action in ("call_next", "done"):
+        reply = counter_bus.request(counter_bus.topics.counter_command(1), "counter.command",
+                                    {"action": action, "counter": 1}, timeout=5)
+        assert reply is not None and reply.type == "counter.result", reply
+
+
+def ratings(hub: HubService) -> list[tuple]:
+    return hub.db.execute("SELECT ticket_id, level, version FROM ratings").fetchall()
+
+
+def test_press_with_nothing_served_blinks_red(rig: tuple, hub: HubService) -> None:
+    keypad, factory, clock, _ = rig
+    press(factory, 1, clock)
+    wait_until(lambda: keypad.replies, what="the hub's answer")
+    assert keypad.replies[0].body["code"] == "nothing_served"
+    wait_until(lambda: len(factory.pin(21).states) > 2, what="red LED to blink")
+    assert ratings(hub) == []
+
+
+def test_bouncy_and_repeated_presses_give_one_rating(rig: tuple, hub: HubService) -> None:
+    keypad, factory, clock, counter = rig
+    serve_one(hub, counter)
+    press(factory, 2, clock, bounces=5)
+    clock.now += 0.5
+    press(factory, 1, clock)  # inside the hold-off: ignored
+    wait_until(lambda: keypad.replies, what="rating recorded")
+    assert keypad.sent == [2] and keypad.ignored == 6
+    clock.now += 2
+    press(factory, 1, clock)  # the citizen changes their mind: replaces
+    wait_until(lambda: len(keypad.replies) == 2, what="second answer")
+    assert [r[1:] for r in ratings(hub)] == [(1, 2)]
+
+
+def test_ratings_made_during_a_broker_outage_arrive_once(rig: tuple, hub: HubService, broker: Broker) -> None:
+    keypad, factory, clock, counter = rig
+    serve_one(hub, counter)
+    broker.stop()
+    wait_until(lambda: not keypad.bus.connected.is_set(), what="keypad sees the outage")
+    press(factory, 3, clock)
+    assert keypad.bus.outbox.size() == 1  # buffered on the device
+    broker.start()
+    wait_until(lambda: keypad.bus.outbox.size() == 0, timeout=30, what="rating delivered")
+    assert [r[1:] for r in ratings(hub)] == [(3, 1)]

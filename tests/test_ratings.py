@@ -1,0 +1,96 @@
+# Ratings on the hub's real SQLite: tied to the served ticket, once per (ticket, counter), window and edge cases.
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_queue import Clock, Ward
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock("2026-11-23T09:00:00")
+
+
+@pytest.fixture
+def ward(tmp_path: Path, clock: Clock) -> Ward:
+    return Ward(tmp_path, clock)
+
+
+def rate(ward: Ward, counter: int, level: int, scale: int = 3, **extra: object) -> dict:
+    return ward.do("rate", device=f"rating-{counter}", counter=counter, level=level, scale=scale, **extra)
+
+
+def serve(ward: Ward, counter: int, service: str = "HT", procedure: str = "1.001193") -> dict:
+    ward.do("issue", service=service, procedure=procedure)
+    ticket = ward.call(counter)["ticket"]
+    ward.do("start", counter=counter)
+    ward.do("done", counter=counter)
+    return ticket
+
+
+def test_press_with_nothing_served_is_refused(ward: Ward) -> None:
+    assert rate(ward, 1, 1)["code"] == "nothing_served"
+
+
+def test_rating_is_tied_to_ticket_officer_service_and_procedure(ward: Ward) -> None:
+    ward.do("open", counter=1, officer="Nguyễn Thị Lan")
+    ticket = serve(ward, 1)
+    reply = rate(ward, 1, 1)
+    assert reply["rating"]["ticket"] == ticket["label"] and reply["rating"]["word"] == "Rất hài lòng"
+    row = ward.db.execute("SELECT counter, officer, service, procedure, level FROM ratings").fetchone()
+    assert row == (1, "Nguyễn Thị Lan", "HT", "1.001193", 1)
+
+
+def test_repeated_presses_replace_not_add(ward: Ward, clock: Clock) -> None:
+    serve(ward, 1)
+    rate(ward, 1, 3)
+    clock.advance(0.5)
+    again = rate(ward, 1, 2)
+    assert again["rating"]["replaced"] and again["rating"]["version"] == 2
+    assert ward.db.execute("SELECT COUNT(*), MAX(level) FROM ratings").fetchone() == (1, 2)
+
+
+def test_press_after_the_window_is_refused(ward: Ward, clock: Clock) -> None:
+    serve(ward, 1)
+    clock.advance(ward.section.policy.rating_window_s / 60 + 1)
+    assert rate(ward, 1, 1)["code"] == "window_closed"
+
+
+def test_rating_during_service_goes_to_the_current_ticket(ward: Ward) -> None:
+    first = serve(ward, 1)
+    ward.do("issue", service="HT")
+    second = ward.call(1)["ticket"]
+    ward.do("start", counter=1)
+    assert rate(ward, 1, 2)["rating"]["ticket"] == second["label"] != first["label"]
+
+
+def test_transferred_ticket_is_rated_at_each_counter_that_served_it(ward: Ward) -> None:
+    ward.do("issue", service="HT")
+    ticket = ward.call(1)["ticket"]
+    ward.do("transfer", counter=1, service="CT")
+    assert rate(ward, 1, 3)["rating"]["ticket"] == ticket["label"]  # the first counter's part
+    assert ward.call(3)["ticket"]["label"] == ticket["label"]
+    ward.do("done", counter=3)
+    assert rate(ward, 3, 1)["rating"]["ticket"] == ticket["label"]
+    assert ward.db.execute("SELECT counter, level FROM ratings ORDER BY counter").fetchall() == [(1, 3), (3, 1)]
+
+
+def test_no_show_is_not_ratable_and_levels_are_checked(ward: Ward) -> None:
+    ward.do("issue", service="HT")
+    ward.call(1)
+    ward.do("no_show", counter=1)
+    assert rate(ward, 1, 1)["code"] == "nothing_served"
+    serve(ward, 1)
+    assert rate(ward, 1, 4, scale=3)["code"] == "bad_level"
+    assert rate(ward, 1, 5, scale=5)["rating"]["word"] == "Rất không hài lòng"
+
+
+def test_the_same_rating_message_counts_once(ward: Ward) -> None:
+    serve(ward, 1)
+    key = ("rating-1", "beef", 9)
+    a = ward.queue.handle(key, "rate", counter=1, level=1, scale=3)
+    b = ward.queue.handle(key, "rate", counter=1, level=1, scale=3)
+    assert a.fresh and not b.fresh
+    assert ward.db.execute("SELECT version FROM ratings").fetchone() == (1,)
