@@ -24,7 +24,15 @@ from bus.topics import Topics
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
-REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "device.reply", "error")
+REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
+               "device.reply", "error")
+
+
+def _unshared(topic_filter: str) -> str:
+    """The plain filter inside an MQTT shared subscription ("$share/<group>/<filter>")."""
+    if topic_filter.startswith("$share/"):
+        return topic_filter.split("/", 2)[2]
+    return topic_filter
 
 
 class _Waiter:
@@ -245,7 +253,7 @@ class BusClient:
             log.warning("%s: rejected message on %s: %s", self.device, raw.topic, exc)
             return
         for topic_filter, (_, handler) in list(self._subs.items()):
-            if mqtt.topic_matches_sub(topic_filter, raw.topic):
+            if mqtt.topic_matches_sub(_unshared(topic_filter), raw.topic):
                 self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
 
     def _on_reply(self, msg: Message, topic: str) -> None:

@@ -83,8 +83,8 @@ BODIES: dict[str, dict[str, Field]] = {
                      "detail": _opt(dict)},
     "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(dict)},
     "device.reply": {"command": F(str), "ok": F(bool), "result": _opt(dict)},
-    "upstream.record": {"kind": F(str, pattern=r"[a-z_.]{1,32}"), "record": F(dict)},
-    "upstream.ack": {"acks": F(list)},
+    "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(dict)},
+    "upstream.ack": {"stored": F(bool), "reason": _opt(str)},
     "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str)},
 }
 

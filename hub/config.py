@@ -56,7 +56,9 @@ class HubSection:
 
 
 def load_hub(path: str) -> tuple[DeviceConfig, HubSection]:
-    config = load(path, {"hub": HubSection})
+    from hub.upstream import UpstreamSection
+
+    config = load(path, {"hub": HubSection, "upstream": UpstreamSection})
     section: HubSection = config.sections["hub"]
     check(section, config.source)
     return config, section

@@ -14,10 +14,12 @@ from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.messages import Message
+from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection
 from hub.queue import Outcome, Queue
 from hub.store import open_db
+from hub.upstream import UpstreamForwarder
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -38,6 +40,10 @@ class HubService:
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
         self.bus.state_detail = self._state_detail
         self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
+        up = config.sections.get("upstream")
+        self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
+        self._stats_at = 0.0
+        self._stats_asked = threading.Event()
         self.stats: Counter[str] = Counter()
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=50000)
         self._stop = threading.Event()
@@ -55,12 +61,16 @@ class HubService:
         self.bus.on_connect(self._republish.set)
         self._worker.start()
         self.bus.start()
+        if self.upstream is not None:
+            self.upstream.start()
         systemd.notify("READY=1")
 
     def stop(self) -> None:
         self._stop.set()
         self._worker.join(5)
         self.bus.stop()
+        if self.upstream is not None:
+            self.upstream.stop()
         self.db.close()
 
     # -- network thread --------------------------------------------------------------------------------------
@@ -95,6 +105,11 @@ class HubService:
             if now - last_prune > 3600:
                 self._prune()
                 last_prune = now
+            due = self.upstream is not None and now - self._stats_at >= self.upstream.up.stats_interval_s
+            if due or self._stats_asked.is_set():
+                self._stats_asked.clear()
+                self._stats_at = now
+                self.send_day_stats()
 
     def _take_batch(self, timeout: float) -> list[tuple[Message, str]]:
         try:
@@ -126,6 +141,11 @@ class HubService:
             self.stats["duplicates"] += 1
             return outcome
         self.stats[outcome.reply_type] += 1
+        if outcome.reply_type == "rating.recorded" and self.upstream is not None:
+            r = outcome.reply["rating"]
+            cur = self.db.execute("SELECT * FROM ratings WHERE ticket_id=? AND counter=?",
+                                  (r["ticket_id"], r["counter"]))
+            self.upstream.rating(dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True)))
         for event in outcome.events:
             self.bus.send(t.ticket_event, "ticket.event", event)
         self._dirty_board = True
@@ -184,10 +204,27 @@ class HubService:
         self._publish_changes()
         self.bus.publish_state()
 
+    def request_day_stats(self) -> None:
+        """Asks the worker (the only thread that touches the database) to send the day statistics now."""
+        self._stats_asked.set()
+
+    def send_day_stats(self) -> int:
+        """Today's and yesterday's statistics per service, sent upstream where they changed (worker thread)."""
+        if self.upstream is None:
+            return 0
+        today = self.queue.today()
+        days = [r[0] for r in self.db.execute("SELECT DISTINCT day FROM tickets WHERE day <= ? ORDER BY day DESC "
+                                              "LIMIT 2", (today,))]
+        rows = [row for day in days for row in ward_stats.compute(self.db, self.hub, day, day, "service")]
+        return self.upstream.day_stats(rows)
+
     def _prune(self) -> None:
         cutoff = self.queue.clock() - HANDLED_KEEP_S
         self.db.execute("DELETE FROM handled WHERE at < ?", (cutoff,))
 
     def _state_detail(self) -> dict[str, Any]:
-        return {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                "rejected_messages": dict(self.bus.rejected)}
+        detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
+                  "rejected_messages": dict(self.bus.rejected)}
+        if self.upstream is not None:
+            detail["upstream"] = self.upstream.status()
+        return detail

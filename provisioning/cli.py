@@ -126,6 +126,21 @@ def rating_run(config_path: str) -> None:
 
 
 @cli.group()
+def district() -> None:
+    """Run the upstream (district/province) collector."""
+
+
+@district.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The collector's device config (TOML).")
+def district_run(config_path: str) -> None:
+    """Run a collector: store the wards' records exactly once, acknowledge after commit."""
+    from district.main import run
+
+    _guard(lambda: run(config_path))
+
+
+@cli.group()
 def kiosk() -> None:
     """Run a ticket kiosk or preview its ticket."""
 
@@ -241,6 +256,10 @@ def config_check(path: str) -> None:
             from display.config import load_display
 
             load_display(path)
+        elif role == "district":
+            from district.config import load_district
+
+            load_district(path)
         else:
             load(path)
         return role

@@ -52,6 +52,37 @@ def write_display_config(workdir: str | Path, port: int, audio: str = "none") ->
     return path
 
 
+def write_district_config(workdir: str | Path, port: int, wards: list[str], device: str = "collector-1",
+                          group: str = "collectors") -> Path:
+    """A collector's config: the shared database under `workdir`/district, the wards it accepts."""
+    workdir = Path(workdir)
+    ward_list = ", ".join(f'"{w}"' for w in wards)
+    path = workdir / f"{device}.toml"
+    path.write_text(f"""[device]
+id = "{device}"
+role = "district"
+ward = "district"
+data_dir = "{workdir / 'district'}"
+
+[broker]
+host = "127.0.0.1"
+port = {port}
+
+[district]
+wards = [{ward_list}]
+group = "{group}"
+""", encoding="utf-8")
+    return path
+
+
+def add_upstream(hub_config: Path, port: int, retry_s: float = 5.0, stats_interval_s: int = 600) -> Path:
+    """Points a hub config at an upstream broker on loopback (no TLS), as the demo and tests do."""
+    with open(hub_config, "a", encoding="utf-8") as out:
+        out.write(f"\n[upstream]\nhost = \"127.0.0.1\"\nport = {port}\ntls = false\nretry_s = {retry_s}\n"
+                  f"stats_interval_s = {stats_interval_s}\n")
+    return hub_config
+
+
 class RoleProcess:
     """`motcua <role> --config PATH` as a child process with its output in a log file."""
 

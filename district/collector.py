@@ -1,0 +1,116 @@
+# The district collector: validates, deduplicates and stores the wards' upstream records, acks after commit.
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from bus import systemd
+from bus.client import BusClient
+from bus.config import DeviceConfig
+from bus.errors import ContractError
+from bus.messages import Message
+from bus.numbering import LocalDay
+from bus.topics import ROOT
+from bus.upstream import DayStatsRecord, RatingRecord, parse
+from district.config import DistrictSection
+from district.store import is_new, open_store, upsert
+
+log = logging.getLogger(__name__)
+
+
+class Collector:
+    """Any number of collector processes may run in one shared-subscription group; the broker gives each record to
+    one of them. A record is acknowledged only after the transaction holding it (and its seen-mark) committed, so a
+    collector killed in between gets the record again and stores it once."""
+
+    def __init__(self, config: DeviceConfig, section: DistrictSection) -> None:
+        self.config, self.section = config, section
+        self.db = open_store(config.data_dir / section.database)
+        self.bus = BusClient(config.broker, "district", config.device.id, "district")
+        self.days = LocalDay(section.timezone, "2025-01-01")
+        self.counts: Counter[str] = Counter()
+        self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=100000)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
+        plain = f"{ROOT}/+/upstream/record"
+        self.topic_filter = f"$share/{section.group}/{plain}" if section.group else plain
+
+    def start(self) -> None:
+        self.bus.subscribe(self.topic_filter, lambda m, t: self._inbox.put((m, t)))
+        self._worker.start()
+        self.bus.start()
+        systemd.notify("READY=1")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(5)
+        self.bus.stop()
+        self.db.close()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = [self._inbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(batch) < self.section.batch:
+                try:
+                    batch.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._commit(batch)
+            except Exception:  # service edge: nothing was acknowledged, so every sender resends; logged
+                log.exception("collector: storing a batch of %d failed", len(batch))
+                time.sleep(1)
+
+    def _commit(self, batch: list[tuple[Message, str]]) -> None:
+        now = time.time()
+        acks: list[tuple[Message, str, dict[str, Any]]] = []
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for msg, topic in batch:
+                ward = topic.split("/")[2]
+                reason, record = self._check(msg, ward)
+                if record is None:
+                    self.counts["rejected"] += 1
+                    self.db.execute("INSERT INTO rejects(at, ward, device, reason) VALUES (?,?,?,?)",
+                                    (now, ward, msg.device, reason))
+                    log.warning("collector: rejected a record from %s/%s: %s", ward, msg.device, reason)
+                    acks.append((msg, ward, {"stored": False, "reason": reason}))
+                    continue
+                if is_new(self.db, ward, msg.device, msg.boot, msg.seq, now):
+                    upsert(self.db, record)
+                    self.counts["stored"] += 1
+                else:
+                    self.counts["duplicates"] += 1
+                acks.append((msg, ward, {"stored": True}))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        for msg, ward, body in acks:  # only after the commit
+            reply = self.bus.message("upstream.ack", body, corr=msg.corr)
+            self.bus.publish(f"{ROOT}/{ward}/reply/{msg.device}", reply)
+
+    def _check(self, msg: Message, ward: str) -> tuple[str, RatingRecord | DayStatsRecord | None]:
+        """(reason, None) for a record to refuse, else ("", the parsed record)."""
+        if ward not in self.section.wards:
+            return f"unknown ward {ward!r}", None
+        if msg.type != "upstream.record" or msg.corr is None:
+            return f"{msg.type} without a correlation id is not an upstream record", None
+        try:
+            record = parse(msg.body["kind"], msg.body["record"])
+        except ContractError as exc:
+            return str(exc), None
+        if record.ward != ward:
+            return f"record for ward {record.ward!r} sent on ward {ward!r}'s topic", None
+        latest = self.days.local_date(time.time()) + timedelta(days=self.section.max_future_days)
+        if date.fromisoformat(record.day) > latest:
+            return f"day {record.day} is in the future", None
+        return "", record

@@ -1,0 +1,98 @@
+# Upstream forwarder: the hub's ratings and day statistics to the district collector, exactly once, after outages.
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bus.client import BusClient
+from bus.config import BrokerSection, DeviceConfig, opt
+from bus.messages import Message
+from bus.upstream import DayStatsRecord, RatingRecord, as_dict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpstreamSection:
+    host: str = opt("", doc="the district/province broker; empty: no forwarding")
+    port: int = opt(8883, lo=1, hi=65535)
+    username: str = opt("")
+    password: str = opt("")
+    tls: bool = opt(True)
+    ca_file: str = opt("")
+    keepalive: int = opt(60, lo=5, hi=600)
+    stats_interval_s: int = opt(600, lo=5, hi=86400, doc="how often changed day statistics are sent")
+    retry_s: float = opt(5.0, lo=0.2, hi=600.0, doc="first resend of an unacknowledged record")
+
+
+class UpstreamForwarder:
+    """Records go through a durable outbox on the hub's own connection to the upstream broker; each leaves only
+    when the collector acknowledges it after committing. (ward, boot, seq) identifies a record there."""
+
+    def __init__(self, config: DeviceConfig, up: UpstreamSection, db: Database) -> None:
+        broker = BrokerSection(host=up.host, port=up.port, username=up.username, password=up.password,
+                               tls=up.tls, ca_file=up.ca_file, keepalive=up.keepalive)
+        self.ward, self.up, self.db = config.device.ward, up, db
+        self.bus = BusClient(broker, self.ward, config.device.id, "hub",
+                             outbox_path=config.data_dir / "upstream-outbox.db", retry_first=up.retry_s)
+        self.bus.on_reply(self._on_ack)
+        self.last_ack: float | None = None
+        self.rejected = 0
+        db.execute("CREATE TABLE IF NOT EXISTS upstream_versions (day TEXT, service TEXT, version INTEGER, "
+                   "digest TEXT, PRIMARY KEY (day, service))")
+
+    def start(self) -> None:
+        self.bus.start()
+
+    def stop(self) -> None:
+        self.bus.stop()
+
+    def rating(self, r: dict[str, Any]) -> None:
+        record = RatingRecord(ward=self.ward, day=r["day"], ticket_id=r["ticket_id"], counter=r["counter"],
+                              service=r["service"], level=r["level"], scale=r["scale"], version=r["version"],
+                              procedure=r["procedure"] or "", officer=r["officer"] or "")
+        self._send("rating", as_dict(record))
+
+    def day_stats(self, rows: list[dict[str, Any]]) -> int:
+        """Sends each (day, service) row whose figures changed since it was last sent, as a new version."""
+        sent = 0
+        for row in rows:
+            figures = {k: row[k] for k in ("issued", "served", "no_shows", "transfers", "wait_p50_min",
+                                            "wait_p90_min", "level_1", "level_2", "level_3", "level_4", "level_5")}
+            figures["within_target"] = round((row["within_target"] or 0) * row["served"])
+            figures = {k: (-1.0 if v is None else v) for k, v in figures.items()}
+            digest = hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()[:16]
+            prev = self.db.execute("SELECT version, digest FROM upstream_versions WHERE day=? AND service=?",
+                                   (row["day"], row["group"])).fetchone()
+            if prev and prev[1] == digest:
+                continue
+            version = (prev[0] + 1) if prev else 1
+            self.db.execute("INSERT INTO upstream_versions(day, service, version, digest) VALUES (?,?,?,?) "
+                            "ON CONFLICT(day, service) DO UPDATE SET version=excluded.version, "
+                            "digest=excluded.digest", (row["day"], row["group"], version, digest))
+            record = DayStatsRecord(ward=self.ward, day=row["day"], service=row["group"], version=version, **figures)
+            self._send("day_stats", as_dict(record))
+            sent += 1
+        return sent
+
+    def _send(self, kind: str, record: dict[str, Any]) -> None:
+        self.bus.send_durable(self.bus.topics.upstream_record, "upstream.record", {"kind": kind, "record": record})
+
+    def _on_ack(self, msg: Message, _: str) -> None:
+        self.last_ack = time.time()
+        if msg.type == "upstream.ack" and not msg.body["stored"]:
+            self.rejected += 1
+            log.error("the collector rejected an upstream record: %s", msg.body.get("reason"))
+
+    def status(self) -> dict[str, Any]:
+        assert self.bus.outbox is not None
+        last = datetime.fromtimestamp(self.last_ack, UTC).isoformat(timespec="seconds") if self.last_ack else None
+        return {"connected": self.bus.connected.is_set(), "backlog": self.bus.outbox.size(), "last_ack": last,
+                "rejected": self.rejected}

@@ -1,0 +1,187 @@
+# Upstream, with two real brokers (the ward's and the district's): outages, a killed collector, shared load, bad data.
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from district.collector import Collector
+from district.config import load_district
+from hub.config import load_hub
+from hub.service import HubService
+from provisioning.broker import Broker
+from provisioning.fleet import wait_online
+from provisioning.roles import RoleProcess, add_upstream, write_district_config, write_hub_config
+from tests.conftest import WARD, wait_until
+
+
+@pytest.fixture
+def district_broker(tmp_path: Path) -> Iterator[Broker]:
+    b = Broker(tmp_path / "district-broker", kind="mosquitto").start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, broker: Broker, district_broker: Broker) -> Iterator[HubService]:
+    config, section = load_hub(str(add_upstream(write_hub_config(tmp_path, broker.port), district_broker.port,
+                                                retry_s=0.5, stats_interval_s=3600)))
+    service = HubService(config, section)
+    service.start()
+    wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+    yield service
+    service.stop()
+
+
+def collector(tmp_path: Path, district_broker: Broker, name: str = "collector-1") -> Collector:
+    config, section = load_district(str(write_district_config(tmp_path, district_broker.port, [WARD], name)))
+    c = Collector(config, section)
+    c.start()
+    assert c.bus.wait_connected(10)
+    wait_online(BrokerSection(port=district_broker.port), "district", name, timeout=10)
+    return c
+
+
+def district_db(tmp_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "district" / "district.db")
+
+
+@pytest.fixture
+def devices(make_client) -> tuple:  # noqa: ANN001
+    """A kiosk, a counter keypad and a rating keypad: made once per test (one MQTT session per device id)."""
+    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="counter")
+    rater = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
+    for c in (kiosk, counter, rater):
+        assert c.wait_connected(5)
+    return kiosk, counter, rater
+
+
+def serve_and_rate(devices: tuple, n: int) -> None:
+    kiosk, counter, rater = devices
+    for i in range(n):
+        assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT" if i % 2 else "CT"},
+                             timeout=5) is not None
+        counter_no = 2  # serves both HT and CT
+        for action in ("call_next", "done"):
+            assert counter.request(counter.topics.counter_command(counter_no), "counter.command",
+                                   {"action": action, "counter": counter_no}, timeout=5) is not None
+        reply = rater.request(rater.topics.rating, "rating.submit", {"counter": counter_no, "level": 1 + i % 3,
+                                                                       "scale": 3}, timeout=5, durable=True)
+        assert reply is not None and reply.type == "rating.recorded", reply
+
+
+def test_upstream_down_for_a_day_then_every_record_arrives_and_totals_match(
+        tmp_path: Path, hub: HubService, district_broker: Broker, devices: tuple) -> None:
+    district_broker.stop()  # the province's broker is unreachable all day
+    serve_and_rate(devices, 12)
+    hub.request_day_stats()
+    wait_until(lambda: hub.upstream.status()["backlog"] == 14, what="12 ratings and 2 day records queued")
+    assert not hub.upstream.status()["connected"]
+    district_broker.start()
+    c = collector(tmp_path, district_broker)
+    try:
+        wait_until(lambda: hub.upstream.status()["backlog"] == 0, timeout=60, what="the backlog to drain")
+        assert hub.upstream.status()["last_ack"] is not None
+    finally:
+        c.stop()
+    db = district_db(tmp_path)
+    ward_ratings = sorted(hub.db.execute("SELECT ticket_id, counter, level, version FROM ratings").fetchall())
+    assert sorted(db.execute("SELECT ticket_id, counter, level, version FROM ratings").fetchall()) == ward_ratings
+    ward_totals = dict(hub.db.execute("SELECT issued_service, COUNT(*) FROM tickets GROUP BY issued_service"))
+    assert dict(db.execute("SELECT service, issued FROM day_stats")) == ward_totals
+    assert db.execute("SELECT SUM(level_1 + level_2 + level_3) FROM day_stats").fetchone()[0] == 12
+
+
+def test_a_correction_replaces_the_days_record_never_adds(tmp_path: Path, hub: HubService, district_broker: Broker,
+                                                          devices: tuple) -> None:
+    c = collector(tmp_path, district_broker)
+    try:
+        serve_and_rate(devices, 2)
+        hub.request_day_stats()
+        wait_until(lambda: district_db(tmp_path).execute("SELECT COUNT(*) FROM day_stats").fetchone()[0] == 2,
+                   what="first version")
+        serve_and_rate(devices, 2)
+        hub.request_day_stats()
+        wait_until(lambda: district_db(tmp_path).execute("SELECT MIN(version) FROM day_stats").fetchone()[0] == 2,
+                   what="the corrections")
+    finally:
+        c.stop()
+    rows = district_db(tmp_path).execute("SELECT service, issued, version FROM day_stats ORDER BY service").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("CT", 2), ("HT", 2)]  # one row per service: replaced, not added
+    assert all(r[2] >= 2 for r in rows)
+    sent = dict(hub.db.execute("SELECT service, version FROM upstream_versions"))
+    assert {r[0]: r[2] for r in rows} == sent  # the collector holds the latest version the hub sent
+
+
+def test_collector_killed_mid_stream_stores_nothing_twice(tmp_path: Path, hub: HubService,
+                                                          district_broker: Broker) -> None:
+    config = write_district_config(tmp_path, district_broker.port, [WARD])
+    proc = RoleProcess("district", config, tmp_path / "collector.log", command=("district", "run")).start()
+    sent = 600
+    try:
+        wait_online(BrokerSection(port=district_broker.port), "district", "collector-1", timeout=15,
+                    alive=proc.check_alive)
+        for i in range(sent):
+            hub.upstream.rating({"day": "2026-11-23", "ticket_id": i + 1, "counter": 1, "service": "HT", "level": 1,
+                                 "scale": 3, "version": 1, "procedure": "1.001193", "officer": "An"})
+        db_path = tmp_path / "district" / "district.db"
+        wait_until(lambda: db_path.exists() and district_db(tmp_path).execute("SELECT COUNT(*) FROM seen")
+                   .fetchone()[0] >= 50, timeout=30, what="the collector to be mid-stream")
+        proc.kill()
+        proc.start()
+        wait_until(lambda: hub.upstream.status()["backlog"] == 0, timeout=90, what="everything acknowledged")
+    finally:
+        proc.stop()
+    db = district_db(tmp_path)
+    assert db.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == sent
+    assert db.execute("SELECT COUNT(*), SUM(version) FROM ratings").fetchone() == (sent, sent)
+
+
+def test_two_collectors_share_the_load_without_loss_or_duplicates(tmp_path: Path, hub: HubService,
+                                                                  district_broker: Broker) -> None:
+    a, b = collector(tmp_path, district_broker, "collector-1"), collector(tmp_path, district_broker, "collector-2")
+    try:
+        for i in range(400):
+            hub.upstream.rating({"day": "2026-11-23", "ticket_id": i + 1, "counter": 1 + i % 4, "service": "HT",
+                                 "level": 1 + i % 3, "scale": 3, "version": 1, "procedure": "", "officer": ""})
+        wait_until(lambda: hub.upstream.status()["backlog"] == 0, timeout=60, what="all acknowledged")
+    finally:
+        a.stop()
+        b.stop()
+    assert a.counts["stored"] > 0 and b.counts["stored"] > 0, (a.counts, b.counts)
+    assert a.counts["stored"] + b.counts["stored"] == 400
+    assert district_db(tmp_path).execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 400
+
+
+def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path: Path,
+                                                                       district_broker: Broker) -> None:
+    c = collector(tmp_path, district_broker)
+    good = {"ward": WARD, "day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1, "scale": 3,
+            "version": 1}
+    cases = [("rogue-ward", {**good, "ward": "rogue-ward"}, "unknown ward 'rogue-ward'"),
+             (WARD, {**good, "level": 9}, "body.record.level"),
+             (WARD, {**good, "colour": "red"}, "unknown option"),
+             (WARD, {**good, "day": "2031-01-01"}, "in the future"),
+             (WARD, {**good, "ward": "other-ward"}, "sent on ward")]
+    clients = []
+    try:
+        for i, (ward, record, reason) in enumerate(cases):
+            sender = BusClient(BrokerSection(port=district_broker.port), ward, f"hub-{i}", "hub")
+            sender.start()
+            clients.append(sender)
+            assert sender.wait_connected(5)
+            reply = sender.request(sender.topics.upstream_record, "upstream.record",
+                                   {"kind": "rating", "record": record}, timeout=5)
+            assert reply is not None and reply.body["stored"] is False and reason in reply.body["reason"], reply
+    finally:
+        for sender in clients:
+            sender.stop()
+        c.stop()
+    db = district_db(tmp_path)
+    assert c.counts["rejected"] == len(cases)
+    assert db.execute("SELECT COUNT(*) FROM rejects").fetchone()[0] == len(cases)
+    assert db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
