@@ -262,7 +262,11 @@ class BusClient:
             log.warning("%s: rejected %s on the reply topic: not a reply with a correlation id", self.device,
                         msg.type)
             return
-        acked = self.outbox.ack(msg.corr) if self.outbox is not None else False
+        batch = msg.body.get("corrs") if msg.type == "upstream.ack" else None
+        if self.outbox is not None and isinstance(batch, list):  # one acknowledgement for many records
+            acked = self.outbox.ack_many([c for c in batch if isinstance(c, str)]) > 0
+        else:
+            acked = self.outbox.ack(msg.corr) if self.outbox is not None else False
         waiter = self._waiters.get(msg.corr)
         if waiter is not None:
             waiter.reply = msg
@@ -285,12 +289,14 @@ class BusClient:
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
-            if not self.connected.is_set():
-                continue
             try:
-                for entry in self.outbox.due():
-                    self._mqtt.publish(entry.topic, entry.payload, qos=1)
-                    self.outbox.sent(entry.corr)
+                while self.connected.is_set() and not self._stop.is_set():
+                    due = self.outbox.due(limit=500)
+                    for entry in due:
+                        self._mqtt.publish(entry.topic, entry.payload, qos=1)
+                    self.outbox.sent_many([entry.corr for entry in due])
+                    if len(due) < 500:  # drained what is due; a full batch means more is waiting
+                        break
             except Exception:  # the pump must outlive a transient disk or broker error; logged, retried
                 log.exception("%s: outbox pump failed; retrying", self.device)
                 time.sleep(1)

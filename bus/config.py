@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tomllib
 import types
@@ -93,11 +94,10 @@ def build(cls: type[T], data: Any, source: str, where: str) -> T:
     """Builds dataclass `cls` from a TOML table, rejecting unknown keys, wrong types and out-of-range values."""
     if not isinstance(data, dict):
         raise ConfigError(source, where, f"expected a table, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields, hints = _shape(cls)
     for key in data:
         if key not in fields:
             raise ConfigError(source, f"{where}.{key}", f"unknown option; known options: {', '.join(fields)}")
-    hints = typing.get_type_hints(cls)
     values = {}
     for name, f in fields.items():
         key = f"{where}.{name}"
@@ -107,6 +107,12 @@ def build(cls: type[T], data: Any, source: str, where: str) -> T:
             continue
         values[name] = _check(hints[name], data[name], f.metadata, source, key)
     return cls(**values)
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dataclass's fields and resolved type hints, worked out once per class (records are checked per message)."""
+    return {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
 
 
 def _check(hint: Any, value: Any, meta: Any, source: str, key: str) -> Any:

@@ -84,7 +84,7 @@ BODIES: dict[str, dict[str, Field]] = {
     "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(dict)},
     "device.reply": {"command": F(str), "ok": F(bool), "result": _opt(dict)},
     "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(dict)},
-    "upstream.ack": {"stored": F(bool), "reason": _opt(str)},
+    "upstream.ack": {"stored": F(bool), "reason": _opt(str), "corrs": _opt(list)},
     "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str)},
 }
 

@@ -94,9 +94,15 @@ class Collector:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        stored: dict[tuple[str, str], list[str]] = {}
         for msg, ward, body in acks:  # only after the commit
-            reply = self.bus.message("upstream.ack", body, corr=msg.corr)
-            self.bus.publish(f"{ROOT}/{ward}/reply/{msg.device}", reply)
+            if body["stored"]:
+                stored.setdefault((ward, msg.device), []).append(msg.corr or "")
+                continue
+            self.bus.publish(f"{ROOT}/{ward}/reply/{msg.device}", self.bus.message("upstream.ack", body, corr=msg.corr))
+        for (ward, device), corrs in stored.items():  # one acknowledgement per sender and transaction
+            reply = self.bus.message("upstream.ack", {"stored": True, "corrs": corrs}, corr=corrs[-1])
+            self.bus.publish(f"{ROOT}/{ward}/reply/{device}", reply)
 
     def _check(self, msg: Message, ward: str) -> tuple[str, RatingRecord | DayStatsRecord | None]:
         """(reason, None) for a record to refuse, else ("", the parsed record)."""
