@@ -1,0 +1,138 @@
+# District report: per ward and per procedure satisfaction, waits, volumes and no-shows, as HTML, PNG charts and CSV.
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlite_utils import Database
+
+from bus.fonts import font_path
+
+WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
+                "rated", "satisfaction_rate")
+PROCEDURE_COLUMNS = ("procedure", "ward", "rated", "satisfied", "satisfaction_rate")
+
+
+def ward_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
+    """Totals per ward over the days; the wait is the served-weighted mean of the services' daily medians."""
+    rows = []
+    for r in db.query(
+            "SELECT ward, COUNT(DISTINCT day) AS days, SUM(issued) AS issued, SUM(served) AS served, "
+            "SUM(no_shows) AS no_shows, SUM(within_target) AS within_target, "
+            "SUM(CASE WHEN wait_p50_min >= 0 THEN wait_p50_min * served ELSE 0 END) AS wait_weighted, "
+            "SUM(CASE WHEN wait_p50_min >= 0 THEN served ELSE 0 END) AS wait_weight, "
+            "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied "
+            "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", [day_from, day_to]):
+        rows.append({
+            "ward": r["ward"], "days": r["days"], "issued": r["issued"], "served": r["served"],
+            "no_shows": r["no_shows"], "no_show_rate": _rate(r["no_shows"], r["issued"]),
+            "wait_p50_min": round(r["wait_weighted"] / r["wait_weight"], 1) if r["wait_weight"] else None,
+            "within_target": _rate(r["within_target"], r["served"]), "rated": r["rated"],
+            "satisfaction_rate": _rate(r["satisfied"], r["rated"]),
+        })
+    return rows
+
+
+def procedure_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
+    return [{"procedure": r["procedure"] or "-", "ward": r["ward"], "rated": r["rated"], "satisfied": r["satisfied"],
+             "satisfaction_rate": _rate(r["satisfied"], r["rated"])}
+            for r in db.query("SELECT procedure, ward, COUNT(*) AS rated, SUM(level <= 2) AS satisfied FROM ratings "
+                              "WHERE day BETWEEN ? AND ? GROUP BY procedure, ward ORDER BY procedure, ward",
+                              [day_from, day_to])]
+
+
+def write(db: Database, day_from: str, day_to: str, out: str | Path) -> Path:
+    """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    wards, procs = ward_rows(db, day_from, day_to), procedure_rows(db, day_from, day_to)
+    _csv(out / "wards.csv", WARD_COLUMNS, wards)
+    _csv(out / "procedures.csv", PROCEDURE_COLUMNS, procs)
+    charts = [
+        ("satisfaction.png", "Tỷ lệ hài lòng theo phường (%)",
+         [(w["ward"], _pct(w["satisfaction_rate"])) for w in wards]),
+        ("volume.png", "Số hồ sơ đã phục vụ theo phường", [(w["ward"], w["served"] or 0) for w in wards]),
+        ("waits.png", "Thời gian chờ trung vị (phút)", [(w["ward"], w["wait_p50_min"] or 0) for w in wards]),
+        ("no_shows.png", "Tỷ lệ vắng mặt khi gọi (%)", [(w["ward"], _pct(w["no_show_rate"])) for w in wards]),
+        ("procedures.png", "Tỷ lệ hài lòng theo thủ tục (%)", _by_procedure(procs)),
+    ]
+    for name, title, items in charts:
+        bar_chart(title, items, out / name)
+    page = out / "report.html"
+    page.write_text(_html(day_from, day_to, wards, procs, [c[0] for c in charts]), encoding="utf-8")
+    return page
+
+
+def bar_chart(title: str, items: list[tuple[str, float]], path: Path, width: int = 900) -> Path:
+    """A horizontal bar chart in the bundled font (Vietnamese labels render correctly)."""
+    font, bold = ImageFont.truetype(str(font_path()), 18), ImageFont.truetype(str(font_path(True)), 22)
+    row, top = 34, 56
+    image = Image.new("RGB", (width, top + row * max(1, len(items)) + 20), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((16, 14), title, font=bold, fill=(20, 33, 61))
+    peak = max((v for _, v in items), default=0) or 1
+    label_w = 220
+    for i, (label, value) in enumerate(items):
+        y = top + i * row
+        draw.text((16, y + 4), label[:24], font=font, fill=(20, 33, 61))
+        bar = int((width - label_w - 110) * value / peak)
+        draw.rectangle((label_w, y + 4, label_w + bar, y + row - 6), fill=(36, 96, 160))
+        draw.text((label_w + bar + 8, y + 4), f"{value:g}", font=font, fill=(20, 33, 61))
+    image.save(path, format="PNG")
+    return path
+
+
+def _by_procedure(procs: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    totals: dict[str, list[int]] = {}
+    for p in procs:
+        t = totals.setdefault(p["procedure"], [0, 0])
+        t[0] += p["satisfied"]
+        t[1] += p["rated"]
+    return [(code, _pct(_rate(s, n))) for code, (s, n) in sorted(totals.items())]
+
+
+def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], charts: list[str]) -> str:
+    def table(columns: tuple[str, ...], rows: list[dict]) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_show(r[c]))}</td>" for c in columns) + "</tr>"
+                       for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    images = "".join(f'<img src="{name}" alt="{name}">' for name in charts)
+    return f"""<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>Báo cáo một cửa {day_from} – {day_to}</title>
+<style>body{{font-family:"Noto Sans",sans-serif;margin:2em;color:#14213d}}
+table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccd;padding:4px 10px;text-align:right}}th{{background:#eef2f8}}
+img{{display:block;margin:1em 0}}
+</style></head><body>
+<h1>Báo cáo Bộ phận một cửa · One-stop centre report</h1>
+<p>{html.escape(day_from)} – {html.escape(day_to)} · {len(wards)} phường/xã</p>
+<h2>Theo phường · By ward</h2>{table(WARD_COLUMNS, wards)}
+<h2>Theo thủ tục · By procedure</h2>{table(PROCEDURE_COLUMNS, procs)}
+<h2>Biểu đồ · Charts</h2>{images}
+<p>CSV: <a href="wards.csv">wards.csv</a>, <a href="procedures.csv">procedures.csv</a></p>
+</body></html>
+"""
+
+
+def _csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows({c: ("" if r[c] is None else r[c]) for c in columns} for r in rows)
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return round((part or 0) / whole, 3) if whole else None
+
+
+def _pct(rate: float | None) -> float:
+    return round(rate * 100, 1) if rate is not None else 0.0
+
+
+def _show(value: Any) -> str:
+    return "" if value is None else str(value)

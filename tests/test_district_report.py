@@ -1,0 +1,60 @@
+# The district report from a real collector database: per ward and procedure figures, charts, CSV, the CLI.
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+from PIL import Image
+
+from bus.upstream import parse
+from district.store import open_store, upsert
+from provisioning.cli import cli
+from provisioning.roles import write_district_config
+
+WARDS = ("phuong-ba-dinh", "phuong-hoan-kiem")
+
+
+def fill(db_path: Path) -> None:
+    db = open_store(db_path)
+    for w, ward in enumerate(WARDS):
+        for d in (22, 23):
+            upsert(db, parse("day_stats", {"ward": ward, "day": f"2026-11-{d}", "service": "HT", "version": 1,
+                                           "issued": 100 + w * 50, "served": 90 + w * 50, "no_shows": 10,
+                                           "transfers": 0, "within_target": 80, "wait_p50_min": 10.0 + w * 10,
+                                           "level_1": 30, "level_2": 10, "level_3": 10 * (w + 1)}))
+        for i in range(10):
+            upsert(db, parse("rating", {"ward": ward, "day": "2026-11-23", "ticket_id": i + 1, "counter": 1,
+                                        "service": "CT", "procedure": "2.000884", "level": 1 if i < 8 - w * 4 else 3,
+                                        "scale": 3, "version": 1}))
+    db.close()
+
+
+def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
+    config = write_district_config(tmp_path, 1883, list(WARDS))
+    fill(tmp_path / "district" / "district.db")
+    result = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
+                                      "--to", "2026-11-23", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    wards = {r["ward"]: r for r in csv.DictReader((out / "wards.csv").read_text(encoding="utf-8").splitlines())}
+    assert wards["phuong-ba-dinh"]["served"] == "180" and wards["phuong-ba-dinh"]["satisfaction_rate"] == "0.8"
+    assert wards["phuong-hoan-kiem"]["satisfaction_rate"] == "0.667"
+    assert wards["phuong-hoan-kiem"]["wait_p50_min"] == "20.0"
+    procs = {r["ward"]: r for r in csv.DictReader((out / "procedures.csv").read_text(encoding="utf-8").splitlines())}
+    assert procs["phuong-ba-dinh"]["satisfaction_rate"] == "0.8" and procs["phuong-hoan-kiem"]["rated"] == "10"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<td>phuong-hoan-kiem</td>" in page and "<td>2.000884</td>" in page
+    assert all(f'src="{c}.png"' in page for c in ("satisfaction", "volume", "waits", "no_shows", "procedures"))
+    for chart in ("satisfaction", "volume", "waits", "no_shows", "procedures"):
+        with Image.open(out / f"{chart}.png") as image:
+            assert image.format == "PNG" and image.height > 80
+
+
+def test_report_errors_are_clear(tmp_path: Path) -> None:
+    config = write_district_config(tmp_path, 1883, list(WARDS))
+    missing = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
+                                       "--to", "2026-11-23"])
+    assert missing.exit_code == 1 and "no collector database" in missing.output
+    bad = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "22/11", "--to", "x"])
+    assert bad.exit_code == 1 and "is not a date" in bad.output
