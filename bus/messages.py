@@ -18,6 +18,7 @@ CODE_RE = r"[A-Z0-9_-]{1,16}"
 PRIORITY_GROUPS = ("elderly", "disability", "pregnant", "meritorious")
 COUNTER_ACTIONS = ("open", "close", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")
 CONFIRM_OUTCOMES = ("printed", "shown", "void")
+RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had_to_come_back")
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bus.messages import RATING_REASONS
 from hub.errors import QueueRefused
 
 LEVELS = {
@@ -23,6 +24,9 @@ class RatingOps:
 
         if level > scale:
             raise QueueRefused("bad_level", f"level {level} is outside a {scale}-level scale")
+        unknown = [r for r in reasons or [] if r not in RATING_REASONS]
+        if unknown:
+            raise QueueRefused("bad_reason", f"unknown reasons {unknown}; known: {', '.join(RATING_REASONS)}")
         ticket, officer = self._rated_ticket(now, counter)
         existing = self.db.execute("SELECT version FROM ratings WHERE ticket_id=? AND counter=?",
                                    (ticket["id"], counter)).fetchone()

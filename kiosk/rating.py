@@ -20,7 +20,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RatingSection:
     counter: int = opt(lo=1, hi=999)
-    pins: list[int] = opt(lo=0, hi=53, doc="one button per level, best first (Rất hài lòng ... Không hài lòng)")
+    mode: str = opt("keypad", choices=("keypad", "touch"))
+    pins: list[int] = opt(default_factory=list, lo=0, hi=53,
+                          doc="keypad: one button per level, best first (Rất hài lòng ... Không hài lòng)")
+    scale: int = opt(3, lo=3, hi=5, doc="touch: how many levels")
+    follow_up: bool = opt(True, doc="touch: ask why after a poor rating")
+    screen_width: int = opt(800, lo=320, hi=3840)
+    screen_height: int = opt(480, lo=240, hi=2160)
     led_ok: int = opt(-1, lo=-1, hi=53)
     led_refused: int = opt(-1, lo=-1, hi=53)
     bounce_s: float = opt(0.05, lo=0.0, hi=1.0)
@@ -30,7 +36,7 @@ class RatingSection:
 def load_rating(path: str) -> tuple[DeviceConfig, RatingSection]:
     config = load(path, {"rating": RatingSection})
     section: RatingSection = config.sections["rating"]
-    if len(section.pins) not in (3, 4, 5):
+    if section.mode == "keypad" and len(section.pins) not in (3, 4, 5):
         raise ConfigError(config.source, "rating.pins", f"{len(section.pins)} buttons; a scale has 3, 4 or 5 levels")
     return config, section
 
@@ -88,11 +94,21 @@ def run(config_path: str) -> None:
     config, section = load_rating(config_path)
     bus = BusClient(config.broker, config.device.ward, config.device.id, "counter",
                     outbox_path=config.data_dir / "rating-outbox.db")
-    keypad = RatingKeypad(bus, section)
-    bus.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    keypad.close()
+    if section.mode == "touch":
+        from kiosk.ui.rating_app import RatingApp
+
+        app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
+                        follow_up=section.follow_up)
+        bus.start()
+        while not stop.wait(1 / 20):
+            app.step()
+        app.close()
+    else:
+        keypad = RatingKeypad(bus, section)
+        bus.start()
+        stop.wait()
+        keypad.close()
     bus.stop()

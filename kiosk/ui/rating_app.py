@@ -1,0 +1,131 @@
+# The touch rating terminal: big buttons per level, an optional "why" after a poor rating, thanks or a reason.
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pygame
+
+from bus.client import BusClient
+from bus.messages import RATING_REASONS, Message
+from kiosk.ui.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
+
+LEVELS = {
+    3: ["Rất hài lòng", "Hài lòng", "Không hài lòng"],
+    4: ["Rất hài lòng", "Hài lòng", "Không hài lòng", "Rất không hài lòng"],
+    5: ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"],
+}
+COLOURS = [(46, 139, 87), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]
+REASON_WORDS = {"waited_too_long": "Chờ quá lâu", "staff_attitude": "Thái độ cán bộ",
+                "documents_unclear": "Hướng dẫn giấy tờ chưa rõ", "had_to_come_back": "Phải đi lại nhiều lần"}
+REASONS = {code: REASON_WORDS[code] for code in RATING_REASONS}
+
+
+class RatingApp:
+    """One screen loop; ratings are sent durably and the hub's answer (thanks, or why not) is shown."""
+
+    def __init__(self, bus: BusClient, counter: int, scale: int = 3, size: tuple[int, int] = (800, 480),
+                 clock: Callable[[], float] = time.monotonic, follow_up: bool = True) -> None:
+        self.bus, self.counter, self.scale, self.clock, self.follow_up = bus, counter, scale, clock, follow_up
+        pygame.display.init()
+        pygame.font.init()
+        self.screen = pygame.display.set_mode(size)
+        self.view, self.level, self.reasons = "ask", 0, set()
+        self.answer: Message | None = None
+        self.buttons: list[Button] = []
+        self.shown_at = clock()
+        self._answers: list[Message] = []
+        bus.on_reply(lambda m, _: self._answers.append(m) if m.type in ("rating.recorded", "error") else None)
+
+    def tap(self, pos: tuple[int, int]) -> None:
+        for b in self.buttons:
+            if b.rect.collidepoint(pos):
+                self.act(b.action)
+                return
+
+    def act(self, action: str) -> None:
+        kind, _, arg = action.partition(":")
+        if kind == "level":
+            self.level = int(arg)
+            poor = self.level >= (3 if self.scale == 3 else 4)
+            if poor and self.follow_up:
+                self.view = "why"
+            else:
+                self._send()
+        elif kind == "reason":
+            self.reasons ^= {arg}
+        elif kind == "send":
+            self._send()
+        self.shown_at = self.clock()
+
+    def _send(self) -> None:
+        body = {"counter": self.counter, "level": self.level, "scale": self.scale}
+        if self.reasons:
+            body["reasons"] = sorted(self.reasons)
+        self.bus.send_durable(self.bus.topics.rating, "rating.submit", body)
+        self.view, self.answer = "sent", None
+
+    def step(self) -> None:
+        for event in pygame.event.get():
+            if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
+                self.tap(event.pos)
+            elif event.type == pygame.FINGERDOWN:
+                w, h = self.screen.get_size()
+                self.tap((int(event.x * w), int(event.y * h)))
+        if self._answers:
+            self.answer = self._answers.pop()
+        if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
+            self.view, self.level, self.reasons, self.answer = "ask", 0, set(), None
+        self.draw()
+
+    def draw(self) -> None:
+        s = self.screen
+        w, h = s.get_size()
+        k = min(w / 800, h / 480)
+        s.fill(PAPER)
+        self.buttons = []
+        if self.view == "ask":
+            text(s, f"Quầy {self.counter}: bạn hài lòng với việc giải quyết hồ sơ?", (w // 2, int(40 * k)),
+                 int(30 * k), INK, bold=True, center=True)
+            gap, n = int(14 * k), self.scale
+            bw = (w - int(40 * k) - gap * (n - 1)) // n
+            for i, word in enumerate(LEVELS[self.scale]):
+                colour = COLOURS[round(i * 4 / (n - 1))]
+                self.buttons.append(Button(f"level:{i + 1}", pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k),
+                                                                         bw, h - int(140 * k)), word, colour=colour,
+                                           ink=(255, 255, 255)))
+        elif self.view == "why":
+            text(s, "Vì sao bạn chưa hài lòng? (có thể chọn nhiều)", (w // 2, int(36 * k)), int(28 * k), INK,
+                 bold=True, center=True)
+            for i, (code, words) in enumerate(REASONS.items()):
+                chosen = code in self.reasons
+                self.buttons.append(Button(f"reason:{code}", pygame.Rect(int(40 * k), int(80 * k) + i * int(72 * k),
+                                                                         w - int(80 * k), int(62 * k)), words,
+                                           colour=ACCENT if chosen else (255, 255, 255),
+                                           ink=(255, 255, 255) if chosen else INK))
+            self.buttons.append(Button("send", pygame.Rect(w // 2 - int(130 * k), h - int(90 * k), int(260 * k),
+                                                           int(70 * k)), "Gửi đánh giá", colour=OK_BG))
+        else:
+            refused = self.answer is not None and self.answer.type == "error"
+            band = pygame.Rect(int(40 * k), h // 3, w - int(80 * k), h // 3)
+            pygame.draw.rect(s, WARN_BG if refused else OK_BG, band, border_radius=int(16 * k))
+            if refused:
+                message = "Chưa ghi nhận được: " + {
+                    "nothing_served": "chưa có hồ sơ nào vừa được giải quyết tại quầy này.",
+                    "window_closed": "đã quá thời gian đánh giá cho lượt vừa rồi."}.get(
+                    self.answer.body["code"], self.answer.body["reason"])
+            else:
+                message = "Cảm ơn bạn đã đánh giá!"
+            wrapped(s, message, band.inflate(-int(40 * k), -int(30 * k)), int(32 * k), ACCENT if refused else CALM,
+                    bold=True, center=True)
+            if self.answer is None:
+                text(s, "Đang gửi…", (w // 2, band.bottom + int(30 * k)), int(20 * k), MUTED, center=True)
+        for b in self.buttons:
+            b.draw(s, k)
+        pygame.display.flip()
+
+    def button(self, action: str) -> Button:
+        return next(b for b in self.buttons if b.action == action)
+
+    def close(self) -> None:
+        pygame.display.quit()

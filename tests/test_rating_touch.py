@@ -1,0 +1,67 @@
+# The touch rating terminal under SDL's dummy driver with a real hub: levels, the follow-up, thanks or a reason.
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+
+from hub.service import HubService
+from kiosk.ui.rating_app import RatingApp
+from tests.conftest import wait_until
+
+SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "rating"
+
+
+@pytest.fixture
+def app(hub: HubService, make_client) -> Iterator[RatingApp]:
+    bus = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
+    bus.wait_connected(5)
+    a = RatingApp(bus, counter=1, scale=3, size=(800, 480))
+    a.step()
+    yield a
+    a.close()
+
+
+def tap(app: RatingApp, action: str) -> None:
+    x, y = app.button(action).rect.center
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(x, y), touch=False))
+    app.step()
+
+
+def shot(app: RatingApp, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(app.screen, str(SHOTS / f"{name}.png"))
+
+
+def serve(hub: HubService) -> None:
+    q = hub.queue
+    q.handle(("kiosk-t", "b1", 1), "issue", service="HT")
+    q.handle(("counter-t", "b1", 1), "call_next", counter=1)
+    q.handle(("counter-t", "b1", 2), "done", counter=1)
+
+
+def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubService) -> None:
+    serve(hub)
+    shot(app, "ask")
+    tap(app, "level:3")
+    assert app.view == "why"
+    tap(app, "reason:waited_too_long")
+    tap(app, "reason:documents_unclear")
+    shot(app, "why")
+    tap(app, "send")
+    wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
+    assert app.answer.type == "rating.recorded"
+    shot(app, "thanks")
+    level, reasons = hub.db.execute("SELECT level, reasons FROM ratings").fetchone()
+    assert level == 3 and json.loads(reasons) == ["documents_unclear", "waited_too_long"]
+
+
+def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, hub: HubService) -> None:
+    tap(app, "level:1")
+    wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
+    assert app.answer.type == "error" and app.answer.body["code"] == "nothing_served"
+    shot(app, "nothing-served")
+    assert hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
