@@ -23,6 +23,7 @@ from hub.upstream import UpstreamForwarder
 
 log = logging.getLogger(__name__)
 BATCH = 200
+STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
 HANDLED_KEEP_S = 7 * 86400
 
@@ -84,7 +85,7 @@ class HubService:
     # -- worker thread ---------------------------------------------------------------------------------------
     def _work(self) -> None:
         watchdog = systemd.watchdog_interval()
-        last_ping = last_prune = 0.0
+        last_ping = last_prune = last_state = 0.0
         while not self._stop.is_set():
             batch = self._take_batch(BOARD_INTERVAL if self._dirty_board else 0.5)
             for msg, topic in batch:
@@ -102,6 +103,9 @@ class HubService:
             if watchdog and now - last_ping >= watchdog:
                 systemd.notify("WATCHDOG=1")
                 last_ping = now
+            if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
+                self.bus.publish_state()
+                last_state = now
             if now - last_prune > 3600:
                 self._prune()
                 last_prune = now

@@ -14,8 +14,14 @@ from bus.config import BrokerSection
 from hub.estimate import quantile
 from provisioning.broker import Broker
 from provisioning.demo_kiosk import DemoKiosk
-from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess, write_display_config, write_hub_config
+from provisioning.fleet import FleetWatch, wait_online
+from provisioning.roles import (
+    RoleProcess,
+    add_upstream,
+    write_display_config,
+    write_district_config,
+    write_hub_config,
+)
 from provisioning.simulate import SimCounter, SimKiosk, Tally
 
 WARD = "demo-ward"
@@ -46,7 +52,13 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     broker = Broker(opts.workdir, kind=opts.broker).start()
     print(f"motcua demo: {broker.kind} broker on 127.0.0.1:{broker.port}; files in {opts.workdir}/", file=out)
-    hub = RoleProcess("hub", write_hub_config(opts.workdir, broker.port), opts.workdir / "hub.log").start()
+    upstream = Broker(opts.workdir / "district", kind=opts.broker).start()
+    group = "collectors" if upstream.kind == "mosquitto" else ""  # amqtt has no shared subscriptions
+    collector = RoleProcess("district", write_district_config(opts.workdir, upstream.port, [WARD], group=group),
+                            opts.workdir / "collector.log", command=("district", "run")).start()
+    hub_config = add_upstream(write_hub_config(opts.workdir, broker.port), upstream.port, retry_s=1.0,
+                              stats_interval_s=5)
+    hub = RoleProcess("hub", hub_config, opts.workdir / "hub.log").start()
     section = BrokerSection(port=broker.port)
     wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
     stop, tally = threading.Event(), Tally()
@@ -76,9 +88,13 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             board.stop()
         for actor in actors:
             actor.join(10)
+        _drain_upstream(section, hub)
         hub.stop()
+        collector.stop()
+        upstream.stop()
         broker.stop()
     summary = summarise(db_path, tally, opts.speed)
+    summary.update(_upstream_summary(db_path, opts.workdir / "district" / "district.db", opts.workdir))
     if kiosk is not None:
         summary.update(kiosk_tickets_printed=tally.counts["kiosk_printed"], kiosk_print_jobs=kiosk.printed_files(),
                        kiosk_previews=kiosk.previews())
@@ -86,6 +102,38 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         summary["board_screenshots"] = len(list((opts.workdir / "board-1" / "screens").glob("call-*.png")))
     _print_summary(summary, out)
     return summary
+
+
+def _drain_upstream(section: BrokerSection, hub: RoleProcess, timeout: float = 20.0) -> None:
+    """Waits until the hub's device state says its upstream backlog is empty (it re-sends its state every 5 s)."""
+    with FleetWatch(section, WARD, "demo-upstream-watch") as fleet:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hub.check_alive()
+            state = fleet.states.get("hub")
+            upstream = state.body.get("detail", {}).get("upstream", {}) if state else {}
+            if upstream.get("backlog") == 0 and upstream.get("last_ack"):
+                return
+            time.sleep(0.2)
+
+
+def _upstream_summary(hub_db: Path, district_db: Path, workdir: Path) -> dict[str, Any]:
+    """Ratings as the ward counted them, as the district stored them, and the district's report."""
+    with sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True) as db:
+        ward = db.execute("SELECT COUNT(*), SUM(level <= 2) FROM ratings").fetchone()
+    out: dict[str, Any] = {"ratings": ward[0], "satisfied": ward[1] or 0}
+    if district_db.exists():
+        from sqlite_utils import Database
+
+        from district import report
+
+        with sqlite3.connect(f"file:{district_db}?mode=ro", uri=True) as db:
+            out["ratings_at_district"] = db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+            days = db.execute("SELECT MIN(day), MAX(day) FROM day_stats").fetchone()
+            if days[0]:
+                page = report.write(Database(db), days[0], days[1], workdir / "district-report")
+                out["district_report"] = str(page)
+    return out
 
 
 def _progress(opts: DemoOptions, hub: RoleProcess, db_path: Path, out: TextIO, kiosk: DemoKiosk | None) -> None:

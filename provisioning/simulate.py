@@ -109,6 +109,12 @@ class SimCounter(Actor):
         self.tally.count(f"{action}:{'ok' if reply and reply.type == 'counter.result' else 'other'}")
         return reply
 
+    def rate(self) -> None:
+        level = self.rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
+        reply = self.bus.request(self.bus.topics.rating, "rating.submit",
+                                 {"counter": self.counter, "level": level, "scale": 3}, timeout=3.0, durable=True)
+        self.tally.count("ratings" if reply is not None and reply.type == "rating.recorded" else "ratings_refused")
+
     def act(self) -> None:
         self.command("open", officer=f"Cán bộ {self.counter}")
         while not self.halt.is_set():
@@ -130,4 +136,6 @@ class SimCounter(Actor):
             if self.rng.random() < self.p_transfer:
                 others = [c for c in SERVICE_MIX if c != ticket["service"]]
                 self.command("transfer", service=self.rng.choice(others))
+            elif self.rng.random() < 0.7:  # most citizens press the rating keypad while the officer finishes
+                self.rate()
         self.command("done")

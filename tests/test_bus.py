@@ -119,7 +119,10 @@ def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubServ
     wait_until(lambda: kiosk.outbox.size() == 0 and counter.outbox.size() == 0, timeout=30, what="outboxes drain")
     wait_until(lambda: len(replies) == 25, what="all replies")
     labels = [replies[m.corr].body["ticket"]["label"] for m in before + during]
-    assert labels == [f"A{n:03d}" for n in range(1, 26)]
+    assert labels[:5] == [f"A{n:03d}" for n in range(1, 6)]
+    # Delivered at least once, applied once: every request got its own number. Order across the reconnect is not
+    # part of the guarantee (a resend may overtake a message the hub missed while resubscribing).
+    assert sorted(labels) == [f"A{n:03d}" for n in range(1, 26)]
     rows = hub.db.execute("SELECT COUNT(*), COUNT(DISTINCT number) FROM tickets").fetchone()
     assert rows == (25, 25)
     called = hub.db.execute("SELECT label FROM tickets WHERE status='called'").fetchall()

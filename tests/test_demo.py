@@ -27,5 +27,7 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert summary["kiosk_tickets_printed"] >= 2  # the real kiosk, tapped by simulated citizens
     assert summary["kiosk_print_jobs"] == summary["kiosk_previews"] == summary["kiosk_tickets_printed"]
     assert list((tmp_path / "ward" / "kiosk-1" / "screens").glob("ticket-*.png"))
+    assert summary["ratings"] >= 1 and summary["ratings_at_district"] == summary["ratings"]
+    assert Path(summary["district_report"]).exists()
     assert summary["board_screenshots"] >= 1  # the board process drew the calls it was sent
     assert "calling: Mời công dân số" in (tmp_path / "ward" / "board.log").read_text(encoding="utf-8")
