@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
+from bus.lifecycle import wait_for_stop
 from hub.config import load_hub
 from hub.service import HubService
 
@@ -15,12 +14,9 @@ def run(config_path: str) -> None:
     config, hub = load_hub(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
     service = HubService(config, hub)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     service.start()
     log.info("hub %s for ward %s running; database %s", config.device.id, config.device.ward,
              config.data_dir / hub.database)
-    stop.wait()
+    wait_for_stop()
     log.info("hub stopping")
     service.stop()

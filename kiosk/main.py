@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 
 from bus import systemd
+from bus.lifecycle import wait_for_stop
 from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing import make_printer
@@ -19,7 +19,6 @@ def run(config_path: str) -> None:
     logging.getLogger().setLevel(config.device.log_level.upper())
     core = KioskCore(config, section, printer_cfg, make_printer(printer_cfg))
     core.start()
-    stop = threading.Event()
     try:
         if section.mode == "buttons":
             from kiosk.buttons import ButtonPanel
@@ -28,9 +27,7 @@ def run(config_path: str) -> None:
             panel = ButtonPanel(core, buttons)
             log.info("kiosk ready")
             systemd.notify("READY=1")
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            signal.signal(signal.SIGINT, lambda *_: stop.set())
-            stop.wait()
+            wait_for_stop()
             panel.close()
         else:
             os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

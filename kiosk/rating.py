@@ -88,27 +88,22 @@ class RatingKeypad:
 
 
 def run(config_path: str) -> None:
-    import signal
-    import threading
+    from bus.lifecycle import wait_for_stop
 
     config, section = load_rating(config_path)
     bus = BusClient(config.broker, config.device.ward, config.device.id, "counter",
                     outbox_path=config.data_dir / "rating-outbox.db")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     if section.mode == "touch":
         from kiosk.ui.rating_app import RatingApp
 
         app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
                         follow_up=section.follow_up)
         bus.start()
-        while not stop.wait(1 / 20):
-            app.step()
+        wait_for_stop(tick=1 / 20, on_tick=app.step)
         app.close()
     else:
         keypad = RatingKeypad(bus, section)
         bus.start()
-        stop.wait()
+        wait_for_stop()
         keypad.close()
     bus.stop()

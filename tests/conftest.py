@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,52 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.02)
+
+
+class ManualClock:
+    """A clock the test moves by hand (gpiozero and UI timing without sleeping)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def tone_clip_folder(tmp_path: Path) -> Path:
+    """A complete clip set made of one tone: fast, and the same format a real set has."""
+    from display.clips import chime
+    from display.phrases import clip_texts
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    template = chime(folder / "chime.wav")
+    for name in clip_texts():
+        shutil.copy(template, folder / f"{name}.wav")
+    return folder
+
+
+@pytest.fixture
+def printer():  # noqa: ANN201 - a FakePrinter; imported lazily like the kiosk itself
+    from kiosk.printing.fake import FakePrinter
+
+    return FakePrinter(timeout=1.0)
+
+
+@pytest.fixture
+def kiosk_core(tmp_path: Path, broker: Broker, hub: HubService, printer):  # noqa: ANN001, ANN201
+    """A real KioskCore on the fake printer, connected and knowing the hub's services."""
+    from kiosk.config import load_kiosk
+    from kiosk.core import KioskCore
+    from provisioning.roles import write_kiosk_config
+
+    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
+    core = KioskCore(config, section, printer_cfg, printer)
+    core.start()
+    wait_until(lambda: core.services and core.hub_ok, what="the kiosk to learn the services")
+    yield core
+    core.stop()
 
 
 @pytest.fixture

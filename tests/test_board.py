@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +12,7 @@ import pytest
 
 from display.audio.fake import FakePlayer
 from display.board import Board
-from display.clips import chime
 from display.config import load_display
-from display.phrases import clip_texts
 from display.service import BoardService
 from hub.service import HubService
 from provisioning.broker import Broker
@@ -69,19 +66,9 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
 
 
 @pytest.fixture
-def tone_clips(tmp_path: Path) -> Path:
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    template = chime(folder / "chime.wav")
-    for name in clip_texts():
-        shutil.copy(template, folder / f"{name}.wav")
-    return folder
-
-
-@pytest.fixture
-def board_service(tmp_path: Path, broker: Broker, hub: HubService, tone_clips: Path) -> Iterator[BoardService]:
+def board_service(tmp_path: Path, broker: Broker, hub: HubService, tone_clip_folder: Path) -> Iterator[BoardService]:
     config, display, voice, audio = load_display(str(write_display_config(tmp_path, broker.port, audio="fake")))
-    service = BoardService(config, display, dataclasses.replace(voice, clips=str(tone_clips), pause_s=0),
+    service = BoardService(config, display, dataclasses.replace(voice, clips=str(tone_clip_folder), pause_s=0),
                            audio, size=(1280, 720), player=FakePlayer(speed=20))
     service.start()
     wait_until(lambda: (service.step(), service.board.online and service.board.state)[1], what="board online")

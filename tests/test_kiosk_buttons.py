@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -10,43 +9,29 @@ from gpiozero.pins.mock import MockFactory
 from bus.config import build
 from hub.service import HubService
 from kiosk.buttons import ButtonPanel
-from kiosk.config import ButtonsSection, load_kiosk
+from kiosk.config import ButtonsSection
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
 from provisioning.broker import Broker
-from provisioning.roles import write_kiosk_config
-from tests.conftest import wait_until
+from tests.conftest import ManualClock, wait_until
 
 PINS = {"HT": 17, "CT": 27}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def rig(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[tuple]:
-    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
-    printer = FakePrinter(timeout=1.0)
-    core = KioskCore(config, section, printer_cfg, printer)
-    core.start()
-    wait_until(lambda: core.services and core.hub_ok, what="services")
+def rig(kiosk_core: KioskCore, printer: FakePrinter) -> Iterator[tuple]:
+    core = kiosk_core
     cfg = build(ButtonsSection, {"services": list(PINS), "pins": list(PINS.values()), "leds": [22, 23],
                                  "status_led": 24, "bounce_s": 0.05, "hold_off_s": 2.0}, "test", "buttons")
-    factory, clock = MockFactory(), Clock()
+    factory, clock = MockFactory(), ManualClock(100.0)
     panel = ButtonPanel(core, cfg, pin_factory=factory, clock=clock)
     yield panel, factory, clock, printer, core
     panel.close()
-    core.stop()
     factory.close()
 
 
-def press(factory: MockFactory, pin: int, clock: Clock, bounces: int = 0) -> None:
+def press(factory: MockFactory, pin: int, clock: ManualClock, bounces: int = 0) -> None:
     """A press as a real contact makes it: optional chatter within a few ms, then released."""
     p = factory.pin(pin)
     p.drive_low()

@@ -3,35 +3,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from hub.service import HubService
-from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
 from provisioning.broker import Broker
-from provisioning.roles import write_kiosk_config
 from tests.conftest import wait_until
 from tests.escpos_decode import decode
 
 
 @pytest.fixture
-def printer() -> FakePrinter:
-    return FakePrinter(timeout=1.0)
-
-
-@pytest.fixture
-def kiosk(tmp_path: Path, broker: Broker, hub: HubService, printer: FakePrinter) -> Iterator[KioskCore]:
-    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
-    core = KioskCore(config, section, printer_cfg, printer)
-    core.start()
-    wait_until(lambda: core.services and core.hub_ok, what="kiosk to learn the services")
-    yield core
-    core.stop()
+def kiosk(kiosk_core: KioskCore) -> KioskCore:
+    return kiosk_core
 
 
 def hub_ticket(hub: HubService, label: str) -> tuple:

@@ -11,54 +11,38 @@ import zxingcpp
 from PIL import Image
 
 from hub.service import HubService
-from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.ui.app import KioskApp
-from provisioning.broker import Broker
-from provisioning.roles import write_kiosk_config
-from tests.conftest import wait_until
+from tests.conftest import ManualClock, wait_until
 from tests.escpos_decode import decode
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "kiosk"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def printer() -> FakePrinter:
-    return FakePrinter(timeout=2.0)
+    return FakePrinter(timeout=2.0)  # longer than the hanging-printer test's ten frames
 
 
 @pytest.fixture
-def core(tmp_path: Path, broker: Broker, hub: HubService, printer: FakePrinter) -> Iterator[KioskCore]:
-    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
-    kiosk = KioskCore(config, section, printer_cfg, printer)
-    kiosk.start()
-    wait_until(lambda: kiosk.services and kiosk.hub_ok, what="services")
-    yield kiosk
-    kiosk.stop()
+def core(kiosk_core: KioskCore) -> KioskCore:
+    return kiosk_core
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
-def make_app(core: KioskCore, size: tuple[int, int], clock: FakeClock) -> KioskApp:
+def make_app(core: KioskCore, size: tuple[int, int], clock: ManualClock) -> KioskApp:
     app = KioskApp(core, core.kiosk, size=size, clock=clock)
     app.step()
     return app
 
 
 @pytest.fixture
-def app(core: KioskCore, clock: FakeClock) -> Iterator[KioskApp]:
+def app(core: KioskCore, clock: ManualClock) -> Iterator[KioskApp]:
     a = make_app(core, (1024, 600), clock)
     yield a
     a.close()
@@ -88,7 +72,7 @@ def settle(app: KioskApp, timeout: float = 10.0) -> None:
 
 
 @pytest.mark.parametrize("size", [(800, 480), (1024, 600), (1920, 1080)])
-def test_home_fits_every_screen_size(core: KioskCore, clock: FakeClock, size: tuple[int, int]) -> None:
+def test_home_fits_every_screen_size(core: KioskCore, clock: ManualClock, size: tuple[int, int]) -> None:
     app = make_app(core, size, clock)
     try:
         screen = app.screen.get_rect()
@@ -199,7 +183,7 @@ def test_offline_banner_and_ticket(app: KioskApp, hub: HubService) -> None:
     shot(app, "home-offline")
 
 
-def test_idle_timeout_returns_home(app: KioskApp, clock: FakeClock) -> None:
+def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     click(app, "browse")
     shot(app, "browse")
     click(app, "field:chung-thuc")

@@ -10,17 +10,9 @@ from bus.config import build
 from hub.service import HubService
 from kiosk.rating import RatingKeypad, RatingSection
 from provisioning.broker import Broker
-from tests.conftest import wait_until
+from tests.conftest import ManualClock, wait_until
 
 PINS = [5, 6, 13]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -30,14 +22,14 @@ def rig(hub: HubService, make_client) -> Iterator[tuple]:
     bus.wait_connected(5)
     counter.wait_connected(5)
     cfg = build(RatingSection, {"counter": 1, "pins": PINS, "led_ok": 20, "led_refused": 21}, "test", "rating")
-    factory, clock = MockFactory(), Clock()
+    factory, clock = MockFactory(), ManualClock(100.0)
     keypad = RatingKeypad(bus, cfg, pin_factory=factory, clock=clock)
     yield keypad, factory, clock, counter
     keypad.close()
     factory.close()
 
 
-def press(factory: MockFactory, level: int, clock: Clock, bounces: int = 0) -> None:
+def press(factory: MockFactory, level: int, clock: ManualClock, bounces: int = 0) -> None:
     pin = factory.pin(PINS[level - 1])
     pin.drive_low()
     for _ in range(bounces):

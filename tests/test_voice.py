@@ -9,7 +9,7 @@ import pytest
 
 from display.announcer import Announcer
 from display.audio.fake import FakePlayer
-from display.clips import ClipSet, chime, duration, generate
+from display.clips import ClipSet, duration, generate
 from display.errors import ClipError
 from display.numbers import digits, words
 from display.phrases import call_text, call_tokens, clip_texts
@@ -65,14 +65,8 @@ def test_call_phrase_and_tokens() -> None:
 
 
 @pytest.fixture
-def tone_clips(tmp_path: Path) -> ClipSet:
-    """A complete clip set made of tones: fast, and the same format a real set has."""
-    folder = tmp_path / "clips"
-    folder.mkdir()
-    template = chime(folder / "chime.wav")
-    for name in clip_texts():
-        shutil.copy(template, folder / f"{name}.wav")
-    return ClipSet(folder)
+def tone_clips(tone_clip_folder: Path) -> ClipSet:
+    return ClipSet(tone_clip_folder)
 
 
 def test_burst_of_ten_calls_in_order_none_cut_recall_repeated(tone_clips: ClipSet) -> None:
