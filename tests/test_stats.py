@@ -25,7 +25,8 @@ def ward(tmp_path: Path) -> Ward:
         w.do("start", counter=1)
         clock.advance(5)
         w.do("done", counter=1)
-        w.do("rate", device="rating-1", counter=1, level=level, scale=3)
+        reasons = ["had_to_come_back", "waited_too_long"] if level == 3 else None
+        w.do("rate", device="rating-1", counter=1, level=level, scale=3, reasons=reasons)
     w.issue("HT")
     w.call(1)
     w.do("no_show", counter=1)
@@ -46,6 +47,7 @@ def test_per_service_counts_waits_and_satisfaction(ward: Ward) -> None:
     assert (ht["level_1"], ht["level_2"], ht["level_3"]) == (1, 1, 1)
     assert ht["satisfaction_rate"] == pytest.approx(2 / 3, abs=0.001)
     assert rows["CT"]["transfers"] == 1
+    assert ht["came_back"] == 1
 
 
 def test_per_officer_and_counter(ward: Ward) -> None:

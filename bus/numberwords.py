@@ -1,4 +1,4 @@
-# Vietnamese number words (North and South), for counter numbers spoken aloud and for any role that needs them.
+# Vietnamese number words (North and South): counter numbers spoken by the board, and any role that needs them.
 from __future__ import annotations
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
