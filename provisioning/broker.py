@@ -1,6 +1,7 @@
 # Starts and stops a ward broker on loopback: mosquitto when installed, else the embedded amqtt broker.
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -41,13 +42,14 @@ class Broker:
     stop() and start() again keep the same port, for fault tests."""
 
     def __init__(self, workdir: str | Path, port: int | None = None, kind: str = "auto",
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", tls: tuple[Path, Path, Path] | None = None) -> None:
         if kind not in ("auto", "mosquitto", "embedded"):
             raise BrokerError(f"unknown broker kind {kind!r}; use auto, mosquitto or embedded")
         self.host = host
         self.port = port or free_port(host)
         self.workdir = Path(workdir)
         self.kind = ("mosquitto" if shutil.which("mosquitto") else "embedded") if kind == "auto" else kind
+        self.tls = tls  # (CA, certificate, key): the listener speaks TLS only (mosquitto)
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> Broker:
@@ -58,7 +60,13 @@ class Broker:
             if exe is None:
                 raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
             conf = self.workdir / f"mosquitto-{self.port}.conf"
-            conf.write_text(MOSQUITTO_CONF.format(port=self.port, host=self.host))
+            text = MOSQUITTO_CONF.format(port=self.port, host=self.host)
+            if os.geteuid() == 0:  # a broker we start ourselves keeps our user, so it can read our files
+                text += "user root\n"
+            if self.tls:
+                ca, cert, key = self.tls
+                text += f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+            conf.write_text(text)
             cmd = [exe, "-c", str(conf)]
         else:
             cmd = [sys.executable, "-m", "provisioning.embedded_broker", "--host", self.host, "--port", str(self.port)]

@@ -185,3 +185,55 @@ def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path
     assert c.counts["rejected"] == len(cases)
     assert db.execute("SELECT COUNT(*) FROM rejects").fetchone()[0] == len(cases)
     assert db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+
+
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1, made with openssl."""
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (folder / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = folder / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for cmd in (
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=motcua test CA"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+         "-days", "2", "-extfile", ext],
+    ):
+        subprocess.run([str(c) for c in cmd], check=True, capture_output=True)
+    return ca, cert, key
+
+
+def test_upstream_over_tls_with_a_verified_certificate(tmp_path: Path, broker: Broker) -> None:
+    ca, cert, key = make_certificates(tmp_path / "pki")
+    upstream = Broker(tmp_path / "tls-broker", kind="mosquitto", tls=(ca, cert, key)).start()
+    try:
+        hub_toml = write_hub_config(tmp_path, broker.port)
+        with open(hub_toml, "a", encoding="utf-8") as out:
+            out.write(f'\n[upstream]\nhost = "127.0.0.1"\nport = {upstream.port}\ntls = true\nca_file = "{ca}"\n'
+                      "retry_s = 0.5\nstats_interval_s = 3600\n")
+        config, section = load_hub(str(hub_toml))
+        hub = HubService(config, section)
+        hub.start()
+        sender = BusClient(BrokerSection(port=upstream.port, tls=True, ca_file=str(ca)), "district", "collector-1",
+                           "district")
+        seen: list = []
+        sender.subscribe(f"motcua/v1/{WARD}/upstream/record", lambda m, t: seen.append(m))
+        sender.start()
+        try:
+            assert sender.wait_connected(10), "no TLS connection to the upstream broker"
+            wait_until(lambda: hub.upstream.status()["connected"], what="the hub's TLS link upstream")
+            hub.upstream.rating({"day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1,
+                                 "scale": 3, "version": 1, "procedure": "", "officer": ""})
+            wait_until(lambda: seen, what="the record to cross the TLS link")
+        finally:
+            sender.stop()
+            hub.stop()
+        plain = BusClient(BrokerSection(port=upstream.port), "district", "plain-1", "district")
+        plain.start()
+        assert not plain.wait_connected(2), "the TLS listener must refuse a plain connection"
+        plain.stop()
+    finally:
+        upstream.stop()
