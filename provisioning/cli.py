@@ -41,7 +41,7 @@ def hub(config_path: str) -> None:
               help="Ward time runs this many times faster than real time.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed for arrivals and service.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-ward"),
-              show_default=True, help="Where the demo keeps its database, configs and logs (wiped at start).")
+              show_default=True, help="Where the demo keeps its files; wiped at start if the demo made it.")
 @click.option("--broker", type=click.Choice(["auto", "mosquitto", "embedded"]), default="auto", show_default=True,
               help="Which broker to run; auto picks mosquitto when it is installed.")
 @click.option("--kiosks", type=click.IntRange(1, 20), default=2, show_default=True, help="Simulated kiosks.")

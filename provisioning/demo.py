@@ -14,6 +14,7 @@ from bus.config import BrokerSection
 from hub.estimate import quantile
 from provisioning.broker import Broker
 from provisioning.demo_kiosk import DemoKiosk
+from provisioning.errors import ProvisioningError
 from provisioning.fleet import FleetWatch, wait_online
 from provisioning.roles import (
     RoleProcess,
@@ -25,6 +26,7 @@ from provisioning.roles import (
 from provisioning.simulate import SimCounter, SimKiosk, Tally
 
 WARD = "demo-ward"
+MARKER = ".motcua-demo"
 COUNTERS = (1, 2, 3, 4)
 
 
@@ -48,8 +50,12 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     kiosks and counters use the bus directly; one real kiosk (touch app, file printer) is tapped by simulated
     citizens, in a window or headless."""
     if opts.fresh and opts.workdir.exists():
+        if not (opts.workdir / MARKER).exists() and any(opts.workdir.iterdir()):
+            raise ProvisioningError(f"refusing to wipe {opts.workdir}: it is not empty and not a folder the demo made; "
+                                    "choose another --workdir")
         shutil.rmtree(opts.workdir)
     opts.workdir.mkdir(parents=True, exist_ok=True)
+    (opts.workdir / MARKER).write_text("made by motcua demo; wiped at the next run\n", encoding="utf-8")
     broker = Broker(opts.workdir, kind=opts.broker).start()
     print(f"motcua demo: {broker.kind} broker on 127.0.0.1:{broker.port}; files in {opts.workdir}/", file=out)
     upstream = Broker(opts.workdir / "district", kind=opts.broker).start()

@@ -31,3 +31,14 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert Path(summary["district_report"]).exists()
     assert summary["board_screenshots"] >= 1  # the board process drew the calls it was sent
     assert "calling: Mời công dân số" in (tmp_path / "ward" / "board.log").read_text(encoding="utf-8")
+
+
+def test_demo_never_wipes_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    from provisioning.errors import ProvisioningError
+
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete", encoding="utf-8")
+    with pytest.raises(ProvisioningError, match="refusing to wipe"):
+        run_demo(DemoOptions(duration=1, workdir=precious), out=io.StringIO())
+    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "do not delete"
