@@ -1,0 +1,50 @@
+# Helpers shared by the motcua commands: one-line errors instead of tracebacks, broker options, a request.
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from bus.errors import BusError
+from provisioning.errors import ProvisioningError
+
+
+def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack
+    fn = click.option("--ward", envvar="MOTCUA_WARD", required=True, help="Ward id (or $MOTCUA_WARD).")(fn)
+    fn = click.option("--port", type=click.IntRange(1, 65535), default=1883, show_default=True)(fn)
+    return click.option("--host", default="127.0.0.1", show_default=True, help="Ward broker host.")(fn)
+
+
+
+def request(host, port, ward, device, topic_of, type_, body, timeout) -> None:  # noqa: ANN001
+    def call() -> dict:
+        bus = BusClient(BrokerSection(host=host, port=port), ward, device, "cli")
+        bus.start()
+        try:
+            if not bus.wait_connected(timeout):
+                raise ProvisioningError(f"no broker answered at {host}:{port} within {timeout} s")
+            reply = bus.request(topic_of(bus), type_, body, timeout)
+            if reply is None:
+                raise ProvisioningError(f"the hub of ward {ward!r} did not answer within {timeout} s")
+            return {"type": reply.type, **reply.body}
+        finally:
+            bus.stop()
+
+    result = guard(call)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    if result["type"] == "error":
+        sys.exit(1)
+
+
+
+def guard(fn):  # noqa: ANN001, ANN202
+    """Turns our own errors into a one-line message and exit code 1 instead of a traceback."""
+    try:
+        return fn()
+    except (BusError, ProvisioningError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+

@@ -1,0 +1,131 @@
+# The motcua commands for ward staff and IT: tickets, counter actions, statistics, config checks.
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS
+from provisioning.cli_common import connection_options, guard, request
+from provisioning.errors import ProvisioningError
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The hub's device config (for its database and service targets).")
+@click.option("--from", "day_from", help="First day, YYYY-MM-DD (default: today, ward time).")
+@click.option("--to", "day_to", help="Last day, YYYY-MM-DD (default: the first day).")
+@click.option("--by", type=click.Choice(["service", "counter", "officer"]), default="service", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
+def stats(config_path: str, day_from: str | None, day_to: str | None, by: str, as_csv: bool) -> None:
+    """Ward statistics per day: issued, served, no-shows, transfers, waits, satisfaction."""
+    import sqlite3
+    import time
+    from datetime import date
+
+    from sqlite_utils import Database
+
+    from bus.numbering import LocalDay
+    from hub import stats as ward_stats
+    from hub.config import load_hub
+
+    def run() -> str:
+        config, hub = load_hub(config_path)
+        for name, value in (("--from", day_from), ("--to", day_to)):
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise ProvisioningError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
+        first = day_from or LocalDay(hub.timezone, hub.clock_floor).local_date(time.time()).isoformat()
+        path = config.data_dir / hub.database
+        if not path.exists():
+            raise ProvisioningError(f"no hub database at {path}")
+        db = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+        try:
+            rows = ward_stats.compute(db, hub, first, day_to or first, by)
+        except sqlite3.OperationalError as exc:
+            raise ProvisioningError(f"cannot read {path}: {exc} (a hub of this version upgrades its database "
+                                    "when it starts)") from None
+        return ward_stats.to_csv(rows) if as_csv else ward_stats.to_table(rows, by)
+
+    click.echo(guard(run), nl=not as_csv)
+
+
+@click.group()
+def config() -> None:
+    """Check device configs."""
+
+
+@config.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def config_check(path: str) -> None:
+    """Validate a device config; prints what is wrong, naming the key."""
+    from bus.config import load
+
+    def check() -> str:
+        role = _role_of(path)
+        if role == "hub":
+            from hub.config import load_hub
+
+            load_hub(path)
+        elif role == "kiosk":
+            from kiosk.config import load_kiosk
+
+            load_kiosk(path)
+        elif role == "display":
+            from display.config import load_display
+
+            load_display(path)
+        elif role == "district":
+            from district.config import load_district
+
+            load_district(path)
+        else:
+            load(path)
+        return role
+
+    role = guard(check)
+    click.echo(f"{path}: valid {role} config")
+
+
+def _role_of(path: str) -> str:
+    import tomllib
+
+    from bus.errors import ConfigError
+
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "-", str(exc)) from None
+    role = raw.get("device", {}).get("role") if isinstance(raw.get("device"), dict) else None
+    return role if isinstance(role, str) else "?"
+
+
+@click.command()
+@connection_options
+@click.argument("service")
+@click.option("--priority", type=click.Choice(PRIORITY_GROUPS), help="Priority group, if any.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+def ticket(host: str, port: int, ward: str, service: str, priority: str | None, timeout: float) -> None:
+    """Take a ticket for SERVICE (its code, e.g. HT) from the hub, as a kiosk would."""
+    body = {"service": service, **({"priority": priority} if priority else {})}
+    request(host, port, ward, "cli-ticket", lambda bus: bus.topics.ticket_request, "ticket.request", body, timeout)
+
+
+@click.command()
+@connection_options
+@click.argument("action", type=click.Choice(COUNTER_ACTIONS), metavar="ACTION")
+@click.option("--counter", type=click.IntRange(1, 999), required=True)
+@click.option("--officer", help="Officer on duty (for open and call_next).")
+@click.option("--service", help="Target service code (for transfer).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+def counter(host: str, port: int, ward: str, action: str, counter: int, officer: str | None, service: str | None,
+            timeout: float) -> None:
+    """Send a counter ACTION (call_next, recall, done, ...) to the hub, as a counter keypad would."""
+    body = {"action": action, "counter": counter, **({"officer": officer} if officer else {}),
+            **({"service": service} if service else {})}
+    request(host, port, ward, f"cli-counter-{counter}", lambda bus: bus.topics.counter_command(counter),
+             "counter.command", body, timeout)
+
+
