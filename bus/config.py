@@ -63,8 +63,10 @@ class DeviceConfig:
         return Path(self.device.data_dir)
 
 
-def load(path: str | Path, role_sections: dict[str, type] | None = None) -> DeviceConfig:
-    """Reads a device config; `role_sections` maps the role's extra section names to their dataclasses."""
+def load(path: str | Path, role_sections: dict[str, type] | None = None,
+         optional: frozenset[str] = frozenset()) -> DeviceConfig:
+    """Reads a device config; `role_sections` maps the role's extra section names to their dataclasses. A section
+    named in `optional` that the file leaves out is None."""
     source = str(path)
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -74,10 +76,11 @@ def load(path: str | Path, role_sections: dict[str, type] | None = None) -> Devi
         raise ConfigError(source, "-", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML: {exc}") from None
-    return from_dict(raw, source, role_sections or {})
+    return from_dict(raw, source, role_sections or {}, optional)
 
 
-def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type]) -> DeviceConfig:
+def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type],
+              optional: frozenset[str] = frozenset()) -> DeviceConfig:
     known = {"device", "broker", *role_sections}
     for key in raw:
         if key not in known:
@@ -86,7 +89,8 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type]) 
         raise ConfigError(source, "device", "missing section")
     device = build(DeviceSection, raw["device"], source, "device")
     broker = build(BrokerSection, raw.get("broker", {}), source, "broker")
-    sections = {name: build(cls, raw.get(name, {}), source, name) for name, cls in role_sections.items()}
+    sections = {name: None if name in optional and name not in raw else build(cls, raw.get(name, {}), source, name)
+                for name, cls in role_sections.items()}
     return DeviceConfig(source=source, device=device, broker=broker, sections=sections)
 
 

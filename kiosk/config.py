@@ -56,12 +56,8 @@ class KioskSection:
 
 def load_kiosk(path: str) -> tuple[DeviceConfig, KioskSection, PrinterSection, ButtonsSection | None]:
     sections = {"kiosk": KioskSection, "printer": PrinterSection, "buttons": ButtonsSection}
-    raw_has_buttons = _has_section(path, "buttons")
-    if not raw_has_buttons:
-        sections.pop("buttons")
-    config = load(path, sections)
-    kiosk, printer = config.sections["kiosk"], config.sections["printer"]
-    buttons = config.sections.get("buttons")
+    config = load(path, sections, optional=frozenset({"buttons"}))
+    kiosk, printer, buttons = config.sections["kiosk"], config.sections["printer"], config.sections["buttons"]
     check(kiosk, printer, buttons, config.source)
     return config, kiosk, printer, buttons
 
@@ -86,12 +82,3 @@ def check(kiosk: KioskSection, printer: PrinterSection, buttons: ButtonsSection 
         if len(set(used)) != len(used):
             raise ConfigError(source, "buttons", "a GPIO pin is used twice")
 
-
-def _has_section(path: str, name: str) -> bool:
-    import tomllib
-    from pathlib import Path
-
-    try:
-        return name in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False  # load() reports the real problem with file and line

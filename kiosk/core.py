@@ -57,7 +57,7 @@ class KioskCore:
         self.ward: dict[str, str] = cached.get("ward", {})
         self.catalogue = self._initial_catalogue()
         self.hub_ok = False
-        self.width_px = printer_cfg.width_px or _profile_width(printer.profile)
+        self.width_px = printer_cfg.width_px or profile_width(printer.profile)
         self._lock = threading.Lock()
         self._changed: list[Any] = []
 
@@ -246,7 +246,7 @@ def wait_words(wait: dict[str, Any], lang: str) -> str:
     return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
 
 
-def _profile_width(profile: str) -> int:
+def profile_width(profile: str) -> int:
     from escpos import capabilities
 
     width = capabilities.CAPABILITIES["profiles"].get(profile, {}).get("media", {}).get("width", {}).get("pixels")

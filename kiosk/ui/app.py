@@ -42,7 +42,6 @@ class KioskApp:
         self.last_input = self.clock()  # type: ignore[operator]
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket")
         self._work: Future[TicketOutcome] | None = None
-        self._poll_wait: TicketOutcome | None = None
         core.on_change(self.mark_dirty)
 
     def mark_dirty(self) -> None:
@@ -162,11 +161,7 @@ class KioskApp:
 
     def finish(self, timeout: float = 10.0) -> TicketOutcome | None:
         """Waits for a ticket still being taken (at shutdown) and returns its outcome."""
-        work = self._work
-        if work is None:
-            return None
-        self._poll_wait = work.result(timeout)
-        return self._poll_wait
+        return self._work.result(timeout) if self._work is not None else None
 
     def button(self, action: str) -> Button:
         return next(b for b in self.buttons if b.action == action)
