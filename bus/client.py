@@ -63,7 +63,7 @@ class BusClient:
         self.state_detail: Callable[[], dict[str, Any]] = dict
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
-        self._subs: dict[str, tuple[int, Handler]] = {}
+        self._subs: dict[str, tuple[int, list[Handler]]] = {}
         self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
         self._waiters: dict[str, _Waiter] = {}
         self._reply_listeners: list[Handler] = []
@@ -204,7 +204,8 @@ class BusClient:
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         with self._subs_lock:
-            self._subs[topic_filter] = (qos, handler)
+            old = self._subs.get(topic_filter)
+            self._subs[topic_filter] = (max(qos, old[0]) if old else qos, [*(old[1] if old else []), handler])
             if self.connected.is_set():
                 self._mqtt.subscribe(topic_filter, qos)
 
@@ -252,9 +253,10 @@ class BusClient:
             self.rejected[exc.field] += 1
             log.warning("%s: rejected message on %s: %s", self.device, raw.topic, exc)
             return
-        for topic_filter, (_, handler) in list(self._subs.items()):
+        for topic_filter, (_, handlers) in list(self._subs.items()):
             if mqtt.topic_matches_sub(_unshared(topic_filter), raw.topic):
-                self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
+                for handler in handlers:
+                    self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
 
     def _on_reply(self, msg: Message, topic: str) -> None:
         if msg.type not in REPLY_TYPES or msg.corr is None:

@@ -13,6 +13,7 @@ from bus.client import BusClient
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 from bus.messages import Message
+from bus.presses import PressFilter
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +49,21 @@ class RatingKeypad:
 
     def __init__(self, bus: BusClient, cfg: RatingSection, pin_factory: Any = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.bus, self.cfg, self.clock = bus, cfg, clock
+        self.bus, self.cfg = bus, cfg
         self.scale = len(cfg.pins)
         self.buttons = [Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory) for pin in cfg.pins]
         self.led_ok = LED(cfg.led_ok, pin_factory=pin_factory) if cfg.led_ok >= 0 else None
         self.led_refused = LED(cfg.led_refused, pin_factory=pin_factory) if cfg.led_refused >= 0 else None
         self.sent: list[int] = []
         self.replies: list[Message] = []
-        self.ignored = 0
-        self._last_edge = -1e9
-        self._last_press = -1e9
+        self.presses = PressFilter(cfg.bounce_s, cfg.hold_off_s, clock)
         for level, button in enumerate(self.buttons, start=1):
             button.when_pressed = lambda _=None, level=level: self._pressed(level)
         bus.on_reply(self._on_reply)
 
     def _pressed(self, level: int) -> None:
-        now = self.clock()
-        bounce = now - self._last_edge < self.cfg.bounce_s
-        self._last_edge = now
-        if bounce or now - self._last_press < self.cfg.hold_off_s:
-            self.ignored += 1
+        if not self.presses.accept():
             return
-        self._last_press = now
         self.sent.append(level)
         self.bus.send_durable(self.bus.topics.rating, "rating.submit",
                               {"counter": self.cfg.counter, "level": level, "scale": self.scale})

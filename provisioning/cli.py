@@ -47,8 +47,9 @@ def hub(config_path: str) -> None:
               help="Show the kiosk in a window (default when a display is available) or run it headless.")
 @click.option("--no-kiosk", is_flag=True, help="Leave out the real kiosk; only simulated bus clients.")
 @click.option("--no-board", is_flag=True, help="Leave out the waiting-room board.")
+@click.option("--no-bridge", is_flag=True, help="Leave out the serial bridge and its fake keypad and LED display.")
 def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
-         arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool) -> None:
+         arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool, no_bridge: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
     from provisioning.demo import DemoOptions, run_demo
 
@@ -58,6 +59,7 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
         window = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir.resolve(), broker=broker,
                        kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, board=not no_board,
+                       bridge=not no_bridge,
                        headless=not window)
     summary = guard(lambda: run_demo(opts))
     if summary["duplicates"] or summary["missing_in_hub"]:
@@ -66,7 +68,8 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
 
 
 for _command in (cli_ward.stats, cli_ward.ticket, cli_ward.counter, cli_ward.config, cli_devices.kiosk,
-                 cli_devices.rating, cli_devices.display, cli_district.district):
+                 cli_devices.rating, cli_devices.display, cli_devices.bridge,
+                 cli_district.district):
     cli.add_command(_command)
 
 

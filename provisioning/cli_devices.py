@@ -1,4 +1,4 @@
-# The motcua commands that run ward devices: kiosk, rating terminal, board.
+# The motcua commands that run ward devices: kiosk, rating terminal, board, serial bridge.
 from __future__ import annotations
 
 import click
@@ -113,3 +113,37 @@ def display_say(label: str, counter: int, clips: str, out: str, variant: str) ->
     click.echo(f"{guard(say)} -> {out}")
 
 
+
+
+@click.group()
+def bridge() -> None:
+    """Run the serial bridge to keypads and LED displays, or check one port."""
+
+
+@bridge.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The bridge's device config (TOML).")
+def bridge_run(config_path: str) -> None:
+    """Run the bridge: every configured port kept open, keys sent to the hub, numbers shown."""
+    from firmware_bridge.main import run
+
+    guard(lambda: run(config_path))
+
+
+@bridge.command("probe")
+@click.argument("port")
+@click.option("--baud", type=click.Choice(["9600", "19200", "38400", "57600", "115200", "230400"]),
+              default="115200", show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0, show_default=True, help="Seconds to wait.")
+@click.option("--show", default="", help="Text to put on a display, to see which unit is on this port.")
+def bridge_probe(port: str, baud: str, timeout: float, show: str) -> None:
+    """Open PORT, run the handshake and print who answered and how clean the line is (JSON)."""
+    import json
+    import sys
+
+    from firmware_bridge.probe import probe
+
+    status = probe(port, int(baud), timeout, show)
+    click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+    if status["state"] != "ready":
+        sys.exit(1)

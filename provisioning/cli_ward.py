@@ -57,32 +57,21 @@ def config() -> None:
     """Check device configs."""
 
 
+ROLE_LOADERS = {"hub": "hub.config:load_hub", "kiosk": "kiosk.config:load_kiosk",
+                "display": "display.config:load_display", "district": "district.config:load_district",
+                "counter": "kiosk.rating:load_rating", "bridge": "firmware_bridge.config:load_bridge"}
+
+
 @config.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 def config_check(path: str) -> None:
     """Validate a device config; prints what is wrong, naming the key."""
-    from bus.config import load
+    import importlib
 
     def check() -> str:
         role = _role_of(path)
-        if role == "hub":
-            from hub.config import load_hub
-
-            load_hub(path)
-        elif role == "kiosk":
-            from kiosk.config import load_kiosk
-
-            load_kiosk(path)
-        elif role == "display":
-            from display.config import load_display
-
-            load_display(path)
-        elif role == "district":
-            from district.config import load_district
-
-            load_district(path)
-        else:
-            load(path)
+        module, _, function = ROLE_LOADERS.get(role, "bus.config:load").partition(":")
+        getattr(importlib.import_module(module), function)(path)
         return role
 
     role = guard(check)

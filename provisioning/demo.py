@@ -13,6 +13,8 @@ from typing import Any, TextIO
 from bus.config import BrokerSection
 from hub.estimate import quantile
 from provisioning.broker import Broker
+from provisioning.demo_bridge import COUNTER as BRIDGE_COUNTER
+from provisioning.demo_bridge import DemoBridge
 from provisioning.demo_kiosk import DemoKiosk
 from provisioning.errors import ProvisioningError
 from provisioning.fleet import FleetWatch, wait_online
@@ -42,13 +44,14 @@ class DemoOptions:
     fresh: bool = True
     kiosk_ui: bool = True
     board: bool = True
+    bridge: bool = True
     headless: bool = True
 
 
 def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     """Runs the demo ward for `opts.duration` real seconds and returns the summary it printed. The simulated
     kiosks and counters use the bus directly; one real kiosk (touch app, file printer) is tapped by simulated
-    citizens, in a window or headless."""
+    citizens, in a window or headless; counter 1's citizens rate on a serial keypad through the real bridge."""
     if opts.fresh and opts.workdir.exists():
         if not (opts.workdir / MARKER).exists() and any(opts.workdir.iterdir()):
             raise ProvisioningError(f"refusing to wipe {opts.workdir}: it is not empty and not a folder the demo made; "
@@ -70,8 +73,11 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     stop, tally = threading.Event(), Tally()
     actors = [SimKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                        arrivals_per_hour=opts.arrivals_per_hour / opts.kiosks) for i in range(1, opts.kiosks + 1)]
+    bridge = DemoBridge(opts.workdir, broker.port).start() if opts.bridge else None
     actors += [SimCounter(f"counter-sim-{c}", section, WARD, "counter", opts.speed, opts.seed * 1000 + c, stop,
-                          tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c) for c in COUNTERS]
+                          tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c,
+                          keypad=bridge.press if bridge is not None and c == BRIDGE_COUNTER else None)
+               for c in COUNTERS]
     db_path = opts.workdir / "hub" / "hub.db"
     board = None
     if opts.board:
@@ -94,6 +100,9 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             board.stop()
         for actor in actors:
             actor.join(10)
+        if bridge is not None:
+            time.sleep(0.5)  # the last press on the serial keypad reaches the hub
+            bridge.stop()
         _drain_upstream(section, hub)
         hub.stop()
         collector.stop()
@@ -104,6 +113,8 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     if kiosk is not None:
         summary.update(kiosk_tickets_printed=tally.counts["kiosk_printed"], kiosk_print_jobs=kiosk.printed_files(),
                        kiosk_previews=kiosk.previews())
+    if bridge is not None:
+        summary.update(serial_keypad_presses=tally.counts["ratings_pressed_serial"], **bridge.summary())
     if board is not None:
         summary["board_screenshots"] = len(list((opts.workdir / "board-1" / "screens").glob("call-*.png")))
     _print_summary(summary, out)

@@ -75,6 +75,34 @@ group = "{group}"
     return path
 
 
+def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, object]],
+                        device: str = "bridge-1") -> Path:
+    """A firmware bridge's config: one [[bridge.units]] table per serial unit (port, kind, counter, ...)."""
+    workdir = Path(workdir)
+    tables = "".join("\n[[bridge.units]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in unit.items())
+                     for unit in units)
+    path = workdir / f"{device}.toml"
+    path.write_text(f"""[device]
+id = "{device}"
+role = "bridge"
+ward = "demo-ward"
+data_dir = "{workdir / device}"
+
+[broker]
+host = "127.0.0.1"
+port = {port}
+{tables}""", encoding="utf-8")
+    return path
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def add_upstream(hub_config: Path, port: int, retry_s: float = 5.0, stats_interval_s: int = 600) -> Path:
     """Points a hub config at an upstream broker on loopback (no TLS), as the demo and tests do."""
     with open(hub_config, "a", encoding="utf-8") as out:

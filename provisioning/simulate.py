@@ -5,6 +5,7 @@ import logging
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,9 +97,10 @@ class SimCounter(Actor):
     """An officer: calls the next number, serves for a random time, sometimes sees a no-show or transfers."""
 
     def __init__(self, *args: object, counter: int, no_show: float = 0.05, transfer: float = 0.02,
-                 **kw: object) -> None:
+                 keypad: Callable[[int], None] | None = None, **kw: object) -> None:
         super().__init__(*args, **kw)  # type: ignore[arg-type]
         self.counter = counter
+        self.keypad = keypad  # a serial rating keypad to press instead of sending the rating ourselves
         self.p_no_show = no_show
         self.p_transfer = transfer
 
@@ -111,6 +113,11 @@ class SimCounter(Actor):
 
     def rate(self) -> None:
         level = self.rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
+        if self.keypad is not None:
+            self.keypad(level)
+            self.tally.count("ratings_pressed_serial")
+            self.pause(5)  # the citizen presses, then the officer finishes
+            return
         reply = self.bus.request(self.bus.topics.rating, "rating.submit",
                                  {"counter": self.counter, "level": level, "scale": 3}, timeout=3.0, durable=True)
         self.tally.count("ratings" if reply is not None and reply.type == "rating.recorded" else "ratings_refused")

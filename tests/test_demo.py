@@ -29,6 +29,8 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert list((tmp_path / "ward" / "kiosk-1" / "screens").glob("ticket-*.png"))
     assert summary["ratings"] >= 1 and summary["ratings_at_district"] == summary["ratings"]
     assert Path(summary["district_report"]).exists()
+    assert summary["led_display_updates"] >= 2  # counter 1's LED display, through the bridge process
+    assert summary["serial_keypad_answers"] <= summary["serial_keypad_presses"]
     assert summary["board_screenshots"] >= 1  # the board process drew the calls it was sent
     assert "calling: Mời công dân số" in (tmp_path / "ward" / "board.log").read_text(encoding="utf-8")
 

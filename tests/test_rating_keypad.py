@@ -69,7 +69,7 @@ def test_bouncy_and_repeated_presses_give_one_rating(rig: tuple, hub: HubService
     clock.now += 0.5
     press(factory, 1, clock)  # inside the hold-off: ignored
     wait_until(lambda: keypad.replies, what="rating recorded")
-    assert keypad.sent == [2] and keypad.ignored == 6
+    assert keypad.sent == [2] and keypad.presses.ignored == 6
     clock.now += 2
     press(factory, 1, clock)  # the citizen changes their mind: replaces
     wait_until(lambda: len(keypad.replies) == 2, what="second answer")

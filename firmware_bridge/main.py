@@ -1,0 +1,19 @@
+# Runs the firmware bridge: load and check the config, open every port, serve until SIGTERM.
+from __future__ import annotations
+
+import logging
+
+from bus.lifecycle import wait_for_stop
+from firmware_bridge.config import load_bridge
+from firmware_bridge.service import BridgeService
+
+
+def run(config_path: str) -> None:
+    config, section = load_bridge(config_path)
+    logging.getLogger().setLevel(config.device.log_level.upper())
+    service = BridgeService(config, section)
+    service.start()
+    try:
+        wait_for_stop()
+    finally:
+        service.stop()

@@ -1,0 +1,74 @@
+# The bridge service: one bus connection for every serial unit on this machine, replies routed back to their unit.
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from bus.client import BusClient
+from bus.config import DeviceConfig
+from bus.messages import Message
+from firmware_bridge.config import BridgeSection, UnitSection
+from firmware_bridge.counter_keypad import CounterKeypadUnit
+from firmware_bridge.led_display import LedDisplayUnit
+from firmware_bridge.link import Opener, open_port
+from firmware_bridge.rating_keypad import RatingKeypadUnit
+from firmware_bridge.unit import Unit
+
+log = logging.getLogger(__name__)
+
+UNIT_TYPES: dict[str, type[Unit]] = {"rating_keypad": RatingKeypadUnit, "counter_keypad": CounterKeypadUnit,
+                                     "led_display": LedDisplayUnit}
+STATE_EVERY = 5.0
+
+
+class BridgeService:
+    """Runs every configured unit. Their health (link state, device identity, line errors, retransmits, faults)
+    is part of this device's retained state, refreshed every few seconds and on every link change."""
+
+    def __init__(self, config: DeviceConfig, section: BridgeSection, opener: Opener = open_port) -> None:
+        self.config = config
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "bridge",
+                             outbox_path=config.data_dir / "bridge-outbox.db")
+        self.units = [self._unit(u, opener) for u in section.units]
+        self.bus.state_detail = self.detail
+        self.bus.on_reply(self._reply)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _unit(self, cfg: UnitSection, opener: Opener) -> Unit:
+        return UNIT_TYPES[cfg.kind](self.bus, cfg, opener)
+
+    def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        for unit in self.units:
+            unit.start()
+        self.bus.start()
+        self._thread = threading.Thread(target=self._refresh, name="bridge-state", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for unit in self.units:
+            unit.stop()
+        self.bus.stop()
+
+    def detail(self) -> dict[str, Any]:
+        return {"units": [u.status() for u in self.units]}
+
+    def _reply(self, msg: Message, _: str) -> None:
+        for unit in self.units:
+            if unit.owns(msg.corr):
+                unit.reply(msg)
+                return
+
+    def _refresh(self) -> None:
+        last: list[str] = []
+        published = 0.0
+        while not self._stop.wait(0.25):
+            states = [u.link.state for u in self.units]
+            now = time.monotonic()
+            if states != last or now - published >= STATE_EVERY:
+                last, published = states, now
+                self.bus.publish_state()
