@@ -18,9 +18,10 @@ from bus.numbering import LocalDay
 from bus.topics import ROOT
 from bus.upstream import DayStatsRecord, RatingRecord, parse
 from district.config import DistrictSection
-from district.store import is_new, open_store, upsert
+from district.store import open_store
 
 log = logging.getLogger(__name__)
+GATHER_S = 0.005
 
 
 class Collector:
@@ -30,7 +31,7 @@ class Collector:
 
     def __init__(self, config: DeviceConfig, section: DistrictSection) -> None:
         self.config, self.section = config, section
-        self.db = open_store(config.data_dir / section.database)
+        self.store = open_store(section, config.data_dir)
         self.bus = BusClient(config.broker, "district", config.device.id, "district")
         self.days = LocalDay(section.timezone, "2025-01-01")
         self.counts: Counter[str] = Counter()
@@ -50,7 +51,7 @@ class Collector:
         self._stop.set()
         self._worker.join(5)
         self.bus.stop()
-        self.db.close()
+        self.store.close()
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -58,9 +59,10 @@ class Collector:
                 batch = [self._inbox.get(timeout=0.5)]
             except queue.Empty:
                 continue
+            gather_until = time.monotonic() + GATHER_S  # under load a few ms more make one commit serve many records
             while len(batch) < self.section.batch:
                 try:
-                    batch.append(self._inbox.get_nowait())
+                    batch.append(self._inbox.get(timeout=max(0.0, gather_until - time.monotonic())))
                 except queue.Empty:
                     break
             try:
@@ -72,28 +74,23 @@ class Collector:
     def _commit(self, batch: list[tuple[Message, str]]) -> None:
         now = time.time()
         acks: list[tuple[Message, str, dict[str, Any]]] = []
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            for msg, topic in batch:
-                ward = topic.split("/")[2]
-                reason, record = self._check(msg, ward)
-                if record is None:
-                    self.counts["rejected"] += 1
-                    self.db.execute("INSERT INTO rejects(at, ward, device, reason) VALUES (?,?,?,?)",
-                                    (now, ward, msg.device, reason))
-                    log.warning("collector: rejected a record from %s/%s: %s", ward, msg.device, reason)
-                    acks.append((msg, ward, {"stored": False, "reason": reason}))
-                    continue
-                if is_new(self.db, ward, msg.device, msg.boot, msg.seq, now):
-                    upsert(self.db, record)
-                    self.counts["stored"] += 1
-                else:
-                    self.counts["duplicates"] += 1
+        accepted = []
+        for msg, topic in batch:
+            ward = topic.split("/")[2]
+            reason, record = self._check(msg, ward)
+            if record is None:
+                acks.append((msg, ward, {"stored": False, "reason": reason}))
+                log.warning("collector: rejected a record from %s/%s: %s", ward, msg.device, reason)
+            else:
+                accepted.append(((ward, msg.device, msg.boot, msg.seq), record))
                 acks.append((msg, ward, {"stored": True}))
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self.store.transaction():
+            for msg, ward, body in acks:
+                if not body["stored"]:
+                    self.store.reject(now, ward, msg.device, body["reason"])
+            fresh = self.store.store_new(accepted, now)
+        self.counts.update(rejected=len(acks) - len(accepted), stored=sum(fresh),  # only what committed
+                           duplicates=len(fresh) - sum(fresh))
         stored: dict[tuple[str, str], list[str]] = {}
         for msg, ward, body in acks:  # only after the commit
             if body["stored"]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bus.config import DeviceConfig, load, opt
+from bus.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class DistrictSection:
     wards: list[str] = opt(pattern=r"[a-z0-9][a-z0-9-]{0,39}", doc="wards whose records are accepted")
-    database: str = opt("district.db")
+    store: str = opt("sqlite", choices=("sqlite", "postgres"), doc="sqlite: a file under data_dir; postgres: a server")
+    database: str = opt("district.db", doc="sqlite: the file name under data_dir")
+    dsn: str = opt("", doc="postgres: a libpq connection string, e.g. postgresql://collector@db.example/district")
     group: str = opt("collectors", pattern=r"[a-z0-9_-]{0,40}",
                      doc="MQTT shared-subscription group; collectors in one group share the load; empty: none")
     timezone: str = opt("Asia/Ho_Chi_Minh")
@@ -19,4 +22,9 @@ class DistrictSection:
 
 def load_district(path: str) -> tuple[DeviceConfig, DistrictSection]:
     config = load(path, {"district": DistrictSection})
-    return config, config.sections["district"]
+    section: DistrictSection = config.sections["district"]
+    if section.store == "postgres" and not section.dsn:
+        raise ConfigError(config.source, "district.dsn", "store = \"postgres\" needs a connection string")
+    if section.store == "sqlite" and section.dsn:
+        raise ConfigError(config.source, "district.dsn", "only used with store = \"postgres\"")
+    return config, section

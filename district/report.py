@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
-from sqlite_utils import Database
 
 from bus.fonts import font_path
+from district.store import Store
 
 WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
                 "rated", "satisfaction_rate")
 PROCEDURE_COLUMNS = ("procedure", "ward", "rated", "satisfied", "satisfaction_rate")
 
 
-def ward_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
+def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
     """Totals per ward over the days; the wait is the served-weighted mean of the services' daily medians."""
     rows = []
     for r in db.query(
@@ -25,7 +25,7 @@ def ward_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
             "SUM(CASE WHEN wait_p50_min >= 0 THEN wait_p50_min * served ELSE 0 END) AS wait_weighted, "
             "SUM(CASE WHEN wait_p50_min >= 0 THEN served ELSE 0 END) AS wait_weight, "
             "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied "
-            "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", [day_from, day_to]):
+            "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", (day_from, day_to)):
         rows.append({
             "ward": r["ward"], "days": r["days"], "issued": r["issued"], "served": r["served"],
             "no_shows": r["no_shows"], "no_show_rate": _rate(r["no_shows"], r["issued"]),
@@ -36,15 +36,16 @@ def ward_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
     return rows
 
 
-def procedure_rows(db: Database, day_from: str, day_to: str) -> list[dict[str, Any]]:
+def procedure_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
     return [{"procedure": r["procedure"] or "-", "ward": r["ward"], "rated": r["rated"], "satisfied": r["satisfied"],
              "satisfaction_rate": _rate(r["satisfied"], r["rated"])}
-            for r in db.query("SELECT procedure, ward, COUNT(*) AS rated, SUM(level <= 2) AS satisfied FROM ratings "
+            for r in db.query("SELECT procedure, ward, COUNT(*) AS rated, "
+                              "SUM(CASE WHEN level <= 2 THEN 1 ELSE 0 END) AS satisfied FROM ratings "
                               "WHERE day BETWEEN ? AND ? GROUP BY procedure, ward ORDER BY procedure, ward",
-                              [day_from, day_to])]
+                              (day_from, day_to))]
 
 
-def write(db: Database, day_from: str, day_to: str, out: str | Path) -> Path:
+def write(db: Store, day_from: str, day_to: str, out: str | Path) -> Path:
     """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

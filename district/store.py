@@ -1,47 +1,97 @@
-# The collector's SQLite store: records seen (for dedup), ratings and day statistics by version, rejections.
+# The collector's store: what the collector and the report need from a database, and the choice of backend.
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import Any
 
 from bus.upstream import DayStatsRecord, RatingRecord
+from district.config import DistrictSection
+
+Record = RatingRecord | DayStatsRecord
+Key = tuple[str, str, str, int]  # (ward, device, boot, seq) of the message that carried a record
+
+# Table shapes shared by the backends: (table, columns with SQL types, primary key).
+TABLES: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
+    ("seen", {"ward": "TEXT", "device": "TEXT", "boot": "TEXT", "seq": "BIGINT", "at": "DOUBLE PRECISION"},
+     ("ward", "device", "boot", "seq")),
+    ("ratings", {"ward": "TEXT", "day": "TEXT", "ticket_id": "BIGINT", "counter": "INTEGER", "service": "TEXT",
+                 "procedure": "TEXT", "officer": "TEXT", "level": "INTEGER", "scale": "INTEGER",
+                 "version": "INTEGER"}, ("ward", "ticket_id", "counter")),
+    ("day_stats", {"ward": "TEXT", "day": "TEXT", "service": "TEXT", "version": "INTEGER", "issued": "INTEGER",
+                   "served": "INTEGER", "no_shows": "INTEGER", "transfers": "INTEGER", "within_target": "INTEGER",
+                   "wait_p50_min": "DOUBLE PRECISION", "wait_p90_min": "DOUBLE PRECISION", "level_1": "INTEGER",
+                   "level_2": "INTEGER", "level_3": "INTEGER", "level_4": "INTEGER", "level_5": "INTEGER"},
+     ("ward", "day", "service")),
+    ("rejects", {"at": "DOUBLE PRECISION", "ward": "TEXT", "device": "TEXT", "reason": "TEXT"}, ()),
+)
 
 
-def open_store(path: str | Path) -> Database:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = Database(sqlite3.connect(str(path), isolation_level=None, check_same_thread=False))
-    db.enable_wal()
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=10000")  # collectors on one machine may share the file
-    db["seen"].create({"ward": str, "device": str, "boot": str, "seq": int, "at": float},
-                      pk=("ward", "device", "boot", "seq"), if_not_exists=True)
-    db["ratings"].create({"ward": str, "day": str, "ticket_id": int, "counter": int, "service": str,
-                          "procedure": str, "officer": str, "level": int, "scale": int, "version": int},
-                         pk=("ward", "ticket_id", "counter"), if_not_exists=True)
-    db["day_stats"].create({"ward": str, "day": str, "service": str, "version": int, "issued": int, "served": int,
-                            "no_shows": int, "transfers": int, "within_target": int, "wait_p50_min": float,
-                            "wait_p90_min": float, "level_1": int, "level_2": int, "level_3": int, "level_4": int,
-                            "level_5": int}, pk=("ward", "day", "service"), if_not_exists=True)
-    db["rejects"].create({"at": float, "ward": str, "device": str, "reason": str}, if_not_exists=True)
-    return db
+class Store:
+    """A backend keeps the tables in TABLES and implements these methods. Statements use `?` placeholders; a
+    backend whose driver wants another style translates them. Every write happens inside `transaction()`."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Commits when the block ends, rolls back if it raises. Writes of concurrent collectors on the same
+        database serialise on the seen-mark, so a record resent to two collectors is stored once."""
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; returns the number of rows it changed."""
+        raise NotImplementedError
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- the collector's operations, in terms of the above -----------------------------------------------------
+    def create_tables(self) -> None:
+        for table, columns, key in TABLES:
+            cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+            pk = f", PRIMARY KEY ({', '.join(key)})" if key else ""
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}{pk})")
+
+    def is_new(self, ward: str, device: str, boot: str, seq: int, now: float) -> bool:
+        """Marks the message as seen; False if it was seen before (a resend after a lost ack)."""
+        return self.execute("INSERT INTO seen(ward, device, boot, seq, at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                            (ward, device, boot, seq, now)) == 1
+
+    def upsert(self, record: Record) -> None:
+        """Stores a record unless a newer version of it is already stored: corrections replace, never add."""
+        self.execute(upsert_sql(record), tuple(record.__dict__.values()))
+
+    def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
+        """Stores each record whose message key was not seen before; says, per item, whether it was new. A
+        backend may override this to do a whole batch in fewer round trips."""
+        fresh = []
+        for key, record in items:
+            fresh.append(self.is_new(*key, now))
+            if fresh[-1]:
+                self.upsert(record)
+        return fresh
+
+    def reject(self, now: float, ward: str, device: str, reason: str) -> None:
+        self.execute("INSERT INTO rejects(at, ward, device, reason) VALUES (?,?,?,?)", (now, ward, device, reason))
 
 
-def is_new(db: Database, ward: str, device: str, boot: str, seq: int, now: float) -> bool:
-    """Records the message as seen; False if it was seen before (a resend after a lost ack)."""
-    cur = db.execute("INSERT OR IGNORE INTO seen(ward, device, boot, seq, at) VALUES (?,?,?,?,?)",
-                     (ward, device, boot, seq, now))
-    return cur.rowcount == 1
-
-
-def upsert(db: Database, record: RatingRecord | DayStatsRecord) -> None:
-    """Stores a record unless a newer version of it is already stored: corrections replace, never add."""
+def upsert_sql(record: Record) -> str:
     values = record.__dict__
     table, key = ("ratings", ("ward", "ticket_id", "counter")) if isinstance(record, RatingRecord) else \
         ("day_stats", ("ward", "day", "service"))
-    cols = ", ".join(values)
-    marks = ", ".join("?" * len(values))
     updates = ", ".join(f"{c}=excluded.{c}" for c in values if c not in key)
-    db.execute(f"INSERT INTO {table}({cols}) VALUES ({marks}) ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} "
-               f"WHERE excluded.version > {table}.version", tuple(values.values()))
+    return (f"INSERT INTO {table}({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+            f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} WHERE excluded.version > {table}.version")
+
+
+def open_store(section: DistrictSection, data_dir: str | Path, read_only: bool = False) -> Store:
+    """The store the config names: a SQLite file under `data_dir`, or a PostgreSQL server."""
+    if section.store == "postgres":
+        from district.store_postgres import PostgresStore
+
+        return PostgresStore(section.dsn, read_only=read_only)
+    from district.store_sqlite import SqliteStore
+
+    return SqliteStore(Path(data_dir) / section.database, read_only=read_only)

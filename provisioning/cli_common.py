@@ -9,7 +9,13 @@ import click
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.errors import BusError
+from display.errors import DisplayError
+from district.errors import DistrictError
+from firmware_bridge.errors import BridgeError
+from hub.errors import HubError
 from provisioning.errors import ProvisioningError
+
+OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, ProvisioningError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack
@@ -44,7 +50,7 @@ def guard(fn):  # noqa: ANN001, ANN202
     """Turns our own errors into a one-line message and exit code 1 instead of a traceback."""
     try:
         return fn()
-    except (BusError, ProvisioningError) as exc:
+    except OUR_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
 
 

@@ -31,13 +31,11 @@ def district_run(config_path: str) -> None:
               help="Folder for report.html, the charts and the CSV files.")
 def district_report(config_path: str, day_from: str, day_to: str, out: str) -> None:
     """Write the HTML report with charts and CSV: satisfaction, waits, volumes, no-shows per ward and procedure."""
-    import sqlite3
     from datetime import date
-
-    from sqlite_utils import Database
 
     from district import report
     from district.config import load_district
+    from district.store import open_store
 
     def run() -> str:
         for name, value in (("--from", day_from), ("--to", day_to)):
@@ -46,11 +44,11 @@ def district_report(config_path: str, day_from: str, day_to: str, out: str) -> N
             except ValueError:
                 raise ProvisioningError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
         config, section = load_district(config_path)
-        path = config.data_dir / section.database
-        if not path.exists():
-            raise ProvisioningError(f"no collector database at {path}")
-        db = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
-        return str(report.write(db, day_from, day_to, out))
+        store = open_store(section, config.data_dir, read_only=True)
+        try:
+            return str(report.write(store, day_from, day_to, out))
+        finally:
+            store.close()
 
     click.echo(f"wrote {guard(run)}")
 

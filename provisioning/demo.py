@@ -140,16 +140,18 @@ def _upstream_summary(hub_db: Path, district_db: Path, workdir: Path) -> dict[st
         ward = db.execute("SELECT COUNT(*), SUM(level <= 2) FROM ratings").fetchone()
     out: dict[str, Any] = {"ratings": ward[0], "satisfied": ward[1] or 0}
     if district_db.exists():
-        from sqlite_utils import Database
-
         from district import report
+        from district.store_sqlite import SqliteStore
 
-        with sqlite3.connect(f"file:{district_db}?mode=ro", uri=True) as db:
-            out["ratings_at_district"] = db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
-            days = db.execute("SELECT MIN(day), MAX(day) FROM day_stats").fetchone()
-            if days[0]:
-                page = report.write(Database(db), days[0], days[1], workdir / "district-report")
+        store = SqliteStore(district_db, read_only=True)
+        try:
+            out["ratings_at_district"] = next(store.query("SELECT COUNT(*) AS n FROM ratings"))["n"]
+            days = next(store.query("SELECT MIN(day) AS first, MAX(day) AS last FROM day_stats"))
+            if days["first"]:
+                page = report.write(store, days["first"], days["last"], workdir / "district-report")
                 out["district_report"] = str(page)
+        finally:
+            store.close()
     return out
 
 

@@ -53,10 +53,13 @@ def write_display_config(workdir: str | Path, port: int, audio: str = "none") ->
 
 
 def write_district_config(workdir: str | Path, port: int, wards: list[str], device: str = "collector-1",
-                          group: str = "collectors") -> Path:
-    """A collector's config: the shared database under `workdir`/district, the wards it accepts."""
+                          group: str = "collectors", dsn: str = "") -> Path:
+    """A collector's config: the wards it accepts and its store, the SQLite file under `workdir`/district or, with
+    `dsn`, a PostgreSQL database."""
     workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     ward_list = ", ".join(f'"{w}"' for w in wards)
+    store = f'store = "postgres"\ndsn = "{dsn}"\n' if dsn else ""
     path = workdir / f"{device}.toml"
     path.write_text(f"""[device]
 id = "{device}"
@@ -71,7 +74,7 @@ port = {port}
 [district]
 wards = [{ward_list}]
 group = "{group}"
-""", encoding="utf-8")
+{store}""", encoding="utf-8")
     return path
 
 
@@ -79,6 +82,7 @@ def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, ob
                         device: str = "bridge-1") -> Path:
     """A firmware bridge's config: one [[bridge.units]] table per serial unit (port, kind, counter, ...)."""
     workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     tables = "".join("\n[[bridge.units]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in unit.items())
                      for unit in units)
     path = workdir / f"{device}.toml"

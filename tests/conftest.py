@@ -15,6 +15,7 @@ from hub.config import load_hub
 from hub.service import HubService
 from provisioning.broker import Broker
 from provisioning.fleet import wait_online
+from provisioning.postgres import PostgresServer
 from provisioning.roles import write_hub_config
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -76,12 +77,16 @@ def kiosk_core(tmp_path: Path, broker: Broker, hub: HubService, printer):  # noq
     core.stop()
 
 
+def _mosquitto(folder: Path) -> Iterator[Broker]:
+    b = Broker(folder, kind="mosquitto").start()
+    yield b
+    b.stop()
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     """A mosquitto of this test's own: fault tests may stop and start it."""
-    b = Broker(tmp_path / "broker", kind="mosquitto").start()
-    yield b
-    b.stop()
+    yield from _mosquitto(tmp_path / "broker")
 
 
 @pytest.fixture
@@ -99,6 +104,47 @@ def hub(hub_config: Path) -> Iterator[HubService]:
     wait_online(BrokerSection(port=config.broker.port), WARD, config.device.id, timeout=10)
     yield service
     service.stop()
+
+
+@pytest.fixture
+def district_broker(tmp_path: Path) -> Iterator[Broker]:
+    """The district's own broker, for upstream tests (two real brokers: the ward's and the district's)."""
+    yield from _mosquitto(tmp_path / "district-broker")
+
+
+@pytest.fixture
+def upstream_hub(tmp_path: Path, broker: Broker, district_broker: Broker) -> Iterator[HubService]:
+    """A hub forwarding to the district broker, resending quickly."""
+    from provisioning.roles import add_upstream
+
+    config, section = load_hub(str(add_upstream(write_hub_config(tmp_path, broker.port), district_broker.port,
+                                                retry_s=0.5, stats_interval_s=3600)))
+    service = HubService(config, section)
+    service.start()
+    wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole run (started on first use)."""
+    pg = PostgresServer().start()
+    yield pg
+    pg.remove()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A fresh database on the run's server for each test."""
+    import psycopg
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    base = postgres_server.dsn.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from bus.upstream import parse
-from district.store import open_store, upsert
+from district.store_sqlite import SqliteStore
 from provisioning.cli import cli
 from provisioning.roles import write_district_config
 
@@ -16,15 +16,15 @@ WARDS = ("phuong-ba-dinh", "phuong-hoan-kiem")
 
 
 def fill(db_path: Path) -> None:
-    db = open_store(db_path)
+    db = SqliteStore(db_path)
     for w, ward in enumerate(WARDS):
         for d in (22, 23):
-            upsert(db, parse("day_stats", {"ward": ward, "day": f"2026-11-{d}", "service": "HT", "version": 1,
+            db.upsert(parse("day_stats", {"ward": ward, "day": f"2026-11-{d}", "service": "HT", "version": 1,
                                            "issued": 100 + w * 50, "served": 90 + w * 50, "no_shows": 10,
                                            "transfers": 0, "within_target": 80, "wait_p50_min": 10.0 + w * 10,
                                            "level_1": 30, "level_2": 10, "level_3": 10 * (w + 1)}))
         for i in range(10):
-            upsert(db, parse("rating", {"ward": ward, "day": "2026-11-23", "ticket_id": i + 1, "counter": 1,
+            db.upsert(parse("rating", {"ward": ward, "day": "2026-11-23", "ticket_id": i + 1, "counter": 1,
                                         "service": "CT", "procedure": "2.000884", "level": 1 if i < 8 - w * 4 else 3,
                                         "scale": 3, "version": 1}))
     db.close()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,18 @@ from hub.config import load_hub
 from hub.service import HubService
 from provisioning.broker import Broker
 from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess, add_upstream, write_district_config, write_hub_config
+from provisioning.roles import RoleProcess, write_district_config, write_hub_config
 from tests.conftest import WARD, wait_until
 
 
 @pytest.fixture
-def district_broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path / "district-broker", kind="mosquitto").start()
-    yield b
-    b.stop()
+def hub(upstream_hub: HubService) -> HubService:
+    return upstream_hub
 
 
-@pytest.fixture
-def hub(tmp_path: Path, broker: Broker, district_broker: Broker) -> Iterator[HubService]:
-    config, section = load_hub(str(add_upstream(write_hub_config(tmp_path, broker.port), district_broker.port,
-                                                retry_s=0.5, stats_interval_s=3600)))
-    service = HubService(config, section)
-    service.start()
-    wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
-    yield service
-    service.stop()
-
-
-def collector(tmp_path: Path, district_broker: Broker, name: str = "collector-1") -> Collector:
-    config, section = load_district(str(write_district_config(tmp_path, district_broker.port, [WARD], name)))
+def collector(tmp_path: Path, district_broker: Broker, name: str = "collector-1", dsn: str = "") -> Collector:
+    config, section = load_district(str(write_district_config(tmp_path, district_broker.port, [WARD], name,
+                                                              dsn=dsn)))
     c = Collector(config, section)
     c.start()
     assert c.bus.wait_connected(10)
@@ -48,6 +35,33 @@ def collector(tmp_path: Path, district_broker: Broker, name: str = "collector-1"
 
 def district_db(tmp_path: Path) -> sqlite3.Connection:
     return sqlite3.connect(tmp_path / "district" / "district.db")
+
+
+class StoreUnderTest:
+    """The collector's store for a test run on both backends: the dsn to configure ("" for SQLite) and a way to
+    read a figure back."""
+
+    def __init__(self, tmp_path: Path, dsn: str) -> None:
+        self.tmp_path, self.dsn = tmp_path, dsn
+
+    def one(self, sql: str) -> object:
+        if self.dsn:
+            import psycopg
+
+            with psycopg.connect(self.dsn) as conn:
+                row = conn.execute(sql).fetchone()
+        else:
+            path = self.tmp_path / "district" / "district.db"
+            if not path.exists():
+                return None
+            with sqlite3.connect(path) as db:
+                row = db.execute(sql).fetchone()
+        return None if row is None else (row[0] if len(row) == 1 else tuple(row))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
+    return StoreUnderTest(tmp_path, request.getfixturevalue("postgres_dsn") if request.param == "postgres" else "")
 
 
 @pytest.fixture
@@ -118,8 +132,8 @@ def test_a_correction_replaces_the_days_record_never_adds(tmp_path: Path, hub: H
 
 
 def test_collector_killed_mid_stream_stores_nothing_twice(tmp_path: Path, hub: HubService,
-                                                          district_broker: Broker) -> None:
-    config = write_district_config(tmp_path, district_broker.port, [WARD])
+                                                          district_broker: Broker, store: StoreUnderTest) -> None:
+    config = write_district_config(tmp_path, district_broker.port, [WARD], dsn=store.dsn)
     proc = RoleProcess("district", config, tmp_path / "collector.log", command=("district", "run")).start()
     sent = 600
     try:
@@ -128,22 +142,23 @@ def test_collector_killed_mid_stream_stores_nothing_twice(tmp_path: Path, hub: H
         for i in range(sent):
             hub.upstream.rating({"day": "2026-11-23", "ticket_id": i + 1, "counter": 1, "service": "HT", "level": 1,
                                  "scale": 3, "version": 1, "procedure": "1.001193", "officer": "An"})
-        db_path = tmp_path / "district" / "district.db"
-        wait_until(lambda: db_path.exists() and district_db(tmp_path).execute("SELECT COUNT(*) FROM seen")
-                   .fetchone()[0] >= 50, timeout=30, what="the collector to be mid-stream")
+        wait_until(lambda: (store.one("SELECT COUNT(*) FROM seen") or 0) >= 50, timeout=30,
+                   what="the collector to be mid-stream")
         proc.kill()
         proc.start()
         wait_until(lambda: hub.upstream.status()["backlog"] == 0, timeout=90, what="everything acknowledged")
     finally:
         proc.stop()
-    db = district_db(tmp_path)
-    assert db.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == sent
-    assert db.execute("SELECT COUNT(*), SUM(version) FROM ratings").fetchone() == (sent, sent)
+    assert store.one("SELECT COUNT(*) FROM seen") == sent
+    assert store.one("SELECT COUNT(*), SUM(version) FROM ratings") == (sent, sent)
 
 
 def test_two_collectors_share_the_load_without_loss_or_duplicates(tmp_path: Path, hub: HubService,
-                                                                  district_broker: Broker) -> None:
-    a, b = collector(tmp_path, district_broker, "collector-1"), collector(tmp_path, district_broker, "collector-2")
+                                                                  district_broker: Broker,
+                                                                  store: StoreUnderTest) -> None:
+    """With PostgreSQL the two collectors stand for two machines sharing one database."""
+    a = collector(tmp_path, district_broker, "collector-1", dsn=store.dsn)
+    b = collector(tmp_path, district_broker, "collector-2", dsn=store.dsn)
     try:
         for i in range(400):
             hub.upstream.rating({"day": "2026-11-23", "ticket_id": i + 1, "counter": 1 + i % 4, "service": "HT",
@@ -154,7 +169,7 @@ def test_two_collectors_share_the_load_without_loss_or_duplicates(tmp_path: Path
         b.stop()
     assert a.counts["stored"] > 0 and b.counts["stored"] > 0, (a.counts, b.counts)
     assert a.counts["stored"] + b.counts["stored"] == 400
-    assert district_db(tmp_path).execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 400
+    assert store.one("SELECT COUNT(*), COUNT(DISTINCT ticket_id) FROM ratings") == (400, 400)
 
 
 def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path: Path,
