@@ -78,7 +78,7 @@ BODIES: dict[str, dict[str, Field]] = {
                     "notice": F(str), "ward_vi": _opt(str), "ward_en": _opt(str), "updated": _opt(str)},
     "services.list": {"services": F(list), "ward_vi": _opt(str), "ward_en": _opt(str)},
     "rating.submit": {"counter": F(int, lo=1, hi=999), "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
-                      "reasons": _opt(list)},
+                      "reasons": _opt(list), "ticket_id": _opt(int, lo=1), "left_s": _opt((int, float), lo=0)},
     "rating.recorded": {"rating": F(dict)},
     "device.state": {"status": F(str, choices=("online", "offline")), "role": _opt(str), "version": _opt(str),
                      "detail": _opt(dict)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from bus.client import BusClient
+from bus.counter_watch import CounterWatch
 from bus.messages import Message
 from bus.presses import PressFilter
 from firmware_bridge.config import UnitSection
@@ -21,6 +22,7 @@ class RatingKeypadUnit(Unit):
     def __init__(self, bus: BusClient, cfg: UnitSection, opener: Opener = open_port) -> None:
         super().__init__(bus, cfg, opener)
         self.presses = PressFilter(0.05, cfg.hold_off_s)
+        self.watch = CounterWatch(bus, cfg.counter)
         self.sent: list[int] = []
 
     def key(self, code: int) -> None:
@@ -31,7 +33,8 @@ class RatingKeypadUnit(Unit):
         if not self.presses.accept():
             return
         msg = self.bus.send_durable(self.bus.topics.rating, "rating.submit",
-                                    {"counter": self.cfg.counter, "level": code, "scale": self.cfg.scale})
+                                    {"counter": self.cfg.counter, "level": code, "scale": self.cfg.scale,
+                                     **self.watch.hint()})
         self.pending.add(msg.corr or "")
         self.sent.append(code)
 

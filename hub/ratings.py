@@ -19,7 +19,7 @@ class RatingOps:
     """Mixed into Queue: `op_rate` runs inside Queue.handle's transaction, so a rating is applied exactly once."""
 
     def op_rate(self, now: float, counter: int, level: int, scale: int, reasons: list[str] | None = None,
-                device: str = "") -> Any:
+                device: str = "", ticket_id: int | None = None, left_s: float | None = None) -> Any:
         from hub.queue import Outcome
 
         if level > scale:
@@ -27,7 +27,10 @@ class RatingOps:
         unknown = [r for r in reasons or [] if r not in RATING_REASONS]
         if unknown:
             raise QueueRefused("bad_reason", f"unknown reasons {unknown}; known: {', '.join(RATING_REASONS)}")
-        ticket, officer = self._rated_ticket(now, counter)
+        if ticket_id is None:
+            ticket, officer = self._rated_ticket(now, counter)
+        else:
+            ticket, officer = self._seen_ticket(counter, ticket_id, left_s or 0.0)
         existing = self.db.execute("SELECT version FROM ratings WHERE ticket_id=? AND counter=?",
                                    (ticket["id"], counter)).fetchone()
         reasons_json = json.dumps(reasons or [], ensure_ascii=False)
@@ -44,6 +47,24 @@ class RatingOps:
                   "level": level, "scale": scale, "word": LEVELS[scale][level - 1],
                   "version": (existing[0] + 1) if existing else 1, "replaced": bool(existing)}
         return Outcome("rating.recorded", {"rating": rating})
+
+    def _seen_ticket(self, counter: int, ticket_id: int, left_s: float) -> tuple[dict[str, Any], str | None]:
+        """The ticket the rating device saw at its counter: accepted if this counter served it (it is being served
+        there now, or its last event there is done or transferred) and it left no longer than the window before the
+        press, by the device's own clock. The arrival time does not matter, so a late rating is still counted."""
+        window = self.hub.policy.rating_window_s
+        row = self.db.execute("SELECT id FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+        if row is None:
+            raise QueueRefused("nothing_served", f"ticket {ticket_id} is not known to this hub")
+        ticket = self._ticket(ticket_id)
+        last = self.db.execute("SELECT kind, officer FROM events WHERE ticket_id=? AND counter=? ORDER BY id DESC "
+                               "LIMIT 1", (ticket_id, counter)).fetchone()
+        if last is None or last[0] not in ("serving", "done", "transferred"):
+            raise QueueRefused("nothing_served", f"ticket {ticket['label']} was not served at counter {counter}")
+        if last[0] != "serving" and left_s > window:
+            raise QueueRefused("window_closed", f"ticket {ticket['label']} left counter {counter} {left_s:.0f} s "
+                                                f"before the press; the window is {window} s")
+        return ticket, last[1]
 
     def _rated_ticket(self, now: float, counter: int) -> tuple[dict[str, Any], str | None]:
         """The ticket at the counter now (being served), else the one that left it within the rating window."""

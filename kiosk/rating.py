@@ -11,6 +11,7 @@ from gpiozero import LED, Button
 
 from bus.client import BusClient
 from bus.config import DeviceConfig, load, opt
+from bus.counter_watch import CounterWatch
 from bus.errors import ConfigError
 from bus.messages import Message
 from bus.presses import PressFilter
@@ -57,6 +58,7 @@ class RatingKeypad:
         self.sent: list[int] = []
         self.replies: list[Message] = []
         self.presses = PressFilter(cfg.bounce_s, cfg.hold_off_s, clock)
+        self.watch = CounterWatch(bus, cfg.counter, clock)
         for level, button in enumerate(self.buttons, start=1):
             button.when_pressed = lambda _=None, level=level: self._pressed(level)
         bus.on_reply(self._on_reply)
@@ -66,7 +68,7 @@ class RatingKeypad:
             return
         self.sent.append(level)
         self.bus.send_durable(self.bus.topics.rating, "rating.submit",
-                              {"counter": self.cfg.counter, "level": level, "scale": self.scale})
+                              {"counter": self.cfg.counter, "level": level, "scale": self.scale, **self.watch.hint()})
 
     def _on_reply(self, msg: Message, _: str) -> None:
         self.replies.append(msg)

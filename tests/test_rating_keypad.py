@@ -1,6 +1,7 @@
 # The rating keypad on MockFactory with a real broker and hub: presses filtered, ratings exactly once, outages.
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -86,3 +87,40 @@ def test_ratings_made_during_a_broker_outage_arrive_once(rig: tuple, hub: HubSer
     broker.start()
     wait_until(lambda: keypad.bus.outbox.size() == 0, timeout=30, what="rating delivered")
     assert [r[1:] for r in ratings(hub)] == [(3, 1)]
+
+
+def test_a_rating_held_through_a_long_hub_outage_still_counts(hub_config, make_client) -> None:  # noqa: ANN001
+    """The hub is down for ten minutes, longer than the rating window; the press was made in time and names the
+    ticket the keypad saw leave, so the hub counts it for that ticket when it returns."""
+    from hub.config import load_hub
+
+    offset = [0.0]
+    config, section = load_hub(str(hub_config))
+
+    def start_hub() -> HubService:
+        hub = HubService(config, section, clock=lambda: time.time() + offset[0])
+        hub.start()
+        return hub
+
+    hub = start_hub()
+    bus = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
+    counter = make_client("counter-1", role="counter")
+    cfg = build(RatingSection, {"counter": 1, "pins": PINS}, "test", "rating")
+    factory, clock = MockFactory(), ManualClock(100.0)
+    keypad = RatingKeypad(bus, cfg, pin_factory=factory, clock=clock)
+    try:
+        wait_until(lambda: bus.connected.is_set() and counter.connected.is_set(), what="clients connected")
+        serve_one(hub, counter)
+        wait_until(lambda: keypad.watch.hint().get("left_s") == 0.0, what="the keypad to see the ticket leave")
+        hub.stop()
+        clock.now += 5
+        press(factory, 2, clock)
+        offset[0] += 600
+        hub = start_hub()
+        wait_until(lambda: keypad.replies, timeout=20, what="the hub's answer after its return")
+        assert keypad.replies[0].type == "rating.recorded", keypad.replies[0].body
+        assert [r[1:] for r in ratings(hub)] == [(2, 1)]
+    finally:
+        keypad.close()
+        factory.close()
+        hub.stop()

@@ -94,3 +94,36 @@ def test_the_same_rating_message_counts_once(ward: Ward) -> None:
     b = ward.queue.handle(key, "rate", counter=1, level=1, scale=3)
     assert a.fresh and not b.fresh
     assert ward.db.execute("SELECT version FROM ratings").fetchone() == (1,)
+
+
+def seen(ward: Ward, counter: int, ticket: dict, level: int, left_s: float) -> dict:
+    return rate(ward, counter, level, ticket_id=ticket["id"], left_s=left_s)
+
+
+def test_a_late_rating_goes_to_the_ticket_the_device_saw(ward: Ward, clock: Clock) -> None:
+    ward.do("open", counter=1, officer="Trần Văn Bình")
+    first = serve(ward, 1)
+    ward.do("open", counter=1, officer="Lê Thị Hoa")  # the next officer takes over
+    ward.do("issue", service="HT")
+    second = ward.call(1)["ticket"]
+    ward.do("start", counter=1)
+    clock.advance(30)  # the rating reaches the hub half an hour later, while the next citizen is served
+    reply = seen(ward, 1, first, 1, left_s=20)
+    assert reply["rating"]["ticket"] == first["label"] != second["label"]
+    assert reply["rating"]["officer"] == "Trần Văn Bình"
+    assert rate(ward, 1, 2)["rating"]["ticket"] == second["label"]  # no hint: the ticket being served now
+
+
+def test_what_the_device_saw_is_checked(ward: Ward) -> None:
+    served = serve(ward, 1)
+    assert seen(ward, 1, served, 1, left_s=ward.section.policy.rating_window_s + 1)["code"] == "window_closed"
+    assert seen(ward, 2, served, 1, left_s=5)["code"] == "nothing_served"  # never at counter 2
+    assert seen(ward, 1, {"id": 999}, 1, left_s=5)["code"] == "nothing_served"
+    ward.do("issue", service="HT")
+    absent = ward.call(1)["ticket"]
+    ward.do("no_show", counter=1)
+    assert seen(ward, 1, absent, 1, left_s=5)["code"] == "nothing_served"
+    ward.do("issue", service="HT")
+    current = ward.call(1)["ticket"]
+    ward.do("start", counter=1)
+    assert seen(ward, 1, current, 3, left_s=0)["rating"]["ticket"] == current["label"]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pygame
 
 from bus.client import BusClient
+from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
 from kiosk.ui.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
 
@@ -35,6 +36,8 @@ class RatingApp:
         self.buttons: list[Button] = []
         self.shown_at = clock()
         self._answers: list[Message] = []
+        self.watch = CounterWatch(bus, counter, clock)
+        self.seen: dict[str, object] = {}
         bus.on_reply(lambda m, _: self._answers.append(m) if m.type in ("rating.recorded", "error") else None)
 
     def tap(self, pos: tuple[int, int]) -> None:
@@ -47,6 +50,7 @@ class RatingApp:
         kind, _, arg = action.partition(":")
         if kind == "level":
             self.level = int(arg)
+            self.seen = self.watch.hint()  # the ticket as it was at the tap, not after the follow-up
             poor = self.level >= (3 if self.scale == 3 else 4)
             if poor and self.follow_up:
                 self.view = "why"
@@ -59,7 +63,7 @@ class RatingApp:
         self.shown_at = self.clock()
 
     def _send(self) -> None:
-        body = {"counter": self.counter, "level": self.level, "scale": self.scale}
+        body = {"counter": self.counter, "level": self.level, "scale": self.scale, **self.seen}
         if self.reasons:
             body["reasons"] = sorted(self.reasons)
         self.bus.send_durable(self.bus.topics.rating, "rating.submit", body)
