@@ -24,6 +24,7 @@ class RatingRecord:
     version: int = opt(lo=1)
     procedure: str = opt("")
     officer: str = opt("")
+    visits: int = opt(0, lo=0, hi=9, doc="visits the citizen needed, this one included; 0: not asked")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class DayStatsRecord:
     level_3: int = opt(0, lo=0)
     level_4: int = opt(0, lo=0)
     level_5: int = opt(0, lo=0)
+    visits_recorded: int = opt(0, lo=0, doc="ratings that say how many visits the citizen needed")
+    first_visits: int = opt(0, lo=0, doc="of those, resolved on the first visit")
 
 
 KINDS: dict[str, type] = {"rating": RatingRecord, "day_stats": DayStatsRecord}

@@ -12,7 +12,7 @@ from bus.fonts import font_path
 from district.store import Store
 
 WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
-                "rated", "satisfaction_rate")
+                "rated", "satisfaction_rate", "first_visit_rate")
 PROCEDURE_COLUMNS = ("procedure", "ward", "rated", "satisfied", "satisfaction_rate")
 
 
@@ -24,7 +24,8 @@ def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
             "SUM(no_shows) AS no_shows, SUM(within_target) AS within_target, "
             "SUM(CASE WHEN wait_p50_min >= 0 THEN wait_p50_min * served ELSE 0 END) AS wait_weighted, "
             "SUM(CASE WHEN wait_p50_min >= 0 THEN served ELSE 0 END) AS wait_weight, "
-            "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied "
+            "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied, "
+            "SUM(COALESCE(visits_recorded, 0)) AS visits_recorded, SUM(COALESCE(first_visits, 0)) AS first_visits "
             "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", (day_from, day_to)):
         rows.append({
             "ward": r["ward"], "days": r["days"], "issued": r["issued"], "served": r["served"],
@@ -32,6 +33,7 @@ def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
             "wait_p50_min": round(r["wait_weighted"] / r["wait_weight"], 1) if r["wait_weight"] else None,
             "within_target": _rate(r["within_target"], r["served"]), "rated": r["rated"],
             "satisfaction_rate": _rate(r["satisfied"], r["rated"]),
+            "first_visit_rate": _rate(r["first_visits"], r["visits_recorded"]),
         })
     return rows
 

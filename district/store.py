@@ -18,11 +18,12 @@ TABLES: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
      ("ward", "device", "boot", "seq")),
     ("ratings", {"ward": "TEXT", "day": "TEXT", "ticket_id": "BIGINT", "counter": "INTEGER", "service": "TEXT",
                  "procedure": "TEXT", "officer": "TEXT", "level": "INTEGER", "scale": "INTEGER",
-                 "version": "INTEGER"}, ("ward", "ticket_id", "counter")),
+                 "version": "INTEGER", "visits": "INTEGER"}, ("ward", "ticket_id", "counter")),
     ("day_stats", {"ward": "TEXT", "day": "TEXT", "service": "TEXT", "version": "INTEGER", "issued": "INTEGER",
                    "served": "INTEGER", "no_shows": "INTEGER", "transfers": "INTEGER", "within_target": "INTEGER",
                    "wait_p50_min": "DOUBLE PRECISION", "wait_p90_min": "DOUBLE PRECISION", "level_1": "INTEGER",
-                   "level_2": "INTEGER", "level_3": "INTEGER", "level_4": "INTEGER", "level_5": "INTEGER"},
+                   "level_2": "INTEGER", "level_3": "INTEGER", "level_4": "INTEGER", "level_5": "INTEGER",
+                   "visits_recorded": "INTEGER", "first_visits": "INTEGER"},
      ("ward", "day", "service")),
     ("rejects", {"at": "DOUBLE PRECISION", "ward": "TEXT", "device": "TEXT", "reason": "TEXT"}, ()),
 )
@@ -47,12 +48,18 @@ class Store:
     def close(self) -> None:
         raise NotImplementedError
 
+    def columns(self, table: str) -> set[str]:
+        """The columns a table has now (to upgrade a database an earlier version made)."""
+        raise NotImplementedError
+
     # -- the collector's operations, in terms of the above -----------------------------------------------------
     def create_tables(self) -> None:
         for table, columns, key in TABLES:
             cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
             pk = f", PRIMARY KEY ({', '.join(key)})" if key else ""
             self.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}{pk})")
+            for name in columns.keys() - self.columns(table):  # added by a later version: nothing is dropped
+                self.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
 
     def is_new(self, ward: str, device: str, boot: str, seq: int, now: float) -> bool:
         """Marks the message as seen; False if it was seen before (a resend after a lost ack)."""

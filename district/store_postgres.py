@@ -67,6 +67,11 @@ class PostgresStore(Store):
                 cur.executemany(_pg(sql), rows)
         return fresh
 
+    def columns(self, table: str) -> set[str]:
+        return {r["column_name"] for r in self.conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = "
+            "current_schema()", (table,))}
+
     def close(self) -> None:
         self.conn.close()
 

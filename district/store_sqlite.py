@@ -48,5 +48,8 @@ class SqliteStore(Store):
         for row in cur:
             yield dict(zip(names, row, strict=True))
 
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+
     def close(self) -> None:
         self.db.close()

@@ -19,7 +19,8 @@ class RatingOps:
     """Mixed into Queue: `op_rate` runs inside Queue.handle's transaction, so a rating is applied exactly once."""
 
     def op_rate(self, now: float, counter: int, level: int, scale: int, reasons: list[str] | None = None,
-                device: str = "", ticket_id: int | None = None, left_s: float | None = None) -> Any:
+                device: str = "", ticket_id: int | None = None, left_s: float | None = None,
+                visits: int | None = None) -> Any:
         from hub.queue import Outcome
 
         if level > scale:
@@ -35,14 +36,15 @@ class RatingOps:
                                    (ticket["id"], counter)).fetchone()
         reasons_json = json.dumps(reasons or [], ensure_ascii=False)
         if existing:  # a later press within the window replaces the rating
-            self.db.execute("UPDATE ratings SET level=?, scale=?, reasons=?, at=?, version=version+1 WHERE "
-                            "ticket_id=? AND counter=?", (level, scale, reasons_json, now, ticket["id"], counter))
+            self.db.execute("UPDATE ratings SET level=?, scale=?, reasons=?, at=?, version=version+1, "
+                            "visits=COALESCE(?, visits) WHERE ticket_id=? AND counter=?",
+                            (level, scale, reasons_json, now, visits, ticket["id"], counter))
         else:
             self.db.execute(
                 "INSERT INTO ratings(ticket_id, counter, day, service, procedure, officer, level, scale, reasons, at, "
-                "version) VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                "version, visits) VALUES (?,?,?,?,?,?,?,?,?,?,1,?)",
                 (ticket["id"], counter, ticket["day"], ticket["service"], ticket["procedure"], officer, level, scale,
-                 reasons_json, now))
+                 reasons_json, now, visits))
         rating = {"ticket": ticket["label"], "ticket_id": ticket["id"], "counter": counter, "officer": officer,
                   "level": level, "scale": scale, "word": LEVELS[scale][level - 1],
                   "version": (existing[0] + 1) if existing else 1, "replaced": bool(existing)}

@@ -15,7 +15,8 @@ from hub.ratings import SATISFIED
 GROUPS = ("service", "counter", "officer")
 COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p50_min", "wait_p90_min",
            "service_p50_min", "service_p90_min", "within_target", "rated", "level_1", "level_2", "level_3",
-           "level_4", "level_5", "satisfaction_rate", "came_back")
+           "level_4", "level_5", "satisfaction_rate", "visits_recorded", "first_visits", "first_visit_rate",
+           "came_back")
 
 
 def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str = "service") -> list[dict[str, Any]]:
@@ -49,13 +50,17 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
         key = {"service": r["service"], "counter": str(r["counter"]), "officer": r["officer"] or "-"}[by]
         row = rows[(r["day"], key)]
         row["levels"][r["level"]] += 1
-        row["came_back"] += "had_to_come_back" in (r["reasons"] or "")
+        visits = r.get("visits")
+        row["came_back"] += "had_to_come_back" in (r["reasons"] or "") or (visits or 0) >= 2
+        if visits:
+            row["visits_recorded"] += 1
+            row["first_visits"] += visits == 1
     return [_finish(day, group, row) for (day, group), row in sorted(rows.items())]
 
 
 def _empty() -> dict[str, Any]:
     return {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "waits": [], "services": [], "on_time": 0,
-            "levels": defaultdict(int), "came_back": 0}
+            "levels": defaultdict(int), "came_back": 0, "visits_recorded": 0, "first_visits": 0}
 
 
 def _key(t: dict[str, Any], by: str) -> str:
@@ -74,7 +79,9 @@ def _finish(day: str, group: str, row: dict[str, Any]) -> dict[str, Any]:
         "within_target": round(row["on_time"] / row["served"], 3) if row["served"] else None,
         "rated": rated,
         "satisfaction_rate": round(sum(levels[x] for x in SATISFIED) / rated, 3) if rated else None,
-        "came_back": row["came_back"],  # citizens who said they had to come back more than once
+        "visits_recorded": row["visits_recorded"], "first_visits": row["first_visits"],
+        "first_visit_rate": round(row["first_visits"] / row["visits_recorded"], 3) if row["visits_recorded"] else None,
+        "came_back": row["came_back"],  # citizens who said they had to come back (follow-up reason or visits >= 2)
     }
     out.update({f"level_{n}": levels.get(n, 0) for n in range(1, 6)})
     return out

@@ -33,6 +33,7 @@ def open_db(path: str | Path) -> Database:
 COLUMNS = {
     "tickets": TICKET_COLUMNS,
     "counters": {"last_ticket_id": int, "last_at": float, "last_officer": str},
+    "ratings": {"visits": int},
 }
 
 
@@ -60,8 +61,8 @@ def _create(db: Database) -> None:
                            "updated": float, "last_ticket_id": int, "last_at": float, "last_officer": str},
                           pk="id", if_not_exists=True, defaults={"priority_streak": 0})
     db["ratings"].create({"ticket_id": int, "counter": int, "day": str, "service": str, "procedure": str,
-                          "officer": str, "level": int, "scale": int, "reasons": str, "at": float, "version": int},
-                         pk=("ticket_id", "counter"), if_not_exists=True)
+                          "officer": str, "level": int, "scale": int, "reasons": str, "at": float, "version": int,
+                          "visits": int}, pk=("ticket_id", "counter"), if_not_exists=True)
     db["ratings"].create_index(["day"], if_not_exists=True)
     db["handled"].create({"device": str, "boot": str, "seq": int, "at": float, "reply_type": str, "reply": str},
                          pk=("device", "boot", "seq"), if_not_exists=True)

@@ -57,7 +57,7 @@ class UpstreamForwarder:
     def rating(self, r: dict[str, Any]) -> None:
         record = RatingRecord(ward=self.ward, day=r["day"], ticket_id=r["ticket_id"], counter=r["counter"],
                               service=r["service"], level=r["level"], scale=r["scale"], version=r["version"],
-                              procedure=r["procedure"] or "", officer=r["officer"] or "")
+                              procedure=r["procedure"] or "", officer=r["officer"] or "", visits=r.get("visits") or 0)
         self._send("rating", as_dict(record))
 
     def day_stats(self, rows: list[dict[str, Any]]) -> int:
@@ -65,7 +65,8 @@ class UpstreamForwarder:
         sent = 0
         for row in rows:
             figures = {k: row[k] for k in ("issued", "served", "no_shows", "transfers", "wait_p50_min",
-                                            "wait_p90_min", "level_1", "level_2", "level_3", "level_4", "level_5")}
+                                            "wait_p90_min", "level_1", "level_2", "level_3", "level_4", "level_5",
+                                            "visits_recorded", "first_visits")}
             figures["within_target"] = round((row["within_target"] or 0) * row["served"])
             figures = {k: (-1.0 if v is None else v) for k, v in figures.items()}
             digest = hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()[:16]

@@ -27,6 +27,7 @@ class RatingSection:
                           doc="keypad: one button per level, best first (Rất hài lòng ... Không hài lòng)")
     scale: int = opt(3, lo=3, hi=5, doc="touch: how many levels")
     follow_up: bool = opt(True, doc="touch: ask why after a poor rating")
+    ask_visits: bool = opt(False, doc="touch: ask how many visits this procedure took (one more tap)")
     screen_width: int = opt(800, lo=320, hi=3840)
     screen_height: int = opt(480, lo=240, hi=2160)
     led_ok: int = opt(-1, lo=-1, hi=53)
@@ -93,7 +94,7 @@ def run(config_path: str) -> None:
         from kiosk.ui.rating_app import RatingApp
 
         app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
-                        follow_up=section.follow_up)
+                        follow_up=section.follow_up, ask_visits=section.ask_visits)
         bus.start()
         wait_for_stop(tick=1 / 20, on_tick=app.step)
         app.close()

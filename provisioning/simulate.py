@@ -118,8 +118,10 @@ class SimCounter(Actor):
             self.tally.count("ratings_pressed_serial")
             self.pause(5)  # the citizen presses, then the officer finishes
             return
-        reply = self.bus.request(self.bus.topics.rating, "rating.submit",
-                                 {"counter": self.counter, "level": level, "scale": 3}, timeout=3.0, durable=True)
+        body = {"counter": self.counter, "level": level, "scale": 3}
+        if self.rng.random() < 0.5:  # half the terminals ask how many visits the procedure took
+            body["visits"] = self.rng.choices((1, 2, 3), (0.8, 0.15, 0.05))[0]
+        reply = self.bus.request(self.bus.topics.rating, "rating.submit", body, timeout=3.0, durable=True)
         self.tally.count("ratings" if reply is not None and reply.type == "rating.recorded" else "ratings_refused")
 
     def act(self) -> None:

@@ -5,6 +5,7 @@ import csv
 import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -129,4 +130,30 @@ def test_a_batch_stores_each_message_once(tmp_path: Path, postgres_dsn: str, bac
         assert store.store_new(items, 0.0) == [True, False, False, True, True]
     rows = sorted((r["ticket_id"], r["version"]) for r in store.query("SELECT ticket_id, version FROM ratings"))
     assert rows == [(1, 1), (2, 2), (3, 1)]
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_database_from_an_earlier_version_gains_the_new_columns(tmp_path: Path, postgres_dsn: str,
+                                                                  backend: str) -> None:
+    old = "CREATE TABLE ratings (ward TEXT, day TEXT, ticket_id BIGINT, counter INTEGER, service TEXT, " \
+          "procedure TEXT, officer TEXT, level INTEGER, scale INTEGER, version INTEGER, " \
+          "PRIMARY KEY (ward, ticket_id, counter))"
+    if backend == "postgres":
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(old)
+            conn.execute("INSERT INTO ratings VALUES ('w', '2026-11-01', 1, 1, 'HT', '', '', 1, 3, 1)")
+        store = PostgresStore(postgres_dsn)
+    else:
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "old.db") as db:
+            db.execute(old)
+            db.execute("INSERT INTO ratings VALUES ('w', '2026-11-01', 1, 1, 'HT', '', '', 1, 3, 1)")
+        store = SqliteStore(tmp_path / "old.db")
+    assert "visits" in store.columns("ratings")
+    with store.transaction():
+        store.upsert(parse("rating", {"ward": WARD, **rating(4), "visits": 2}))
+    assert sorted((r["ticket_id"], r["visits"]) for r in store.query("SELECT ticket_id, visits FROM ratings")) == \
+        [(1, None), (5, 2)]
     store.close()

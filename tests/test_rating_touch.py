@@ -65,3 +65,27 @@ def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, 
     assert app.answer.type == "error" and app.answer.body["code"] == "nothing_served"
     shot(app, "nothing-served")
     assert hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_asking_visits_records_them_for_the_statistics(hub: HubService, make_client) -> None:  # noqa: ANN001
+    from hub.stats import compute
+
+    bus = make_client("rating-2", role="counter", outbox=True, retry_first=0.5)
+    bus.wait_connected(5)
+    app = RatingApp(bus, counter=1, scale=3, size=(800, 480), ask_visits=True)
+    try:
+        app.step()
+        serve(hub)
+        tap(app, "level:3")
+        tap(app, "send")  # no reason chosen
+        assert app.view == "visits"
+        shot(app, "visits")
+        tap(app, "visits:3")
+        wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
+        assert app.answer.type == "rating.recorded", app.answer.body
+    finally:
+        app.close()
+    assert hub.db.execute("SELECT visits FROM ratings").fetchone() == (3,)
+    day = hub.db.execute("SELECT day FROM ratings").fetchone()[0]
+    row = compute(hub.db, hub.hub, day, day)[0]
+    assert (row["visits_recorded"], row["first_visits"], row["came_back"]) == (1, 0, 1)

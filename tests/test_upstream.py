@@ -84,7 +84,8 @@ def serve_and_rate(devices: tuple, n: int) -> None:
             assert counter.request(counter.topics.counter_command(counter_no), "counter.command",
                                    {"action": action, "counter": counter_no}, timeout=5) is not None
         reply = rater.request(rater.topics.rating, "rating.submit", {"counter": counter_no, "level": 1 + i % 3,
-                                                                       "scale": 3}, timeout=5, durable=True)
+                                                                       "scale": 3, "visits": 1 + i % 2},
+                              timeout=5, durable=True)
         assert reply is not None and reply.type == "rating.recorded", reply
 
 
@@ -103,11 +104,13 @@ def test_upstream_down_for_a_day_then_every_record_arrives_and_totals_match(
     finally:
         c.stop()
     db = district_db(tmp_path)
-    ward_ratings = sorted(hub.db.execute("SELECT ticket_id, counter, level, version FROM ratings").fetchall())
-    assert sorted(db.execute("SELECT ticket_id, counter, level, version FROM ratings").fetchall()) == ward_ratings
+    ward_ratings = sorted(hub.db.execute("SELECT ticket_id, counter, level, version, visits FROM ratings").fetchall())
+    assert sorted(db.execute("SELECT ticket_id, counter, level, version, visits FROM ratings").fetchall()) == \
+        ward_ratings
     ward_totals = dict(hub.db.execute("SELECT issued_service, COUNT(*) FROM tickets GROUP BY issued_service"))
     assert dict(db.execute("SELECT service, issued FROM day_stats")) == ward_totals
     assert db.execute("SELECT SUM(level_1 + level_2 + level_3) FROM day_stats").fetchone()[0] == 12
+    assert db.execute("SELECT SUM(visits_recorded), SUM(first_visits) FROM day_stats").fetchone() == (12, 6)
 
 
 def test_a_correction_replaces_the_days_record_never_adds(tmp_path: Path, hub: HubService, district_broker: Broker,

@@ -26,8 +26,10 @@ class RatingApp:
     """One screen loop; ratings are sent durably and the hub's answer (thanks, or why not) is shown."""
 
     def __init__(self, bus: BusClient, counter: int, scale: int = 3, size: tuple[int, int] = (800, 480),
-                 clock: Callable[[], float] = time.monotonic, follow_up: bool = True) -> None:
+                 clock: Callable[[], float] = time.monotonic, follow_up: bool = True, ask_visits: bool = False) -> None:
         self.bus, self.counter, self.scale, self.clock, self.follow_up = bus, counter, scale, clock, follow_up
+        self.ask_visits = ask_visits
+        self.visits = 0
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(size)
@@ -55,17 +57,28 @@ class RatingApp:
             if poor and self.follow_up:
                 self.view = "why"
             else:
-                self._send()
+                self._next()
         elif kind == "reason":
             self.reasons ^= {arg}
         elif kind == "send":
+            self._next()
+        elif kind == "visits":
+            self.visits = int(arg)
             self._send()
         self.shown_at = self.clock()
+
+    def _next(self) -> None:
+        if self.ask_visits:
+            self.view = "visits"
+        else:
+            self._send()
 
     def _send(self) -> None:
         body = {"counter": self.counter, "level": self.level, "scale": self.scale, **self.seen}
         if self.reasons:
             body["reasons"] = sorted(self.reasons)
+        if self.visits:
+            body["visits"] = self.visits
         self.bus.send_durable(self.bus.topics.rating, "rating.submit", body)
         self.view, self.answer = "sent", None
 
@@ -79,7 +92,7 @@ class RatingApp:
         if self._answers:
             self.answer = self._answers.pop()
         if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
-            self.view, self.level, self.reasons, self.answer = "ask", 0, set(), None
+            self.view, self.level, self.reasons, self.answer, self.visits = "ask", 0, set(), None, 0
         self.draw()
 
     def draw(self) -> None:
@@ -109,6 +122,8 @@ class RatingApp:
                                            ink=(255, 255, 255) if chosen else INK))
             self.buttons.append(Button("send", pygame.Rect(w // 2 - int(130 * k), h - int(90 * k), int(260 * k),
                                                            int(70 * k)), "Gửi đánh giá", colour=OK_BG))
+        elif self.view == "visits":
+            self._draw_visits(k)
         else:
             refused = self.answer is not None and self.answer.type == "error"
             band = pygame.Rect(int(40 * k), h // 3, w - int(80 * k), h // 3)
@@ -127,6 +142,20 @@ class RatingApp:
         for b in self.buttons:
             b.draw(s, k)
         pygame.display.flip()
+
+    def _draw_visits(self, k: float) -> None:
+        s = self.screen
+        w, h = s.get_size()
+        text(s, "Đây là lần thứ mấy bạn đến làm thủ tục này?", (w // 2, int(40 * k)), int(28 * k), INK, bold=True,
+             center=True)
+        choices = [("visits:1", "Lần đầu"), ("visits:2", "Lần thứ hai"), ("visits:3", "Từ ba lần trở lên")]
+        gap = int(14 * k)
+        bw = (w - int(40 * k) - gap * 2) // 3
+        for i, (action, words) in enumerate(choices):
+            self.buttons.append(Button(action, pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k), bw,
+                                                           h - int(230 * k)), words, colour=CALM, ink=(255, 255, 255)))
+        self.buttons.append(Button("visits:0", pygame.Rect(w // 2 - int(110 * k), h - int(100 * k), int(220 * k),
+                                                           int(70 * k)), "Bỏ qua", colour=(255, 255, 255)))
 
     def button(self, action: str) -> Button:
         return next(b for b in self.buttons if b.action == action)
