@@ -101,12 +101,12 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def to_table(rows: list[dict[str, Any]], by: str) -> str:
     head = ("day", by, "issued", "served", "no-show", "transf", "wait p50", "wait p90", "svc p50", "on time",
-            "rated", "satisfied")
+            "rated", "satisfied", "1st visit")
     lines = ["  ".join(f"{h:>9}" if i > 1 else f"{h:<12}" for i, h in enumerate(head))]
     for r in rows:
         cells = (r["day"], r["group"][:12], r["issued"], r["served"], r["no_shows"], r["transfers"],
                  _fmt(r["wait_p50_min"]), _fmt(r["wait_p90_min"]), _fmt(r["service_p50_min"]),
-                 _pct(r["within_target"]), r["rated"], _pct(r["satisfaction_rate"]))
+                 _pct(r["within_target"]), r["rated"], _pct(r["satisfaction_rate"]), _pct(r["first_visit_rate"]))
         lines.append("  ".join(f"{c!s:>9}" if i > 1 else f"{c!s:<12}" for i, c in enumerate(cells)))
     return "\n".join(lines)
 
