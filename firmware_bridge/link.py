@@ -94,6 +94,9 @@ class Link:
                 self._step()
             except (serial.SerialException, OSError) as exc:
                 self._lost_port(exc)
+            except Exception:  # service edge: a unit's handler failed; the link must keep serving the device
+                log.exception("bridge: %s: handling the device's input failed; carrying on", self.url)
+                self._stop.wait(0.1)
 
     def _open(self) -> bool:
         try:

@@ -231,3 +231,28 @@ def test_config_check_knows_the_bridge(tmp_path: Path) -> None:
     bad = write_bridge_config(tmp_path, 1883, [{"port": "/dev/ttyACM0", "kind": "led_display", "counter": 0}])
     result = CliRunner().invoke(cli, ["config", "check", str(bad)])
     assert result.exit_code == 1 and "bridge.units[0].counter: 0 is below the minimum 1" in result.output
+
+
+def test_a_failing_handler_does_not_stop_the_link(tmp_path: Path) -> None:
+    from firmware_bridge.link import Link
+
+    mcu = FakeMcu("rating_keypad", tmp_path, name="k").plug()
+    got: list[int] = []
+
+    def handler(msg) -> None:  # noqa: ANN001
+        got.append(msg.args[0])
+        if len(got) == 1:
+            raise RuntimeError("a bug in a unit")
+
+    link = Link(str(mcu.path), 115200, "rating_keypad", on_message=handler)
+    link.start()
+    try:
+        wait_until(lambda: link.state == "ready", what="ready")
+        mcu.press(1)
+        wait_until(lambda: got == [1], what="first key")
+        mcu.press(2)
+        wait_until(lambda: got == [1, 2], what="the key after the failure")
+        assert link.state == "ready"
+    finally:
+        link.stop()
+        mcu.close()
