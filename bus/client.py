@@ -63,6 +63,7 @@ class BusClient:
         self.state_detail: Callable[[], dict[str, Any]] = dict
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
+        self._state_lock = threading.Lock()
         self._subs: dict[str, tuple[int, list[Handler]]] = {}
         self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
         self._waiters: dict[str, _Waiter] = {}
@@ -87,9 +88,10 @@ class BusClient:
             client.username_pw_set(self.broker.username, self.broker.password or None)
         if self.broker.tls:
             client.tls_set(ca_certs=self.broker.ca_file or None)
-        will = Message(type="device.state", device=self.device, boot=self.boot, seq=0, ts=messages.now_ts(),
-                       body={"status": "offline", "role": self.role, "detail": {"reason": "connection lost"}})
-        client.will_set(self.topics.device_state(self.device), will.encode(), qos=1, retain=True)
+        if self.role != "cli":  # a command-line client is not a device: it leaves no retained state behind
+            will = Message(type="device.state", device=self.device, boot=self.boot, seq=0, ts=messages.now_ts(),
+                           body={"status": "offline", "role": self.role, "detail": {"reason": "connection lost"}})
+            client.will_set(self.topics.device_state(self.device), will.encode(), qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -109,13 +111,14 @@ class BusClient:
         self._stop.set()
         self._wake.set()
         self._mqtt.disable_logger()
-        if self.connected.is_set():
-            info = self.publish(self.topics.device_state(self.device),
-                                self.message("device.state", self._state_body("offline")), retain=True)
-            if info is not None:
-                deadline = time.monotonic() + timeout
-                while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
-                    time.sleep(0.01)
+        with self._state_lock:
+            offline = self.message("device.state", self.state_body("offline"))
+            info = self.publish(self.topics.device_state(self.device), offline, retain=True) \
+                if self.connected.is_set() and self.role != "cli" else None
+        if info is not None:
+            deadline = time.monotonic() + timeout
+            while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
+                time.sleep(0.01)
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
         if self._pump is not None:
@@ -198,8 +201,13 @@ class BusClient:
         return msg
 
     def publish_state(self) -> None:
-        msg = self.message("device.state", self._state_body("online"))
-        self.publish(self.topics.device_state(self.device), msg, retain=True, only_when_connected=True)
+        if self.role == "cli":
+            return
+        with self._state_lock:  # never after stop() said offline, or the retained state would lie
+            if self._stop.is_set():
+                return
+            msg = self.message("device.state", self.state_body("online"))
+            self.publish(self.topics.device_state(self.device), msg, retain=True, only_when_connected=True)
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
@@ -303,7 +311,7 @@ class BusClient:
                 log.exception("%s: outbox pump failed; retrying", self.device)
                 time.sleep(1)
 
-    def _state_body(self, status: str) -> dict[str, Any]:
+    def state_body(self, status: str) -> dict[str, Any]:
         detail = dict(self.state_detail())
         if self.outbox is not None and status == "online":
             detail["outbox"] = self.outbox.size()

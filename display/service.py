@@ -12,6 +12,7 @@ import pygame
 from bus import systemd
 from bus.client import BusClient
 from bus.config import DeviceConfig
+from bus.device_commands import DeviceCommands
 from bus.messages import Message
 from display.announcer import Announcer
 from display.audio import Player, make_player
@@ -30,6 +31,7 @@ class BoardService:
                  size: tuple[int, int] | None = None, player: Player | None = None) -> None:
         self.config, self.display = config, display
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "display")
+        self.commands = DeviceCommands(self.bus)
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         t = self.bus.topics
         self.bus.subscribe(t.board_state, lambda m, _: self._inbox.put(("state", m)))

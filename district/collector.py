@@ -12,6 +12,7 @@ from typing import Any
 from bus import systemd
 from bus.client import BusClient
 from bus.config import DeviceConfig
+from bus.device_commands import DeviceCommands
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay
@@ -33,6 +34,7 @@ class Collector:
         self.config, self.section = config, section
         self.store = open_store(section, config.data_dir)
         self.bus = BusClient(config.broker, "district", config.device.id, "district")
+        self.commands = DeviceCommands(self.bus)
         self.days = LocalDay(section.timezone, "2025-01-01")
         self.counts: Counter[str] = Counter()
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=100000)

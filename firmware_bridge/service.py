@@ -8,6 +8,7 @@ from typing import Any
 
 from bus.client import BusClient
 from bus.config import DeviceConfig
+from bus.device_commands import DeviceCommands
 from bus.messages import Message
 from firmware_bridge.config import BridgeSection, UnitSection
 from firmware_bridge.counter_keypad import CounterKeypadUnit
@@ -33,6 +34,7 @@ class BridgeService:
                              outbox_path=config.data_dir / "bridge-outbox.db")
         self.units = [self._unit(u, opener) for u in section.units]
         self.bus.state_detail = self.detail
+        self.commands = DeviceCommands(self.bus)
         self.bus.on_reply(self._reply)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -13,6 +13,7 @@ from bus import systemd
 from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
+from bus.device_commands import DeviceCommands
 from bus.messages import Message
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
@@ -40,6 +41,7 @@ class HubService:
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
         self.bus.state_detail = self._state_detail
+        self.commands = DeviceCommands(self.bus)
         self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
@@ -56,8 +58,7 @@ class HubService:
 
     def start(self) -> None:
         t = self.bus.topics
-        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.rating, t.counter_command("+"),
-                             t.device_command(self.config.device.id)):
+        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.rating, t.counter_command("+")):
             self.bus.subscribe(topic_filter, self._enqueue)
         self.bus.on_connect(self._republish.set)
         self._worker.start()
@@ -129,9 +130,6 @@ class HubService:
 
     def _handle(self, msg: Message, topic: str) -> Outcome | None:
         t = self.bus.topics
-        if msg.type == "device.command" and topic == t.device_command(self.config.device.id):
-            self.bus.reply(msg, "device.reply", self._device_command(msg))
-            return None
         op, args, refusal = self._route(msg, topic)
         if refusal:
             self.stats["rejected"] += 1
@@ -174,12 +172,6 @@ class HubService:
             args = {k: msg.body[k] for k in ("counter", "officer", "service") if k in msg.body}
             return msg.body["action"], args, None
         return "", {}, f"{msg.type} is not accepted on {topic}"
-
-    def _device_command(self, msg: Message) -> dict[str, Any]:
-        command = msg.body["command"]
-        if command in ("ping", "status"):
-            return {"command": command, "ok": True, "result": self._state_detail()}
-        return {"command": command, "ok": False, "result": {"reason": f"unknown command {command!r}"}}
 
     def _publish_changes(self) -> None:
         t = self.bus.topics

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bus import catalogue as cat
 from bus.client import BusClient
 from bus.config import DeviceConfig
+from bus.device_commands import DeviceCommands
 from bus.errors import ConfigError, ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay, label
@@ -50,6 +51,7 @@ class KioskCore:
         self.tz = ZoneInfo(kiosk.timezone)
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "kiosk",
                              outbox_path=data / "kiosk-outbox.db")
+        self.commands = DeviceCommands(self.bus)
         self.bus.state_detail = self._state_detail
         self.offline = OfflineNumbers(data / "kiosk.db", kiosk.offline_block, LocalDay(kiosk.timezone, "2025-01-01"))
         cached = _read_json(data / "services.json", {})

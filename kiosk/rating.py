@@ -12,6 +12,7 @@ from gpiozero import LED, Button
 from bus.client import BusClient
 from bus.config import DeviceConfig, load, opt
 from bus.counter_watch import CounterWatch
+from bus.device_commands import DeviceCommands
 from bus.errors import ConfigError
 from bus.messages import Message
 from bus.presses import PressFilter
@@ -90,6 +91,7 @@ def run(config_path: str) -> None:
     config, section = load_rating(config_path)
     bus = BusClient(config.broker, config.device.ward, config.device.id, "counter",
                     outbox_path=config.data_dir / "rating-outbox.db")
+    DeviceCommands(bus)
     if section.mode == "touch":
         from kiosk.ui.rating_app import RatingApp
 

@@ -1,9 +1,12 @@
-# Fleet status: watch the retained device states of a ward and wait for devices to come online.
+# Fleet status: watch the retained device states of a ward, wait for devices, list their health, send commands.
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from bus.client import BusClient
 from bus.config import BrokerSection
@@ -14,10 +17,10 @@ from provisioning.errors import ProvisioningError
 class FleetWatch:
     """Keeps the latest device.state of every device in a ward, from the retained state topics."""
 
-    def __init__(self, broker: BrokerSection, ward: str, device: str = "fleet-watch") -> None:
+    def __init__(self, broker: BrokerSection, ward: str, device: str = "") -> None:
         self.states: dict[str, Message] = {}
         self._changed = threading.Condition()
-        self.bus = BusClient(broker, ward, device, "cli")
+        self.bus = BusClient(broker, ward, device or f"fleet-watch-{secrets.token_hex(3)}", "cli")
         self.bus.subscribe(self.bus.topics.device_state("+"), self._on_state)
 
     def _on_state(self, msg: Message, topic: str) -> None:
@@ -55,3 +58,70 @@ def wait_online(broker: BrokerSection, ward: str, device: str, timeout: float = 
                 alive: Callable[[], None] | None = None) -> None:
     with FleetWatch(broker, ward) as watch:
         watch.wait_online(device, timeout, alive)
+
+
+def problems(role: str, status: str, detail: dict[str, Any]) -> list[str]:
+    """What ward IT should look at on one device, in plain words, from its published state."""
+    if status != "online":
+        return [f"offline ({detail.get('reason', 'said goodbye')})"]
+    found = []
+    if detail.get("outbox"):
+        found.append(f"{detail['outbox']} messages waiting for an answer")
+    if role == "kiosk":
+        if detail.get("printer") not in (None, "ok"):
+            found.append(f"printer: {detail['printer']}")
+        if detail.get("hub") == "unreachable":
+            found.append("cannot reach the hub (issuing offline numbers)")
+    if role == "hub" and isinstance(detail.get("upstream"), dict):
+        up = detail["upstream"]
+        if up.get("backlog"):
+            found.append(f"{up['backlog']} records not yet acknowledged upstream")
+        if up.get("connected") is False:
+            found.append("upstream broker unreachable")
+    for unit in detail.get("units", []) if role == "bridge" else []:
+        if unit.get("state") != "ready":
+            why = f": {unit['last_error']}" if unit.get("last_error") else ""
+            found.append(f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}")
+    return found
+
+
+def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0) -> list[dict[str, Any]]:
+    """One row per device that ever published a state in the ward: status, role, version, when it last spoke,
+    and the problems its state shows. Retained states arrive right after subscribing; `settle_s` waits for them."""
+    with FleetWatch(broker, ward) as watch:
+        if not watch.bus.wait_connected(5):
+            raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within 5 s")
+        time.sleep(settle_s)
+        states = dict(watch.states)
+    rows = []
+    for device, msg in sorted(states.items()):
+        body = msg.body
+        detail = body.get("detail") or {}
+        rows.append({"device": device, "status": body["status"], "role": body.get("role", "?"),
+                     "version": body.get("version", "?"), "since": _local(msg.ts),
+                     "problems": problems(body.get("role", "?"), body["status"], detail), "detail": detail})
+    return rows
+
+
+def _local(ts: str) -> str:
+    try:
+        return datetime.fromisoformat(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ts
+
+
+def send_command(broker: BrokerSection, ward: str, device: str, command: str, args: dict[str, Any] | None = None,
+                 timeout: float = 5.0) -> dict[str, Any]:
+    """Sends one device.command and returns the device's device.reply body; raises if nobody answers."""
+    bus = BusClient(broker, ward, f"it-{secrets.token_hex(3)}", "cli")
+    bus.start()
+    try:
+        if not bus.wait_connected(timeout):
+            raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within {timeout} s")
+        body: dict[str, Any] = {"command": command, **({"args": args} if args else {})}
+        reply = bus.request(bus.topics.device_command(device), "device.command", body, timeout)
+        if reply is None:
+            raise ProvisioningError(f"{device} did not answer within {timeout} s (offline, or not in ward {ward!r})")
+        return reply.body
+    finally:
+        bus.stop()

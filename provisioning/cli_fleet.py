@@ -1,0 +1,94 @@
+# The motcua commands for ward IT: the health of every device in a ward, and commands to one device.
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from bus.config import BrokerSection
+from provisioning.cli_common import connection_options, guard
+
+
+@click.group()
+def fleet() -> None:
+    """See the health of every device in a ward."""
+
+
+@fleet.command("status")
+@connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (with each device's full detail).")
+@click.option("--check", is_flag=True, help="Exit with code 1 when any device is offline or has a problem.")
+def fleet_status(host: str, port: int, ward: str, as_json: bool, check: bool) -> None:
+    """List every device of the ward: online or offline, role, version, since when, and what needs attention."""
+    from provisioning.fleet import fleet_rows
+
+    rows = guard(lambda: fleet_rows(BrokerSection(host=host, port=port), ward))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        click.echo(f"no device of ward {ward!r} has reported to {host}:{port}")
+    else:
+        click.echo(f"{'device':<16} {'role':<9} {'status':<8} {'version':<8} {'since':<20} problems")
+        for r in rows:
+            click.echo(f"{r['device']:<16} {r['role']:<9} {r['status']:<8} {r['version']:<8} {r['since']:<20} "
+                       f"{'; '.join(r['problems']) or '-'}")
+    if check and any(r["problems"] for r in rows):
+        sys.exit(1)
+
+
+@click.group()
+def device() -> None:
+    """Send ward IT commands to one device: ping, status, log level, restart."""
+
+
+def _command(host: str, port: int, ward: str, name: str, command: str, args: dict[str, Any] | None,
+             timeout: float) -> None:
+    from provisioning.fleet import send_command
+
+    body = guard(lambda: send_command(BrokerSection(host=host, port=port), ward, name, command, args, timeout))
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    if not body.get("ok"):
+        sys.exit(1)
+
+
+_timeout = click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0, show_default=True,
+                        help="Seconds to wait for the device's answer.")
+
+
+@device.command("ping")
+@click.argument("name")
+@connection_options
+@_timeout
+def device_ping(name: str, host: str, port: int, ward: str, timeout: float) -> None:
+    """Ask device NAME whether it answers: role, version, boot id and uptime."""
+    _command(host, port, ward, name, "ping", None, timeout)
+
+
+@device.command("status")
+@click.argument("name")
+@connection_options
+@_timeout
+def device_status(name: str, host: str, port: int, ward: str, timeout: float) -> None:
+    """Ask device NAME for its full state now (printer, outbox, links, upstream)."""
+    _command(host, port, ward, name, "status", None, timeout)
+
+
+@device.command("log-level")
+@click.argument("name")
+@click.argument("level", type=click.Choice(["debug", "info", "warning", "error"]))
+@connection_options
+@_timeout
+def device_log_level(name: str, level: str, host: str, port: int, ward: str, timeout: float) -> None:
+    """Change device NAME's log level until it restarts, to see more while chasing a fault."""
+    _command(host, port, ward, name, "log_level", {"level": level}, timeout)
+
+
+@device.command("restart")
+@click.argument("name")
+@connection_options
+@_timeout
+def device_restart(name: str, host: str, port: int, ward: str, timeout: float) -> None:
+    """Restart device NAME's service remotely: it stops cleanly and systemd starts it again; nothing is lost."""
+    _command(host, port, ward, name, "restart", None, timeout)

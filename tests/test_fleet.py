@@ -1,0 +1,92 @@
+# Ward IT's view: every device's health from the retained states, and commands to one device, on a real broker.
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bus.device_commands import DeviceCommands
+from hub.service import HubService
+from provisioning.broker import Broker
+from provisioning.cli import cli
+from provisioning.roles import RoleProcess, write_hub_config
+from tests.conftest import WARD, wait_until
+
+
+def run(broker: Broker, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [*args, "--ward", WARD, "--port", str(broker.port)])
+    return result.exit_code, result.output
+
+
+def test_fleet_status_lists_devices_and_what_needs_attention(hub: HubService, broker: Broker, make_client) -> None:  # noqa: ANN001
+    kiosk = make_client("kiosk-7", outbox=True)
+    kiosk.state_detail = lambda: {"printer": "paper_out", "hub": "ok"}
+    kiosk.wait_connected(5)
+    gone = make_client("board-2", role="display")
+    gone.wait_connected(5)
+    gone.stop()  # says goodbye: retained offline
+    code, out = run(broker, "ticket", "HT")  # a command-line client leaves no device behind
+    assert code == 0, out
+    code, out = run(broker, "fleet", "status")
+    assert code == 0, out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert set(lines) == {"hub", "kiosk-7", "board-2"}
+    assert "online" in lines["hub"] and lines["hub"].rstrip().endswith("-")
+    assert "printer: paper_out" in lines["kiosk-7"]
+    assert "offline" in lines["board-2"]
+    code, out = run(broker, "fleet", "status", "--json", "--check")
+    assert code == 1
+    rows = {r["device"]: r for r in json.loads(out)}
+    assert rows["kiosk-7"]["role"] == "kiosk" and rows["kiosk-7"]["detail"]["printer"] == "paper_out"
+
+
+def test_device_commands_answer_and_refuse_clearly(hub: HubService, broker: Broker) -> None:
+    code, out = run(broker, "device", "ping", "hub")
+    assert code == 0, out
+    body = json.loads(out)
+    assert body["ok"] and body["result"]["role"] == "hub" and body["result"]["boot"] == hub.bus.boot
+    code, out = run(broker, "device", "status", "hub")
+    assert code == 0 and json.loads(out)["result"]["detail"]["day"]
+    code, out = run(broker, "device", "log-level", "hub", "debug")
+    assert code == 0 and json.loads(out)["result"] == {"level": "debug"}
+    code, out = run(broker, "device", "ping", "kiosk-99", "--timeout", "1")
+    assert code == 1 and "kiosk-99 did not answer within 1.0 s" in out
+    code, out = run(broker, "device", "log-level", "hub", "loud")
+    assert code == 2 and "Invalid value" in out and "'loud' is not one of" in out
+
+
+def test_unknown_commands_get_the_list_of_known_ones(broker: Broker, make_client) -> None:  # noqa: ANN001
+    restarted = threading.Event()
+    target = make_client("bridge-3", role="bridge")
+    DeviceCommands(target, restart=restarted.set)
+    target.wait_connected(5)
+    it = make_client("ward-it", role="cli")
+    it.wait_connected(5)
+    reply = it.request(it.topics.device_command("bridge-3"), "device.command", {"command": "explode"}, timeout=5)
+    assert reply is not None and not reply.body["ok"]
+    assert "known: log_level, ping, restart, status" in reply.body["result"]["reason"]
+    reply = it.request(it.topics.device_command("bridge-3"), "device.command", {"command": "restart"}, timeout=5)
+    assert reply is not None and reply.body["ok"]
+    assert restarted.wait(3)  # only after the answer went out
+
+
+def test_remote_restart_stops_the_hub_cleanly_for_systemd_to_start_again(tmp_path: Path, broker: Broker) -> None:
+    from bus.config import BrokerSection
+    from provisioning.fleet import wait_online
+
+    hub = RoleProcess("hub", write_hub_config(tmp_path, broker.port), tmp_path / "hub.log").start()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=15, alive=hub.check_alive)
+        code, out = run(broker, "device", "restart", "hub")
+        assert code == 0, out
+        proc = hub.proc
+        assert proc is not None
+        wait_until(lambda: proc.poll() is not None, what="the hub to stop")
+        assert proc.returncode == 0  # a clean stop: systemd's Restart=always brings it back
+        hub.proc = None
+        hub.start()
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=15, alive=hub.check_alive)
+    finally:
+        hub.stop()
