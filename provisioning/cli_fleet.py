@@ -57,24 +57,6 @@ _timeout = click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0
                         help="Seconds to wait for the device's answer.")
 
 
-@device.command("ping")
-@click.argument("name")
-@connection_options
-@_timeout
-def device_ping(name: str, host: str, port: int, ward: str, timeout: float) -> None:
-    """Ask device NAME whether it answers: role, version, boot id and uptime."""
-    _command(host, port, ward, name, "ping", None, timeout)
-
-
-@device.command("status")
-@click.argument("name")
-@connection_options
-@_timeout
-def device_status(name: str, host: str, port: int, ward: str, timeout: float) -> None:
-    """Ask device NAME for its full state now (printer, outbox, links, upstream)."""
-    _command(host, port, ward, name, "status", None, timeout)
-
-
 @device.command("log-level")
 @click.argument("name")
 @click.argument("level", type=click.Choice(["debug", "info", "warning", "error"]))
@@ -85,10 +67,21 @@ def device_log_level(name: str, level: str, host: str, port: int, ward: str, tim
     _command(host, port, ward, name, "log_level", {"level": level}, timeout)
 
 
-@device.command("restart")
-@click.argument("name")
-@connection_options
-@_timeout
-def device_restart(name: str, host: str, port: int, ward: str, timeout: float) -> None:
-    """Restart device NAME's service remotely: it stops cleanly and systemd starts it again; nothing is lost."""
-    _command(host, port, ward, name, "restart", None, timeout)
+SIMPLE = {
+    "ping": "Ask device NAME whether it answers: role, version, boot id and uptime.",
+    "status": "Ask device NAME for its full state now (printer, outbox, links, upstream).",
+    "restart": "Restart device NAME's service remotely: it stops cleanly and systemd starts it again; nothing is lost.",
+}
+
+
+def _simple(command: str, help_text: str) -> None:
+    @device.command(command, help=help_text)
+    @click.argument("name")
+    @connection_options
+    @_timeout
+    def run(name: str, host: str, port: int, ward: str, timeout: float) -> None:
+        _command(host, port, ward, name, command, None, timeout)
+
+
+for _name, _help in SIMPLE.items():
+    _simple(_name, _help)
