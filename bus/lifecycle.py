@@ -4,12 +4,19 @@ from __future__ import annotations
 import signal
 import threading
 
+from bus.systemd import Watchdog
+
 
 def wait_for_stop(tick: float | None = None, on_tick: object = None) -> None:
-    """Blocks until SIGTERM/SIGINT. With `tick`, calls `on_tick()` every `tick` seconds meanwhile (a screen loop)."""
+    """Blocks until SIGTERM/SIGINT. With `tick`, calls `on_tick()` every `tick` seconds meanwhile (a screen loop).
+    Kicks systemd's watchdog from this loop, so a service whose main thread hangs is restarted."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    watchdog = Watchdog()
+    if watchdog.interval is not None:
+        tick = min(tick or watchdog.interval, watchdog.interval)
     while not stop.wait(tick):
+        watchdog.kick()
         if on_tick is not None:
             on_tick()  # type: ignore[operator]

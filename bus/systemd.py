@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 
 def notify(state: str) -> bool:
@@ -24,3 +25,20 @@ def watchdog_interval() -> float | None:
     """Half the WatchdogSec systemd gave this service, in seconds, or None without a watchdog."""
     usec = os.environ.get("WATCHDOG_USEC")
     return int(usec) / 2e6 if usec and usec.isdigit() else None
+
+
+class Watchdog:
+    """Kicks systemd's watchdog from a service's main loop, at most twice per WatchdogSec; does nothing outside
+    systemd. A loop that hangs stops kicking, and systemd restarts the service."""
+
+    def __init__(self) -> None:
+        self.interval = watchdog_interval()
+        self._last = 0.0
+
+    def kick(self) -> None:
+        if self.interval is None:
+            return
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            notify("WATCHDOG=1")

@@ -137,7 +137,9 @@ class BoardService:
         self.step()
         log.info("board ready")
         systemd.notify("READY=1")
+        watchdog = systemd.Watchdog()
         while self.running:
+            watchdog.kick()
             for event in pygame.event.get():
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     self.running = False

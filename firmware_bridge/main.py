@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from bus import systemd
 from bus.lifecycle import wait_for_stop
 from firmware_bridge.config import load_bridge
 from firmware_bridge.service import BridgeService
@@ -13,6 +14,7 @@ def run(config_path: str) -> None:
     logging.getLogger().setLevel(config.device.log_level.upper())
     service = BridgeService(config, section)
     service.start()
+    systemd.notify("READY=1")
     try:
         wait_for_stop()
     finally:

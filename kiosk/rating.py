@@ -86,6 +86,7 @@ class RatingKeypad:
 
 
 def run(config_path: str) -> None:
+    from bus import systemd
     from bus.lifecycle import wait_for_stop
 
     config, section = load_rating(config_path)
@@ -98,11 +99,13 @@ def run(config_path: str) -> None:
         app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
                         follow_up=section.follow_up, ask_visits=section.ask_visits)
         bus.start()
+        systemd.notify("READY=1")
         wait_for_stop(tick=1 / 20, on_tick=app.step)
         app.close()
     else:
         keypad = RatingKeypad(bus, section)
         bus.start()
+        systemd.notify("READY=1")
         wait_for_stop()
         keypad.close()
     bus.stop()

@@ -30,6 +30,16 @@ def hub(config_path: str) -> None:
     guard(lambda: run(config_path))
 
 
+@cli.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The device's config (TOML); its [device] role picks the service.")
+def run_command(config_path: str) -> None:
+    """Run this device's service, whatever its role: the one command every systemd unit uses."""
+    from provisioning.roles import run_device
+
+    guard(lambda: run_device(config_path))
+
+
 @cli.command()
 @click.option("--duration", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="How long to run, in real seconds.")

@@ -1,8 +1,6 @@
 # The motcua commands for ward staff and IT: tickets, counter actions, statistics, config checks.
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS
@@ -57,38 +55,13 @@ def config() -> None:
     """Check device configs."""
 
 
-ROLE_LOADERS = {"hub": "hub.config:load_hub", "kiosk": "kiosk.config:load_kiosk",
-                "display": "display.config:load_display", "district": "district.config:load_district",
-                "counter": "kiosk.rating:load_rating", "bridge": "firmware_bridge.config:load_bridge"}
-
-
 @config.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 def config_check(path: str) -> None:
     """Validate a device config; prints what is wrong, naming the key."""
-    import importlib
+    from provisioning.roles import check_config
 
-    def check() -> str:
-        role = _role_of(path)
-        module, _, function = ROLE_LOADERS.get(role, "bus.config:load").partition(":")
-        getattr(importlib.import_module(module), function)(path)
-        return role
-
-    role = guard(check)
-    click.echo(f"{path}: valid {role} config")
-
-
-def _role_of(path: str) -> str:
-    import tomllib
-
-    from bus.errors import ConfigError
-
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "-", str(exc)) from None
-    role = raw.get("device", {}).get("role") if isinstance(raw.get("device"), dict) else None
-    return role if isinstance(role, str) else "?"
+    click.echo(f"{path}: valid {guard(lambda: check_config(path))} config")
 
 
 @click.command()

@@ -1,14 +1,17 @@
 # Starts role services (the hub today) as child processes, as systemd would, for the demo, tests and bench.
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from string import Template
+from typing import Any
 
 import kiosk
+from bus.errors import ConfigError
 from provisioning.errors import ProvisioningError
 
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
@@ -113,6 +116,52 @@ def add_upstream(hub_config: Path, port: int, retry_s: float = 5.0, stats_interv
         out.write(f"\n[upstream]\nhost = \"127.0.0.1\"\nport = {port}\ntls = false\nretry_s = {retry_s}\n"
                   f"stats_interval_s = {stats_interval_s}\n")
     return hub_config
+
+
+# role -> (its config loader, its service's entry point), each "module:function", imported only when used
+ROLES: dict[str, tuple[str, str]] = {
+    "hub": ("hub.config:load_hub", "hub.main:run"),
+    "kiosk": ("kiosk.config:load_kiosk", "kiosk.main:run"),
+    "display": ("display.config:load_display", "display.main:run"),
+    "counter": ("kiosk.rating:load_rating", "kiosk.rating:run"),
+    "bridge": ("firmware_bridge.config:load_bridge", "firmware_bridge.main:run"),
+    "district": ("district.config:load_district", "district.main:run"),
+}
+
+
+def role_of(path: str | Path) -> str:
+    """The role a config file names in [device], without checking the rest."""
+    import tomllib
+
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "-", "file not found") from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "-", str(exc)) from None
+    device = raw.get("device")
+    role = device.get("role") if isinstance(device, dict) else None
+    if role not in ROLES:
+        raise ConfigError(str(path), "device.role", f"{role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
+def _entry(spec: str) -> Any:
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def check_config(path: str | Path) -> str:
+    """Loads the config with its role's strict loader; returns the role or raises ConfigError naming the key."""
+    role = role_of(path)
+    _entry(ROLES[role][0])(str(path))
+    return role
+
+
+def run_device(path: str | Path) -> None:
+    """Runs whatever service the config's role names, until SIGTERM: one command for every systemd unit."""
+    role = check_config(path)
+    _entry(ROLES[role][1])(str(path))
 
 
 class RoleProcess:

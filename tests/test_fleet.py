@@ -90,3 +90,46 @@ def test_remote_restart_stops_the_hub_cleanly_for_systemd_to_start_again(tmp_pat
         wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=15, alive=hub.check_alive)
     finally:
         hub.stop()
+
+
+def test_one_run_command_starts_any_role(tmp_path: Path, broker: Broker) -> None:
+    from bus.config import BrokerSection
+    from firmware_bridge.fake_mcu import FakeMcu
+    from provisioning.fleet import wait_online
+    from provisioning.roles import write_bridge_config
+
+    mcu = FakeMcu("led_display", tmp_path, name="led1").plug()
+    config = write_bridge_config(tmp_path, broker.port, [{"port": str(mcu.path), "kind": "led_display",
+                                                          "counter": 1}])
+    bridge = RoleProcess("bridge", config, tmp_path / "bridge.log", command=("run",)).start()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "bridge-1", timeout=15, alive=bridge.check_alive)
+        wait_until(lambda: mcu.shown == ["--"], what="the bridge to drive its display")
+    finally:
+        bridge.stop()
+        mcu.close()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[device]\nid = "x"\nrole = "toaster"\nward = "w"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "--config", str(bad)])
+    assert result.exit_code == 1 and "device.role: 'toaster' is not one of hub, kiosk" in result.output
+
+
+def test_services_tell_systemd_they_are_ready_and_kick_the_watchdog(tmp_path: Path, broker: Broker) -> None:
+    """A real notify socket, as systemd gives a Type=notify service with WatchdogSec=2."""
+    import socket
+
+    from provisioning.roles import write_district_config
+
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    config = write_district_config(tmp_path, broker.port, [WARD])
+    proc = RoleProcess("district", config, tmp_path / "district.log", command=("run",),
+                       env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}).start()
+    try:
+        said = [sock.recv(256).decode() for _ in range(4)]
+    finally:
+        proc.stop()
+        sock.close()
+    assert "READY=1" in said and said.count("WATCHDOG=1") >= 2

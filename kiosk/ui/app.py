@@ -154,7 +154,9 @@ class KioskApp:
         self.step()
         log.info("kiosk ready")
         systemd.notify("READY=1")
+        watchdog = systemd.Watchdog()
         while self.running:
+            watchdog.kick()
             self.step()
             frames.tick(30)
         self.close()
