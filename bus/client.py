@@ -50,7 +50,7 @@ class BusClient:
 
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
-                 version: str = "0.1.0", retry_first: float = 5.0) -> None:
+                 version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "") -> None:
         self.broker = broker
         self.topics = Topics(ward)
         self.device = device
@@ -74,11 +74,11 @@ class BusClient:
         self._sent_corrs: OrderedDict[str, None] = OrderedDict()
         self._wake = threading.Event()
         self._pump: threading.Thread | None = None
-        self._mqtt = self._make_client(clean_session)
+        self._mqtt = self._make_client(clean_session, client_id or f"{self.topics.ward}.{device}")
 
     # -- lifecycle -------------------------------------------------------------------------------------------
-    def _make_client(self, clean_session: bool) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{self.topics.ward}.{self.device}",
+    def _make_client(self, clean_session: bool, client_id: str) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=clean_session, protocol=mqtt.MQTTv311)
         client.enable_logger(logging.getLogger("paho"))
         client.reconnect_delay_set(1, 16)

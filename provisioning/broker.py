@@ -42,7 +42,8 @@ class Broker:
     stop() and start() again keep the same port, for fault tests."""
 
     def __init__(self, workdir: str | Path, port: int | None = None, kind: str = "auto",
-                 host: str = "127.0.0.1", tls: tuple[Path, Path, Path] | None = None) -> None:
+                 host: str = "127.0.0.1", tls: tuple[Path, Path, Path] | None = None,
+                 auth: tuple[Path, Path] | None = None) -> None:
         if kind not in ("auto", "mosquitto", "embedded"):
             raise BrokerError(f"unknown broker kind {kind!r}; use auto, mosquitto or embedded")
         self.host = host
@@ -50,6 +51,7 @@ class Broker:
         self.workdir = Path(workdir)
         self.kind = ("mosquitto" if shutil.which("mosquitto") else "embedded") if kind == "auto" else kind
         self.tls = tls  # (CA, certificate, key): the listener speaks TLS only (mosquitto)
+        self.auth = auth  # (password file, ACL file): no anonymous clients, each user limited as the ACL says
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> Broker:
@@ -63,6 +65,10 @@ class Broker:
             text = MOSQUITTO_CONF.format(port=self.port, host=self.host)
             if os.geteuid() == 0:  # a broker we start ourselves keeps our user, so it can read our files
                 text += "user root\n"
+            if self.auth:
+                password_file, acl_file = self.auth
+                text = text.replace("allow_anonymous true", "allow_anonymous false")
+                text += f"password_file {password_file}\nacl_file {acl_file}\n"
             if self.tls:
                 ca, cert, key = self.tls
                 text += f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"

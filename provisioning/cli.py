@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from provisioning import cli_devices, cli_district, cli_fleet, cli_ward
+from provisioning import cli_devices, cli_district, cli_fleet, cli_setup, cli_ward
 from provisioning.cli_common import guard
 
 
@@ -79,7 +79,8 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
 
 for _command in (cli_ward.stats, cli_ward.ticket, cli_ward.counter, cli_ward.config, cli_devices.kiosk,
                  cli_devices.rating, cli_devices.display, cli_devices.bridge,
-                 cli_district.district, cli_fleet.fleet, cli_fleet.device):
+                 cli_district.district, cli_fleet.fleet, cli_fleet.device, cli_setup.enrol,
+                 cli_setup.install):
     cli.add_command(_command)
 
 

@@ -1,6 +1,7 @@
 # Helpers shared by the motcua commands: one-line errors instead of tracebacks, broker options, a request.
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -19,19 +20,32 @@ OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, Prov
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack
+    """Adds --host, --port, --username, --password and --ward; the command receives `broker` and `ward`."""
+
+    command = fn
+
+    @functools.wraps(command)
+    def with_broker(*args, host: str, port: int, username: str, password: str, **kw):  # noqa: ANN002, ANN003, ANN202
+        return command(*args, broker=BrokerSection(host=host, port=port, username=username, password=password), **kw)
+
+    fn = with_broker
+    fn = click.option("--password", envvar="MOTCUA_BROKER_PASSWORD", default="",
+                      help="Broker password (or $MOTCUA_BROKER_PASSWORD).")(fn)
+    fn = click.option("--username", envvar="MOTCUA_BROKER_USER", default="",
+                      help="Broker user, e.g. it (or $MOTCUA_BROKER_USER); empty: anonymous.")(fn)
     fn = click.option("--ward", envvar="MOTCUA_WARD", required=True, help="Ward id (or $MOTCUA_WARD).")(fn)
     fn = click.option("--port", type=click.IntRange(1, 65535), default=1883, show_default=True)(fn)
     return click.option("--host", default="127.0.0.1", show_default=True, help="Ward broker host.")(fn)
 
 
 
-def request(host, port, ward, device, topic_of, type_, body, timeout) -> None:  # noqa: ANN001
+def request(broker, ward, device, topic_of, type_, body, timeout) -> None:  # noqa: ANN001
     def call() -> dict:
-        bus = BusClient(BrokerSection(host=host, port=port), ward, device, "cli")
+        bus = BusClient(broker, ward, device, "cli")
         bus.start()
         try:
             if not bus.wait_connected(timeout):
-                raise ProvisioningError(f"no broker answered at {host}:{port} within {timeout} s")
+                raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within {timeout} s")
             reply = bus.request(topic_of(bus), type_, body, timeout)
             if reply is None:
                 raise ProvisioningError(f"the hub of ward {ward!r} did not answer within {timeout} s")

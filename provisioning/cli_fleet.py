@@ -20,15 +20,15 @@ def fleet() -> None:
 @connection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with each device's full detail).")
 @click.option("--check", is_flag=True, help="Exit with code 1 when any device is offline or has a problem.")
-def fleet_status(host: str, port: int, ward: str, as_json: bool, check: bool) -> None:
+def fleet_status(broker: BrokerSection, ward: str, as_json: bool, check: bool) -> None:
     """List every device of the ward: online or offline, role, version, since when, and what needs attention."""
     from provisioning.fleet import fleet_rows
 
-    rows = guard(lambda: fleet_rows(BrokerSection(host=host, port=port), ward))
+    rows = guard(lambda: fleet_rows(broker, ward))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:
-        click.echo(f"no device of ward {ward!r} has reported to {host}:{port}")
+        click.echo(f"no device of ward {ward!r} has reported to {broker.host}:{broker.port}")
     else:
         click.echo(f"{'device':<16} {'role':<9} {'status':<8} {'version':<8} {'since':<20} problems")
         for r in rows:
@@ -43,11 +43,11 @@ def device() -> None:
     """Send ward IT commands to one device: ping, status, log level, restart."""
 
 
-def _command(host: str, port: int, ward: str, name: str, command: str, args: dict[str, Any] | None,
+def _command(broker: BrokerSection, ward: str, name: str, command: str, args: dict[str, Any] | None,
              timeout: float) -> None:
     from provisioning.fleet import send_command
 
-    body = guard(lambda: send_command(BrokerSection(host=host, port=port), ward, name, command, args, timeout))
+    body = guard(lambda: send_command(broker, ward, name, command, args, timeout))
     click.echo(json.dumps(body, ensure_ascii=False, indent=2))
     if not body.get("ok"):
         sys.exit(1)
@@ -62,9 +62,9 @@ _timeout = click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0
 @click.argument("level", type=click.Choice(["debug", "info", "warning", "error"]))
 @connection_options
 @_timeout
-def device_log_level(name: str, level: str, host: str, port: int, ward: str, timeout: float) -> None:
+def device_log_level(name: str, level: str, broker: BrokerSection, ward: str, timeout: float) -> None:
     """Change device NAME's log level until it restarts, to see more while chasing a fault."""
-    _command(host, port, ward, name, "log_level", {"level": level}, timeout)
+    _command(broker, ward, name, "log_level", {"level": level}, timeout)
 
 
 SIMPLE = {
@@ -79,8 +79,8 @@ def _simple(command: str, help_text: str) -> None:
     @click.argument("name")
     @connection_options
     @_timeout
-    def run(name: str, host: str, port: int, ward: str, timeout: float) -> None:
-        _command(host, port, ward, name, command, None, timeout)
+    def run(name: str, broker: BrokerSection, ward: str, timeout: float) -> None:
+        _command(broker, ward, name, command, None, timeout)
 
 
 for _name, _help in SIMPLE.items():

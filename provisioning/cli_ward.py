@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from bus.config import BrokerSection
 from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS
 from provisioning.cli_common import connection_options, guard, request
 from provisioning.errors import ProvisioningError
@@ -69,10 +70,10 @@ def config_check(path: str) -> None:
 @click.argument("service")
 @click.option("--priority", type=click.Choice(PRIORITY_GROUPS), help="Priority group, if any.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
-def ticket(host: str, port: int, ward: str, service: str, priority: str | None, timeout: float) -> None:
+def ticket(broker: BrokerSection, ward: str, service: str, priority: str | None, timeout: float) -> None:
     """Take a ticket for SERVICE (its code, e.g. HT) from the hub, as a kiosk would."""
     body = {"service": service, **({"priority": priority} if priority else {})}
-    request(host, port, ward, "cli-ticket", lambda bus: bus.topics.ticket_request, "ticket.request", body, timeout)
+    request(broker, ward, "cli-ticket", lambda bus: bus.topics.ticket_request, "ticket.request", body, timeout)
 
 
 @click.command()
@@ -82,12 +83,12 @@ def ticket(host: str, port: int, ward: str, service: str, priority: str | None, 
 @click.option("--officer", help="Officer on duty (for open and call_next).")
 @click.option("--service", help="Target service code (for transfer).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
-def counter(host: str, port: int, ward: str, action: str, counter: int, officer: str | None, service: str | None,
+def counter(broker: BrokerSection, ward: str, action: str, counter: int, officer: str | None, service: str | None,
             timeout: float) -> None:
     """Send a counter ACTION (call_next, recall, done, ...) to the hub, as a counter keypad would."""
     body = {"action": action, "counter": counter, **({"officer": officer} if officer else {}),
             **({"service": service} if service else {})}
-    request(host, port, ward, f"cli-counter-{counter}", lambda bus: bus.topics.counter_command(counter),
+    request(broker, ward, f"cli-counter-{counter}", lambda bus: bus.topics.counter_command(counter),
              "counter.command", body, timeout)
 
 

@@ -13,6 +13,8 @@ from bus.config import BrokerSection
 from bus.messages import Message
 from provisioning.errors import ProvisioningError
 
+IT_USER = "it"  # ward IT's account on the ward broker (systemd/motcua.acl)
+
 
 class FleetWatch:
     """Keeps the latest device.state of every device in a ward, from the retained state topics."""
@@ -113,7 +115,9 @@ def _local(ts: str) -> str:
 def send_command(broker: BrokerSection, ward: str, device: str, command: str, args: dict[str, Any] | None = None,
                  timeout: float = 5.0) -> dict[str, Any]:
     """Sends one device.command and returns the device's device.reply body; raises if nobody answers."""
-    bus = BusClient(broker, ward, f"it-{secrets.token_hex(3)}", "cli")
+    # As ward IT's account: the broker's access list lets devices answer commands on reply/it only. The client id
+    # is unique so two people's commands at the same time do not push each other off the broker.
+    bus = BusClient(broker, ward, IT_USER, "cli", client_id=f"{ward}.{IT_USER}.{secrets.token_hex(3)}")
     bus.start()
     try:
         if not bus.wait_connected(timeout):

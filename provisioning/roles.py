@@ -13,6 +13,7 @@ from typing import Any
 import kiosk
 from bus.errors import ConfigError
 from provisioning.errors import ProvisioningError
+from provisioning.tomlw import value
 
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
 CATALOGUE = Path(kiosk.__file__).with_name("catalogue.json")
@@ -86,7 +87,7 @@ def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, ob
     """A firmware bridge's config: one [[bridge.units]] table per serial unit (port, kind, counter, ...)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    tables = "".join("\n[[bridge.units]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in unit.items())
+    tables = "".join("\n[[bridge.units]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in unit.items())
                      for unit in units)
     path = workdir / f"{device}.toml"
     path.write_text(f"""[device]
@@ -100,14 +101,6 @@ host = "127.0.0.1"
 port = {port}
 {tables}""", encoding="utf-8")
     return path
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def add_upstream(hub_config: Path, port: int, retry_s: float = 5.0, stats_interval_s: int = 600) -> Path:

@@ -1,0 +1,160 @@
+# Enrolment: a new device's config with sensible defaults and its own broker credentials, checked before use.
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from bus.config import DEVICE_ID
+from provisioning.errors import ProvisioningError
+from provisioning.fleet import IT_USER
+from provisioning.roles import CATALOGUE, DEMO_WARD, check_config
+from provisioning.tomlw import to_toml
+
+ENROLLED_ROLES = ("hub", "kiosk", "display", "counter", "bridge")
+# What each role may do on the ward broker besides its own state, commands and replies (systemd/motcua.acl).
+ROLE_TOPICS: dict[str, tuple[str, ...]] = {
+    "kiosk": ("write ticket/request", "write ticket/confirm", "write ticket/offline", "read services",
+              "read catalogue"),
+    "display": ("read board/state", "read ticket/event"),
+    "counter": ("write rating", "read counter/+/state"),
+    "bridge": ("write rating", "write counter/+/command", "read counter/+/state"),
+}
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    name: str
+    role: str
+    ward: str
+    broker_host: str
+    broker_port: int = 1883
+    data_dir: str = "/var/lib/motcua"
+    counter: int = 0
+    offline_block: int = 0
+    printer: str = ""
+    units: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def role_sections(e: Enrolment) -> dict[str, Any]:
+    """The role's own sections, with the defaults a real device starts from (full screen, USB printer, speaker)."""
+    if e.role == "kiosk":
+        if not 1 <= e.offline_block <= 10:
+            raise ProvisioningError("a kiosk needs --offline-block 1..10, different for each kiosk of the ward")
+        return {"kiosk": {"mode": "touch", "offline_block": e.offline_block, "fullscreen": True},
+                "printer": {**printer_section(e.printer), "profile": "TM-T20II"}}
+    if e.role == "display":
+        return {"display": {"fullscreen": True}, "voice": {"speak": True}, "audio": {"backend": "aplay"}}
+    if e.role == "counter":
+        if e.counter < 1:
+            raise ProvisioningError("a rating keypad needs --counter, the counter it stands at")
+        return {"rating": {"counter": e.counter, "mode": "keypad", "pins": [5, 6, 13], "led_ok": 20,
+                           "led_refused": 21}}
+    if e.role == "bridge":
+        if not e.units:
+            raise ProvisioningError("a bridge needs at least one --unit PORT KIND COUNTER")
+        return {"bridge": {"units": [{"port": p, "kind": k, "counter": c} for p, k, c in e.units]}}
+    raise ProvisioningError(f"role {e.role!r} cannot be enrolled; one of {', '.join(ENROLLED_ROLES)}")
+
+
+def printer_section(spec: str) -> dict[str, Any]:
+    """--printer as BACKEND:WHERE: usb:VENDOR:PRODUCT (hex ids from lsusb), serial:/dev/ttyUSB0,
+    network:HOST[:PORT], file:FOLDER."""
+    backend, _, where = spec.partition(":")
+    if backend == "usb" and re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", where):
+        vendor, product = where.split(":")
+        return {"backend": "usb", "usb_vendor": vendor.lower(), "usb_product": product.lower()}
+    if backend == "serial" and where:
+        return {"backend": "serial", "path": where}
+    if backend == "network" and where:
+        host, _, port = where.partition(":")
+        return {"backend": "network", "host": host, **({"port": int(port)} if port.isdigit() else {})}
+    if backend == "file" and where:
+        return {"backend": "file", "path": where}
+    raise ProvisioningError(f"a kiosk needs --printer usb:VENDOR:PRODUCT, serial:PORT, network:HOST[:PORT] or "
+                            f"file:FOLDER, got {spec!r}")
+
+
+def config_text(e: Enrolment, password: str) -> str:
+    """The device's TOML: [device], [broker] with its own credentials, then the role's sections."""
+    head = {"device": {"id": e.name, "role": e.role, "ward": e.ward, "data_dir": e.data_dir},
+            "broker": {"host": e.broker_host, "port": e.broker_port, "username": e.name, "password": password}}
+    text = f"# {e.name}: enrolled by `motcua enrol` ({e.role} of ward {e.ward}); see docs/config.md.\n\n"
+    text += to_toml(head)
+    if e.role == "hub":  # the ward's services and counters: start from the worked example, then edit
+        body = Template(DEMO_WARD.read_text(encoding="utf-8")).substitute(port=e.broker_port, data_dir=e.data_dir,
+                                                                          catalogue=CATALOGUE)
+        text += "\n# Services, counters and names below are an example: edit them for this ward.\n"
+        text += body[body.index("[hub]"):]
+    else:
+        text += to_toml(role_sections(e))
+    return text
+
+
+def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = None,
+          force: bool = False, acl_file: str | Path | None = None) -> Path:
+    """Writes `out_dir`/NAME.toml (never over an existing one unless `force`), checks it with the role's strict
+    loader, adds NAME's password to the broker's password file and NAME's topics to its access list. Returns the
+    config path."""
+    if not re.fullmatch(DEVICE_ID, e.name):
+        raise ProvisioningError(f"device name {e.name!r} must match {DEVICE_ID}")
+    if e.role == "hub" and e.name != "hub":
+        raise ProvisioningError("the hub's name must be 'hub' (the broker's access list gives that user the queue)")
+    if e.name == IT_USER:
+        raise ProvisioningError(f"{IT_USER!r} is ward IT's own broker account; choose another device name")
+    path = Path(out_dir) / f"{e.name}.toml"
+    if path.exists() and not force:
+        raise ProvisioningError(f"{path} exists; a device is enrolled once (use --force to replace it)")
+    password = secrets.token_urlsafe(18)
+    text = config_text(e, password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_suffix(".toml.new")
+    staged.write_text(text, encoding="utf-8")
+    staged.chmod(0o640)  # it holds the broker password
+    checked = False
+    try:
+        check_config(staged)
+        checked = True
+    finally:
+        if not checked:
+            staged.unlink()
+    if password_file is not None:
+        add_broker_user(password_file, e.name, password)
+    if acl_file is not None and e.role != "hub":
+        grant(acl_file, e.name, e.role, e.ward)
+    staged.replace(path)
+    return path
+
+
+def grant(acl_file: str | Path, name: str, role: str, ward: str) -> None:
+    """Gives broker user NAME its role's topics in ward WARD, replacing an earlier block for NAME."""
+    acl_file = Path(acl_file)
+    marker = f"# motcua enrol: {name}\n"
+    text = acl_file.read_text(encoding="utf-8") if acl_file.exists() else ""
+    if marker in text:
+        start = text.index(marker)
+        end = text.find("\n\n", start)
+        text = text[:start] + (text[end + 2:] if end >= 0 else "")
+    lines = [f"topic {rule.split()[0]} motcua/v1/{ward}/{rule.split()[1]}" for rule in ROLE_TOPICS[role]]
+    block = marker + f"user {name}\n" + "".join(f"{line}\n" for line in lines)
+    acl_file.write_text(text.rstrip("\n") + "\n\n" + block + "\n", encoding="utf-8")
+
+
+def add_broker_user(password_file: str | Path, user: str, password: str) -> None:
+    """Adds or replaces one user in a mosquitto password file (hashed by mosquitto_passwd)."""
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise ProvisioningError("mosquitto_passwd not found (Debian package mosquitto)")
+    password_file = Path(password_file)
+    args = [tool, "-b", str(password_file), user, password]
+    if not password_file.exists():
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        args.insert(1, "-c")
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ProvisioningError(f"mosquitto_passwd failed: {(done.stderr or done.stdout).strip()}")
