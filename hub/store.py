@@ -71,11 +71,23 @@ def _create(db: Database) -> None:
 
 @contextmanager
 def transaction(db: Database) -> Iterator[None]:
-    """One atomic state change: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    """One atomic state change: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception. Inside a transaction
+    already open (the hub's group commit) it is a savepoint, so a failure undoes only its own change."""
+    if db.conn.in_transaction:
+        db.execute("SAVEPOINT change")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK TO change")
+            db.execute("RELEASE change")
+            raise
+        db.execute("RELEASE change")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.conn.in_transaction:  # also when COMMIT itself failed (disk full): never leave it open
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")

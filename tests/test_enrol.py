@@ -42,10 +42,10 @@ def ward(tmp_path: Path) -> Iterator[tuple[Broker, dict[str, BrokerSection], str
         enrol(tmp_path, port, *args)
     it = enrol(tmp_path, port, "it", "--role", "it")
     password = re.search(r"shown once\): (\S+)", it).group(1)
-    broker = Broker(tmp_path / "broker", port=port, kind="mosquitto",
-                    auth=(tmp_path / "passwd", tmp_path / "acl")).start()
     sections = {name: build(BrokerSection, tomllib.loads((tmp_path / "etc" / f"{name}.toml").read_text())["broker"],
                             name, "broker") for name in ("hub", "kiosk-1", "rating-1")}
+    broker = Broker(tmp_path / "broker", port=port, kind="mosquitto",
+                    auth=(tmp_path / "passwd", tmp_path / "acl")).start()
     yield broker, sections, password
     broker.stop()
 

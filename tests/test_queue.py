@@ -313,3 +313,20 @@ def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path,
     ward.call(1)
     ward.do("done", counter=1)
     assert ward.do("rate", counter=1, level=1, scale=3)["type"] == "rating.recorded"
+
+
+def test_a_failed_change_inside_a_group_commit_undoes_only_itself(tmp_path: Path) -> None:
+    from hub.store import transaction
+
+    db = open_db(tmp_path / "group.db")
+    add = "INSERT INTO counters(id, status, priority_streak, updated) VALUES (?, 'closed', 0, 0)"
+    with transaction(db):  # the hub's batch
+        with transaction(db):
+            db.execute(add, (90,))
+        with pytest.raises(RuntimeError), transaction(db):
+            db.execute(add, (91,))
+            raise RuntimeError("one request's handler failed")
+        with transaction(db):
+            db.execute(add, (92,))
+    assert [r[0] for r in db.execute("SELECT id FROM counters ORDER BY id")] == [90, 92]
+    assert not db.conn.in_transaction
