@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 
-KINDS = ("rating_keypad", "counter_keypad", "led_display")
+KINDS = ("rating_keypad", "counter_keypad", "led_display", "modbus_display")
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class UnitSection:
     officer: str = opt("", doc="counter_keypad: the officer named when the keypad opens the counter")
     hold_off_s: float = opt(1.5, lo=0.2, hi=30.0, doc="a second press within this time is ignored")
     request_timeout_s: float = opt(3.0, lo=0.5, hi=30.0, doc="counter_keypad: wait this long for the hub")
+    modbus_unit: int = opt(1, lo=1, hi=247, doc="modbus_display: the board's Modbus address")
+    register: int = opt(0, lo=0, hi=65535, doc="modbus_display: the holding register it shows")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,16 @@ def open_port(url: str, baud: int) -> serial.SerialBase:
                                  exclusive=not url.partition("://")[1] or None)
 
 
+def close_quietly(port: Any, name: str) -> None:
+    """Closes a port that may already be gone (an unplugged adapter fails even to close)."""
+    if port is None:
+        return
+    try:
+        port.close()
+    except (serial.SerialException, OSError) as exc:
+        log.debug("bridge: closing %s: %s", name, exc)
+
+
 class Link:
     """Keeps one microcontroller reachable for as long as the bridge runs. After the port opens it sends RESET, then
     asks the device who it is (identify); a device of another kind than `expect_kind` is refused (state
@@ -181,11 +191,7 @@ class Link:
 
     def _close(self) -> None:
         port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as exc:
-                log.debug("bridge: closing %s: %s", self.url, exc)
+        close_quietly(port, self.url)
 
     def _set_state(self, state: str) -> None:
         if state == self.state:

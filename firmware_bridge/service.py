@@ -14,13 +14,15 @@ from firmware_bridge.config import BridgeSection, UnitSection
 from firmware_bridge.counter_keypad import CounterKeypadUnit
 from firmware_bridge.led_display import LedDisplayUnit
 from firmware_bridge.link import Opener, open_port
+from firmware_bridge.modbus_display import ModbusDisplayUnit
 from firmware_bridge.rating_keypad import RatingKeypadUnit
 from firmware_bridge.unit import Unit
 
 log = logging.getLogger(__name__)
 
-UNIT_TYPES: dict[str, type[Unit]] = {"rating_keypad": RatingKeypadUnit, "counter_keypad": CounterKeypadUnit,
-                                     "led_display": LedDisplayUnit}
+UNIT_TYPES: dict[str, type[Unit] | type[ModbusDisplayUnit]] = {
+    "rating_keypad": RatingKeypadUnit, "counter_keypad": CounterKeypadUnit, "led_display": LedDisplayUnit,
+    "modbus_display": ModbusDisplayUnit}
 STATE_EVERY = 5.0
 
 
@@ -39,7 +41,7 @@ class BridgeService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _unit(self, cfg: UnitSection, opener: Opener) -> Unit:
+    def _unit(self, cfg: UnitSection, opener: Opener) -> Unit | ModbusDisplayUnit:
         return UNIT_TYPES[cfg.kind](self.bus, cfg, opener)
 
     def start(self) -> None:
@@ -69,7 +71,7 @@ class BridgeService:
         last: list[str] = []
         published = 0.0
         while not self._stop.wait(0.25):
-            states = [u.link.state for u in self.units]
+            states = [u.state for u in self.units]
             now = time.monotonic()
             if states != last or now - published >= STATE_EVERY:
                 last, published = states, now

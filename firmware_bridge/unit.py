@@ -31,6 +31,10 @@ class Unit:
     def stop(self) -> None:
         self.link.stop()
 
+    @property
+    def state(self) -> str:
+        return self.link.state
+
     def owns(self, corr: str | None) -> bool:
         return corr in self.pending
 

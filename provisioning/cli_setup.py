@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from firmware_bridge.config import KINDS as UNIT_KINDS
 from provisioning.cli_common import guard
 from provisioning.enrol import ENROLLED_ROLES
 
@@ -19,7 +20,7 @@ from provisioning.enrol import ENROLLED_ROLES
               help="Kiosk: its own block of offline numbers, different for each kiosk of the ward.")
 @click.option("--printer", default="", help="Kiosk: usb:VENDOR:PRODUCT (from lsusb), serial:PORT, "
                                            "network:HOST[:PORT] or file:FOLDER.")
-@click.option("--unit", "units", type=(str, click.Choice(["rating_keypad", "counter_keypad", "led_display"]),
+@click.option("--unit", "units", type=(str, click.Choice(UNIT_KINDS),
                                        click.IntRange(1, 999)), multiple=True, metavar="PORT KIND COUNTER",
               help="Bridge: a serial unit (repeat for each).")
 @click.option("--out", type=click.Path(file_okay=False), default="/etc/motcua", show_default=True,

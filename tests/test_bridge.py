@@ -60,7 +60,7 @@ def ratings(hub: HubService) -> list[tuple]:
 
 
 def ready(service: BridgeService) -> None:
-    wait_until(lambda: all(u.link.state == "ready" for u in service.units), what="every unit to be ready")
+    wait_until(lambda: all(u.state == "ready" for u in service.units), what="every unit to be ready")
 
 
 def test_a_rating_key_is_recorded_once_and_the_keypad_says_so(rig: Rig, hub: HubService) -> None:
