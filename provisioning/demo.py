@@ -17,7 +17,7 @@ from provisioning.demo_bridge import COUNTER as BRIDGE_COUNTER
 from provisioning.demo_bridge import DemoBridge
 from provisioning.demo_kiosk import DemoKiosk
 from provisioning.errors import ProvisioningError
-from provisioning.fleet import FleetWatch, wait_online
+from provisioning.fleet import FleetWatch, fleet_rows, wait_online
 from provisioning.roles import (
     RoleProcess,
     add_upstream,
@@ -92,6 +92,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         if kiosk is not None:
             kiosk.start(time.monotonic())
         _progress(opts, hub, db_path, out, kiosk)
+        fleet = fleet_rows(section, WARD, settle_s=0.5)  # what ward IT would see now
     finally:
         stop.set()
         if kiosk is not None:
@@ -117,7 +118,9 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         summary.update(serial_keypad_presses=tally.counts["ratings_pressed_serial"], **bridge.summary())
     if board is not None:
         summary["board_screenshots"] = len(list((opts.workdir / "board-1" / "screens").glob("call-*.png")))
+    summary["devices_online"] = f"{sum(r['status'] == 'online' for r in fleet)} of {len(fleet)}"
     _print_summary(summary, out)
+    _print_fleet(fleet, out)
     return summary
 
 
@@ -219,6 +222,12 @@ def summarise(db_path: Path, tally: Tally, speed: float) -> dict[str, Any]:
         "tickets_given_to_kiosks": len(tally.issued), "kiosk_timeouts": tally.counts["kiosk_timeouts"],
         "missing_in_hub": missing, "duplicates": tally.duplicates + db_dupes + double_done,
     }
+
+
+def _print_fleet(rows: list[dict[str, Any]], out: TextIO) -> None:
+    print("\nward devices at the end (as `motcua fleet status` shows them)", file=out)
+    for r in rows:
+        print(f"  {r['device']:<14} {r['role']:<9} {r['status']:<8} {'; '.join(r['problems']) or 'ok'}", file=out)
 
 
 def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
