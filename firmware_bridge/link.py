@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,8 @@ HEARTBEAT = 1.0
 LOST_AFTER = 3.0
 REOPEN_MIN, REOPEN_MAX = 0.2, 5.0
 STATES = ("closed", "syncing", "ready", "lost", "wrong_device")
+# What a port raises when its device is gone: pyserial's own error, the OS's, and termios' (flush on a dead pty/tty)
+PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 Opener = Callable[[str, int], Any]
 
@@ -32,13 +36,25 @@ def open_port(url: str, baud: int) -> serial.SerialBase:
                                  exclusive=not url.partition("://")[1] or None)
 
 
+def same_device(port: Any, path: str) -> bool:
+    """False when `path` (a /dev/serial/by-id link) now leads to another device than the open port, or to none:
+    the cable was pulled, and perhaps plugged back. Ports that are not device files (pyserial URLs) always pass."""
+    fileno = getattr(port, "fileno", None)
+    if "://" in path or fileno is None:
+        return True
+    try:
+        return os.stat(path).st_rdev == os.fstat(fileno()).st_rdev
+    except (OSError, ValueError):
+        return False
+
+
 def close_quietly(port: Any, name: str) -> None:
     """Closes a port that may already be gone (an unplugged adapter fails even to close)."""
     if port is None:
         return
     try:
         port.close()
-    except (serial.SerialException, OSError) as exc:
+    except PORT_ERRORS as exc:
         log.debug("bridge: closing %s: %s", name, exc)
 
 
@@ -102,7 +118,7 @@ class Link:
                 backoff = REOPEN_MIN
             try:
                 self._step()
-            except (serial.SerialException, OSError) as exc:
+            except PORT_ERRORS as exc:
                 self._lost_port(exc)
             except Exception:  # service edge: a unit's handler failed; the link must keep serving the device
                 log.exception("bridge: %s: handling the device's input failed; carrying on", self.url)
@@ -111,7 +127,7 @@ class Link:
     def _open(self) -> bool:
         try:
             self._port = self.opener(self.url, self.baud)
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*PORT_ERRORS, ValueError) as exc:
             if self.last_error != str(exc):
                 log.warning("bridge: cannot open %s: %s (retrying)", self.url, exc)
             self.last_error = str(exc)

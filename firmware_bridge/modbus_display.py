@@ -6,14 +6,12 @@ import threading
 import time
 from typing import Any
 
-import serial
-
 from bus.client import BusClient
 from bus.messages import Message
 from firmware_bridge import modbus
 from firmware_bridge.config import UnitSection
 from firmware_bridge.errors import ProtocolError
-from firmware_bridge.link import REOPEN_MAX, REOPEN_MIN, Opener, close_quietly, open_port
+from firmware_bridge.link import PORT_ERRORS, REOPEN_MAX, REOPEN_MIN, Opener, close_quietly, open_port, same_device
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +77,33 @@ class ModbusDisplayUnit:
                 backoff = min(backoff * 2, REOPEN_MAX)
                 continue
             backoff = REOPEN_MIN
+            if not same_device(self._port, self.cfg.port):
+                self._failed("the device behind the port changed (unplugged and plugged back?)")
+                continue
             if self._shown != self.value or time.monotonic() - self._written_at >= REFRESH:
                 try:
                     self._show(self.value)
-                except (serial.SerialException, OSError) as exc:
-                    self.last_error = str(exc) or type(exc).__name__
-                    log.warning("bridge: %s failed: %s (reopening)", self.cfg.port, self.last_error)
-                    self._close()
-                    self.state = "closed"
+                except PORT_ERRORS as exc:
+                    self._failed(str(exc) or type(exc).__name__)
+                    continue
+                except Exception:  # service edge: the board must keep being served; logged, port reopened
+                    log.exception("bridge: writing to %s failed", self.cfg.port)
+                    self._failed("unexpected error (see the log)")
                     continue
             self._wake.wait(1.0)
             self._wake.clear()
 
+    def _failed(self, reason: str) -> None:
+        self.last_error = reason
+        log.warning("bridge: %s failed: %s (reopening)", self.cfg.port, reason)
+        self._close()
+        self.state = "closed"
+        self._stop.wait(REOPEN_MIN)
+
     def _open(self) -> bool:
         try:
             self._port = self.opener(self.cfg.port, self.cfg.baud)
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*PORT_ERRORS, ValueError) as exc:
             self.last_error = str(exc)
             return False
         self.opened += 1
