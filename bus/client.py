@@ -24,6 +24,7 @@ from bus.topics import Topics
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
+STATE_EVERY = 60.0
 REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
                "device.reply", "error")
 
@@ -105,6 +106,15 @@ class BusClient:
         if self.outbox is not None:
             self._pump = threading.Thread(target=self._pump_loop, name=f"outbox-{self.device}", daemon=True)
             self._pump.start()
+        if self.role != "cli":
+            threading.Thread(target=self._state_loop, name=f"state-{self.device}", daemon=True).start()
+
+    def _state_loop(self) -> None:
+        """Refreshes the retained state every STATE_EVERY s, so ward IT can tell a live device from a stale
+        'online' left behind when the broker itself went down (its last will never fired)."""
+        while not self._stop.wait(STATE_EVERY):
+            if self.connected.is_set():
+                self._guard(self.publish_state, "state refresh")
 
     def stop(self, timeout: float = 2.0) -> None:
         """Says goodbye (retained offline state), then disconnects and stops the threads."""
@@ -235,10 +245,10 @@ class BusClient:
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._subs_lock:
-            self.connected.set()
+        with self._subs_lock:  # subscriptions go out before anyone told "connected" can publish a request
             for topic_filter, (qos, _) in self._subs.items():
                 client.subscribe(topic_filter, qos)
+            self.connected.set()
         self.publish_state()  # after the subscriptions: whoever sees "online" knows this device is listening
         if self.outbox is not None:
             self.outbox.make_all_due()

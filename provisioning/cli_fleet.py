@@ -20,11 +20,13 @@ def fleet() -> None:
 @connection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with each device's full detail).")
 @click.option("--check", is_flag=True, help="Exit with code 1 when any device is offline or has a problem.")
-def fleet_status(broker: BrokerSection, ward: str, as_json: bool, check: bool) -> None:
+@click.option("--expect", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of enrolled configs (e.g. /etc/motcua on the hub): also list those that never reported.")
+def fleet_status(broker: BrokerSection, ward: str, as_json: bool, check: bool, expect: str | None) -> None:
     """List every device of the ward: online or offline, role, version, since when, and what needs attention."""
-    from provisioning.fleet import fleet_rows
+    from provisioning.fleet import enrolled, fleet_rows
 
-    rows = guard(lambda: fleet_rows(broker, ward))
+    rows = guard(lambda: fleet_rows(broker, ward, expected=enrolled(expect, ward) if expect else None))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif not rows:

@@ -4,16 +4,19 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from bus.client import BusClient
+from bus.client import STATE_EVERY, BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
 from provisioning.errors import ProvisioningError
 
 IT_USER = "it"  # ward IT's account on the ward broker (systemd/motcua.acl)
+STALE_AFTER_S = 3 * STATE_EVERY
 
 
 class FleetWatch:
@@ -62,11 +65,14 @@ def wait_online(broker: BrokerSection, ward: str, device: str, timeout: float = 
         watch.wait_online(device, timeout, alive)
 
 
-def problems(role: str, status: str, detail: dict[str, Any]) -> list[str]:
-    """What ward IT should look at on one device, in plain words, from its published state."""
+def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None) -> list[str]:
+    """What ward IT should look at on one device, in plain words, from its published state. `age_s` is how old
+    that state is; devices refresh it every minute, so an old "online" means the device went quiet."""
     if status != "online":
         return [f"offline ({detail.get('reason', 'said goodbye')})"]
     found = []
+    if age_s is not None and age_s > STALE_AFTER_S:
+        found.append(f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)")
     if detail.get("outbox"):
         found.append(f"{detail['outbox']} messages waiting for an answer")
     if role == "kiosk":
@@ -87,9 +93,24 @@ def problems(role: str, status: str, detail: dict[str, Any]) -> list[str]:
     return found
 
 
-def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0) -> list[dict[str, Any]]:
+def enrolled(folder: str | Path, ward: str) -> dict[str, str]:
+    """Device name -> role of every config in `folder` (as `motcua enrol` writes them) that belongs to `ward`."""
+    found = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            device = tomllib.loads(path.read_text(encoding="utf-8")).get("device", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(device, dict) and device.get("ward") == ward and isinstance(device.get("id"), str):
+            found[device["id"]] = str(device.get("role", "?"))
+    return found
+
+
+def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
+               expected: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """One row per device that ever published a state in the ward: status, role, version, when it last spoke,
-    and the problems its state shows. Retained states arrive right after subscribing; `settle_s` waits for them."""
+    and the problems its state shows. Retained states arrive right after subscribing; `settle_s` waits for them.
+    Devices in `expected` (name -> role) that never reported get a row saying so."""
     with FleetWatch(broker, ward) as watch:
         if not watch.bus.wait_connected(5):
             raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within 5 s")
@@ -99,10 +120,26 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0) -> list[
     for device, msg in sorted(states.items()):
         body = msg.body
         detail = body.get("detail") or {}
+        age = _age_s(msg.ts)
         rows.append({"device": device, "status": body["status"], "role": body.get("role", "?"),
                      "version": body.get("version", "?"), "since": _local(msg.ts),
-                     "problems": problems(body.get("role", "?"), body["status"], detail), "detail": detail})
+                     "problems": problems(body.get("role", "?"), body["status"], detail, age), "detail": detail})
+    for device, role in sorted((expected or {}).items()):
+        if device not in states:
+            rows.append({"device": device, "status": "unknown", "role": role, "version": "?", "since": "-",
+                         "problems": ["enrolled but has never reported (not installed, or cannot reach the broker)"],
+                         "detail": {}})
     return rows
+
+
+def _age_s(ts: str) -> float | None:
+    """Seconds since the state was published, by the device's clock; None if unreadable or in the future (a Pi
+    without a real-time clock before NTP)."""
+    try:
+        age = time.time() - datetime.fromisoformat(ts).timestamp()
+    except ValueError:
+        return None
+    return age if age >= 0 else None
 
 
 def _local(ts: str) -> str:

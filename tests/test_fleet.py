@@ -133,3 +133,25 @@ def test_services_tell_systemd_they_are_ready_and_kick_the_watchdog(tmp_path: Pa
         proc.stop()
         sock.close()
     assert "READY=1" in said and said.count("WATCHDOG=1") >= 2
+
+
+def test_an_online_state_nobody_refreshed_is_called_stale(broker: Broker, make_client) -> None:  # noqa: ANN001
+    """A device that died while the broker itself was down leaves a retained 'online' behind (its last will
+    never fired); live devices refresh their state every minute, so an old one is flagged."""
+    from datetime import UTC, datetime, timedelta
+
+    from bus.messages import Message
+
+    it = make_client("old-news", role="cli")
+    it.wait_connected(5)
+    ts = (datetime.now(UTC) - timedelta(minutes=10)).isoformat(timespec="milliseconds")
+    ghost = Message(type="device.state", device="kiosk-9", boot="0bad", seq=1, ts=ts,
+                    body={"status": "online", "role": "kiosk", "version": "0.1.0", "detail": {}})
+    it.publish(it.topics.device_state("kiosk-9"), ghost, retain=True).wait_for_publish(5)
+    live = make_client("kiosk-8")
+    live.wait_connected(5)
+    code, out = run(broker, "fleet", "status", "--check")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert code == 1 and "no news for 10 min" in lines["kiosk-9"], out
+    assert lines["kiosk-8"].rstrip().endswith("-")
+
