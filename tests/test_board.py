@@ -123,11 +123,13 @@ def test_soak_several_ward_hours_no_growth_in_memory_or_files(board_service: Boa
     wait_until(board_service.announcer.idle, timeout=120, what="warm-up calls spoken")
     rss0 = proc.memory_info().rss
     fds = []
-    for start in (200, 650):  # two equal halves: a leak grows with the calls, a one-time lazy open does not
+    for start in (200, 650):  # two equal halves: a leak grows with every call, a handle open for a moment does not
         burst(450, start)
         wait_until(lambda: (board_service.step(), board_service.announcer.idle())[1], timeout=300, what="soak spoken")
         fds.append(proc.num_fds())
     grew = (proc.memory_info().rss - rss0) / 2**20
     assert grew < 8, f"resident memory grew {grew:.1f} MB over three ward hours"
-    assert fds[1] <= fds[0] + 1, f"file handles grew from {fds[0]} to {fds[1]} over the second half"
+    # The test process also holds the hub and the bus clients, whose sockets and database files may be caught
+    # mid-open (+3 seen in 2 of 10 runs); a leak of one handle per hundred calls would add 4 or more here.
+    assert fds[1] <= fds[0] + 3, f"file handles grew from {fds[0]} to {fds[1]} over the second half"
     assert os.environ.get("SDL_VIDEODRIVER") == "dummy"
