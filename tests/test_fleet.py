@@ -24,6 +24,7 @@ def test_fleet_status_lists_devices_and_what_needs_attention(hub: HubService, br
     kiosk = make_client("kiosk-7", outbox=True)
     kiosk.state_detail = lambda: {"printer": "paper_out", "hub": "ok"}
     kiosk.wait_connected(5)
+    kiosk.publish_state()  # the state sent on connect may predate the detail set above
     gone = make_client("board-2", role="display")
     gone.wait_connected(5)
     gone.stop()  # says goodbye: retained offline
