@@ -13,7 +13,7 @@ from typing import Any
 import kiosk
 from bus.errors import ConfigError
 from provisioning.errors import ProvisioningError
-from provisioning.tomlw import value
+from provisioning.tomlw import to_toml
 
 DEMO_WARD = Path(__file__).with_name("demo_ward.toml")
 CATALOGUE = Path(kiosk.__file__).with_name("catalogue.json")
@@ -60,46 +60,26 @@ def write_district_config(workdir: str | Path, port: int, wards: list[str], devi
                           group: str = "collectors", dsn: str = "") -> Path:
     """A collector's config: the wards it accepts and its store, the SQLite file under `workdir`/district or, with
     `dsn`, a PostgreSQL database."""
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    ward_list = ", ".join(f'"{w}"' for w in wards)
-    store = f'store = "postgres"\ndsn = "{dsn}"\n' if dsn else ""
-    path = workdir / f"{device}.toml"
-    path.write_text(f"""[device]
-id = "{device}"
-role = "district"
-ward = "district"
-data_dir = "{workdir / 'district'}"
-
-[broker]
-host = "127.0.0.1"
-port = {port}
-
-[district]
-wards = [{ward_list}]
-group = "{group}"
-{store}""", encoding="utf-8")
-    return path
+    store = {"store": "postgres", "dsn": dsn} if dsn else {}
+    return _device_config(workdir, device, "district", "district", Path(workdir) / "district", port,
+                          {"district": {"wards": wards, "group": group, **store}})
 
 
 def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, object]],
                         device: str = "bridge-1") -> Path:
     """A firmware bridge's config: one [[bridge.units]] table per serial unit (port, kind, counter, ...)."""
+    return _device_config(workdir, device, "bridge", "demo-ward", Path(workdir) / device, port,
+                          {"bridge": {"units": units}})
+
+
+def _device_config(workdir: str | Path, device: str, role: str, ward: str, data_dir: Path, port: int,
+                   sections: dict[str, dict[str, Any]]) -> Path:
+    """Writes `workdir`/DEVICE.toml for a broker on loopback `port`, with the role's sections."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    tables = "".join("\n[[bridge.units]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in unit.items())
-                     for unit in units)
     path = workdir / f"{device}.toml"
-    path.write_text(f"""[device]
-id = "{device}"
-role = "bridge"
-ward = "demo-ward"
-data_dir = "{workdir / device}"
-
-[broker]
-host = "127.0.0.1"
-port = {port}
-{tables}""", encoding="utf-8")
+    path.write_text(to_toml({"device": {"id": device, "role": role, "ward": ward, "data_dir": str(data_dir)},
+                             "broker": {"host": "127.0.0.1", "port": port}, **sections}), encoding="utf-8")
     return path
 
 
