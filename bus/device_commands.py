@@ -32,7 +32,6 @@ class DeviceCommands:
                  restart: Callable[[], None] = _terminate_self) -> None:
         self.bus, self.restart = bus, restart
         self.started = time.monotonic()
-        self.handled: list[str] = []
         self.commands: dict[str, Command] = {"ping": self._ping, "status": self._status,
                                              "log_level": self._log_level, "restart": self._restart,
                                              **(extra or {})}
@@ -53,7 +52,6 @@ class DeviceCommands:
             except ValueError as exc:
                 body = {"command": name, "ok": False, "result": {"reason": str(exc)}}
         log.info("%s: command %s from %s: %s", self.bus.device, name, msg.device, "ok" if body["ok"] else "refused")
-        self.handled.append(name)
         self.bus.reply(msg, "device.reply", body)
 
     def _ping(self, _: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,6 @@ class BridgeService:
         return UNIT_TYPES[cfg.kind](self.bus, cfg, opener)
 
     def start(self) -> None:
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
         for unit in self.units:
             unit.start()
         self.bus.start()

@@ -85,8 +85,8 @@ class HubService:
 
     # -- worker thread ---------------------------------------------------------------------------------------
     def _work(self) -> None:
-        watchdog = systemd.watchdog_interval()
-        last_ping = last_prune = last_state = 0.0
+        watchdog = systemd.Watchdog()  # kicked from the worker: a hung queue gets the hub restarted
+        last_prune = last_state = 0.0
         while not self._stop.is_set():
             batch = self._take_batch(BOARD_INTERVAL if self._dirty_board else 0.5)
             if batch:
@@ -102,9 +102,7 @@ class HubService:
             elif batch or self._dirty_board:
                 self._publish_changes()
             now = time.monotonic()
-            if watchdog and now - last_ping >= watchdog:
-                systemd.notify("WATCHDOG=1")
-                last_ping = now
+            watchdog.kick()
             if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
                 self.bus.publish_state()
                 last_state = now

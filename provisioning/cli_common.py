@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.errors import BusError
 from display.errors import DisplayError
@@ -40,18 +39,11 @@ def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack
 
 
 def request(broker, ward, device, topic_of, type_, body, timeout) -> None:  # noqa: ANN001
+    from provisioning.fleet import ask
+
     def call() -> dict:
-        bus = BusClient(broker, ward, device, "cli")
-        bus.start()
-        try:
-            if not bus.wait_connected(timeout):
-                raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within {timeout} s")
-            reply = bus.request(topic_of(bus), type_, body, timeout)
-            if reply is None:
-                raise ProvisioningError(f"the hub of ward {ward!r} did not answer within {timeout} s")
-            return {"type": reply.type, **reply.body}
-        finally:
-            bus.stop()
+        reply = ask(broker, ward, device, topic_of, type_, body, timeout, f"the hub of ward {ward!r}")
+        return {"type": reply.type, **reply.body}
 
     result = guard(call)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -73,7 +73,7 @@ def config_check(path: str) -> None:
 def ticket(broker: BrokerSection, ward: str, service: str, priority: str | None, timeout: float) -> None:
     """Take a ticket for SERVICE (its code, e.g. HT) from the hub, as a kiosk would."""
     body = {"service": service, **({"priority": priority} if priority else {})}
-    request(broker, ward, "cli-ticket", lambda bus: bus.topics.ticket_request, "ticket.request", body, timeout)
+    request(broker, ward, "cli-ticket", lambda t: t.ticket_request, "ticket.request", body, timeout)
 
 
 @click.command()
@@ -88,7 +88,7 @@ def counter(broker: BrokerSection, ward: str, action: str, counter: int, officer
     """Send a counter ACTION (call_next, recall, done, ...) to the hub, as a counter keypad would."""
     body = {"action": action, "counter": counter, **({"officer": officer} if officer else {}),
             **({"service": service} if service else {})}
-    request(broker, ward, f"cli-counter-{counter}", lambda bus: bus.topics.counter_command(counter),
+    request(broker, ward, f"cli-counter-{counter}", lambda t: t.counter_command(counter),
              "counter.command", body, timeout)
 
 

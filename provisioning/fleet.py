@@ -13,6 +13,7 @@ from typing import Any
 from bus.client import STATE_EVERY, BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
+from bus.topics import Topics
 from provisioning.errors import ProvisioningError
 
 IT_USER = "it"  # ward IT's account on the ward broker (systemd/motcua.acl)
@@ -154,15 +155,24 @@ def send_command(broker: BrokerSection, ward: str, device: str, command: str, ar
     """Sends one device.command and returns the device's device.reply body; raises if nobody answers."""
     # As ward IT's account: the broker's access list lets devices answer commands on reply/it only. The client id
     # is unique so two people's commands at the same time do not push each other off the broker.
-    bus = BusClient(broker, ward, IT_USER, "cli", client_id=f"{ward}.{IT_USER}.{secrets.token_hex(3)}")
+    body: dict[str, Any] = {"command": command, **({"args": args} if args else {})}
+    reply = ask(broker, ward, IT_USER, lambda t: t.device_command(device), "device.command", body, timeout,
+                device, f" (offline, or not in ward {ward!r})", client_id=f"{ward}.{IT_USER}.{secrets.token_hex(3)}")
+    return reply.body
+
+
+def ask(broker: BrokerSection, ward: str, device: str, topic_of: Callable[[Topics], str], type_: str,
+        body: dict[str, Any], timeout: float, who: str, hint: str = "", client_id: str = "") -> Message:
+    """One request from a short-lived command-line client, and its reply; ProvisioningError names what did not
+    answer (the broker, or `who`)."""
+    bus = BusClient(broker, ward, device, "cli", client_id=client_id)
     bus.start()
     try:
         if not bus.wait_connected(timeout):
             raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within {timeout} s")
-        body: dict[str, Any] = {"command": command, **({"args": args} if args else {})}
-        reply = bus.request(bus.topics.device_command(device), "device.command", body, timeout)
+        reply = bus.request(topic_of(bus.topics), type_, body, timeout)
         if reply is None:
-            raise ProvisioningError(f"{device} did not answer within {timeout} s (offline, or not in ward {ward!r})")
-        return reply.body
+            raise ProvisioningError(f"{who} did not answer within {timeout} s{hint}")
+        return reply
     finally:
         bus.stop()
