@@ -68,8 +68,11 @@ def test_the_board_shows_the_called_number(board_rig: tuple, hub: HubService, co
     act(counter, "open")
     number = call(hub, counter, 1)
     wait_until(lambda: board.shown[-1:] == [number], what="the called number on the board")
-    status = service.units[0].status()
-    assert status["state"] == "ready" and status["showing"] == number and status["failures"] == 0
+    # the board stores the value before it echoes the write; the unit counts it shown once it has read the echo
+    unit = service.units[0]
+    wait_until(lambda: unit.status()["showing"] == number, what="the unit to read the board's echo")
+    status = unit.status()
+    assert status["state"] == "ready" and status["failures"] == 0
 
 
 def test_a_board_that_lost_power_or_answers_badly_is_put_right(board_rig: tuple, hub: HubService,
