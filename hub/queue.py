@@ -118,8 +118,10 @@ class Queue(RatingOps):
         if not label.startswith(svc.prefix):
             raise QueueRefused("bad_label", f"label {label} does not carry {service}'s prefix {svc.prefix}")
         queue_at = _plausible(issued_at, now, day, self.days)
-        clash = self.db.execute("SELECT 1 FROM tickets WHERE day=? AND issued_service=? AND number=?",
-                                (day, service, number)).fetchone()
+        clash = self.db.execute("SELECT id, offline, device, label FROM tickets WHERE day=? AND issued_service=? "
+                                "AND number=?", (day, service, number)).fetchone()
+        if clash and tuple(clash[1:]) == (1, device, label):  # a resend the hub no longer remembers answering
+            return Outcome("ticket.confirmed", {"ticket": self._ticket_body(self._ticket(clash[0]))})
         if clash:  # two kiosks share an offline block: keep the citizen's ticket under a free number
             log.error("offline ticket %s from %s clashes with an existing number; two kiosks share an offline "
                       "block - fix their configs", label, device)

@@ -19,14 +19,13 @@ from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection
 from hub.queue import Outcome, Queue
-from hub.store import open_db, transaction
+from hub.store import open_db, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
 
 log = logging.getLogger(__name__)
 BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
-HANDLED_KEEP_S = 7 * 86400
 
 
 class HubService:
@@ -107,7 +106,7 @@ class HubService:
                 self.bus.publish_state()
                 last_state = now
             if now - last_prune > 3600:
-                self._prune()
+                prune_handled(self.db, self.queue.clock())
                 last_prune = now
             due = self.upstream is not None and now - self._stats_at >= self.upstream.up.stats_interval_s
             if due or self._stats_asked.is_set():
@@ -228,10 +227,6 @@ class HubService:
                                               "LIMIT 2", (today,))]
         rows = [row for day in days for row in ward_stats.compute(self.db, self.hub, day, day, "service")]
         return self.upstream.day_stats(rows)
-
-    def _prune(self) -> None:
-        cutoff = self.queue.clock() - HANDLED_KEEP_S
-        self.db.execute("DELETE FROM handled WHERE at < ?", (cutoff,))
 
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),

@@ -14,6 +14,7 @@ TICKET_COLUMNS = {
     "served_at": float, "done_at": float, "counter": int, "officer": str, "recalls": int, "skips": int,
     "transferred_from": str, "device": str, "offline": int, "procedure": str,
 }
+HANDLED_KEEP_S = 7 * 86400  # how long the answer to a handled request is kept for resends (docs/contract.md)
 
 
 def open_db(path: str | Path) -> Database:
@@ -91,3 +92,8 @@ def transaction(db: Database) -> Iterator[None]:
         if db.conn.in_transaction:  # also when COMMIT itself failed (disk full): never leave it open
             db.execute("ROLLBACK")
         raise
+
+
+def prune_handled(db: Database, now: float) -> int:
+    """Forgets the answers to requests handled more than HANDLED_KEEP_S ago; returns how many went."""
+    return db.execute("DELETE FROM handled WHERE at < ?", (now - HANDLED_KEEP_S,)).rowcount

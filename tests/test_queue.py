@@ -10,7 +10,7 @@ import pytest
 
 from hub.config import load_hub
 from hub.queue import Queue
-from hub.store import open_db
+from hub.store import open_db, prune_handled
 from provisioning.roles import write_hub_config
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -293,6 +293,18 @@ def test_offline_block_clash_keeps_the_citizens_ticket(ward: Ward) -> None:
     assert [r[0] for r in rows] == ["A8001", "A8001"] and rows[0][1] != rows[1][1]
 
 
+def test_an_offline_ticket_resent_after_the_hub_forgot_the_request_is_not_added_twice(ward: Ward,
+                                                                                       clock: Clock) -> None:
+    args = {"service": "HT", "number": 8001, "label": "A8001", "day": "2026-11-23",
+            "issued_at": "2026-11-23T07:50:00+07:00", "device": "kiosk-1"}
+    first = ward.queue.handle(("kiosk-1", "b7", 1), "offline", **args)
+    clock.advance(9 * 24 * 60)  # the kiosk's outbox could not reach the hub for nine days
+    assert prune_handled(ward.db, clock()) == 1
+    again = ward.queue.handle(("kiosk-1", "b7", 1), "offline", **args)
+    assert again.fresh and again.reply["ticket"]["id"] == first.reply["ticket"]["id"] and not again.events
+    assert ward.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+
+
 def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path, clock: Clock) -> None:
     import sqlite3
 
@@ -306,6 +318,8 @@ def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path,
                    "DEFAULT 0, transferred_from TEXT, device TEXT, offline INTEGER DEFAULT 0)")
         db.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, status TEXT, officer TEXT, ticket_id INTEGER, "
                    "priority_streak INTEGER DEFAULT 0, updated REAL)")
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, ticket_id INTEGER, day TEXT, kind TEXT, at REAL, "
+                   "counter INTEGER, officer TEXT, detail TEXT)")
         db.execute("INSERT INTO tickets(day, issued_service, number, label, service, status, issued_at, queue_at) "
                    "VALUES ('2026-11-23', 'HT', 1, 'A001', 'HT', 'issued', 0, 0)")
     ward = Ward(tmp_path, clock)
