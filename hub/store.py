@@ -58,6 +58,7 @@ def _create(db: Database) -> None:
     db["events"].create({"id": int, "ticket_id": int, "day": str, "kind": str, "at": float, "counter": int,
                          "officer": str, "detail": str}, pk="id", if_not_exists=True)
     db["events"].create_index(["day", "kind"], if_not_exists=True)
+    db["events"].create_index(["ticket_id"], if_not_exists=True)  # a late rating looks up its ticket's last event
     db["counters"].create({"id": int, "status": str, "officer": str, "ticket_id": int, "priority_streak": int,
                            "updated": float, "last_ticket_id": int, "last_at": float, "last_officer": str},
                           pk="id", if_not_exists=True, defaults={"priority_streak": 0})

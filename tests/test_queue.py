@@ -323,6 +323,7 @@ def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path,
         db.execute("INSERT INTO tickets(day, issued_service, number, label, service, status, issued_at, queue_at) "
                    "VALUES ('2026-11-23', 'HT', 1, 'A001', 'HT', 'issued', 0, 0)")
     ward = Ward(tmp_path, clock)
+    assert ["ticket_id"] in [i.columns for i in ward.db["events"].indexes]  # late ratings find their ticket fast
     assert ward.issue("HT")["label"] == "A002"
     ward.call(1)
     ward.do("done", counter=1)
