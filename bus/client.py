@@ -20,6 +20,7 @@ from bus.config import BrokerSection
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.outbox import Outbox
+from bus.sqlite_repair import Repair
 from bus.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class BusClient:
         self.connected = threading.Event()
         self.rejected: Counter[str] = Counter()
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
+        # damaged files this process repaired when it opened them; shown in its state for ward IT
+        self.repairs: list[Repair] = [self.outbox.repair] if self.outbox and self.outbox.repair else []
         self.state_detail: Callable[[], dict[str, Any]] = dict
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
@@ -325,5 +328,7 @@ class BusClient:
         detail = dict(self.state_detail())
         if self.outbox is not None and status == "online":
             detail["outbox"] = self.outbox.size()
+        if self.repairs:
+            detail["repaired"] = [r.summary() for r in self.repairs]
         detail["boot"] = self.boot
         return {"status": status, "role": self.role, "version": self.version, "detail": detail}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bus.errors import OutboxError
+from bus.sqlite_repair import open_checked
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -41,11 +42,8 @@ class Outbox:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
+            self._db, self.repair = open_checked(self.path, _connect, lambda db: db.executescript(SCHEMA))
+        except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
 
     def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
@@ -118,3 +116,10 @@ class Outbox:
                 self._db.execute(sql, args)
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: {exc}") from exc
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db

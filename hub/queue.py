@@ -238,6 +238,21 @@ class Queue(RatingOps):
         ticket = self._ticket(ticket["id"])
         return self._result("skip", counter, ticket, [self._event("skipped", ticket, now, counter)])
 
+    def jump_numbers(self, gap: int) -> None:
+        """After a damaged database lost rows, numbers already printed today may be among them: each service's
+        numbering today jumps `gap` ahead (a void placeholder, not counted anywhere) so no number is given twice."""
+        now = self.clock()
+        day = self.today()
+        with transaction(self.db):
+            for code, svc in self.services.items():
+                top = self.db.execute("SELECT COALESCE(MAX(number), 0) FROM tickets WHERE day=? AND issued_service=? "
+                                      "AND offline=0", (day, code)).fetchone()[0]
+                number = min(top + gap, HUB_LAST)
+                self.db.execute("INSERT OR IGNORE INTO tickets(day, issued_service, number, label, service, status, "
+                                "issued_at, queue_at, device) VALUES (?,?,?,?,?,'void',?,?,'repair')",
+                                (day, code, number, label(svc.prefix, number), code, now, now))
+        log.warning("numbering on %s jumps %d ahead after a repair that lost rows", day, gap)
+
     # -- queries ---------------------------------------------------------------------------------------------
     def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
         policy = self.hub.policy

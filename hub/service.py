@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
+import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bus import systemd
@@ -19,12 +22,13 @@ from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection
 from hub.queue import Outcome, Queue
-from hub.store import open_db, prune_handled, transaction
+from hub.store import open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
 
 log = logging.getLogger(__name__)
 BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
+REPAIR_JUMP = 100  # after a repair that lost rows, each service's numbering jumps this far so none is reused
 BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
 
 
@@ -34,8 +38,10 @@ class HubService:
     def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.hub = hub
-        self.db = open_db(config.data_dir / hub.database)
+        self.db, repair = open_repaired(config.data_dir / hub.database)
         self.queue = Queue(self.db, hub, clock)
+        if repair is not None and repair.unreadable:  # today's tickets may be among what was lost
+            self.queue.jump_numbers(REPAIR_JUMP)
         # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
@@ -44,6 +50,7 @@ class HubService:
         self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
+        self.bus.repairs += ([repair] if repair else []) + (self.upstream.bus.repairs if self.upstream else [])
         self._stats_at = 0.0
         self._stats_asked = threading.Event()
         self.stats: Counter[str] = Counter()
@@ -54,6 +61,7 @@ class HubService:
         self._board_at = 0.0
         self._dirty_counters: set[int] = set()
         self._republish = threading.Event()
+        self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
 
     def start(self) -> None:
         t = self.bus.topics
@@ -91,9 +99,10 @@ class HubService:
             if batch:
                 try:
                     self._handle_batch(batch)
-                except Exception:  # service edge: the commit failed (disk?); nothing was answered, senders resend
+                except Exception as exc:  # service edge: the commit failed (disk?); nothing answered, senders resend
                     self.stats["failed"] += len(batch)
                     log.exception("hub: committing a batch of %d requests failed", len(batch))
+                    self._storage(exc)
                     time.sleep(0.5)
             if self._republish.is_set():
                 self._republish.clear()
@@ -131,15 +140,31 @@ class HubService:
         fsync serves many requests. Replies, events and upstream records go out only after the commit: nothing is
         acknowledged that a power cut could still undo."""
         after: list[Callable[[], object]] = []
+        failure: sqlite3.Error | None = None
         with transaction(self.db):
             for msg, topic in batch:
                 try:
                     self._handle(msg, topic, after)
-                except Exception:  # service edge: one bad request must not stop the queue; the sender retries
+                except Exception as exc:  # service edge: one bad request must not stop the queue; the sender retries
+                    if not self.db.conn.in_transaction:  # SQLite rolled the whole batch back (disk full, I/O error)
+                        raise
                     self.stats["failed"] += 1
                     log.exception("hub: handling %s from %s failed", msg.type, msg.device)
+                    failure = exc if isinstance(exc, sqlite3.Error) else failure
+        self._storage(failure)
         for send in after:
             send()
+
+    def _storage(self, failure: BaseException | None) -> None:
+        """Keeps the database's health for the hub's state: failing since when and why (a full or read-only disk
+        fails every write), cleared by the next batch written without a database error."""
+        if failure is None:
+            self._db_failing = None
+        elif not isinstance(failure, sqlite3.Error):
+            return
+        elif self._db_failing is None:
+            self._db_failing = (str(failure) or type(failure).__name__, time.time())
+            self.bus.publish_state()  # ward IT sees it now, not at the next minute
 
     def _handle(self, msg: Message, topic: str, after: list[Callable[[], object]]) -> Outcome | None:
         t = self.bus.topics
@@ -228,9 +253,17 @@ class HubService:
         rows = [row for day in days for row in ward_stats.compute(self.db, self.hub, day, day, "service")]
         return self.upstream.day_stats(rows)
 
+    def _database_status(self) -> dict[str, Any]:
+        path = self.config.data_dir / self.hub.database
+        status: dict[str, Any] = {"free_mb": round(shutil.disk_usage(path.parent).free / 1e6)}
+        if self._db_failing is not None:
+            status.update(failing=self._db_failing[0],
+                          since=datetime.fromtimestamp(self._db_failing[1], UTC).isoformat(timespec="seconds"))
+        return status
+
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "rejected_messages": dict(self.bus.rejected)}
+                  "rejected_messages": dict(self.bus.rejected), "database": self._database_status()}
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         return detail

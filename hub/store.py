@@ -1,4 +1,4 @@
-# The hub's SQLite database (through sqlite-utils): schema, WAL with full sync, one-transaction helper.
+# The hub's SQLite database (through sqlite-utils): schema, WAL with full sync, repair on open, transactions.
 from __future__ import annotations
 
 import sqlite3
@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
+
+from bus.sqlite_repair import Repair, open_checked
 
 TICKET_COLUMNS = {
     "id": int, "day": str, "issued_service": str, "number": int, "label": str, "service": str,
@@ -19,16 +21,29 @@ HANDLED_KEEP_S = 7 * 86400  # how long the answer to a handled request is kept f
 
 def open_db(path: str | Path) -> Database:
     """Opens (creating if needed) the hub database in WAL mode with synchronous=FULL: a committed ticket
-    survives kill -9 and power loss."""
+    survives kill -9 and power loss. A damaged file is repaired as `open_repaired` describes."""
+    return open_repaired(path)[0]
+
+
+def open_repaired(path: str | Path) -> tuple[Database, Repair | None]:
+    """`open_db`, also saying whether the file was damaged and what its repair kept (bus/sqlite_repair.py)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn, repair = open_checked(path, _connect, _schema)
+    return Database(conn), repair
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def _schema(conn: sqlite3.Connection) -> None:
     db = Database(conn)
-    db.enable_wal()
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA busy_timeout=5000")
     _create(db)
     _add_missing_columns(db)
-    return db
 
 
 COLUMNS = {
@@ -80,8 +95,9 @@ def transaction(db: Database) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            db.execute("ROLLBACK TO change")
-            db.execute("RELEASE change")
+            if db.conn.in_transaction:  # SQLite itself rolls everything back on some errors (disk full, I/O)
+                db.execute("ROLLBACK TO change")
+                db.execute("RELEASE change")
             raise
         db.execute("RELEASE change")
         return

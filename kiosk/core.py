@@ -54,6 +54,8 @@ class KioskCore:
         self.commands = DeviceCommands(self.bus)
         self.bus.state_detail = self._state_detail
         self.offline = OfflineNumbers(data / "kiosk.db", kiosk.offline_block, LocalDay(kiosk.timezone, "2025-01-01"))
+        if self.offline.repair is not None:
+            self.bus.repairs.append(self.offline.repair)
         cached = _read_json(data / "services.json", {})
         self.services: dict[str, dict[str, Any]] = cached.get("services", {})
         self.ward: dict[str, str] = cached.get("ward", {})

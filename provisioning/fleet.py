@@ -76,11 +76,19 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         found.append(f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)")
     if detail.get("outbox"):
         found.append(f"{detail['outbox']} messages waiting for an answer")
+    for r in detail.get("repaired", []):
+        lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
+        copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
+        found.append(f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
+                     f"{r.get('rows_kept')} rows kept, {lost}{copy}")
     if role == "kiosk":
         if detail.get("printer") not in (None, "ok"):
             found.append(f"printer: {detail['printer']}")
         if detail.get("hub") == "unreachable":
             found.append("cannot reach the hub (issuing offline numbers)")
+    if role == "hub" and isinstance(detail.get("database"), dict) and detail["database"].get("failing"):
+        db = detail["database"]
+        found.append(f"database writes failing since {db.get('since')}: {db['failing']} (disk full or read-only?)")
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):

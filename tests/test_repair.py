@@ -1,0 +1,187 @@
+# Damaged SQLite files (an SD card after a power cut) and a full disk: real files with real damage, a real hub.
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bus.client import BusClient
+from bus.config import BrokerSection
+from bus.errors import OutboxError
+from bus.outbox import Outbox
+from hub.config import load_hub
+from hub.queue import Queue
+from hub.service import HubService
+from hub.store import open_repaired
+from kiosk.offline import OfflineNumbers
+from provisioning.broker import Broker
+from provisioning.fleet import problems, wait_online
+from provisioning.roles import write_hub_config
+from tests.conftest import WARD
+
+PAGE = 4096
+
+
+def damage(path: Path, pages: list[int], seed: int = 7) -> None:
+    """Overwrites whole pages (numbered from 1, as SQLite does) of a closed database file with noise, as a failing
+    SD card returns them."""
+    noise = random.Random(seed)
+    with path.open("r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * PAGE)
+            f.write(noise.randbytes(PAGE))
+
+
+def pages_of(path: Path) -> int:
+    return path.stat().st_size // PAGE
+
+
+def test_an_outbox_with_damaged_pages_keeps_what_can_be_read_and_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk-outbox.db"
+    box = Outbox(path)
+    for i in range(3000):
+        box.add(f"b1.{i}", "w/ratings", b"x" * 200, now=1000.0 + i)
+    box.close()
+    middle = pages_of(path) // 2
+    damage(path, [middle, middle + 1])
+    box = Outbox(path)
+    assert box.repair is not None and box.repair.unreadable >= 1
+    kept = box.size()
+    assert 2500 < kept < 3000, kept  # two pages held a few dozen messages; everything else is still there
+    assert Path(f"{box.repair.moved_to}").exists()  # the damaged original is kept for a closer look
+    box.add("b2.1", "w/ratings", b"new", now=9000.0)
+    assert box.size() == kept + 1
+    box.close()
+    client = BusClient(BrokerSection(port=1), WARD, "kiosk-1", "kiosk", outbox_path=path)  # not started
+    assert "repaired" not in client.state_body("online")["detail"]  # sound this time: nothing repaired
+    client.outbox.close()  # type: ignore[union-attr]
+
+
+def test_damage_confined_to_an_index_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk-outbox.db"
+    box = Outbox(path)
+    for i in range(3000):
+        box.add(f"b1.{i}", "w/ratings", b"x" * 200, now=1000.0 + i)
+    box.close()
+    with sqlite3.connect(path) as db:
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name='outbox_next_try'").fetchone()[0]
+    db.close()
+    damage(path, [root])  # the root page of the next_try index
+    box = Outbox(path)
+    assert box.repair is not None and box.repair.unreadable == 0, box.repair
+    assert box.size() == 3000 and len(box.due(now=99999.0, limit=5000)) == 3000
+    box.close()
+
+
+def test_a_damaged_device_file_shows_in_its_state_and_in_fleet_status(tmp_path: Path) -> None:
+    path = tmp_path / "rating-outbox.db"
+    Outbox(path).close()
+    path.write_bytes(b"this is not a database " * 400)
+    client = BusClient(BrokerSection(port=1), WARD, "rating-1", "rating", outbox_path=path)  # not started
+    detail = client.state_body("online")["detail"]
+    [repaired] = detail["repaired"]
+    assert repaired["file"] == str(path) and "not a database" in repaired["problem"]
+    found = problems("rating", "online", detail)
+    assert any("repaired a damaged" in p and "damaged copy kept as" in p for p in found), found
+    client.outbox.close()  # type: ignore[union-attr]
+
+
+def test_a_file_that_cannot_be_opened_is_reported_not_moved(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox.db"
+    folder.mkdir()  # a directory where the file should be: not damage, so nothing may be moved or replaced
+    with pytest.raises(OutboxError, match="outbox.db: cannot open outbox"):
+        Outbox(folder)
+    assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["outbox.db"]
+
+
+def test_a_hub_database_damaged_in_the_middle_keeps_its_readable_tickets(tmp_path: Path) -> None:
+    _, section = load_hub(str(write_hub_config(tmp_path, 1883)))
+    path = tmp_path / "hub.db"
+    db, _ = open_repaired(path)
+    queue = Queue(db, section, clock=lambda: 1_764_000_000.0)
+    queue.handle(("c", "b", 0), "open", counter=1)
+    for i in range(1, 400):
+        queue.handle(("k", "b", i), "issue", service="HT")
+        queue.handle(("c", "b", i), "call_next", counter=1)
+        queue.handle(("c", "b", 1000 + i), "done", counter=1)
+    db.close()
+    damage(path, [pages_of(path) // 2])
+    db, repair = open_repaired(path)
+    assert repair is not None and repair.unreadable >= 1
+    tickets = db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+    events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    assert tickets + events > 0.9 * (399 + 3 * 399) and db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    queue = Queue(db, section, clock=lambda: 1_764_000_100.0)
+    assert queue.handle(("k", "b", 9999), "issue", service="HT").reply_type == "ticket.issued"
+    db.close()
+
+
+def test_a_hub_whose_database_is_unreadable_starts_fresh_and_never_reuses_a_number(tmp_path: Path,
+                                                                                  broker: Broker) -> None:
+    config, section = load_hub(str(write_hub_config(tmp_path, broker.port)))
+    first = HubService(config, section)
+    labels = [first.queue.handle(("k", "b", i), "issue", service="HT").reply["ticket"]["label"] for i in range(3)]
+    first.db.close()
+    assert labels == ["A001", "A002", "A003"]
+    path = config.data_dir / section.database
+    original = path.read_bytes()
+    path.write_bytes(b"\0" * 100 + original[100:])  # the header is gone: SQLite cannot read any of it
+    hub = HubService(config, section)
+    hub.start()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, config.device.id, timeout=10)
+        kiosk = BusClient(BrokerSection(port=broker.port), WARD, "kiosk-1", "kiosk")
+        kiosk.start()
+        kiosk.wait_connected(5)
+        reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+        kiosk.stop()
+        assert reply is not None and reply.body["ticket"]["label"] == "A101"  # A001-A003 may be in citizens' hands
+        detail = hub.bus.state_body("online")["detail"]
+        assert detail["repaired"][0]["unreadable"] >= 1
+        assert any("repaired a damaged" in p for p in problems("hub", "online", detail))
+        copies = [p for p in path.parent.glob(f"{path.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+        assert [p.read_bytes()[100:] for p in copies] == [original[100:]]  # the damaged file is kept as it was
+    finally:
+        hub.stop()
+
+
+def test_the_hub_reports_failing_writes_and_recovers_when_the_disk_has_room(hub: HubService, make_client) -> None:
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+
+    def issue() -> bool:
+        reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=1.5)
+        return reply is not None and reply.type == "ticket.issued"
+
+    assert issue()
+    pages = hub.db.execute("PRAGMA page_count").fetchone()[0]
+    hub.db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full: no write may grow the file
+    for _ in range(100):
+        if not issue():
+            break
+    else:
+        pytest.fail("a hundred tickets fitted in a full database")
+    detail = hub.bus.state_body("online")["detail"]
+    assert "full" in detail["database"]["failing"], detail["database"]
+    assert any("database writes failing" in p for p in problems("hub", "online", detail))
+    hub.db.execute("PRAGMA max_page_count = 1073741823")  # room again
+    assert issue()
+    assert "failing" not in hub.bus.state_body("online")["detail"]["database"]
+
+
+def test_kiosk_offline_numbers_skip_ahead_after_a_repair_that_lost_rows(tmp_path: Path) -> None:
+    from bus.numbering import LocalDay
+
+    days = LocalDay("Asia/Ho_Chi_Minh", "2025-01-01")
+    path = tmp_path / "kiosk.db"
+    numbers = OfflineNumbers(path, 1, days)
+    assert [numbers.next("HT", 1_764_000_000.0)[1] for _ in range(3)] == [8000, 8001, 8002]
+    numbers.close()
+    path.write_bytes(b"garbage" * 1000)
+    numbers = OfflineNumbers(path, 1, days)
+    assert numbers.repair is not None and numbers.repair.unreadable
+    assert numbers.next("HT", 1_764_000_000.0)[1] == 8020  # 8000-8002 may already be printed
+    assert numbers.next("HT", 1_764_000_000.0)[1] == 8021
+    numbers.close()
