@@ -17,6 +17,7 @@ from bus.topics import Topics
 from provisioning.errors import ProvisioningError
 
 IT_USER = "it"  # ward IT's account on the ward broker (systemd/motcua.acl)
+LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
 STALE_AFTER_S = 3 * STATE_EVERY
 
 
@@ -86,9 +87,11 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
             found.append(f"printer: {detail['printer']}")
         if detail.get("hub") == "unreachable":
             found.append("cannot reach the hub (issuing offline numbers)")
-    if role == "hub" and isinstance(detail.get("database"), dict) and detail["database"].get("failing"):
-        db = detail["database"]
+    db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
+    if db.get("failing"):
         found.append(f"database writes failing since {db.get('since')}: {db['failing']} (disk full or read-only?)")
+    elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
+        found.append(f"data disk nearly full: {db['free_mb']} MB free")
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):

@@ -168,7 +168,11 @@ def test_the_hub_reports_failing_writes_and_recovers_when_the_disk_has_room(hub:
     assert any("database writes failing" in p for p in problems("hub", "online", detail))
     hub.db.execute("PRAGMA max_page_count = 1073741823")  # room again
     assert issue()
-    assert "failing" not in hub.bus.state_body("online")["detail"]["database"]
+    detail = hub.bus.state_body("online")["detail"]
+    assert "failing" not in detail["database"] and detail["database"]["free_mb"] > 0
+    assert not [p for p in problems("hub", "online", detail) if "disk" in p or "database" in p]
+    nearly_full = {**detail, "database": {"free_mb": 150}}
+    assert "data disk nearly full: 150 MB free" in problems("hub", "online", nearly_full)
 
 
 def test_kiosk_offline_numbers_skip_ahead_after_a_repair_that_lost_rows(tmp_path: Path) -> None:
