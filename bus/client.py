@@ -21,20 +21,13 @@ from bus.errors import ContractError
 from bus.messages import Message
 from bus.outbox import Outbox
 from bus.sqlite_repair import Repair
-from bus.topics import Topics
+from bus.topics import Topics, topic_matches
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
 STATE_EVERY = 60.0
 REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
                "device.reply", "error")
-
-
-def _unshared(topic_filter: str) -> str:
-    """The plain filter inside an MQTT shared subscription ("$share/<group>/<filter>")."""
-    if topic_filter.startswith("$share/"):
-        return topic_filter.split("/", 2)[2]
-    return topic_filter
 
 
 class _Waiter:
@@ -275,7 +268,7 @@ class BusClient:
             log.warning("%s: rejected message on %s: %s", self.device, raw.topic, exc)
             return
         for topic_filter, (_, handlers) in list(self._subs.items()):
-            if mqtt.topic_matches_sub(_unshared(topic_filter), raw.topic):
+            if topic_matches(topic_filter, raw.topic):
                 for handler in handlers:
                     self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
 

@@ -1,6 +1,7 @@
 # The ward topic tree: every MQTT topic a role publishes or subscribes to is built here.
 from __future__ import annotations
 
+import functools
 import re
 
 from bus.errors import ContractError
@@ -75,3 +76,26 @@ class Topics:
 
     def upstream_ack(self) -> str:
         return f"{self.root}/upstream/ack"
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """Whether `topic` matches an MQTT subscription filter: `+` one level, `#` the rest (and the parent), the
+    `$share/<group>/` prefix of a shared subscription ignored, `$` topics never matched by a leading wildcard.
+    Filters are split once and remembered: every received message is matched against every subscription."""
+    want = _levels(topic_filter)
+    got = topic.split("/")
+    if topic.startswith("$") and want[0] in ("+", "#"):
+        return False
+    for i, level in enumerate(want):
+        if level == "#":
+            return True
+        if i >= len(got) or (level != "+" and level != got[i]):
+            return False
+    return len(want) == len(got)
+
+
+@functools.lru_cache(maxsize=512)
+def _levels(topic_filter: str) -> tuple[str, ...]:
+    if topic_filter.startswith("$share/"):  # "$share/<group>/<filter>"
+        topic_filter = topic_filter.split("/", 2)[2]
+    return tuple(topic_filter.split("/"))

@@ -8,7 +8,7 @@ import pytest
 
 from bus import messages
 from bus.errors import ContractError
-from bus.topics import Topics
+from bus.topics import Topics, topic_matches
 
 
 def envelope(**over: object) -> dict:
@@ -81,3 +81,20 @@ def test_topics_are_rooted_per_ward_and_ward_ids_are_checked() -> None:
     assert t.device_state("kiosk-1") == "motcua/v1/phuong-ba-dinh/device/kiosk-1/state"
     with pytest.raises(ContractError, match="ward"):
         Topics("Phường/#")
+
+
+def test_topic_matching_agrees_with_paho_on_every_combination() -> None:
+    import itertools
+
+    import paho.mqtt.client as mqtt
+
+    topics = ["motcua/v1/w1/upstream/record", "motcua/v1/w1/reply/hub", "motcua/v1/w1", "motcua/v1/w1/",
+              "motcua", "$SYS/broker/uptime", "motcua/v1/w2/counter/3/command", "/motcua"]
+    levels = ["motcua", "v1", "w1", "+", "#", "upstream", "record", "", "$SYS"]
+    filters = ["/".join(p) for n in range(1, 6) for p in itertools.product(levels, repeat=n)
+               if "#" not in p[:-1]]  # '#' only last, as MQTT requires
+    assert len(filters) > 40000
+    for f, t in itertools.product(filters, topics):
+        assert topic_matches(f, t) == mqtt.topic_matches_sub(f, t), (f, t)
+    assert topic_matches("$share/collectors/motcua/v1/+/upstream/record", topics[0])
+    assert not topic_matches("$share/collectors/motcua/v1/+/upstream/record", topics[1])
