@@ -98,64 +98,87 @@ def build(cls: type[T], data: Any, source: str, where: str) -> T:
     """Builds dataclass `cls` from a TOML table, rejecting unknown keys, wrong types and out-of-range values."""
     if not isinstance(data, dict):
         raise ConfigError(source, where, f"expected a table, got {type(data).__name__}")
-    fields, hints = _shape(cls)
+    plan = _plan(cls)
     for key in data:
-        if key not in fields:
-            raise ConfigError(source, f"{where}.{key}", f"unknown option; known options: {', '.join(fields)}")
+        if key not in plan:
+            raise ConfigError(source, f"{where}.{key}", f"unknown option; known options: {', '.join(plan)}")
     values = {}
-    for name, f in fields.items():
-        key = f"{where}.{name}"
+    for name, (hint, required, bounds) in plan.items():
         if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(source, key, "missing required option")
+            if required:
+                raise ConfigError(source, f"{where}.{name}", "missing required option")
             continue
-        values[name] = _check(hints[name], data[name], f.metadata, source, key)
+        value = data[name]
+        if hint in _SCALARS and _scalar_ok(hint, value) and (bounds is None or _in_bounds(value, bounds)):
+            values[name] = value  # the common case, checked without building the key's name
+            continue
+        values[name] = _check(hint, value, bounds, source, f"{where}.{name}")
     return cls(**values)
 
 
+Bounds = tuple[Any, Any, Any, Any]  # lo, hi, choices, compiled pattern
+_SCALARS = (bool, int, float, str)
+
+
 @functools.cache
-def _shape(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A dataclass's fields and resolved type hints, worked out once per class (records are checked per message)."""
-    return {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
+def _plan(cls: type) -> dict[str, tuple[Any, bool, Bounds | None]]:
+    """Per field of a dataclass: its resolved type hint, whether it is required, and its bounds (None when it has
+    none) - worked out once per class, since upstream records are checked with it per message."""
+    hints = typing.get_type_hints(cls)
+    plan = {}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        pattern = meta.get("pattern")
+        bounds = (meta.get("lo"), meta.get("hi"), meta.get("choices"), re.compile(pattern) if pattern else None)
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        plan[f.name] = (hints[f.name], required, None if bounds == (None, None, None, None) else bounds)
+    return plan
 
 
-def _check(hint: Any, value: Any, meta: Any, source: str, key: str) -> Any:
+def _scalar_ok(hint: Any, value: Any) -> bool:
+    if hint is str:
+        return isinstance(value, str)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, bool)
+
+
+def _in_bounds(value: Any, bounds: Bounds) -> bool:
+    lo, hi, choices, pattern = bounds
+    return ((lo is None or value >= lo) and (hi is None or value <= hi) and (choices is None or value in choices)
+            and (pattern is None or pattern.fullmatch(value) is not None))
+
+
+def _check(hint: Any, value: Any, bounds: Bounds | None, source: str, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _check(inner[0], value, meta, source, key)
+        return _check(inner[0], value, bounds, source, key)
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(source, key, f"expected a list, got {type(value).__name__}")
         (item,) = typing.get_args(hint)
-        return [_check(item, v, meta, source, f"{key}[{i}]") for i, v in enumerate(value)]
+        return [_check(item, v, bounds, source, f"{key}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(hint):
         return build(hint, value, source, key)  # type: ignore[arg-type]
-    _check_scalar(hint, value, source, key)
-    _check_bounds(value, meta, source, key)
+    if hint not in _SCALARS:
+        raise TypeError(f"unsupported config type {hint!r} for {key}")
+    if not _scalar_ok(hint, value):
+        raise ConfigError(source, key, f"expected {hint.__name__}, got {type(value).__name__} {value!r}")
+    if bounds is not None:
+        _check_bounds(value, bounds, source, key)
     return value
 
 
-def _check_scalar(hint: Any, value: Any, source: str, key: str) -> None:
-    ok = {
-        bool: isinstance(value, bool),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: isinstance(value, int | float) and not isinstance(value, bool),
-        str: isinstance(value, str),
-    }.get(hint)
-    if ok is None:
-        raise TypeError(f"unsupported config type {hint!r} for {key}")
-    if not ok:
-        raise ConfigError(source, key, f"expected {hint.__name__}, got {type(value).__name__} {value!r}")
-
-
-def _check_bounds(value: Any, meta: Any, source: str, key: str) -> None:
-    lo, hi, choices, pattern = meta.get("lo"), meta.get("hi"), meta.get("choices"), meta.get("pattern")
+def _check_bounds(value: Any, bounds: Bounds, source: str, key: str) -> None:
+    lo, hi, choices, pattern = bounds
     if lo is not None and value < lo:
         raise ConfigError(source, key, f"{value!r} is below the minimum {lo}")
     if hi is not None and value > hi:
         raise ConfigError(source, key, f"{value!r} is above the maximum {hi}")
     if choices is not None and value not in choices:
         raise ConfigError(source, key, f"{value!r} is not one of {', '.join(map(str, choices))}")
-    if pattern is not None and not re.fullmatch(pattern, value):
-        raise ConfigError(source, key, f"{value!r} does not match {pattern}")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ConfigError(source, key, f"{value!r} does not match {pattern.pattern}")
