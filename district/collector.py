@@ -75,11 +75,12 @@ class Collector:
 
     def _commit(self, batch: list[tuple[Message, str]]) -> None:
         now = time.time()
+        latest = self.days.local_date(now) + timedelta(days=self.section.max_future_days)
         acks: list[tuple[Message, str, dict[str, Any]]] = []
         accepted = []
         for msg, topic in batch:
             ward = topic.split("/")[2]
-            reason, record = self._check(msg, ward)
+            reason, record = self._check(msg, ward, latest)
             if record is None:
                 acks.append((msg, ward, {"stored": False, "reason": reason}))
                 log.warning("collector: rejected a record from %s/%s: %s", ward, msg.device, reason)
@@ -103,8 +104,9 @@ class Collector:
             reply = self.bus.message("upstream.ack", {"stored": True, "corrs": corrs}, corr=corrs[-1])
             self.bus.publish(f"{ROOT}/{ward}/reply/{device}", reply)
 
-    def _check(self, msg: Message, ward: str) -> tuple[str, RatingRecord | DayStatsRecord | None]:
-        """(reason, None) for a record to refuse, else ("", the parsed record)."""
+    def _check(self, msg: Message, ward: str, latest: date) -> tuple[str, RatingRecord | DayStatsRecord | None]:
+        """(reason, None) for a record to refuse, else ("", the parsed record); `latest` is the last day a record
+        may be for (today in the district's time zone plus max_future_days)."""
         if ward not in self.section.wards:
             return f"unknown ward {ward!r}", None
         if msg.type != "upstream.record" or msg.corr is None:
@@ -115,7 +117,6 @@ class Collector:
             return str(exc), None
         if record.ward != ward:
             return f"record for ward {record.ward!r} sent on ward {ward!r}'s topic", None
-        latest = self.days.local_date(time.time()) + timedelta(days=self.section.max_future_days)
         if date.fromisoformat(record.day) > latest:
             return f"day {record.day} is in the future", None
         return "", record

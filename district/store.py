@@ -84,10 +84,15 @@ class Store:
         self.execute("INSERT INTO rejects(at, ward, device, reason) VALUES (?,?,?,?)", (now, ward, device, reason))
 
 
+def table_of(kind: type) -> tuple[str, tuple[str, ...]]:
+    """The table a record class is stored in, and that table's primary key."""
+    table = "ratings" if kind is RatingRecord else "day_stats"
+    return table, next(key for name, _, key in TABLES if name == table)
+
+
 def upsert_sql(record: Record) -> str:
     values = record.__dict__
-    table, key = ("ratings", ("ward", "ticket_id", "counter")) if isinstance(record, RatingRecord) else \
-        ("day_stats", ("ward", "day", "service"))
+    table, key = table_of(type(record))
     updates = ", ".join(f"{c}=excluded.{c}" for c in values if c not in key)
     return (f"INSERT INTO {table}({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
             f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} WHERE excluded.version > {table}.version")

@@ -1,15 +1,17 @@
 # The collector's PostgreSQL store: one database shared by collectors on many machines, for a province or more.
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from district.errors import StoreError
-from district.store import Key, Record, Store, upsert_sql
+from district.store import TABLES, Key, Record, Store, table_of
 
 
 class PostgresStore(Store):
@@ -47,24 +49,29 @@ class PostgresStore(Store):
         yield from self.conn.execute(_pg(sql), params)
 
     def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
-        """One statement marks the whole batch seen and returns the keys that were new; their records then go in
-        one pipelined executemany per table. A key twice in one batch counts as new once."""
+        """A whole batch in one statement per table, each taking its rows as one array per column (`unnest`):
+        mark every key seen, returning the new ones, then upsert the new records. A key twice in one batch counts
+        as new once; of two versions of one record in a batch only the newer is written, as one by one would."""
         if not items:
             return []
-        marks = ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
-        params = [v for key, _ in items for v in (*key, now)]
-        new = {(r["ward"], r["device"], r["boot"], r["seq"]) for r in self.conn.execute(
-            f"INSERT INTO seen(ward, device, boot, seq, at) VALUES {marks} ON CONFLICT DO NOTHING "
-            "RETURNING ward, device, boot, seq", params)}
-        fresh, by_sql = [], {}
-        for key, record in items:
-            fresh.append(key in new)
-            if key in new:
-                new.discard(key)
-                by_sql.setdefault(upsert_sql(record), []).append(tuple(record.__dict__.values()))
-        with self.conn.cursor() as cur:
-            for sql, rows in by_sql.items():
-                cur.executemany(_pg(sql), rows)
+        with self.conn.cursor(row_factory=tuple_row) as cur:
+            columns = [list(c) for c in zip(*(key for key, _ in items), strict=True)]
+            new = set(cur.execute(_SEEN_SQL, (now, *columns)))
+            fresh, newest = [], {}
+            for key, record in items:
+                fresh.append(key in new)
+                if key in new:
+                    new.discard(key)
+                    table, names, pk = _shape(type(record))
+                    ident = (table, *(getattr(record, c) for c in pk))
+                    if ident not in newest or record.version > newest[ident].version:
+                        newest[ident] = record
+            by_table: dict[type, list[Record]] = {}
+            for record in newest.values():
+                by_table.setdefault(type(record), []).append(record)
+            for kind, records in by_table.items():
+                _, names, _ = _shape(kind)
+                cur.execute(_upsert_sql(kind), [[getattr(r, c) for r in records] for c in names])
         return fresh
 
     def columns(self, table: str) -> set[str]:
@@ -91,3 +98,26 @@ def _safe(dsn: str) -> str:
         return "an unreadable dsn"
     parts.pop("password", None)
     return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+
+
+_SEEN_SQL = ("INSERT INTO seen(ward, device, boot, seq, at) SELECT w, d, b, s, %s FROM unnest(%s::text[], %s::text[], "
+             "%s::text[], %s::bigint[]) AS u(w, d, b, s) ON CONFLICT DO NOTHING RETURNING ward, device, boot, seq")
+
+
+@functools.cache
+def _shape(kind: type) -> tuple[str, list[str], tuple[str, ...]]:
+    """A record class's table, its columns in field order, and the table's primary key."""
+    table, pk = table_of(kind)
+    return table, [f.name for f in dataclasses.fields(kind)], pk
+
+
+@functools.cache
+def _upsert_sql(kind: type) -> str:
+    """INSERT ... SELECT FROM unnest(one typed array per column), replacing a stored record only by a newer
+    version (the same rule as district.store.upsert_sql, for a batch)."""
+    table, names, pk = _shape(kind)
+    types = next(columns for name, columns, _ in TABLES if name == table)
+    arrays = ", ".join(f"%s::{types[c].lower()}[]" for c in names)
+    updates = ", ".join(f"{c}=excluded.{c}" for c in names if c not in pk)
+    return (f"INSERT INTO {table}({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT({', '.join(pk)}) DO UPDATE SET {updates} WHERE excluded.version > {table}.version")

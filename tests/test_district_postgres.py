@@ -130,6 +130,15 @@ def test_a_batch_stores_each_message_once(tmp_path: Path, postgres_dsn: str, bac
         assert store.store_new(items, 0.0) == [True, False, False, True, True]
     rows = sorted((r["ticket_id"], r["version"]) for r in store.query("SELECT ticket_id, version FROM ratings"))
     assert rows == [(1, 1), (2, 2), (3, 1)]
+    day = {"ward": WARD, "day": "2026-11-23", "service": "HT", "version": 1, "issued": 9, "served": 8, "no_shows": 1,
+           "transfers": 0, "within_target": 7}
+    items = [((WARD, "hub", "b", 6), parse("rating", {"ward": WARD, **rating(5, version=3)})),  # newest first
+             ((WARD, "hub", "b", 7), parse("rating", {"ward": WARD, **rating(5, version=2)})),
+             ((WARD, "hub", "b", 8), parse("day_stats", day))]
+    with store.transaction():
+        assert store.store_new(items, 0.0) == [True, True, True]
+    assert [r["version"] for r in store.query("SELECT version FROM ratings WHERE ticket_id = ?", (6,))] == [3]
+    assert [(r["issued"], r["served"]) for r in store.query("SELECT issued, served FROM day_stats")] == [(9, 8)]
     store.close()
 
 
