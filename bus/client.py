@@ -161,23 +161,25 @@ class BusClient:
         return msg
 
     def send_request(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
-        """Sends a request without waiting; its reply reaches the `on_reply` listeners."""
+        """Sends a request without waiting, at most once (see `_send_once`); its reply reaches the `on_reply`
+        listeners."""
         msg = self._request_message(type_, body)
-        self.publish(topic, msg)
+        self._send_once(topic, msg)
         return msg
 
     def request(self, topic: str, type_: str, body: dict[str, Any], timeout: float,
                 durable: bool = False) -> Message | None:
         """Sends a request and waits up to `timeout` for its reply; None if none came. A durable request stays
-        in the outbox after a timeout and is answered later; a plain one is abandoned."""
+        in the outbox after a timeout and is answered later; a plain one is sent at most once and abandoned after
+        the timeout - at once when the broker is unreachable - so it is never applied after the caller gave up."""
         msg = self._request_message(type_, body)
         waiter = _Waiter()
         self._waiters[msg.corr] = waiter
         try:
             if durable:
                 self._send_durable(topic, msg)
-            else:
-                self.publish(topic, msg)
+            elif not self._send_once(topic, msg):
+                return None
             waiter.event.wait(timeout)
             return waiter.reply
         finally:
@@ -191,6 +193,15 @@ class BusClient:
             if len(self._sent_corrs) > 10000:
                 self._sent_corrs.popitem(last=False)
         return messages.make(type_, self.device, self.boot, seq, body, corr=corr)
+
+    def _send_once(self, topic: str, msg: Message) -> bool:
+        """A plain request goes out with QoS 0 and only while connected: paho would hold a QoS 1 message through an
+        outage and deliver it after the reconnect, long after the person at the kiosk or counter was told it
+        failed. False when nothing was sent."""
+        if not self.connected.is_set():
+            return False
+        self._mqtt.publish(topic, msg.encode(), qos=0)
+        return True
 
     def _send_durable(self, topic: str, msg: Message) -> None:
         if self.outbox is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -89,6 +90,33 @@ def test_malformed_input_is_rejected_with_a_reason_and_hub_keeps_serving(
     assert ok is not None and ok.body["ticket"]["label"] == "A001"
     raw.loop_stop()
     raw.disconnect()
+
+
+def test_a_plain_request_made_during_an_outage_is_never_applied_later(hub: HubService, make_client,
+                                                                      broker: Broker) -> None:
+    kiosk = make_client("kiosk-1")
+    counter = make_client("counter-2", role="counter")
+    assert kiosk.wait_connected(5) and counter.wait_connected(5)
+    ask = counter.request(counter.topics.counter_command(2), "counter.command", {"action": "open", "counter": 2},
+                          timeout=5)
+    assert ask is not None and ask.type == "counter.result"
+    first = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+    assert first is not None and first.body["ticket"]["label"] == "A001"
+    broker.stop()
+    wait_until(lambda: not kiosk.connected.is_set() and not counter.connected.is_set(), what="clients see outage")
+    began = time.monotonic()
+    assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT", "hold": True},
+                         timeout=5) is None  # the kiosk prints an offline number instead
+    assert counter.request(counter.topics.counter_command(2), "counter.command",
+                           {"action": "call_next", "counter": 2}, timeout=5) is None  # the keypad shows "error"
+    assert time.monotonic() - began < 1.0  # no point waiting out the timeout with no broker
+    broker.start()
+    wait_until(lambda: kiosk.connected.is_set() and counter.connected.is_set() and hub.bus.connected.is_set(),
+               timeout=30, what="reconnect")
+    again = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+    assert again is not None and again.body["ticket"]["label"] == "A002"  # nothing was issued behind its back
+    rows = hub.db.execute("SELECT label, status FROM tickets ORDER BY id").fetchall()
+    assert rows == [("A001", "issued"), ("A002", "issued")]  # and A001 was not called by the stale key press
 
 
 def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubService, make_client,
