@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bus.sqlite_repair import Repair, open_checked
+from hub.errors import HubError
 
 TICKET_COLUMNS = {
     "id": int, "day": str, "issued_service": str, "number": int, "label": str, "service": str,
@@ -26,9 +27,14 @@ def open_db(path: str | Path) -> Database:
 
 
 def open_repaired(path: str | Path) -> tuple[Database, Repair | None]:
-    """`open_db`, also saying whether the file was damaged and what its repair kept (bus/sqlite_repair.py)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn, repair = open_checked(path, _connect, _schema)
+    """`open_db`, also saying whether the file was damaged and what its repair kept (bus/sqlite_repair.py). A file
+    that cannot be opened at all (no such folder and none can be made, no permission, read-only disk) is a HubError
+    naming it."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn, repair = open_checked(path, _connect, _schema)
+    except (OSError, sqlite3.Error) as exc:
+        raise HubError(f"{path}: cannot open the hub database: {exc}") from exc
     return Database(conn), repair
 
 

@@ -13,9 +13,10 @@ from display.errors import DisplayError
 from district.errors import DistrictError
 from firmware_bridge.errors import BridgeError
 from hub.errors import HubError
+from kiosk.errors import KioskError
 from provisioning.errors import ProvisioningError
 
-OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, ProvisioningError)
+OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

@@ -61,6 +61,26 @@ def test_no_broker_is_a_clear_error() -> None:
     assert "no broker answered" in result.output and "Traceback" not in result.output
 
 
+def test_a_hub_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
+    from provisioning.roles import write_hub_config
+
+    config = write_hub_config(tmp_path, free_port())
+    (tmp_path / "hub").write_text("a file where the hub's data folder should be", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "cannot open the hub database" in result.output and "Traceback" not in result.output
+
+
+def test_a_kiosk_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
+    from provisioning.roles import write_kiosk_config
+
+    config = write_kiosk_config(tmp_path, free_port())
+    (tmp_path / "kiosk-1" / "kiosk.db").mkdir()  # a folder where the offline numbering file should be
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "cannot open the offline numbering database" in result.output and "Traceback" not in result.output
+
+
 def test_ticket_and_counter_round_trip(hub: HubService, broker: Broker) -> None:
     base = ["--ward", "demo-ward", "--port", str(broker.port)]
     taken = CliRunner().invoke(cli, ["ticket", "KD", "--priority", "pregnant", *base])
