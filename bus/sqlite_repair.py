@@ -86,31 +86,41 @@ def open_checked(path: str | Path, connect: Connect, schema: Schema) -> tuple[sq
 
 def salvage(path: Path, trouble: str, connect: Connect, schema: Schema) -> tuple[sqlite3.Connection, Repair]:
     """Moves the damaged file (and its WAL) aside and copies what can still be read into a new one."""
-    repair = Repair(path, trouble, moved_to=path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"))
+    repair = Repair(path, trouble, moved_to=_aside(path))
     for suffix in ("", "-wal", "-shm"):
         source = Path(f"{path}{suffix}")
         if source.exists():
             source.rename(f"{repair.moved_to}{suffix}")
     conn = connect(path)
     schema(conn)
+    old = sqlite3.connect(str(repair.moved_to))
     try:
-        old = sqlite3.connect(str(repair.moved_to))
         _add_their_tables(old, conn)
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' "
                                              "AND name NOT LIKE 'sqlite_%'")]
         conn.execute("BEGIN")
         for table in tables:
             repair.kept[table] = _copy(old, conn, table, repair)
-        conn.execute("COMMIT")
-        old.close()
-    except sqlite3.DatabaseError as exc:  # the damaged copy cannot even be opened: nothing to keep
-        if conn.in_transaction:
-            conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:  # its list of tables is unreadable too: what was copied is kept
         repair.unreadable += 1
         log.debug("salvage of %s stopped: %s", repair.moved_to, exc)
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+        old.close()
     log.error("%s was damaged (%s): moved to %s; kept %d rows, %d unreadable stretches lost", path, trouble,
               repair.moved_to, sum(repair.kept.values()), repair.unreadable)
     return conn, repair
+
+
+def _aside(path: Path) -> Path:
+    """A free name for the damaged file next to it: `<name>.damaged-<local time>`, numbered if taken."""
+    base = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
 
 
 def _add_their_tables(old: sqlite3.Connection, new: sqlite3.Connection) -> None:

@@ -88,6 +88,18 @@ def test_a_damaged_device_file_shows_in_its_state_and_in_fleet_status(tmp_path: 
     client.outbox.close()  # type: ignore[union-attr]
 
 
+def test_a_second_repair_in_the_same_second_keeps_both_damaged_copies(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    copies = []
+    for garbage in (b"first card failure " * 300, b"second card failure " * 300):
+        path.write_bytes(garbage)
+        box = Outbox(path)
+        assert box.repair is not None and box.repair.moved_to is not None
+        copies.append(box.repair.moved_to)
+        box.close()
+    assert copies[0] != copies[1] and [c.read_bytes()[:6] for c in copies] == [b"first ", b"second"]
+
+
 def test_a_file_that_cannot_be_opened_is_reported_not_moved(tmp_path: Path) -> None:
     folder = tmp_path / "outbox.db"
     folder.mkdir()  # a directory where the file should be: not damage, so nothing may be moved or replaced
