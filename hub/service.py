@@ -62,6 +62,7 @@ class HubService:
         self._dirty_counters: set[int] = set()
         self._republish = threading.Event()
         self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
+        self._board_day: str | None = None  # the day of the board state last published
 
     def start(self) -> None:
         t = self.bus.topics
@@ -104,6 +105,8 @@ class HubService:
                     log.exception("hub: committing a batch of %d requests failed", len(batch))
                     self._storage(exc)
                     time.sleep(0.5)
+            if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the board
+                self._dirty_board = True
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()
@@ -221,10 +224,12 @@ class HubService:
         self._dirty_counters.clear()
         now = time.monotonic()
         if self._dirty_board and now - self._board_at >= BOARD_INTERVAL:
-            self.bus.publish(t.board_state, self.bus.message("board.state", board_state(self.queue, self.hub)),
-                             retain=True, only_when_connected=True)
+            board = board_state(self.queue, self.hub)
+            self.bus.publish(t.board_state, self.bus.message("board.state", board), retain=True,
+                             only_when_connected=True)
             self._dirty_board = False
             self._board_at = now
+            self._board_day = board["day"]
 
     def _publish_all(self) -> None:
         """After (re)connecting: the retained service list, every counter and the board, from the database."""

@@ -49,6 +49,33 @@ def test_ticket_request_reply_event_and_retained_board(hub: HubService, make_cli
     assert got[0].body["ward_vi"].startswith("Phường Mẫu")
 
 
+def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_config, make_client) -> None:  # noqa: ANN001
+    from hub.config import load_hub
+
+    offset = [0.0]
+    config, section = load_hub(str(hub_config))
+    hub = HubService(config, section, clock=lambda: time.time() + offset[0])
+    hub.start()
+    try:
+        watcher = make_client("board-1", role="display")
+        boards: list[Message] = []
+        watcher.subscribe(watcher.topics.board_state, lambda m, _: boards.append(m))
+        kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="counter")
+        assert kiosk.wait_connected(5) and counter.wait_connected(5)
+        for action in ("open", "call_next"):
+            kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+            counter.request(counter.topics.counter_command(1), "counter.command", {"action": action, "counter": 1},
+                            timeout=5)
+        wait_until(lambda: boards and boards[-1].body["recent"], what="a call on the board")
+        today = boards[-1].body["day"]
+        offset[0] = 86400.0  # the night passes; nobody asks the hub anything
+        wait_until(lambda: boards[-1].body["day"] != today, what="the next day's board")
+        fresh = boards[-1].body
+        assert fresh["recent"] == [] and all(w["count"] == 0 for w in fresh["waiting"])
+    finally:
+        hub.stop()
+
+
 def test_device_state_is_retained_with_last_will(hub: HubService, make_client, broker: Broker) -> None:
     with FleetWatch(BrokerSection(port=broker.port), "demo-ward") as fleet:
         fleet.wait_online("hub", timeout=10)
