@@ -265,12 +265,15 @@ class Queue(RatingOps):
         return estimate.wait_range([r[0] for r in rows], ahead, serving, policy.min_wait_samples)
 
     def counter_state(self, counter: int) -> dict[str, Any]:
+        """What the counter's displays show; a ticket left at the counter on an earlier day is not shown."""
         state = self._counter(counter)
         body: dict[str, Any] = {"counter": counter, "status": state["status"]}
         if state["officer"]:
             body["officer"] = state["officer"]
         if state["ticket_id"] is not None:
-            body["ticket"] = self._ticket_body(self._ticket(state["ticket_id"]))
+            ticket = self._ticket(state["ticket_id"])
+            if ticket["day"] == self.today():
+                body["ticket"] = self._ticket_body(ticket)
         return body
 
     def ticket_body(self, ticket_id: int) -> dict[str, Any]:

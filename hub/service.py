@@ -105,8 +105,9 @@ class HubService:
                     log.exception("hub: committing a batch of %d requests failed", len(batch))
                     self._storage(exc)
                     time.sleep(0.5)
-            if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the board
+            if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
                 self._dirty_board = True
+                self._dirty_counters = {c.id for c in self.hub.counters}
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()

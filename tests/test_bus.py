@@ -72,6 +72,7 @@ def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_conf
         wait_until(lambda: boards[-1].body["day"] != today, what="the next day's board")
         fresh = boards[-1].body
         assert fresh["recent"] == [] and all(w["count"] == 0 for w in fresh["waiting"])
+        assert [c for c in fresh["counters"] if "ticket" in c] == []  # yesterday's last number is gone too
     finally:
         hub.stop()
 
