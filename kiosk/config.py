@@ -43,6 +43,7 @@ class KioskSection:
     lang: str = opt("vi", choices=("vi", "en"))
     timezone: str = opt("Asia/Ho_Chi_Minh")
     hub_timeout_s: float = opt(1.5, lo=0.2, hi=10.0)
+    hub_id: str = opt("hub", doc="the hub's device id; while its state says offline, tickets are issued offline")
     idle_timeout_s: float = opt(30.0, lo=5.0, hi=600.0)
     screen_width: int = opt(1024, lo=320, hi=7680)
     screen_height: int = opt(600, lo=240, hi=4320)

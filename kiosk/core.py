@@ -61,6 +61,7 @@ class KioskCore:
         self.ward: dict[str, str] = cached.get("ward", {})
         self.catalogue = self._initial_catalogue()
         self.hub_ok = False
+        self.hub_said_offline = False  # the hub's own (retained) state says it is down: no point asking it
         self.width_px = printer_cfg.width_px or profile_width(printer.profile)
         self._lock = threading.Lock()
         self._changed: list[Any] = []
@@ -70,6 +71,7 @@ class KioskCore:
         t = self.bus.topics
         self.bus.subscribe(t.services, self._on_services)
         self.bus.subscribe(t.catalogue, self._on_catalogue)
+        self.bus.subscribe(t.device_state(self.kiosk.hub_id), self._on_hub_state)
         self.bus.on_disconnect(lambda: self._set_hub_ok(False))
         self.bus.start()
 
@@ -117,7 +119,7 @@ class KioskCore:
         body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {}),
                                 **({"procedure": procedure} if procedure else {})}
         reply = None
-        if self.bus.connected.is_set():
+        if self.bus.connected.is_set() and not self.hub_said_offline:
             reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body,
                                      timeout=self.kiosk.hub_timeout_s)
         self._set_hub_ok(reply is not None)
@@ -193,6 +195,11 @@ class KioskCore:
         self.ward = {"vi": msg.body.get("ward_vi", ""), "en": msg.body.get("ward_en", "")}
         _write_json(self.config.data_dir / "services.json", {"services": self.services, "ward": self.ward})
         self._set_hub_ok(True)
+
+    def _on_hub_state(self, msg: Message, _: str) -> None:
+        self.hub_said_offline = msg.body.get("status") == "offline"
+        if self.hub_said_offline:
+            self._set_hub_ok(False)
 
     def _on_catalogue(self, msg: Message, _: str) -> None:
         if msg.body["version"] <= self.catalogue.version:

@@ -94,13 +94,27 @@ def test_hub_and_broker_down_tickets_print_offline_then_merge_once(kiosk: KioskC
     assert kiosk.take_ticket("HT").ticket["label"] == "A002"
 
 
-def test_hub_silent_but_broker_up_goes_offline_after_the_bound(kiosk: KioskCore, hub: HubService) -> None:
+def test_hub_silent_but_broker_up_goes_offline_after_the_bound(kiosk: KioskCore, hub: HubService,
+                                                               make_client) -> None:  # noqa: ANN001
     hub.stop()
+    hung = make_client("hub", role="hub")  # says online, answers nothing: a hung hub process
+    hung.wait_connected(5)
+    wait_until(lambda: not kiosk.hub_said_offline, what="the kiosk to see the hub online again")
     started = time.monotonic()
     out = kiosk.take_ticket("HT")
     elapsed = time.monotonic() - started
     assert out.offline and out.state == "printed"
     assert kiosk.kiosk.hub_timeout_s <= elapsed < kiosk.kiosk.hub_timeout_s + 1
+    assert not kiosk.hub_ok
+
+
+def test_a_hub_that_said_it_is_down_is_not_waited_for(kiosk: KioskCore, hub: HubService) -> None:
+    hub.stop()  # a clean stop (or its last will) publishes the hub's state: offline
+    wait_until(lambda: kiosk.hub_said_offline, what="the kiosk to see the hub's offline state")
+    started = time.monotonic()
+    out = kiosk.take_ticket("HT")
+    assert out.offline and out.state == "printed" and out.ticket["label"] == "A8000"
+    assert time.monotonic() - started < kiosk.kiosk.hub_timeout_s  # the citizen does not wait out the bound
     assert not kiosk.hub_ok
 
 
