@@ -20,7 +20,7 @@ from bus.config import BrokerSection
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.outbox import Outbox
-from bus.sqlite_repair import Repair
+from bus.sqlite_repair import Repair, damaged_copies
 from bus.topics import Topics, topic_matches
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class BusClient:
 
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
-                 version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "") -> None:
+                 version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "",
+                 data_dir: str | Path | None = None) -> None:
         self.broker = broker
         self.topics = Topics(ward)
         self.device = device
@@ -57,6 +58,8 @@ class BusClient:
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
         # damaged files this process repaired when it opened them; shown in its state for ward IT
         self.repairs: list[Repair] = [self.outbox.repair] if self.outbox and self.outbox.repair else []
+        # where the device keeps its files: damaged copies left there by a repair are reported until removed
+        self.data_dir = Path(data_dir) if data_dir else Path(outbox_path).parent if outbox_path else None
         self.state_detail: Callable[[], dict[str, Any]] = dict
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
@@ -334,5 +337,8 @@ class BusClient:
             detail["outbox"] = self.outbox.size()
         if self.repairs:
             detail["repaired"] = [r.summary() for r in self.repairs]
+        kept = damaged_copies(self.data_dir) if self.data_dir else []
+        if kept:
+            detail["damaged_copies"] = {"folder": str(self.data_dir), "files": kept}
         detail["boot"] = self.boot
         return {"status": status, "role": self.role, "version": self.version, "detail": detail}

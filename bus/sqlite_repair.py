@@ -39,6 +39,15 @@ class Repair:
                 "rows_kept": sum(self.kept.values()), "unreadable": self.unreadable}
 
 
+def damaged_copies(folder: Path) -> list[str]:
+    """The damaged files earlier repairs set aside in `folder` (their -wal and -shm companions not counted)."""
+    try:
+        names = [p.name for p in folder.glob("*.damaged-*")]
+    except OSError:
+        return []
+    return sorted(n for n in names if not n.endswith(("-wal", "-shm")))
+
+
 def is_damage(exc: sqlite3.Error) -> bool:
     """True for errors that say the file is damaged; not for a locked, missing or unwritable one."""
     name = getattr(exc, "sqlite_errorname", "")

@@ -44,7 +44,7 @@ class HubService:
             self.queue.jump_numbers(REPAIR_JUMP)
         # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
-        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub")
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
         self.bus.state_detail = self._state_detail
         self.commands = DeviceCommands(self.bus)
         self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None

@@ -77,6 +77,11 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         found.append(f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)")
     if detail.get("outbox"):
         found.append(f"{detail['outbox']} messages waiting for an answer")
+    copies = detail.get("damaged_copies")
+    if isinstance(copies, dict) and copies.get("files"):
+        n = len(copies["files"])
+        found.append(f"{n} damaged database cop{'y' if n == 1 else 'ies'} kept in {copies.get('folder')} by a "
+                     "repair (check or replace the SD card, then remove them)")
     for r in detail.get("repaired", []):
         lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
         copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""

@@ -157,6 +157,11 @@ def test_a_hub_whose_database_is_unreadable_starts_fresh_and_never_reuses_a_numb
         assert [p.read_bytes()[100:] for p in copies] == [original[100:]]  # the damaged file is kept as it was
     finally:
         hub.stop()
+    later = HubService(config, section)  # restarted since: the repair is history, the damaged copy still there
+    detail = later.bus.state_body("online")["detail"]
+    later.db.close()
+    assert "repaired" not in detail and detail["damaged_copies"]["files"] == [copies[0].name]
+    assert any("1 damaged database copy kept in" in p for p in problems("hub", "online", detail))
 
 
 def test_the_hub_reports_failing_writes_and_recovers_when_the_disk_has_room(hub: HubService, make_client) -> None:
