@@ -38,12 +38,17 @@ def pages_of(path: Path) -> int:
     return path.stat().st_size // PAGE
 
 
-def test_an_outbox_with_damaged_pages_keeps_what_can_be_read_and_goes_on(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk-outbox.db"
+def full_outbox(path: Path) -> Path:
+    """A closed outbox file holding 3,000 waiting messages of 200 bytes."""
     box = Outbox(path)
     for i in range(3000):
         box.add(f"b1.{i}", "w/ratings", b"x" * 200, now=1000.0 + i)
     box.close()
+    return path
+
+
+def test_an_outbox_with_damaged_pages_keeps_what_can_be_read_and_goes_on(tmp_path: Path) -> None:
+    path = full_outbox(tmp_path / "kiosk-outbox.db")
     middle = pages_of(path) // 2
     damage(path, [middle, middle + 1])
     box = Outbox(path)
@@ -55,16 +60,14 @@ def test_an_outbox_with_damaged_pages_keeps_what_can_be_read_and_goes_on(tmp_pat
     assert box.size() == kept + 1
     box.close()
     client = BusClient(BrokerSection(port=1), WARD, "kiosk-1", "kiosk", outbox_path=path)  # not started
-    assert "repaired" not in client.state_body("online")["detail"]  # sound this time: nothing repaired
+    detail = client.state_body("online")["detail"]
+    assert "repaired" not in detail  # sound this time: nothing repaired by this process...
+    assert detail["damaged_copies"]["files"] == [box.repair.moved_to.name]  # ...but the damaged copy is still there
     client.outbox.close()  # type: ignore[union-attr]
 
 
 def test_damage_confined_to_an_index_loses_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "kiosk-outbox.db"
-    box = Outbox(path)
-    for i in range(3000):
-        box.add(f"b1.{i}", "w/ratings", b"x" * 200, now=1000.0 + i)
-    box.close()
+    path = full_outbox(tmp_path / "kiosk-outbox.db")
     with sqlite3.connect(path) as db:
         root = db.execute("SELECT rootpage FROM sqlite_master WHERE name='outbox_next_try'").fetchone()[0]
     db.close()
