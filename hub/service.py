@@ -144,7 +144,7 @@ class HubService:
         fsync serves many requests. Replies, events and upstream records go out only after the commit: nothing is
         acknowledged that a power cut could still undo."""
         after: list[Callable[[], object]] = []
-        failure: sqlite3.Error | None = None
+        failure: BaseException | None = None
         with transaction(self.db):
             for msg, topic in batch:
                 try:
@@ -154,7 +154,7 @@ class HubService:
                         raise
                     self.stats["failed"] += 1
                     log.exception("hub: handling %s from %s failed", msg.type, msg.device)
-                    failure = exc if isinstance(exc, sqlite3.Error) else failure
+                    failure = exc if _storage_error(exc) else failure
         self._storage(failure)
         for send in after:
             send()
@@ -164,7 +164,7 @@ class HubService:
         fails every write), cleared by the next batch written without a database error."""
         if failure is None:
             self._db_failing = None
-        elif not isinstance(failure, sqlite3.Error):
+        elif not _storage_error(failure):
             return
         elif self._db_failing is None:
             self._db_failing = (str(failure) or type(failure).__name__, time.time())
@@ -260,8 +260,11 @@ class HubService:
         return self.upstream.day_stats(rows)
 
     def _database_status(self) -> dict[str, Any]:
-        path = self.config.data_dir / self.hub.database
-        status: dict[str, Any] = {"free_mb": round(shutil.disk_usage(path.parent).free / 1e6)}
+        try:
+            free: int | None = round(shutil.disk_usage((self.config.data_dir / self.hub.database).parent).free / 1e6)
+        except OSError:  # the folder is gone or unreadable: the failing writes below will say more
+            free = None
+        status: dict[str, Any] = {"free_mb": free}
         if self._db_failing is not None:
             status.update(failing=self._db_failing[0],
                           since=datetime.fromtimestamp(self._db_failing[1], UTC).isoformat(timespec="seconds"))
@@ -273,3 +276,8 @@ class HubService:
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         return detail
+
+
+def _storage_error(exc: BaseException) -> bool:
+    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
