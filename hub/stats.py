@@ -13,6 +13,7 @@ from hub.estimate import quantile
 from hub.ratings import SATISFIED
 
 GROUPS = ("service", "counter", "officer")
+MAX_SERVICE_S = 8 * 3600  # a "service" longer than a working day is a ticket left at a counter overnight
 COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p50_min", "wait_p90_min",
            "service_p50_min", "service_p90_min", "within_target", "rated", "level_1", "level_2", "level_3",
            "level_4", "level_5", "satisfaction_rate", "visits_recorded", "first_visits", "first_visit_rate",
@@ -39,7 +40,9 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
             row["waits"].append((t["called_at"] - t["issued_at"]) / 60)
         if t["status"] == "done":
             row["served"] += 1
-            row["services"].append((t["done_at"] - (t["served_at"] or t["called_at"])) / 60)
+            service_s = t["done_at"] - (t["served_at"] or t["called_at"])
+            if service_s <= MAX_SERVICE_S:  # longer: left at the counter overnight, not a real service time
+                row["services"].append(service_s / 60)
             row["on_time"] += (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
     for e in db.query("SELECT e.day, e.counter, e.officer, t.transferred_from AS service FROM events e JOIN tickets t "
                       "ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",

@@ -50,6 +50,18 @@ def test_per_service_counts_waits_and_satisfaction(ward: Ward) -> None:
     assert ht["came_back"] == 1
 
 
+def test_a_ticket_left_at_a_counter_overnight_is_served_but_not_a_service_time(ward: Ward) -> None:
+    ward.clock.set("2026-11-23T16:55:00")
+    ward.issue("HT")
+    ward.call(1)
+    ward.do("start", counter=1)
+    ward.clock.set("2026-11-24T07:45:00")  # the officer finishes it the next morning
+    ward.do("done", counter=1)
+    ht = {r["group"]: r for r in stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "service")}["HT"]
+    assert ht["served"] == 4 and ht["service_p90_min"] == 5.0  # not 890 minutes
+    assert ht["within_target"] == pytest.approx(2 / 4, abs=0.001)  # and certainly not within the target
+
+
 def test_per_officer_and_counter(ward: Ward) -> None:
     by_officer = {r["group"]: r for r in stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23",
                                                        "officer")}
