@@ -42,7 +42,7 @@ class Outbox:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db, self.repair = open_checked(self.path, _connect, lambda db: db.executescript(SCHEMA))
+            self._db, self.repair = open_checked(self.path, lambda db: db.executescript(SCHEMA))
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
 
@@ -116,10 +116,3 @@ class Outbox:
                 self._db.execute(sql, args)
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: {exc}") from exc
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db

@@ -69,7 +69,17 @@ def problem(conn: sqlite3.Connection) -> str | None:
     return "; ".join(found[:3]) + more
 
 
-def open_checked(path: str | Path, connect: Connect, schema: Schema) -> tuple[sqlite3.Connection, Repair | None]:
+def durable_connection(path: Path) -> sqlite3.Connection:
+    """A connection for files that must survive kill -9 and power cuts: WAL, synchronous=FULL, autocommit unless a
+    transaction is begun, usable from any thread (callers serialise their own use)."""
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def open_checked(path: str | Path, schema: Schema,
+                 connect: Connect = durable_connection) -> tuple[sqlite3.Connection, Repair | None]:
     """Opens `path` with `connect`, checks it and applies `schema`. A damaged file is moved aside as
     `<name>.damaged-<time>` and every readable row is copied into a fresh file with the same schema (indexes are
     rebuilt, so damage confined to an index loses nothing). Errors that are not damage (locked, unwritable,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bus.sqlite_repair import Repair, open_checked
+from bus.sqlite_repair import Repair, durable_connection, open_checked
 from hub.errors import HubError
 
 TICKET_COLUMNS = {
@@ -32,17 +32,15 @@ def open_repaired(path: str | Path) -> tuple[Database, Repair | None]:
     naming it."""
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn, repair = open_checked(path, _connect, _schema)
+        conn, repair = open_checked(path, _schema, _connect)
     except (OSError, sqlite3.Error) as exc:
         raise HubError(f"{path}: cannot open the hub database: {exc}") from exc
     return Database(conn), repair
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=5000")
+    conn = durable_connection(path)
+    conn.execute("PRAGMA busy_timeout=5000")  # `motcua stats` may read the file while the hub writes
     return conn
 
 

@@ -21,7 +21,7 @@ class OfflineNumbers:
         self._lock = threading.Lock()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db, self.repair = open_checked(Path(path), _connect, _schema)
+            self._db, self.repair = open_checked(Path(path), _schema)
         except (sqlite3.Error, OSError) as exc:
             raise KioskError(f"{path}: cannot open the offline numbering database: {exc}") from exc
         # a repair that lost rows may have lost numbers printed today: each service skips ahead once
@@ -47,13 +47,6 @@ class OfflineNumbers:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db
 
 
 def _schema(db: sqlite3.Connection) -> None:
