@@ -18,6 +18,7 @@ import pygame  # noqa: E402
 
 from bus.client import BusClient  # noqa: E402
 from bus.config import BrokerSection  # noqa: E402
+from devkit import samples  # noqa: E402
 from display.config import load_display  # noqa: E402
 from display.service import BoardService  # noqa: E402
 from hub.estimate import quantile  # noqa: E402
@@ -52,7 +53,7 @@ def main() -> None:
                 label = f"A{i:03d}"
                 sent[f"{1 + i % 4}:{label}"] = time.monotonic()
                 feeder.send(feeder.topics.ticket_event, "ticket.event",
-                            {"event": "called", "ticket": {"label": label}, "counter": 1 + i % 4})
+                            samples.call(label, 1 + i % 4))
                 time.sleep(0.25)
             stop.set()
 

@@ -8,9 +8,7 @@ from typing import Any
 
 from bus.config import build, opt
 from bus.errors import ConfigError, ContractError
-from bus.messages import CODE_RE
-
-PROCEDURE_CODE = r"[0-9]\.[0-9]{6}(\.[0-9A-Za-z]+)?"
+from bus.validation import PROCEDURE_CODE, SERVICE_CODE
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class Field:
     name_vi: str = opt()
     name_en: str = opt()
     procedures: list[Procedure] = opt()
-    service: str = opt("", pattern=f"({CODE_RE})?", doc="the queue service that handles this field")
+    service: str = opt("", pattern=f"({SERVICE_CODE})?", doc="the queue service that handles this field")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import secrets
 import socket
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bus import messages
+from bus import access, messages
 from bus.config import BrokerSection
-from bus.errors import ContractError
+from bus.errors import AccessRefused, ContractError
+from bus.liveness import Liveness
 from bus.messages import Message
 from bus.outbox import Outbox
+from bus.rejections import Rejections
 from bus.sqlite_repair import Repair, damaged_copies
-from bus.topics import Topics, topic_matches
+from bus.topics import Topics, topic_matches, words_for
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
@@ -40,13 +42,14 @@ class BusClient:
     """One device's connection to the ward broker.
 
     Publishing never blocks: while the link is down paho queues QoS 1 messages in memory, and messages sent with
-    `send_durable` wait in the SQLite outbox until a reply carrying their correlation id arrives.
+    `send_durable` wait in the SQLite outbox until a reply carrying their correlation id arrives. Nothing a peer
+    sends can stop the network thread: a payload that breaks the contract is counted and logged, never raised.
     """
 
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
                  version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "",
-                 data_dir: str | Path | None = None) -> None:
+                 data_dir: str | Path | None = None, counters: tuple[int, ...] = ()) -> None:
         self.broker = broker
         self.topics = Topics(ward)
         self.device = device
@@ -54,7 +57,10 @@ class BusClient:
         self.version = version
         self.boot = secrets.token_hex(6)
         self.connected = threading.Event()
-        self.rejected: Counter[str] = Counter()
+        self.rejected = Rejections(log, device)  # messages refused, by the field at fault
+        # what the ward broker's access list lets this account do; None for an account the ward table does not know
+        self.grants = _grants(broker, role, device, ward, counters)
+        self.refused_by_broker = ""  # why the broker refused this client's last connection, if it did
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
         # damaged files this process repaired when it opened them; shown in its state for ward IT
         self.repairs: list[Repair] = [self.outbox.repair] if self.outbox and self.outbox.repair else []
@@ -71,9 +77,13 @@ class BusClient:
         self._connect_hooks: list[Callable[[], None]] = []
         self._disconnect_hooks: list[Callable[[], None]] = []
         self._stop = threading.Event()
+        self._started = False
         self._sent_corrs: OrderedDict[str, None] = OrderedDict()
         self._wake = threading.Event()
-        self._pump: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._probe_topic = self.topics.device_alive(device)
+        self.liveness = Liveness(lambda: self._mqtt.publish(self._probe_topic, self.boot.encode(), qos=0),
+                                 lambda: getattr(self._mqtt, "_thread", None) is not None)  # paho clears it at exit
         self._mqtt = self._make_client(clean_session, client_id or f"{self.topics.ward}.{device}")
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -100,20 +110,37 @@ class BusClient:
     def start(self) -> None:
         """Starts connecting in the background; returns at once even if the broker is down."""
         self.subscribe(self.topics.reply(self.device), self._on_reply)
+        self._started = True
         self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
         self._mqtt.loop_start()
         if self.outbox is not None:
-            self._pump = threading.Thread(target=self._pump_loop, name=f"outbox-{self.device}", daemon=True)
-            self._pump.start()
+            self._thread(self._pump_loop, "outbox")
         if self.role != "cli":
-            threading.Thread(target=self._state_loop, name=f"state-{self.device}", daemon=True).start()
+            self._thread(self._keep, "keeper")
 
-    def _state_loop(self) -> None:
-        """Refreshes the retained state every STATE_EVERY s, so ward IT can tell a live device from a stale
-        'online' left behind when the broker itself went down (its last will never fired)."""
-        while not self._stop.wait(STATE_EVERY):
-            if self.connected.is_set():
+    def _thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=f"{name}-{self.device}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _keep(self) -> None:
+        """Sends the liveness probe, and refreshes the retained state every STATE_EVERY s so ward IT can tell a live
+        device from a stale 'online' left behind when the broker itself went down (its last will never fired)."""
+        state_at = time.monotonic()
+        while not self._stop.wait(min(1.0, self.liveness.probe_every)):
+            self._guard(lambda: self.liveness.tick(self.connected.is_set()), "liveness probe")
+            if time.monotonic() - state_at >= STATE_EVERY and self.connected.is_set():
+                state_at = time.monotonic()
                 self._guard(self.publish_state, "state refresh")
+
+    def health(self) -> str | None:
+        """None while every thread this client depends on is alive and its network path makes progress, else what
+        is wrong: a service kicks its watchdog only while all its clients are healthy."""
+        if not self._started or self._stop.is_set():
+            return None
+        dead = [t.name for t in self._threads if not t.is_alive()]
+        problem = f"thread {dead[0]} has stopped" if dead else self.liveness.problem()
+        return f"{self.device}: {problem}" if problem else None
 
     def stop(self, timeout: float = 2.0) -> None:
         """Says goodbye (retained offline state), then disconnects and stops the threads."""
@@ -130,13 +157,18 @@ class BusClient:
                 time.sleep(0.01)
         self._mqtt.disconnect()
         self._mqtt.loop_stop()
-        if self._pump is not None:
-            self._pump.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
         if self.outbox is not None:
             self.outbox.close()
 
     def wait_connected(self, timeout: float) -> bool:
-        return self.connected.wait(timeout)
+        """Waits up to `timeout` for the broker; False at once when the broker refused this client's account."""
+        deadline = time.monotonic() + timeout
+        while not self.connected.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if self.refused_by_broker or time.monotonic() >= deadline:
+                return False
+        return True
 
     # -- sending ---------------------------------------------------------------------------------------------
     def message(self, type_: str, body: dict[str, Any], corr: str | None = None) -> Message:
@@ -144,10 +176,17 @@ class BusClient:
             seq = next(self._seq)
         return messages.make(type_, self.device, self.boot, seq, body, corr=corr)
 
+    def may(self, access_kind: str, topic: str) -> None:
+        """Raises AccessRefused, in words a person understands, if the ward's access list will not let this account
+        publish ("write") or read ("read") `topic`: the broker would drop it without a word."""
+        if self.grants is not None and not self.grants.may(access_kind, topic):
+            raise AccessRefused(self.grants.refusal(access_kind, topic))
+
     def publish(self, topic: str, msg: Message, *, qos: int = 1, retain: bool = False,
                 only_when_connected: bool = False) -> mqtt.MQTTMessageInfo | None:
         """Hands a message to paho without blocking. State that is republished on connect passes
         only_when_connected=True so a long outage does not pile up stale copies."""
+        self.may("write", topic)
         if only_when_connected and not self.connected.is_set():
             return None
         return self._mqtt.publish(topic, msg.encode(), qos=qos, retain=retain)
@@ -159,6 +198,7 @@ class BusClient:
 
     def send_durable(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
         """Stores the message in the outbox (committed) and sends it; it is resent until its reply arrives."""
+        self.may("write", topic)
         msg = self._request_message(type_, body)
         self._send_durable(topic, msg)
         return msg
@@ -166,6 +206,7 @@ class BusClient:
     def send_request(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
         """Sends a request without waiting, at most once (see `_send_once`); its reply reaches the `on_reply`
         listeners."""
+        self.may("write", topic)
         msg = self._request_message(type_, body)
         self._send_once(topic, msg)
         return msg
@@ -174,7 +215,9 @@ class BusClient:
                 durable: bool = False) -> Message | None:
         """Sends a request and waits up to `timeout` for its reply; None if none came. A durable request stays
         in the outbox after a timeout and is answered later; a plain one is sent at most once and abandoned after
-        the timeout - at once when the broker is unreachable - so it is never applied after the caller gave up."""
+        the timeout - at once when the broker is unreachable - so it is never applied after the caller gave up.
+        AccessRefused, at once, when the ward's access list does not let this account send it."""
+        self.may("write", topic)
         msg = self._request_message(type_, body)
         waiter = _Waiter()
         self._waiters[msg.corr] = waiter
@@ -231,6 +274,11 @@ class BusClient:
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Calls `handler(message, topic)` for every valid message on a matching topic, on the network thread. A
+        filter the ward's access list does not let this account read is logged plainly (the broker would accept the
+        subscription and then deliver nothing)."""
+        if self.grants is not None and not self.grants.may("read", topic_filter):
+            log.error("%s: %s; nothing will arrive there", self.device, self.grants.refusal("read", topic_filter))
         with self._subs_lock:
             old = self._subs.get(topic_filter)
             self._subs[topic_filter] = (max(qos, old[0]) if old else qos, [*(old[1] if old else []), handler])
@@ -249,8 +297,13 @@ class BusClient:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            log.warning("%s: broker refused the connection: %s", self.device, reason)
+            account = f"account {self.broker.username!r}" if self.broker.username else "an anonymous client"
+            refused = f"the broker at {self.broker.host}:{self.broker.port} refused {account}: {reason}"
+            if refused != self.refused_by_broker:
+                log.error("%s: %s", self.device, refused)
+            self.refused_by_broker = refused
             return
+        self.refused_by_broker = ""
         log.info("%s: connected to %s:%s", self.device, self.broker.host, self.broker.port)
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
@@ -258,6 +311,8 @@ class BusClient:
         with self._subs_lock:  # subscriptions go out before anyone told "connected" can publish a request
             for topic_filter, (qos, _) in self._subs.items():
                 client.subscribe(topic_filter, qos)
+            if self.role != "cli":
+                client.subscribe(self._probe_topic, 0)
             self.connected.set()
         self.publish_state()  # after the subscriptions: whoever sees "online" knows this device is listening
         if self.outbox is not None:
@@ -270,16 +325,22 @@ class BusClient:
         was_connected = self.connected.is_set()
         self.connected.clear()
         if was_connected and not self._stop.is_set():
-            log.warning("%s: lost the broker (%s); reconnecting in the background", self.device, reason)
+            log.warning("%s: lost the broker at %s:%s (%s); reconnecting in the background", self.device,
+                        self.broker.host, self.broker.port, reason)
             for hook in self._disconnect_hooks:
                 self._guard(hook, "disconnect hook")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, raw: mqtt.MQTTMessage) -> None:
+        if raw.topic == self._probe_topic:  # only this account may write there (bus/access.py)
+            self.liveness.came_back()
+            return
+        self._guard(lambda: self._dispatch(raw), f"message on {raw.topic}")
+
+    def _dispatch(self, raw: mqtt.MQTTMessage) -> None:
         try:
             msg = messages.decode(raw.payload)
         except ContractError as exc:
-            self.rejected[exc.field] += 1
-            log.warning("%s: rejected message on %s: %s", self.device, raw.topic, exc)
+            self.rejected.count(exc.field, f"rejected a message on {raw.topic} ({words_for(raw.topic)}): {exc}")
             return
         for topic_filter, (_, handlers) in list(self._subs.items()):
             if topic_matches(topic_filter, raw.topic):
@@ -288,13 +349,11 @@ class BusClient:
 
     def _on_reply(self, msg: Message, topic: str) -> None:
         if msg.type not in REPLY_TYPES or msg.corr is None:
-            self.rejected["reply"] += 1
-            log.warning("%s: rejected %s on the reply topic: not a reply with a correlation id", self.device,
-                        msg.type)
+            self.rejected.count("reply", f"rejected {msg.type} on the reply topic: not a reply with a correlation id")
             return
         batch = msg.body.get("corrs") if msg.type == "upstream.ack" else None
         if self.outbox is not None and isinstance(batch, list):  # one acknowledgement for many records
-            acked = self.outbox.ack_many([c for c in batch if isinstance(c, str)]) > 0
+            acked = self.outbox.ack_many(batch) > 0
         else:
             acked = self.outbox.ack(msg.corr) if self.outbox is not None else False
         waiter = self._waiters.get(msg.corr)
@@ -302,12 +361,11 @@ class BusClient:
             waiter.reply = msg
             waiter.event.set()
         elif not acked and msg.corr not in self._sent_corrs and not self._reply_listeners:
-            self.rejected["corr"] += 1
-            log.info("%s: reply for unknown correlation id %s ignored", self.device, msg.corr)
+            self.rejected.count("corr", f"reply for unknown correlation id {msg.corr} ignored")
         for listener in self._reply_listeners:
             self._guard(lambda h=listener: h(msg, topic), "reply listener")
 
-    def _guard(self, fn: Callable[[], None], what: str) -> None:
+    def _guard(self, fn: Callable[[], object], what: str) -> None:
         try:
             fn()
         except Exception:  # a faulty handler must not stop the network thread; it is logged with its trace
@@ -340,5 +398,16 @@ class BusClient:
         kept = damaged_copies(self.data_dir) if self.data_dir else []
         if kept:
             detail["damaged_copies"] = {"folder": str(self.data_dir), "files": kept}
+        if self.rejected.total():
+            detail["rejected_messages"] = self.rejected.as_dict()
         detail["boot"] = self.boot
         return {"status": status, "role": self.role, "version": self.version, "detail": detail}
+
+
+def _grants(broker: BrokerSection, role: str, device: str, ward: str,
+            counters: tuple[int, ...]) -> access.Grants | None:
+    """A device's account is its own name; a command-line client acts as the account it signs in with."""
+    if role != "cli":
+        return access.grants(role, device, ward, counters)
+    account = broker.username
+    return access.grants(account, account, ward) if account in (access.IT_ACCOUNT, access.HUB_ACCOUNT) else None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 import tomllib
 import types
 import typing
@@ -12,18 +11,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bus.errors import ConfigError
+from bus.validation import DEVICE_ID, WARD_ID, Invalid, Record, Rule, check_record, rule
 
 T = TypeVar("T")
 
-DEVICE_ID = r"[a-z0-9][a-z0-9_-]{0,39}"
 ROLES = ("hub", "kiosk", "display", "bridge", "counter", "district")
 
 
 def opt(default: Any = dataclasses.MISSING, *, lo: float | None = None, hi: float | None = None,
         choices: tuple[Any, ...] | None = None, pattern: str | None = None, default_factory: Any = None,
-        doc: str = "") -> Any:
-    """A config option with its bounds; `doc` is shown in error messages."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "pattern": pattern, "doc": doc}
+        max_len: int | None = None, doc: str = "") -> Any:
+    """A config option with its bounds (for a list option, the bounds of each item); `doc` describes it."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "pattern": pattern, "max_len": max_len, "doc": doc}
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -33,7 +32,7 @@ def opt(default: Any = dataclasses.MISSING, *, lo: float | None = None, hi: floa
 class DeviceSection:
     id: str = opt(pattern=DEVICE_ID)
     role: str = opt(choices=ROLES)
-    ward: str = opt(pattern=r"[a-z0-9][a-z0-9-]{0,39}")
+    ward: str = opt(pattern=WARD_ID)
     data_dir: str = opt("/var/lib/motcua")
     log_level: str = opt("info", choices=("debug", "info", "warning", "error"))
 
@@ -95,90 +94,37 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type],
 
 
 def build(cls: type[T], data: Any, source: str, where: str) -> T:
-    """Builds dataclass `cls` from a TOML table, rejecting unknown keys, wrong types and out-of-range values."""
-    if not isinstance(data, dict):
-        raise ConfigError(source, where, f"expected a table, got {type(data).__name__}")
-    plan = _plan(cls)
-    for key in data:
-        if key not in plan:
-            raise ConfigError(source, f"{where}.{key}", f"unknown option; known options: {', '.join(plan)}")
-    values = {}
-    for name, (hint, required, bounds) in plan.items():
-        if name not in data:
-            if required:
-                raise ConfigError(source, f"{where}.{name}", "missing required option")
-            continue
-        value = data[name]
-        if hint in _SCALARS and _scalar_ok(hint, value) and (bounds is None or _in_bounds(value, bounds)):
-            values[name] = value  # the common case, checked without building the key's name
-            continue
-        values[name] = _check(hint, value, bounds, source, f"{where}.{name}")
-    return cls(**values)
-
-
-Bounds = tuple[Any, Any, Any, Any]  # lo, hi, choices, compiled pattern
-_SCALARS = (bool, int, float, str)
+    """Builds dataclass `cls` from a TOML table (or JSON object), rejecting unknown keys, wrong types and
+    out-of-range values; the ConfigError names the key."""
+    try:
+        return check_record(plan(cls), data, where)
+    except Invalid as exc:
+        raise ConfigError(source, exc.where, exc.problem) from None
 
 
 @functools.cache
-def _plan(cls: type) -> dict[str, tuple[Any, bool, Bounds | None]]:
-    """Per field of a dataclass: its resolved type hint, whether it is required, and its bounds (None when it has
-    none) - worked out once per class, since upstream records are checked with it per message."""
+def plan(cls: type) -> Record:
+    """The validation record of a config dataclass: each field's rule from its type hint and its `opt` bounds,
+    worked out once per class (upstream records are checked with it per message)."""
     hints = typing.get_type_hints(cls)
-    plan = {}
+    fields = {}
     for f in dataclasses.fields(cls):
-        meta = f.metadata
-        pattern = meta.get("pattern")
-        bounds = (meta.get("lo"), meta.get("hi"), meta.get("choices"), re.compile(pattern) if pattern else None)
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        plan[f.name] = (hints[f.name], required, None if bounds == (None, None, None, None) else bounds)
-    return plan
+        fields[f.name] = _rule(hints[f.name], dict(f.metadata), required)
+    return Record("option", fields, make=cls)
 
 
-def _scalar_ok(hint: Any, value: Any) -> bool:
-    if hint is str:
-        return isinstance(value, str)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, bool)
-
-
-def _in_bounds(value: Any, bounds: Bounds) -> bool:
-    lo, hi, choices, pattern = bounds
-    return ((lo is None or value >= lo) and (hi is None or value <= hi) and (choices is None or value in choices)
-            and (pattern is None or pattern.fullmatch(value) is not None))
-
-
-def _check(hint: Any, value: Any, bounds: Bounds | None, source: str, key: str) -> Any:
+def _rule(hint: Any, meta: dict[str, Any], required: bool = True) -> Rule:
+    bounds = {k: meta.get(k) for k in ("lo", "hi", "choices", "pattern", "max_len")}
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _check(inner[0], value, bounds, source, key)
+        return dataclasses.replace(_rule(inner[0], meta, required), nullable=True)
     if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(source, key, f"expected a list, got {type(value).__name__}")
         (item,) = typing.get_args(hint)
-        return [_check(item, v, bounds, source, f"{key}[{i}]") for i, v in enumerate(value)]
+        return rule(list, required=required, items=_rule(item, meta))
     if dataclasses.is_dataclass(hint):
-        return build(hint, value, source, key)  # type: ignore[arg-type]
-    if hint not in _SCALARS:
-        raise TypeError(f"unsupported config type {hint!r} for {key}")
-    if not _scalar_ok(hint, value):
-        raise ConfigError(source, key, f"expected {hint.__name__}, got {type(value).__name__} {value!r}")
-    if bounds is not None:
-        _check_bounds(value, bounds, source, key)
-    return value
-
-
-def _check_bounds(value: Any, bounds: Bounds, source: str, key: str) -> None:
-    lo, hi, choices, pattern = bounds
-    if lo is not None and value < lo:
-        raise ConfigError(source, key, f"{value!r} is below the minimum {lo}")
-    if hi is not None and value > hi:
-        raise ConfigError(source, key, f"{value!r} is above the maximum {hi}")
-    if choices is not None and value not in choices:
-        raise ConfigError(source, key, f"{value!r} is not one of {', '.join(map(str, choices))}")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise ConfigError(source, key, f"{value!r} does not match {pattern.pattern}")
+        return rule(plan(hint), required=required)
+    if hint not in (bool, int, float, str):
+        raise TypeError(f"unsupported config type {hint!r}")
+    return rule(hint, required=required, **bounds)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bus.access import IT_ACCOUNT
 from bus.client import BusClient
 from bus.messages import Message
 
@@ -40,6 +41,10 @@ class DeviceCommands:
     def _on_command(self, msg: Message, _: str) -> None:
         if msg.type != "device.command" or msg.corr is None:
             log.warning("%s: ignored %s on the command topic (a command needs a corr)", self.bus.device, msg.type)
+            return
+        if msg.device != IT_ACCOUNT:  # the broker's access list says the same; this device checks for itself too
+            self.bus.rejected.count("command", f"ignored {msg.body['command']!r} from {msg.device}: only ward IT's "
+                                               f"account {IT_ACCOUNT!r} may send device commands")
             return
         name, args = msg.body["command"], msg.body.get("args") or {}
         command = self.commands.get(name)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus.validation import shown
+
 
 class BusError(Exception):
     """Base class for every error the bus package raises."""
@@ -15,7 +17,7 @@ class ContractError(BusError):
         self.field = field
         self.expected = expected
         self.got = got
-        super().__init__(f"{field}: expected {expected}, got {_short(got)}")
+        super().__init__(f"{field}: expected {expected}, got {shown(got)}")
 
 
 class ConfigError(BusError):
@@ -28,10 +30,13 @@ class ConfigError(BusError):
         super().__init__(f"{source}: {key}: {problem}")
 
 
+class AccessRefused(BusError):
+    """The ward broker's access list does not let this account publish or read a topic; says who and what."""
+
+
+class BrokerRefused(BusError):
+    """The broker refused this client's connection (wrong password, unknown account)."""
+
+
 class OutboxError(BusError):
     """The durable outbox could not store or read a message."""
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

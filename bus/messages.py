@@ -2,92 +2,143 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from bus.errors import ContractError
 from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
+from bus.validation import (
+    DAY,
+    DEVICE_ID,
+    JSON,
+    MISSING,
+    PROCEDURE_CODE,
+    SERVICE_CODE,
+    TICKET_LABEL,
+    Invalid,
+    Record,
+    Rule,
+    check,
+    check_record,
+    describe,
+    rule,
+)
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
-DEVICE_RE = r"[a-z0-9][a-z0-9_-]{0,39}"
-CODE_RE = r"[A-Z0-9_-]{1,16}"
+CODE_RE = SERVICE_CODE  # kept for the roles' configs, which name services the same way
 PRIORITY_GROUPS = ("elderly", "disability", "pregnant", "meritorious")
 COUNTER_ACTIONS = ("open", "close", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")
 CONFIRM_OUTCOMES = ("printed", "shown", "void")
 RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had_to_come_back")
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
+TICKET_STATUSES = ("held", "issued", "called", "serving", "done", "no_show", "void")
+NAME = 200  # characters in a ward, service or counter name
 
 
-@dataclass(frozen=True)
-class Field:
-    kind: type | tuple[type, ...]
-    required: bool = True
-    choices: tuple[Any, ...] | None = None
-    pattern: str | None = None
-    lo: float | None = None
-    hi: float | None = None
-    max_len: int = 2000
+def F(kind: Any, **kw: Any) -> Rule:  # noqa: N802 - reads as a schema literal
+    return rule(kind, **kw)
 
 
-def F(kind: Any, **kw: Any) -> Field:  # noqa: N802 - reads as a schema literal
-    return Field(kind, **kw)
+def _opt(kind: Any, **kw: Any) -> Rule:
+    return rule(kind, required=False, **kw)
 
 
-def _opt(kind: Any, **kw: Any) -> Field:
-    return Field(kind, required=False, **kw)
+def _record(name: str, fields: dict[str, Rule]) -> Record:
+    return Record(f"{name} field", fields)
 
 
-TICKET = F(dict)
-BODIES: dict[str, dict[str, Field]] = {
+COUNTER = F(int, lo=1, hi=999)
+WAIT = _record("wait", {"known": F(bool), "low_min": _opt(int, lo=0, hi=100000), "high_min": _opt(int, lo=0, hi=100000),
+                        "reason": _opt(str, pattern=r"[a-z_]{1,40}"), "samples": _opt(int, lo=0)})
+TICKET = _record("ticket", {
+    "id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL), "number": F(int, lo=0, hi=99999),
+    "day": F(str, pattern=DAY), "service": F(str, pattern=SERVICE_CODE), "service_vi": F(str, max_len=NAME),
+    "service_en": F(str, max_len=NAME), "status": F(str, choices=TICKET_STATUSES), "issued_at": F(str, max_len=40),
+    "priority": _opt(str, choices=PRIORITY_GROUPS, nullable=True), "counter": _opt(int, lo=1, hi=999),
+    "transferred_from": _opt(str, pattern=SERVICE_CODE), "ahead": _opt(int, lo=0, nullable=True),
+    "wait": _opt(WAIT), "procedures": _opt(list, items=F(str, pattern=PROCEDURE_CODE), max_len=100)})
+EXPLANATION = _record("explanation", {"rule": F(str, pattern=r"[a-z_]{1,40}"), "vi": F(str, max_len=400),
+                                      "en": F(str, max_len=400)})
+COUNTER_STATE = {"counter": COUNTER, "status": F(str, choices=("open", "closed")), "officer": _opt(str, max_len=80),
+                 "ticket": _opt(TICKET)}
+BOARD_COUNTER = _record("board counter", {**COUNTER_STATE, "name_vi": _opt(str, max_len=NAME),
+                                          "name_en": _opt(str, max_len=NAME)})
+RECENT_CALL = _record("recent call", {"label": F(str, pattern=TICKET_LABEL), "counter": COUNTER,
+                                      "service": F(str, pattern=SERVICE_CODE),
+                                      "event": F(str, choices=("called", "recalled")), "at": F(str, max_len=40)})
+WAITING = _record("waiting", {"service": F(str, pattern=SERVICE_CODE), "name_vi": F(str, max_len=NAME),
+                              "name_en": F(str, max_len=NAME), "count": F(int, lo=0), "wait": F(WAIT)})
+SERVICE = _record("service", {"code": F(str, pattern=SERVICE_CODE), "prefix": F(str, pattern=r"[A-Z]"),
+                              "name_vi": F(str, max_len=NAME), "name_en": F(str, max_len=NAME),
+                              "procedures": F(list, items=F(str, pattern=PROCEDURE_CODE), max_len=100),
+                              "target_minutes": F(int, lo=1, hi=600)})
+RATING = _record("rating", {"ticket": F(str, pattern=TICKET_LABEL), "ticket_id": F(int, lo=1), "counter": COUNTER,
+                            "officer": F(str, max_len=80, nullable=True), "level": F(int, lo=1, hi=5),
+                            "scale": F(int, lo=3, hi=5), "word": F(str, max_len=NAME), "version": F(int, lo=1),
+                            "replaced": F(bool)})
+WARD_NAMES = {"ward_vi": _opt(str, max_len=NAME), "ward_en": _opt(str, max_len=NAME)}
+
+_BODIES: dict[str, dict[str, Rule]] = {
     "ticket.request": {
-        "service": F(str, pattern=CODE_RE),
+        "service": F(str, pattern=SERVICE_CODE),
         "priority": _opt(str, choices=PRIORITY_GROUPS),
         "lang": _opt(str, choices=("vi", "en")),
         "hold": _opt(bool),
-        "procedure": _opt(str, pattern=r"([0-9]\.[0-9]{6}(\.[0-9A-Za-z]+)?)?"),
+        "procedure": _opt(str, pattern=f"({PROCEDURE_CODE})?"),
     },
-    "ticket.issued": {"ticket": TICKET},
+    "ticket.issued": {"ticket": F(TICKET)},
     "ticket.confirm": {"ticket_id": F(int, lo=1), "outcome": F(str, choices=CONFIRM_OUTCOMES)},
-    "ticket.confirmed": {"ticket": TICKET},
+    "ticket.confirmed": {"ticket": F(TICKET)},
     "ticket.offline": {
-        "service": F(str, pattern=CODE_RE),
+        "service": F(str, pattern=SERVICE_CODE),
         "number": F(int, lo=OFFLINE_FIRST, hi=OFFLINE_FIRST + OFFLINE_BLOCK * OFFLINE_BLOCKS - 1),
-        "label": F(str, pattern=r"[A-Z][0-9]{3,4}"),
-        "day": F(str, pattern=r"\d{4}-\d{2}-\d{2}"),
-        "issued_at": F(str),
+        "label": F(str, pattern=TICKET_LABEL),
+        "day": F(str, pattern=DAY),
+        "issued_at": F(str, max_len=40),
         "priority": _opt(str, choices=PRIORITY_GROUPS),
     },
-    "catalogue.update": {"version": F(int, lo=1), "catalogue": F(dict)},
-    "ticket.event": {"event": F(str, choices=TICKET_EVENTS), "ticket": TICKET, "counter": _opt(int),
-                     "explanation": _opt(dict)},
+    "catalogue.update": {"version": F(int, lo=1), "catalogue": F(JSON)},
+    "ticket.event": {"event": F(str, choices=TICKET_EVENTS), "ticket": F(TICKET), "counter": _opt(int, lo=1, hi=999),
+                     "explanation": _opt(EXPLANATION)},
     "counter.command": {
         "action": F(str, choices=COUNTER_ACTIONS),
-        "counter": F(int, lo=1, hi=999),
+        "counter": COUNTER,
         "officer": _opt(str, max_len=80),
-        "service": _opt(str, pattern=CODE_RE),
+        "service": _opt(str, pattern=SERVICE_CODE),
     },
-    "counter.result": {"action": F(str, choices=COUNTER_ACTIONS), "counter": F(int), "ticket": _opt(dict),
-                       "explanation": _opt(dict), "finished": _opt(dict)},
-    "counter.state": {"counter": F(int), "status": F(str, choices=("open", "closed")), "officer": _opt(str),
-                      "ticket": _opt(dict)},
-    "board.state": {"day": F(str), "counters": F(list), "recent": F(list), "waiting": F(list),
-                    "notice": F(str), "ward_vi": _opt(str), "ward_en": _opt(str), "updated": _opt(str)},
-    "services.list": {"services": F(list), "ward_vi": _opt(str), "ward_en": _opt(str)},
-    "rating.submit": {"counter": F(int, lo=1, hi=999), "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
-                      "reasons": _opt(list), "ticket_id": _opt(int, lo=1), "left_s": _opt((int, float), lo=0),
+    "counter.result": {"action": F(str, choices=COUNTER_ACTIONS), "counter": COUNTER, "ticket": _opt(TICKET),
+                       "explanation": _opt(EXPLANATION), "finished": _opt(TICKET)},
+    "counter.state": COUNTER_STATE,
+    "board.state": {"day": F(str, pattern=DAY), "counters": F(list, items=F(BOARD_COUNTER), max_len=999),
+                    "recent": F(list, items=F(RECENT_CALL), max_len=50),
+                    "waiting": F(list, items=F(WAITING), max_len=100), "notice": F(str, max_len=2000),
+                    **WARD_NAMES, "updated": _opt(str, max_len=40)},
+    "services.list": {"services": F(list, items=F(SERVICE), max_len=100), **WARD_NAMES},
+    "rating.submit": {"counter": COUNTER, "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
+                      "reasons": _opt(list, items=F(str, choices=RATING_REASONS), max_len=len(RATING_REASONS)),
+                      "ticket_id": _opt(int, lo=1), "left_s": _opt((int, float), lo=0, hi=10**9),
                       "visits": _opt(int, lo=1, hi=9)},
-    "rating.recorded": {"rating": F(dict)},
-    "device.state": {"status": F(str, choices=("online", "offline")), "role": _opt(str), "version": _opt(str),
-                     "detail": _opt(dict)},
-    "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(dict)},
-    "device.reply": {"command": F(str), "ok": F(bool), "result": _opt(dict)},
-    "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(dict)},
-    "upstream.ack": {"stored": F(bool), "reason": _opt(str), "corrs": _opt(list)},
-    "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str)},
+    "rating.recorded": {"rating": F(RATING)},
+    "device.state": {"status": F(str, choices=("online", "offline")), "role": _opt(str, pattern=r"[a-z_]{1,20}"),
+                     "version": _opt(str, max_len=40), "detail": _opt(JSON)},
+    "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(JSON)},
+    "device.reply": {"command": F(str, pattern=r"[a-z_]{1,32}"), "ok": F(bool), "result": _opt(JSON)},
+    "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(JSON)},
+    "upstream.ack": {"stored": F(bool), "reason": _opt(str, max_len=500),
+                     "corrs": _opt(list, items=F(str, max_len=80), max_len=10000)},
+    "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str, max_len=500)},
+}
+BODIES: dict[str, Record] = {name: Record(f"{name} field", fields) for name, fields in _BODIES.items()}
+ENVELOPE: dict[str, Rule] = {
+    "v": F(int),
+    "type": F(str, max_len=40),  # then looked up in BODIES
+    "device": F(str, pattern=DEVICE_ID),
+    "boot": F(str, pattern=r"[0-9a-f]{4,32}"),
+    "seq": F(int, lo=0),
+    "ts": F(str, max_len=40),  # then parsed as ISO 8601
+    "corr": _opt(str, max_len=80, pattern=r"[!-~]{1,80}"),
 }
 
 
@@ -128,102 +179,59 @@ def make(type_: str, device: str, boot: str, seq: int, body: dict[str, Any], cor
 
 
 def decode(payload: bytes) -> Message:
-    """Parses and validates a payload; raises ContractError naming the field that is wrong."""
+    """Parses and validates a payload; raises ContractError naming the field that is wrong. Costs time bounded by
+    the payload's size: nesting, numbers (no NaN or Infinity) and text (no lone surrogates) are all checked."""
     if len(payload) > MAX_PAYLOAD:
         raise ContractError("payload", f"at most {MAX_PAYLOAD} bytes", f"{len(payload)} bytes")
     try:
-        data = json.loads(payload.decode("utf-8"))
+        data = json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ContractError("payload", "UTF-8 JSON", "bytes that are not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise ContractError("payload", "a JSON object", f"invalid JSON ({exc.msg} at {exc.pos})") from None
+    except RecursionError:  # the C parser counts its depth and stops cleanly
+        raise ContractError("payload", "a JSON object nested a few levels deep", "nesting too deep") from None
     if not isinstance(data, dict):
         raise ContractError("payload", "a JSON object", type(data).__name__)
     return from_dict(data)
 
 
+def _no_constant(name: str) -> None:
+    raise ContractError("payload", "JSON numbers (no NaN or Infinity)", name)
+
+
 def from_dict(data: dict[str, Any]) -> Message:
-    _require(data, "v", int)
-    if data["v"] != SCHEMA_VERSION:
-        raise ContractError("v", f"schema version {SCHEMA_VERSION}", data["v"])
-    type_ = _require(data, "type", str)
-    if type_ not in BODIES:
-        raise ContractError("type", "a known message type", type_)
-    device = _require(data, "device", str)
-    if not re.fullmatch(DEVICE_RE, device):
-        raise ContractError("device", f"an id matching {DEVICE_RE}", device)
-    boot = _require(data, "boot", str)
-    if not re.fullmatch(r"[0-9a-f]{4,32}", boot):
-        raise ContractError("boot", "4-32 hex digits", boot)
-    seq = _require(data, "seq", int)
-    if seq < 0:
-        raise ContractError("seq", "an integer >= 0", seq)
-    ts = _require(data, "ts", str)
+    for name in data:
+        if name not in ENVELOPE and name != "body":
+            raise ContractError(name, "no such envelope field", data[name])
     try:
-        datetime.fromisoformat(ts)
+        env = {name: check(r, data[name], name) if name in data else _missing(name, r)
+               for name, r in ENVELOPE.items()}
+        datetime.fromisoformat(env["ts"])
+        if env["v"] != SCHEMA_VERSION:
+            raise Invalid("v", f"schema version {SCHEMA_VERSION}", env["v"])
+    except Invalid as exc:
+        raise ContractError(exc.where, exc.expected, exc.got) from None
     except ValueError:
-        raise ContractError("ts", "an ISO 8601 timestamp", ts) from None
-    body = _require(data, "body", dict)
-    corr = data.get("corr")
-    if corr is not None and not (isinstance(corr, str) and 0 < len(corr) <= 80):
-        raise ContractError("corr", "a string of 1-80 characters", corr)
-    extra = set(data) - {"v", "type", "device", "boot", "seq", "ts", "body", "corr"}
-    if extra:
-        raise ContractError(sorted(extra)[0], "no such envelope field", data[sorted(extra)[0]])
-    body = validate_body(type_, body)
-    return Message(type=type_, device=device, boot=boot, seq=seq, ts=ts, body=body, corr=corr)
+        raise ContractError("ts", "an ISO 8601 timestamp", data["ts"]) from None
+    if "body" not in data:
+        raise ContractError("body", "a JSON object (required)", None)
+    body = validate_body(env["type"], data["body"])
+    return Message(type=env["type"], device=env["device"], boot=env["boot"], seq=env["seq"], ts=env["ts"],
+                   body=body, corr=env["corr"])
 
 
-def validate_body(type_: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Checks a body against its type's schema; returns it with every string normalised to NFC."""
-    schema = BODIES.get(type_)
-    if schema is None:
+def _missing(name: str, r: Rule) -> None:
+    if r.required:
+        raise Invalid(name, f"{describe(r)} (required)", MISSING)
+
+
+def validate_body(type_: str, body: Any) -> dict[str, Any]:
+    """Checks a body against its type's schema, nested objects included; returns it with text normalised to NFC."""
+    record = BODIES.get(type_)
+    if record is None:
         raise ContractError("type", "a known message type", type_)
-    for name in body:
-        if name not in schema:
-            raise ContractError(f"body.{name}", f"one of the {type_} fields ({', '.join(schema)})", body[name])
-    out = dict(body)
-    for name, spec in schema.items():
-        if name not in body:
-            if spec.required:
-                raise ContractError(f"body.{name}", f"a {_kind_name(spec.kind)} (required)", None)
-            continue
-        out[name] = _check(f"body.{name}", body[name], spec)
-    return out
-
-
-def _check(where: str, value: Any, spec: Field) -> Any:
-    kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        raise ContractError(where, _kind_name(spec.kind), value)
-    if not isinstance(value, kinds):
-        raise ContractError(where, _kind_name(spec.kind), value)
-    if isinstance(value, str):
-        if len(value) > spec.max_len:
-            raise ContractError(where, f"at most {spec.max_len} characters", f"{len(value)} characters")
-        value = unicodedata.normalize("NFC", value)
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
-            raise ContractError(where, f"a value matching {spec.pattern}", value)
-    if spec.choices is not None and value not in spec.choices:
-        raise ContractError(where, f"one of {', '.join(map(str, spec.choices))}", value)
-    if spec.lo is not None and value < spec.lo:
-        raise ContractError(where, f"at least {spec.lo}", value)
-    if spec.hi is not None and value > spec.hi:
-        raise ContractError(where, f"at most {spec.hi}", value)
-    return value
-
-
-def _require(data: dict[str, Any], name: str, kind: type) -> Any:
-    if name not in data:
-        raise ContractError(name, f"a {kind.__name__} (required)", None)
-    value = data[name]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ContractError(name, f"a {kind.__name__}", value)
-    return value
-
-
-def _kind_name(kind: Any) -> str:
-    if isinstance(kind, tuple):
-        return " or ".join(k.__name__ for k in kind)
-    return {"dict": "JSON object", "list": "JSON array", "str": "string", "int": "integer"}.get(
-        kind.__name__, kind.__name__)
+    try:
+        return check_record(record, body, "body")
+    except Invalid as exc:
+        raise ContractError(exc.where, exc.expected, exc.got) from None

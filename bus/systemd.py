@@ -1,9 +1,13 @@
 # systemd notify protocol (READY, WATCHDOG, STATUS) without a library; does nothing outside systemd.
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 def notify(state: str) -> bool:
@@ -28,17 +32,30 @@ def watchdog_interval() -> float | None:
 
 
 class Watchdog:
-    """Kicks systemd's watchdog from a service's main loop, at most twice per WatchdogSec; does nothing outside
-    systemd. A loop that hangs stops kicking, and systemd restarts the service."""
+    """Kicks systemd's watchdog from a service's main loop, at most twice per WatchdogSec, and only while `health()`
+    says nothing is wrong with the rest of the service (its bus clients, its worker threads); does nothing outside
+    systemd. A loop that hangs, or a part of the service that died or stopped making progress, stops the kicks,
+    and systemd restarts the service."""
 
-    def __init__(self) -> None:
+    def __init__(self, health: Callable[[], str | None] | None = None) -> None:
         self.interval = watchdog_interval()
+        self.health = health or (lambda: None)
+        self.problem: str | None = None
         self._last = 0.0
 
     def kick(self) -> None:
         if self.interval is None:
             return
         now = time.monotonic()
-        if now - self._last >= self.interval:
+        if now - self._last < self.interval:
+            return
+        problem = self.health()
+        if problem != self.problem:
+            if problem:
+                log.error("not kicking the systemd watchdog: %s; systemd will restart this service", problem)
+            else:
+                log.info("healthy again; kicking the systemd watchdog")
+            self.problem = problem
+        if problem is None:
             self._last = now
             notify("WATCHDOG=1")

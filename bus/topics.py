@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 from bus.errors import ContractError
+from bus.validation import WARD_ID
 
-WARD_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+WARD = re.compile(WARD_ID)
 ROOT = "motcua/v1"
 
 
@@ -14,7 +16,7 @@ class Topics:
     """Topics of one ward, rooted at motcua/v1/<ward>. Retained topics are marked in docs/contract.md."""
 
     def __init__(self, ward: str) -> None:
-        if not WARD_ID.fullmatch(ward):
+        if not WARD.fullmatch(ward):
             raise ContractError("ward", "lowercase letters, digits and '-' (1-40)", ward)
         self.ward = ward
         self.root = f"{ROOT}/{ward}"
@@ -69,6 +71,10 @@ class Topics:
     def device_command(self, device: str) -> str:
         return f"{self.root}/device/{device}/command"
 
+    def device_alive(self, device: str) -> str:
+        """A device's probe to itself: it proves the whole receive path works (bus/client.py)."""
+        return f"{self.root}/device/{device}/alive"
+
     # upstream (ward hub -> district collector)
     @property
     def upstream_record(self) -> str:
@@ -76,6 +82,46 @@ class Topics:
 
     def upstream_ack(self) -> str:
         return f"{self.root}/upstream/ack"
+
+
+# Every kind of topic below a ward's root: its pattern ("+" for the counter or device) and what it carries, in words.
+KINDS: dict[str, str] = {
+    "ticket/request": "ticket requests", "ticket/confirm": "ticket confirmations", "ticket/offline": "offline tickets",
+    "ticket/event": "ticket events", "services": "the service list", "catalogue": "the procedure catalogue",
+    "board/state": "the board state", "rating": "ratings", "counter/+/command": "counter commands",
+    "counter/+/state": "counter states", "reply/+": "replies", "device/+/state": "device states",
+    "device/+/command": "device commands", "device/+/alive": "liveness probes", "upstream/record": "upstream records",
+    "upstream/ack": "upstream acknowledgements",
+}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A ward topic taken apart: its ward, its kind (a KINDS key) and the counter or device it names, if any."""
+
+    ward: str
+    kind: str
+    name: str = ""
+
+
+def parse(topic: str) -> Parsed | None:
+    """The parts of a motcua topic, or None for a topic that is not one."""
+    levels = topic.split("/")
+    if len(levels) < 4 or "/".join(levels[:2]) != ROOT:
+        return None
+    ward, rest = levels[2], levels[3:]
+    for kind in KINDS:
+        want = kind.split("/")
+        if len(want) == len(rest) and all(w in ("+", r) for w, r in zip(want, rest, strict=True)):
+            name = next((r for w, r in zip(want, rest, strict=True) if w == "+"), "")
+            return Parsed(ward, kind, name)
+    return None
+
+
+def words_for(topic: str) -> str:
+    """What a topic (or a subscription filter) carries, in words: "counter commands"."""
+    parsed = parse(topic)
+    return KINDS[parsed.kind] if parsed else f"messages on {topic}"
 
 
 def topic_matches(topic_filter: str, topic: str) -> bool:

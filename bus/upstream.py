@@ -6,15 +6,14 @@ from typing import Any
 
 from bus.config import build, opt
 from bus.errors import ConfigError, ContractError
-
-DAY = r"\d{4}-\d{2}-\d{2}"
+from bus.validation import DAY, WARD_ID
 
 
 @dataclass(frozen=True)
 class RatingRecord:
     """One rating; a replaced rating is sent again with a higher version and replaces the stored one."""
 
-    ward: str = opt(pattern=r"[a-z0-9][a-z0-9-]{0,39}")
+    ward: str = opt(pattern=WARD_ID)
     day: str = opt(pattern=DAY)
     ticket_id: int = opt(lo=1)
     counter: int = opt(lo=1, hi=999)
@@ -31,7 +30,7 @@ class RatingRecord:
 class DayStatsRecord:
     """A day's statistics for one service; a correction is the same (ward, day, service) with a higher version."""
 
-    ward: str = opt(pattern=r"[a-z0-9][a-z0-9-]{0,39}")
+    ward: str = opt(pattern=WARD_ID)
     day: str = opt(pattern=DAY)
     service: str = opt()
     version: int = opt(lo=1)

@@ -137,7 +137,7 @@ class BoardService:
         self.step()
         log.info("board ready")
         systemd.notify("READY=1")
-        watchdog = systemd.Watchdog()
+        watchdog = systemd.Watchdog(self.bus.health)
         while self.running:
             watchdog.kick()
             for event in pygame.event.get():

@@ -55,6 +55,12 @@ class Collector:
         self.bus.stop()
         self.store.close()
 
+    def health(self) -> str | None:
+        """What stops this collector from working, for the watchdog: its worker or its bus path."""
+        if not self._worker.is_alive():
+            return "the collector's worker thread has stopped"
+        return self.bus.health()
+
     def _work(self) -> None:
         while not self._stop.is_set():
             try:

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
+from bus.validation import WARD_ID
 
 
 @dataclass(frozen=True)
 class DistrictSection:
-    wards: list[str] = opt(pattern=r"[a-z0-9][a-z0-9-]{0,39}", doc="wards whose records are accepted")
+    wards: list[str] = opt(pattern=WARD_ID, doc="wards whose records are accepted")
     store: str = opt("sqlite", choices=("sqlite", "postgres"), doc="sqlite: a file under data_dir; postgres: a server")
     database: str = opt("district.db", doc="sqlite: the file name under data_dir")
     dsn: str = opt("", doc="postgres: a libpq connection string, e.g. postgresql://collector@db.example/district")

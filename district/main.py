@@ -16,5 +16,5 @@ def run(config_path: str) -> None:
     collector = Collector(config, section)
     collector.start()
     log.info("collector %s for %d wards running", config.device.id, len(section.wards))
-    wait_for_stop()
+    wait_for_stop(health=collector.health)
     collector.stop()

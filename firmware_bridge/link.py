@@ -88,6 +88,10 @@ class Link:
         self._thread = threading.Thread(target=self._run, name=f"link {self.url}", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """False once the link's thread has ended while the bridge still runs (a bug, not an unplugged cable)."""
+        return self._thread is None or self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -16,6 +16,6 @@ def run(config_path: str) -> None:
     service.start()
     systemd.notify("READY=1")
     try:
-        wait_for_stop()
+        wait_for_stop(health=service.health)
     finally:
         service.stop()

@@ -45,6 +45,9 @@ class ModbusDisplayUnit:
         self._thread = threading.Thread(target=self._run, name=f"modbus {self.cfg.port}", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        return self._thread is None or self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

@@ -33,7 +33,8 @@ class BridgeService:
     def __init__(self, config: DeviceConfig, section: BridgeSection, opener: Opener = open_port) -> None:
         self.config = config
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "bridge",
-                             outbox_path=config.data_dir / "bridge-outbox.db")
+                             outbox_path=config.data_dir / "bridge-outbox.db",
+                             counters=tuple(sorted({u.counter for u in section.units})))
         self.units = [self._unit(u, opener) for u in section.units]
         self.bus.state_detail = self.detail
         self.commands = DeviceCommands(self.bus)
@@ -56,6 +57,14 @@ class BridgeService:
         for unit in self.units:
             unit.stop()
         self.bus.stop()
+
+    def health(self) -> str | None:
+        """What stops this service from working, for the watchdog: its bus path, its state thread, a unit's link
+        thread. A unit whose device is unplugged is not a fault of the service (its link keeps trying)."""
+        if self._thread is not None and not self._thread.is_alive():
+            return "the bridge state thread has stopped"
+        dead = [u.cfg.port for u in self.units if not u.alive()]
+        return f"the link thread of {dead[0]} has stopped" if dead else self.bus.health()
 
     def detail(self) -> dict[str, Any]:
         return {"units": [u.status() for u in self.units]}

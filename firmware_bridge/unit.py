@@ -28,6 +28,9 @@ class Unit:
     def start(self) -> None:
         self.link.start()
 
+    def alive(self) -> bool:
+        return self.link.alive()
+
     def stop(self) -> None:
         self.link.stop()
 

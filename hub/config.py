@@ -7,16 +7,16 @@ from datetime import date
 
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
-from bus.messages import CODE_RE
+from bus.validation import PROCEDURE_CODE, SERVICE_CODE
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    code: str = opt(pattern=CODE_RE)
+    code: str = opt(pattern=SERVICE_CODE)
     prefix: str = opt(pattern=r"[A-Z]")
     name_vi: str = opt()
     name_en: str = opt()
-    procedures: list[str] = opt(default_factory=list, pattern=r"[0-9]\.[0-9]{6}(\.[0-9A-Za-z]+)?")
+    procedures: list[str] = opt(default_factory=list, pattern=PROCEDURE_CODE)
     target_minutes: int = opt(30, lo=1, hi=600)
 
 
@@ -25,7 +25,7 @@ class CounterConfig:
     id: int = opt(lo=1, hi=999)
     name_vi: str = opt()
     name_en: str = opt()
-    services: list[str] = opt(pattern=CODE_RE)
+    services: list[str] = opt(pattern=SERVICE_CODE)
 
 
 @dataclass(frozen=True)

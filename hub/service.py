@@ -30,6 +30,7 @@ BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 REPAIR_JUMP = 100  # after a repair that lost rows, each service's numbering jumps this far so none is reused
 BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
+WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long is stuck (the watchdog stops)
 
 
 class HubService:
@@ -63,6 +64,7 @@ class HubService:
         self._republish = threading.Event()
         self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
         self._board_day: str | None = None  # the day of the board state last published
+        self._worker_at = time.monotonic()  # when the worker last came round its loop
 
     def start(self) -> None:
         t = self.bus.topics
@@ -92,10 +94,20 @@ class HubService:
             log.warning("hub inbox full; dropped %s from %s (the sender's outbox resends it)", msg.type, msg.device)
 
     # -- worker thread ---------------------------------------------------------------------------------------
+    def health(self) -> str | None:
+        """What stops the hub from working, for the watchdog (kicked from the main thread): the worker thread dead
+        or stuck for WORKER_STUCK_S, or a bus client (ward or upstream) whose network path is dead or wedged."""
+        if self._worker.ident is not None and not self._worker.is_alive():
+            return "the hub's worker thread has stopped"
+        stuck = time.monotonic() - self._worker_at
+        if self._worker.ident is not None and stuck > WORKER_STUCK_S:
+            return f"the hub's worker has not come round for {stuck:.0f} s"
+        return self.bus.health() or (self.upstream.bus.health() if self.upstream is not None else None)
+
     def _work(self) -> None:
-        watchdog = systemd.Watchdog()  # kicked from the worker: a hung queue gets the hub restarted
         last_prune = last_state = 0.0
         while not self._stop.is_set():
+            self._worker_at = time.monotonic()
             batch = self._take_batch(BOARD_INTERVAL if self._dirty_board else 0.5)
             if batch:
                 try:
@@ -114,7 +126,6 @@ class HubService:
             elif batch or self._dirty_board:
                 self._publish_changes()
             now = time.monotonic()
-            watchdog.kick()
             if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
                 self.bus.publish_state()
                 last_state = now
@@ -140,24 +151,39 @@ class HubService:
         return batch
 
     def _handle_batch(self, batch: list[tuple[Message, str]]) -> None:
-        """Group commit: the whole batch is one transaction (each request a savepoint of its own), so under load one
-        fsync serves many requests. Replies, events and upstream records go out only after the commit: nothing is
-        acknowledged that a power cut could still undo."""
-        after: list[Callable[[], object]] = []
+        """Group commit: the whole batch is one transaction, so under load one fsync serves many requests. Each
+        request is a savepoint of its own: one whose handling fails is rolled back alone and answered with an error,
+        the rest commit and are answered. Replies, events and upstream records go out only after the commit:
+        nothing is acknowledged that a power cut could still undo. Only a failed commit (the disk) leaves the whole
+        batch unanswered, for the senders to resend."""
+        after: list[tuple[Message, Callable[[], object]]] = []
         failure: BaseException | None = None
         with transaction(self.db):
             for msg, topic in batch:
+                sends: list[Callable[[], object]] = []
                 try:
-                    self._handle(msg, topic, after)
-                except Exception as exc:  # service edge: one bad request must not stop the queue; the sender retries
+                    with transaction(self.db):
+                        self._handle(msg, topic, sends)
+                except Exception as exc:  # service edge: one request's fault is its own; logged with its trace
                     if not self.db.conn.in_transaction:  # SQLite rolled the whole batch back (disk full, I/O error)
                         raise
                     self.stats["failed"] += 1
-                    log.exception("hub: handling %s from %s failed", msg.type, msg.device)
+                    log.exception("hub: handling %s from %s failed; answered with an error", msg.type, msg.device)
                     failure = exc if _storage_error(exc) else failure
+                    sends = [lambda m=msg: self._refuse(m, "internal_error", "the hub could not handle this request; "
+                                                                             "it was not applied")]
+                after += [(msg, send) for send in sends]
         self._storage(failure)
-        for send in after:
-            send()
+        for msg, send in after:  # one failed send must not cost the other requests their answers
+            try:
+                send()
+            except Exception:  # service edge: an answer the contract refuses is a hub fault; logged with its trace
+                self.stats["unsent"] += 1
+                log.exception("hub: answering %s from %s failed", msg.type, msg.device)
+
+    def _refuse(self, msg: Message, code: str, reason: str) -> None:
+        if msg.corr:
+            self.bus.reply(msg, "error", {"code": code, "reason": reason})
 
     def _storage(self, failure: BaseException | None) -> None:
         """Keeps the database's health for the hub's state: failing since when and why (a full or read-only disk
@@ -175,9 +201,8 @@ class HubService:
         op, args, refusal = self._route(msg, topic)
         if refusal:
             self.stats["rejected"] += 1
-            log.warning("hub: rejected %s from %s on %s: %s", msg.type, msg.device, topic, refusal)
-            if msg.corr:
-                after.append(lambda: self.bus.reply(msg, "error", {"code": "bad_request", "reason": refusal}))
+            self.bus.rejected.count("request", f"rejected {msg.type} from {msg.device} on {topic}: {refusal}")
+            after.append(lambda: self._refuse(msg, "bad_request", refusal))
             return None
         outcome = self.queue.handle(msg.key, op, **args)
         after.append(lambda: self.bus.reply(msg, outcome.reply_type, outcome.reply))
@@ -272,7 +297,7 @@ class HubService:
 
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "rejected_messages": dict(self.bus.rejected), "database": self._database_status()}
+                  "database": self._database_status()}
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         return detail

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
-from bus.messages import CODE_RE
+from bus.validation import SERVICE_CODE
 from kiosk.printing import BACKENDS
 
 HEX4 = r"([0-9a-fA-F]{4})?"
@@ -28,7 +28,7 @@ class PrinterSection:
 
 @dataclass(frozen=True)
 class ButtonsSection:
-    services: list[str] = opt(pattern=CODE_RE)
+    services: list[str] = opt(pattern=SERVICE_CODE)
     pins: list[int] = opt(lo=0, hi=53)
     leds: list[int] = opt(default_factory=list, lo=0, hi=53)
     status_led: int = opt(-1, lo=-1, hi=53)

@@ -27,7 +27,7 @@ def run(config_path: str) -> None:
             panel = ButtonPanel(core, buttons)
             log.info("kiosk ready")
             systemd.notify("READY=1")
-            wait_for_stop()
+            wait_for_stop(health=core.bus.health)
             panel.close()
         else:
             os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")

@@ -91,7 +91,7 @@ def run(config_path: str) -> None:
 
     config, section = load_rating(config_path)
     bus = BusClient(config.broker, config.device.ward, config.device.id, "counter",
-                    outbox_path=config.data_dir / "rating-outbox.db")
+                    outbox_path=config.data_dir / "rating-outbox.db", counters=(section.counter,))
     DeviceCommands(bus)
     if section.mode == "touch":
         from kiosk.ui.rating_app import RatingApp
@@ -100,12 +100,12 @@ def run(config_path: str) -> None:
                         follow_up=section.follow_up, ask_visits=section.ask_visits)
         bus.start()
         systemd.notify("READY=1")
-        wait_for_stop(tick=1 / 20, on_tick=app.step)
+        wait_for_stop(tick=1 / 20, on_tick=app.step, health=bus.health)
         app.close()
     else:
         keypad = RatingKeypad(bus, section)
         bus.start()
         systemd.notify("READY=1")
-        wait_for_stop()
+        wait_for_stop(health=bus.health)
         keypad.close()
     bus.stop()

@@ -37,7 +37,7 @@ def enrol(name: str, role: str, ward: str, broker_host: str, broker_port: int, c
     """Enrol device NAME: write its config with sensible defaults and give it its own broker account."""
     import secrets
 
-    from provisioning.enrol import Enrolment, add_broker_user
+    from provisioning.enrol import Enrolment, add_broker_user, write_acl
     from provisioning.enrol import enrol as do_enrol
 
     if role == "it":
@@ -45,6 +45,8 @@ def enrol(name: str, role: str, ward: str, broker_host: str, broker_port: int, c
         guard(lambda: add_broker_user(password_file, "it", password))
         click.echo(f"ward IT's broker account 'it' added to {password_file}; its password (shown once): {password}")
         click.echo("use it as --username it --password ... (or $MOTCUA_BROKER_USER / $MOTCUA_BROKER_PASSWORD)")
+        if acl_file:
+            guard(lambda: write_acl(acl_file, out))
         return
     e = Enrolment(name=name, role=role, ward=ward, broker_host=broker_host, broker_port=broker_port,
                   data_dir=data_dir, counter=counter or 0, offline_block=offline_block or 0, units=list(units),
@@ -68,3 +70,20 @@ def install(config_path: str, root: str, no_start: bool) -> None:
 
     service = guard(lambda: do_install(config_path, root, start=not no_start, say=click.echo))
     click.echo(f"installed {service}")
+
+
+@click.group()
+def access() -> None:
+    """The ward broker's access list: who may read and write which topics."""
+
+
+@access.command("write")
+@click.option("--config-dir", type=click.Path(file_okay=False, exists=True), default="/etc/motcua", show_default=True,
+              help="Folder of the enrolled device configs.")
+@click.option("--acl-file", default="/etc/mosquitto/motcua.acl", show_default=True, help="The access list to write.")
+def access_write(config_dir: str, acl_file: str) -> None:
+    """Write the access list anew from the enrolled configs (after an upgrade); then reload the broker."""
+    from provisioning.enrol import write_acl
+
+    path = guard(lambda: write_acl(acl_file, config_dir))
+    click.echo(f"wrote {path}; reload the broker (systemctl reload mosquitto)")

@@ -74,7 +74,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     actors = [SimKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                        arrivals_per_hour=opts.arrivals_per_hour / opts.kiosks) for i in range(1, opts.kiosks + 1)]
     bridge = DemoBridge(opts.workdir, broker.port).start() if opts.bridge else None
-    actors += [SimCounter(f"counter-sim-{c}", section, WARD, "counter", opts.speed, opts.seed * 1000 + c, stop,
+    actors += [SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop,
                           tally, outbox=opts.workdir / f"counter-{c}.outbox", counter=c,
                           keypad=bridge.press if bridge is not None and c == BRIDGE_COUNTER else None)
                for c in COUNTERS]

@@ -5,26 +5,19 @@ import re
 import secrets
 import shutil
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 from typing import Any
 
+from bus.access import IT_ACCOUNT, acl_text
 from bus.config import DEVICE_ID
 from provisioning.errors import ProvisioningError
-from provisioning.fleet import IT_USER
 from provisioning.roles import CATALOGUE, DEMO_WARD, check_config
 from provisioning.tomlw import to_toml
 
 ENROLLED_ROLES = ("hub", "kiosk", "display", "counter", "bridge")
-# What each role may do on the ward broker besides its own state, commands and replies (systemd/motcua.acl).
-ROLE_TOPICS: dict[str, tuple[str, ...]] = {
-    "kiosk": ("write ticket/request", "write ticket/confirm", "write ticket/offline", "read services",
-              "read catalogue"),
-    "display": ("read board/state", "read ticket/event"),
-    "counter": ("write rating", "read counter/+/state"),
-    "bridge": ("write rating", "write counter/+/command", "read counter/+/state"),
-}
 
 
 @dataclass(frozen=True)
@@ -105,8 +98,8 @@ def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = 
         raise ProvisioningError(f"device name {e.name!r} must match {DEVICE_ID}")
     if e.role == "hub" and e.name != "hub":
         raise ProvisioningError("the hub's name must be 'hub' (the broker's access list gives that user the queue)")
-    if e.name == IT_USER:
-        raise ProvisioningError(f"{IT_USER!r} is ward IT's own broker account; choose another device name")
+    if e.name == IT_ACCOUNT:
+        raise ProvisioningError(f"{IT_ACCOUNT!r} is ward IT's own broker account; choose another device name")
     path = Path(out_dir) / f"{e.name}.toml"
     if path.exists() and not force:
         raise ProvisioningError(f"{path} exists; a device is enrolled once (use --force to replace it)")
@@ -125,24 +118,47 @@ def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = 
             staged.unlink()
     if password_file is not None:
         add_broker_user(password_file, e.name, password)
-    if acl_file is not None and e.role != "hub":
-        grant(acl_file, e.name, e.role, e.ward)
     staged.replace(path)
+    if acl_file is not None:
+        write_acl(acl_file, out_dir)
     return path
 
 
-def grant(acl_file: str | Path, name: str, role: str, ward: str) -> None:
-    """Gives broker user NAME its role's topics in ward WARD, replacing an earlier block for NAME."""
+def accounts(config_dir: str | Path) -> list[tuple[str, str, str, tuple[int, ...]]]:
+    """(account, role, ward, counters) of every device config in `config_dir`, and ward IT's account in each of
+    their wards: what the ward broker's access list is written from."""
+    found, wards = [], []
+    for path in sorted(Path(config_dir).glob("*.toml")):
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        device = raw.get("device")
+        if not isinstance(device, dict) or not all(isinstance(device.get(k), str) for k in ("id", "role", "ward")):
+            continue
+        found.append((device["id"], device["role"], device["ward"], counters_of(raw)))
+        wards += [device["ward"]] if device["ward"] not in wards else []
+    return found + [(IT_ACCOUNT, "it", ward, ()) for ward in wards]
+
+
+def counters_of(raw: dict[str, Any]) -> tuple[int, ...]:
+    """The counters a device's config names: a rating device's one, a bridge's units'."""
+    rating = raw.get("rating") if isinstance(raw.get("rating"), dict) else {}
+    units = (raw.get("bridge") or {}).get("units", []) if isinstance(raw.get("bridge"), dict) else []
+    found = [rating.get("counter"), *(u.get("counter") for u in units if isinstance(u, dict))]
+    return tuple(sorted({c for c in found if isinstance(c, int)}))
+
+
+def write_acl(acl_file: str | Path, config_dir: str | Path) -> Path:
+    """Writes the ward broker's access list anew from the device configs in `config_dir` and the grants table in
+    bus/access.py: each account gets exactly what its role needs (reload the broker afterwards)."""
     acl_file = Path(acl_file)
-    marker = f"# motcua enrol: {name}\n"
-    text = acl_file.read_text(encoding="utf-8") if acl_file.exists() else ""
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n\n", start)
-        text = text[:start] + (text[end + 2:] if end >= 0 else "")
-    lines = [f"topic {rule.split()[0]} motcua/v1/{ward}/{rule.split()[1]}" for rule in ROLE_TOPICS[role]]
-    block = marker + f"user {name}\n" + "".join(f"{line}\n" for line in lines)
-    acl_file.write_text(text.rstrip("\n") + "\n\n" + block + "\n", encoding="utf-8")
+    acl_file.parent.mkdir(parents=True, exist_ok=True)
+    staged = acl_file.with_name(acl_file.name + ".new")
+    staged.write_text(acl_text(accounts(config_dir)), encoding="utf-8")
+    staged.chmod(0o640)
+    staged.replace(acl_file)
+    return acl_file
 
 
 def add_broker_user(password_file: str | Path, user: str, password: str) -> None:

@@ -10,13 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bus.access import IT_ACCOUNT
 from bus.client import STATE_EVERY, BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
-from bus.topics import Topics
+from bus.topics import Topics, parse
 from provisioning.errors import ProvisioningError
 
-IT_USER = "it"  # ward IT's account on the ward broker (systemd/motcua.acl)
 LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
 STALE_AFTER_S = 3 * STATE_EVERY
 
@@ -31,7 +31,10 @@ class FleetWatch:
         self.bus.subscribe(self.bus.topics.device_state("+"), self._on_state)
 
     def _on_state(self, msg: Message, topic: str) -> None:
-        device = topic.split("/")[-2]
+        parsed = parse(topic)
+        if parsed is None or parsed.kind != "device/+/state":
+            return
+        device = parsed.name
         with self._changed:
             self.states[device] = msg
             self._changed.notify_all()
@@ -129,8 +132,7 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
     and the problems its state shows. Retained states arrive right after subscribing; `settle_s` waits for them.
     Devices in `expected` (name -> role) that never reported get a row saying so."""
     with FleetWatch(broker, ward) as watch:
-        if not watch.bus.wait_connected(5):
-            raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within 5 s")
+        _connect(watch.bus, 5.0)
         time.sleep(settle_s)
         states = dict(watch.states)
     rows = []
@@ -172,20 +174,28 @@ def send_command(broker: BrokerSection, ward: str, device: str, command: str, ar
     # As ward IT's account: the broker's access list lets devices answer commands on reply/it only. The client id
     # is unique so two people's commands at the same time do not push each other off the broker.
     body: dict[str, Any] = {"command": command, **({"args": args} if args else {})}
-    reply = ask(broker, ward, IT_USER, lambda t: t.device_command(device), "device.command", body, timeout,
-                device, f" (offline, or not in ward {ward!r})", client_id=f"{ward}.{IT_USER}.{secrets.token_hex(3)}")
+    reply = ask(broker, ward, IT_ACCOUNT, lambda t: t.device_command(device), "device.command", body, timeout,
+                device, f" (offline, or not in ward {ward!r})",
+                client_id=f"{ward}.{IT_ACCOUNT}.{secrets.token_hex(3)}")
     return reply.body
+
+
+def _connect(bus: BusClient, timeout: float) -> None:
+    if not bus.wait_connected(timeout):
+        raise ProvisioningError(bus.refused_by_broker or f"no broker answered at {bus.broker.host}:"
+                                                         f"{bus.broker.port} within {timeout} s")
 
 
 def ask(broker: BrokerSection, ward: str, device: str, topic_of: Callable[[Topics], str], type_: str,
         body: dict[str, Any], timeout: float, who: str, hint: str = "", client_id: str = "") -> Message:
-    """One request from a short-lived command-line client, and its reply; ProvisioningError names what did not
-    answer (the broker, or `who`)."""
+    """One request from a short-lived command-line client, and its reply. Says plainly what went wrong: the broker
+    refused the account, the ward's access list does not let the account send this (AccessRefused, at once), no
+    broker answered, or the request went out and `who` did not answer."""
     bus = BusClient(broker, ward, device, "cli", client_id=client_id)
+    bus.may("write", topic_of(bus.topics))
     bus.start()
     try:
-        if not bus.wait_connected(timeout):
-            raise ProvisioningError(f"no broker answered at {broker.host}:{broker.port} within {timeout} s")
+        _connect(bus, timeout)
         reply = bus.request(topic_of(bus.topics), type_, body, timeout)
         if reply is None:
             raise ProvisioningError(f"{who} did not answer within {timeout} s{hint}")

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from provisioning.enrol import write_acl
 from provisioning.errors import ProvisioningError
 from provisioning.roles import check_config
 
@@ -50,8 +51,9 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
     if role == "hub":
         _write(root / "etc/mosquitto/conf.d/motcua.conf", (SYSTEMD / "mosquitto-ward.conf").read_text(), 0o644, say)
         acl = root / "etc/mosquitto/motcua.acl"
-        if not acl.exists():  # `motcua enrol` adds each device to it: never overwritten
-            _write(acl, (SYSTEMD / "motcua.acl").read_text(encoding="utf-8"), 0o640, say)
+        if not acl.exists():  # `motcua enrol` keeps it up to date: never overwritten here
+            write_acl(acl, target.parent)
+            say(f"wrote {acl} from the configs in {target.parent}")
     service = f"motcua@{name}"
     if not live:
         say(f"staging root {root}: no user, ownership or systemctl changes; on the device run "

@@ -40,9 +40,10 @@ class Tally:
 
 class Actor(threading.Thread):
     def __init__(self, name: str, broker: BrokerSection, ward: str, role: str, speed: float, seed: int,
-                 stop: threading.Event, tally: Tally, outbox: Path | None = None) -> None:
+                 stop: threading.Event, tally: Tally, outbox: Path | None = None,
+                 counters: tuple[int, ...] = ()) -> None:
         super().__init__(name=name, daemon=True)
-        self.bus = BusClient(broker, ward, name, role, outbox_path=outbox)
+        self.bus = BusClient(broker, ward, name, role, outbox_path=outbox, counters=counters)
         self.speed = speed
         self.rng = random.Random(seed)
         self.halt = stop
@@ -94,11 +95,12 @@ class SimKiosk(Actor):
 
 
 class SimCounter(Actor):
-    """An officer: calls the next number, serves for a random time, sometimes sees a no-show or transfers."""
+    """An officer: calls the next number, serves for a random time, sometimes sees a no-show or transfers. On the
+    bus it is a bridge with a counter keypad and a rating keypad at its counter."""
 
     def __init__(self, *args: object, counter: int, no_show: float = 0.05, transfer: float = 0.02,
                  keypad: Callable[[int], None] | None = None, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        super().__init__(*args, counters=(counter,), **kw)  # type: ignore[arg-type]
         self.counter = counter
         self.keypad = keypad  # a serial rating keypad to press instead of sending the rating ourselves
         self.p_no_show = no_show

@@ -10,6 +10,7 @@ import psutil
 import pygame
 import pytest
 
+from devkit import samples
 from display.audio.fake import FakePlayer
 from display.board import Board
 from display.config import load_display
@@ -26,16 +27,16 @@ STATE = {
     "ward_en": "Demo Ward - Public Administration Service Centre", "notice": "Công dân vui lòng giữ trật tự.",
     "counters": [
         {"counter": 1, "status": "open", "name_vi": "Quầy 1", "name_en": "Counter 1",
-         "ticket": {"label": "A1023", "service_vi": "Hộ tịch"}},
+         "ticket": samples.ticket("A1023", counter=1)},
         {"counter": 2, "status": "open", "name_vi": "Quầy 2", "name_en": "Counter 2",
-         "ticket": {"label": "B015", "service_vi": LONG}},
+         "ticket": samples.ticket("B015", service="CT", service_vi=LONG, counter=2)},
         {"counter": 3, "status": "closed", "name_vi": "Quầy 3", "name_en": "Counter 3"},
         {"counter": 4, "status": "open", "name_vi": "Quầy 4", "name_en": "Counter 4"},
     ],
-    "recent": [{"label": "A1023", "counter": 1}, {"label": "B015", "counter": 2}, {"label": "C004", "counter": 4}],
-    "waiting": [{"service": "HT", "name_vi": "Hộ tịch", "count": 7, "wait": {"known": True, "low_min": 15,
-                                                                              "high_min": 30}},
-                {"service": "CT", "name_vi": LONG, "count": 2, "wait": {"known": False}}],
+    "recent": [samples.recent("A1023", 1), samples.recent("B015", 2, "CT"), samples.recent("C004", 4, "KD")],
+    "waiting": [{"service": "HT", "name_vi": "Hộ tịch", "name_en": "Civil status", "count": 7,
+                 "wait": {"known": True, "low_min": 15, "high_min": 30}},
+                {"service": "CT", "name_vi": LONG, "name_en": "Certification", "count": 2, "wait": {"known": False}}],
 }
 
 
@@ -77,7 +78,7 @@ def board_service(tmp_path: Path, broker: Broker, hub: HubService, tone_clip_fol
 
 
 def test_a_counter_call_is_shown_and_spoken(board_service: BoardService, make_client) -> None:
-    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="counter")
+    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="bridge", counters=(1,))
     kiosk.wait_connected(5)
     counter.wait_connected(5)
     reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
@@ -113,9 +114,9 @@ def test_soak_several_ward_hours_no_growth_in_memory_or_files(board_service: Boa
         for i in range(start, start + n):
             label = f"A{i % 1000:03d}"
             feeder.send(feeder.topics.ticket_event, "ticket.event",
-                        {"event": "called", "ticket": {"label": label}, "counter": 1 + i % 4})
+                        samples.call(label, 1 + i % 4))
             if i % 3 == 0:
-                state = {**STATE, "recent": [{"label": label, "counter": 1 + i % 4}] * 6}
+                state = {**STATE, "recent": [samples.recent(label, 1 + i % 4)] * 6}
                 feeder.send(feeder.topics.board_state, "board.state", state)
             board_service.step(now=float(i))
 

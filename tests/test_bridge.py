@@ -172,7 +172,7 @@ def test_a_device_of_another_kind_is_refused(rig: Rig, hub: HubService) -> None:
 
 
 def test_device_state_carries_every_unit(rig: Rig, make_client) -> None:  # noqa: ANN001
-    watcher = make_client("watcher", role="counter")
+    watcher = make_client("watcher", role="cli")
     states = []
     watcher.subscribe(watcher.topics.device_state("bridge-1"), lambda m, _: states.append(m.body))
     service, _ = rig(("rate1", "rating_keypad", 1, {}))
@@ -230,7 +230,7 @@ def test_config_check_knows_the_bridge(tmp_path: Path) -> None:
     assert "valid bridge config" in CliRunner().invoke(cli, ["config", "check", str(good)]).output
     bad = write_bridge_config(tmp_path, 1883, [{"port": "/dev/ttyACM0", "kind": "led_display", "counter": 0}])
     result = CliRunner().invoke(cli, ["config", "check", str(bad)])
-    assert result.exit_code == 1 and "bridge.units[0].counter: 0 is below the minimum 1" in result.output
+    assert result.exit_code == 1 and "bridge.units[0].counter: expected at least 1, got 0" in result.output
 
 
 def test_a_failing_handler_does_not_stop_the_link(tmp_path: Path) -> None:

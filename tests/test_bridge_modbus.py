@@ -57,7 +57,7 @@ def call(hub: HubService, counter, n: int) -> int:  # noqa: ANN001
 
 @pytest.fixture
 def counter(make_client):  # noqa: ANN001, ANN201
-    client = make_client("counter-3", role="counter")
+    client = make_client("counter-3", role="bridge", counters=(3,))
     client.wait_connected(5)
     return client
 

@@ -33,15 +33,15 @@ def test_demo_ward_config_loads(good: Path) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ("port = 1883", "port = 70000", "broker.port", "above the maximum"),
-    ("port = 1883", 'port = "1883"', "broker.port", "expected int"),
-    ('log_level = "info"', 'log_level = "loud"', "device.log_level", "not one of"),
-    ("[hub.policy]", "[hub.policy]\nrecall_forever = true", "hub.policy.recall_forever", "unknown option"),
+    ("port = 1883", "port = 70000", "broker.port", "expected at most 65535"),
+    ("port = 1883", 'port = "1883"', "broker.port", "expected an integer"),
+    ('log_level = "info"', 'log_level = "loud"', "device.log_level", "expected one of debug"),
+    ("[hub.policy]", "[hub.policy]\nrecall_forever = true", "hub.policy.recall_forever", "expected a known option"),
     ('prefix = "B"', 'prefix = "A"', "hub.services[1].prefix", "used twice"),
     ('services = ["CT"]', 'services = ["XX"]', "hub.counters[2].services", "unknown service 'XX'"),
     ('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Sai_Gon"', "hub.timezone", "unknown time zone"),
-    ('procedures = ["1.001612"]', 'procedures = ["1612"]', "hub.services[3].procedures[0]", "does not match"),
-    ('id = "hub"', 'id = "Hub One"', "device.id", "does not match"),
+    ('procedures = ["1.001612"]', 'procedures = ["1612"]', "hub.services[3].procedures[0]", "a value matching"),
+    ('id = "hub"', 'id = "Hub One"', "device.id", "expected a value matching"),
 ])
 def test_wrong_values_name_the_key(good: Path, old: str, new: str, key: str, problem: str) -> None:
     edit(good, old, new)
@@ -58,7 +58,7 @@ def test_unknown_section_and_missing_option(good: Path, tmp_path: Path) -> None:
         load_hub(str(good))
     minimal = tmp_path / "min.toml"
     minimal.write_text('[device]\nid = "hub"\nrole = "hub"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="device.ward: missing required option"):
+    with pytest.raises(ConfigError, match=r"device.ward: missing: a string \(required\)"):
         load_hub(str(minimal))
 
 
@@ -81,7 +81,7 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
     edit(good, "max_recalls = 3", "max_recalls = -1")
     bad = runner.invoke(cli, ["config", "check", str(good)])
     assert bad.exit_code == 1
-    assert "hub.policy.max_recalls" in bad.output and "below the minimum" in bad.output
+    assert "hub.policy.max_recalls" in bad.output and "expected at least 0" in bad.output
     assert "Traceback" not in bad.output
 
 
@@ -97,12 +97,12 @@ def kiosk_toml(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ('backend = "file"', 'backend = "laser"', "printer.backend", "not one of"),
+    ('backend = "file"', 'backend = "laser"', "printer.backend", "expected one of"),
     ('profile = "TM-T20II"', 'profile = "TM-9000"', "printer.profile", "unknown printer profile"),
-    ("offline_block = 1", "offline_block = 11", "kiosk.offline_block", "above the maximum"),
+    ("offline_block = 1", "offline_block = 11", "kiosk.offline_block", "expected at most 10"),
     ('backend = "file"', 'backend = "network"', "printer.host", "required for the network backend"),
     ('mode = "touch"', 'mode = "buttons"', "buttons", "needs a [buttons] section"),
-    ("hub_timeout_s = 1.5", "hub_timeout_s = 0", "kiosk.hub_timeout_s", "below the minimum"),
+    ("hub_timeout_s = 1.5", "hub_timeout_s = 0", "kiosk.hub_timeout_s", "expected at least 0.2"),
 ])
 def test_kiosk_config_errors_name_the_key(kiosk_toml: Path, old: str, new: str, key: str, problem: str) -> None:
     from kiosk.config import load_kiosk

@@ -63,7 +63,7 @@ def test_unknown_commands_get_the_list_of_known_ones(broker: Broker, make_client
     target = make_client("bridge-3", role="bridge")
     DeviceCommands(target, restart=restarted.set)
     target.wait_connected(5)
-    it = make_client("ward-it", role="cli")
+    it = make_client("it", role="cli")
     it.wait_connected(5)
     reply = it.request(it.topics.device_command("bridge-3"), "device.command", {"command": "explode"}, timeout=5)
     assert reply is not None and not reply.body["ok"]

@@ -18,8 +18,8 @@ PINS = [5, 6, 13]
 
 @pytest.fixture
 def rig(hub: HubService, make_client) -> Iterator[tuple]:
-    bus = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
-    counter = make_client("counter-1", role="counter")
+    bus = make_client("rating-1", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    counter = make_client("counter-1", role="bridge", counters=(1,))
     bus.wait_connected(5)
     counter.wait_connected(5)
     cfg = build(RatingSection, {"counter": 1, "pins": PINS, "led_ok": 20, "led_refused": 21}, "test", "rating")
@@ -103,8 +103,8 @@ def test_a_rating_held_through_a_long_hub_outage_still_counts(hub_config, make_c
         return hub
 
     hub = start_hub()
-    bus = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
-    counter = make_client("counter-1", role="counter")
+    bus = make_client("rating-1", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    counter = make_client("counter-1", role="bridge", counters=(1,))
     cfg = build(RatingSection, {"counter": 1, "pins": PINS}, "test", "rating")
     factory, clock = MockFactory(), ManualClock(100.0)
     keypad = RatingKeypad(bus, cfg, pin_factory=factory, clock=clock)

@@ -67,8 +67,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
 @pytest.fixture
 def devices(make_client) -> tuple:  # noqa: ANN001
     """A kiosk, a counter keypad and a rating keypad: made once per test (one MQTT session per device id)."""
-    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="counter")
-    rater = make_client("rating-1", role="counter", outbox=True, retry_first=0.5)
+    kiosk, counter = make_client("kiosk-1"), make_client("counter-2", role="bridge", counters=(2,))
+    rater = make_client("rating-2", role="counter", counters=(2,), outbox=True, retry_first=0.5)
     for c in (kiosk, counter, rater):
         assert c.wait_connected(5)
     return kiosk, counter, rater
@@ -185,7 +185,7 @@ def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path
             "version": 1}
     cases = [("rogue-ward", {**good, "ward": "rogue-ward"}, "unknown ward 'rogue-ward'"),
              (WARD, {**good, "level": 9}, "body.record.level"),
-             (WARD, {**good, "colour": "red"}, "unknown option"),
+             (WARD, {**good, "colour": "red"}, "a known option"),
              (WARD, {**good, "day": "2031-01-01"}, "in the future"),
              (WARD, {**good, "ward": "other-ward"}, "sent on ward")]
     clients = []

@@ -154,7 +154,7 @@ class KioskApp:
         self.step()
         log.info("kiosk ready")
         systemd.notify("READY=1")
-        watchdog = systemd.Watchdog()
+        watchdog = systemd.Watchdog(self.core.bus.health)
         while self.running:
             watchdog.kick()
             self.step()

@@ -1,0 +1,81 @@
+# Who may read and write which topics on a ward broker: the one table behind the access list, the clients and the docs.
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bus.topics import ROOT, topic_matches, words_for
+
+IT_ACCOUNT = "it"  # ward IT's broker account
+HUB_ACCOUNT = "hub"  # the hub's broker account (enrolment names the hub "hub")
+
+# Every device, %u being its own account: its state, its liveness probe, its commands and replies, and answers to
+# ward IT's commands. Topics are below motcua/v1/<ward>/.
+EVERY_DEVICE: tuple[tuple[str, str], ...] = (
+    ("write", "device/%u/state"),
+    ("readwrite", "device/%u/alive"),
+    ("read", "device/%u/command"),
+    ("read", "reply/%u"),
+    ("write", f"reply/{IT_ACCOUNT}"),
+)
+# What each account may do besides; {counter} stands for each counter the device is enrolled for.
+GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "hub": (("readwrite", "#"),),
+    "it": (("read", "device/+/state"), ("write", "device/+/command"), ("read", "board/state"),
+           ("read", "counter/+/state")),
+    "kiosk": (("write", "ticket/request"), ("write", "ticket/confirm"), ("write", "ticket/offline"),
+              ("read", "services"), ("read", "catalogue"), ("read", f"device/{HUB_ACCOUNT}/state")),
+    "display": (("read", "board/state"), ("read", "ticket/event"), ("read", f"device/{HUB_ACCOUNT}/state")),
+    "counter": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
+    "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
+               ("read", f"device/{HUB_ACCOUNT}/state")),
+}
+ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
+                 "display": "board account", "counter": "rating device account", "bridge": "bridge account"}
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The topics one broker account may read and write in one ward, as the broker's access list says."""
+
+    account: str
+    role: str
+    ward: str
+    rules: tuple[tuple[str, str], ...]  # (read|write|readwrite, full topic filter)
+
+    def may(self, access: str, topic: str) -> bool:
+        return any(access in kind and topic_matches(f, topic) for kind, f in self.rules)
+
+    def refusal(self, access: str, topic: str) -> str:
+        """The sentence a person reads when this account may not use `topic`."""
+        who = ACCOUNT_WORDS.get(self.role, "account")
+        verb = "send" if access == "write" else "read"
+        own = [f"{k} {t}" for k, t in GRANTS[self.role]]
+        return (f"{who} {self.account!r} may not {verb} {words_for(topic)} (topic {topic}); the ward's access list "
+                f"gives a {self.role} account, besides its own state and commands: {', '.join(own)}")
+
+
+def grants(role: str, account: str, ward: str, counters: tuple[int, ...] = ()) -> Grants | None:
+    """The grants of `account` enrolled as `role` in `ward`, or None for a role the ward broker does not know."""
+    if role not in GRANTS:
+        return None
+    rules: list[tuple[str, str]] = []
+    for access, template in (*EVERY_DEVICE, *GRANTS[role]):
+        topics = [template.replace("{counter}", str(c)) for c in counters] if "{counter}" in template else [template]
+        rules += [(access, f"{ROOT}/{ward}/{t.replace('%u', account)}") for t in topics]
+    return Grants(account, role, ward, tuple(rules))
+
+
+def acl_text(accounts: list[tuple[str, str, str, tuple[int, ...]]]) -> str:
+    """A mosquitto access list for (account, role, ward, counters) entries: the patterns every device shares, then
+    one `user` block per account, in order."""
+    lines = ["# mosquitto access list of a motcua ward broker, written by `motcua enrol` from bus/access.py.",
+             "# Do not edit: enrol again (or `motcua access write`) to change it.", ""]
+    lines += [f"pattern {access} {ROOT}/+/{topic}" for access, topic in EVERY_DEVICE]
+    for account, role, ward, counters in accounts:
+        g = grants(role, account, ward, counters)
+        if g is None:
+            continue
+        lines += ["", f"# {account}: {role} of ward {ward}", f"user {account}"]
+        own = {(a, f"{ROOT}/{ward}/{t.replace('%u', account)}") for a, t in EVERY_DEVICE}
+        lines += [f"topic {access} {topic}" for access, topic in g.rules if (access, topic) not in own]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,88 @@
+# Hostile payloads and a raw MQTT publisher, for the tests and benches that attack the ward's receivers.
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+
+def envelope(type_: str = "ticket.request", body: Any = None, **over: Any) -> dict[str, Any]:
+    """A valid envelope as a dict (a ticket request unless told otherwise), to be broken on purpose."""
+    data: dict[str, Any] = {"v": 1, "type": type_, "device": "kiosk-x", "boot": "abcd", "seq": 1,
+                            "ts": "2026-11-22T09:00:00+07:00", "body": {"service": "HT"} if body is None else body,
+                            "corr": "abcd.1"}
+    data.update(over)
+    return data
+
+
+def dumps(data: Any) -> bytes:
+    """JSON as an attacker writes it: NaN and lone surrogates allowed, nothing escaped away."""
+    return json.dumps(data, allow_nan=True).encode("utf-8")
+
+
+def classics(size: int = 5000) -> dict[str, bytes]:
+    """The payloads that broke receivers before: each must be refused with a ContractError, nothing else."""
+    return {
+        "nested arrays": b"[" * size + b"]" * size,
+        "nested objects in a body": dumps(envelope()).replace(
+            b'"body": {"service": "HT"}', b'"body": ' + b'{"a":' * (size // 5) + b"1" + b"}" * (size // 5)),
+        "open brackets only": b"[" * size,
+        "seq beyond 64 bits": dumps(envelope(seq=10**30)),
+        "negative seq beyond 64 bits": dumps(envelope(seq=-(10**30))),
+        "body integer beyond 64 bits": dumps(envelope("ticket.confirm", {"ticket_id": 10**30, "outcome": "void"})),
+        "lone surrogate in a body": dumps(envelope(body={"service": "\ud800"})),
+        "lone surrogate in a free value": dumps(envelope("device.state", {"status": "online",
+                                                                          "detail": {"x": "\udfff"}})),
+        "lone surrogate as a key": dumps(envelope("device.state", {"status": "online", "detail": {"\ud83d": 1}})),
+        "NaN": dumps(envelope("rating.submit", {"counter": 1, "level": 1, "scale": 3, "left_s": float("nan")})),
+        "Infinity": dumps(envelope("rating.submit", {"counter": 1, "level": 1, "scale": 3, "left_s": float("inf")})),
+        "huge float": b'{"v": 1e999}',
+        "deep free value": dumps(envelope("device.state", {"status": "online", "detail": _deep(50)})),
+        "oversize": b"{" + b" " * (100 * 1024) + b"}",
+        "not UTF-8": b"\xff\xfe\xfd",
+        "empty": b"",
+        "a bare number": b"12345678901234567890123456789",
+        "null body": dumps({**envelope(), "body": None}),
+        "bool as integer": dumps(envelope(seq=True)),
+    }
+
+
+def _deep(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = {"d": value}
+    return value
+
+
+def mutate(payload: bytes, rng: random.Random) -> bytes:
+    """One random edit of a payload: a byte flipped, dropped, repeated or inserted, or a slice cut out."""
+    data = bytearray(payload)
+    if not data:
+        return bytes([rng.randrange(256)])
+    i = rng.randrange(len(data))
+    kind = rng.randrange(5)
+    if kind == 0:
+        data[i] ^= 1 << rng.randrange(8)
+    elif kind == 1:
+        del data[i]
+    elif kind == 2:
+        data[i:i] = data[i:i + rng.randrange(1, 8)]
+    elif kind == 3:
+        data.insert(i, rng.choice(b'{}[]",:\\0123456789eE-+.tfn \x00\xff'))
+    else:
+        del data[i:i + rng.randrange(1, 32)]
+    return bytes(data)
+
+
+def raw_client(port: int, client_id: str, host: str = "127.0.0.1", username: str = "",
+               password: str = "") -> mqtt.Client:
+    """A bare paho client, connected and looping: it publishes whatever it is given, as an attacker would."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    if username:
+        client.username_pw_set(username, password)
+    client.connect(host, port)
+    client.loop_start()
+    return client

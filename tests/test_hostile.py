@@ -1,0 +1,137 @@
+# Hostile input against the hub: payloads that once stopped a ward, one request's fault kept its own, and liveness.
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bus import messages, systemd
+from bus.config import BrokerSection
+from bus.errors import ContractError
+from bus.messages import Message
+from devkit import samples
+from devkit.hostile import classics, raw_client
+from hub.config import load_hub
+from hub.service import HubService
+from provisioning.broker import Broker
+from provisioning.fleet import wait_online
+from tests.conftest import WARD, wait_until
+
+
+@pytest.mark.parametrize("name", list(classics()))
+def test_every_classic_attack_is_a_contract_error(name: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ContractError) as info:
+        messages.decode(classics()[name])
+    assert info.value.field and info.value.expected
+    assert time.perf_counter() - started < 1.0  # bounded: no payload costs the network thread more than an instant
+
+
+def test_one_nested_payload_no_longer_silences_the_hub(hub: HubService, broker: Broker, make_client) -> None:
+    """The 5 KB of '[[[[' that killed paho's thread: every later request was unanswered. Now each is answered."""
+    attacker = raw_client(broker.port, "attacker")
+    for payload in classics().values():
+        attacker.publish(hub.bus.topics.ticket_request, payload, qos=1).wait_for_publish(5)
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+    answered = [kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+                for _ in range(20)]
+    assert all(r is not None and r.type == "ticket.issued" for r in answered)
+    assert [r.body["ticket"]["label"] for r in answered] == [f"A{n:03d}" for n in range(1, 21)]
+    wait_until(lambda: hub.bus.rejected.total() == len(classics()), what="every attack counted")
+    assert hub.bus.health() is None
+    attacker.loop_stop()
+
+
+def test_a_request_the_hub_fails_to_handle_is_rolled_back_alone(tmp_path: Path, hub_config: Path,
+                                                                 make_client) -> None:
+    """A fault inside one request of a group commit (here a real SQLite trigger refusing one ticket) costs that
+    request an `internal_error` answer; the others in its batch are stored and answered."""
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+    replies: dict[str, Message] = {}
+    kiosk.on_reply(lambda m, _: replies.__setitem__(m.corr or "", m))
+    config, section = load_hub(str(hub_config))
+    service = HubService(config, section)
+    service.db.execute("CREATE TRIGGER refuse_pregnant BEFORE INSERT ON tickets WHEN NEW.priority = 'pregnant' "
+                       "BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+    topic = kiosk.topics.ticket_request
+    sent = []
+    for i in range(30):  # queued before the worker starts: it takes them as one batch
+        body = {"service": "HT", **({"priority": "pregnant"} if i == 12 else {})}
+        msg = kiosk.message("ticket.request", body, corr=f"{kiosk.boot}.{1000 + i}")
+        sent.append(msg)
+        service._enqueue(msg, topic)
+    service.start()
+    try:
+        wait_until(lambda: len(replies) == 30, what="thirty answers")
+        faulty = replies[sent[12].corr or ""]
+        assert faulty.type == "error" and faulty.body["code"] == "internal_error"
+        good = [replies[m.corr or ""] for i, m in enumerate(sent) if i != 12]
+        assert all(r.type == "ticket.issued" for r in good)
+        assert service.stats["failed"] == 1
+        labels = [r[0] for r in service.db.execute("SELECT label FROM tickets ORDER BY id")]
+        assert labels == [f"A{n:03d}" for n in range(1, 30)]  # 29 stored, none for the faulty one
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path):  # noqa: ANN201 - a bound datagram socket and the env that points at it
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.05)
+    old = {k: os.environ.get(k) for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
+    os.environ.update(NOTIFY_SOCKET=path, WATCHDOG_USEC="200000")  # WatchdogSec=0.2: a kick every 0.1 s
+    yield sock
+    for k, v in old.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    sock.close()
+
+
+def kicks(sock: socket.socket, watchdog: systemd.Watchdog, seconds: float) -> int:
+    """Runs the service's main loop for `seconds` (as bus/lifecycle.py does) and counts what systemd received."""
+    got = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        watchdog.kick()
+        with contextlib.suppress(TimeoutError):
+            got += sock.recv(64) == b"WATCHDOG=1"
+    return got
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the killed thread, on purpose
+@pytest.mark.parametrize("fault", ["wedged", "killed"])
+def test_a_dead_or_wedged_network_thread_stops_the_watchdog(hub_config: Path, broker: Broker,
+                                                            notify_socket: socket.socket, fault: str) -> None:
+    config, section = load_hub(str(hub_config))
+    service = HubService(config, section)
+    service.bus.liveness.probe_every, service.bus.liveness.lost_after = 0.2, 1.0
+    service.start()
+    release = threading.Event()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+        watchdog = systemd.Watchdog(service.health)
+        assert kicks(notify_socket, watchdog, 1.5) >= 5  # healthy: kicked about every 0.1 s
+
+        def stuck(msg: Message, topic: str) -> None:
+            if fault == "wedged":
+                release.wait(30)  # a handler that never returns holds the only thread that reads the socket
+            else:
+                raise SystemExit  # escapes every `except Exception`: paho's network thread ends
+        service.bus.subscribe(service.bus.topics.ticket_event, stuck)
+        service.bus.send(service.bus.topics.ticket_event, "ticket.event", samples.call("A001", 1))
+        wait_until(lambda: service.health() is not None, timeout=10, what="the hub to notice")
+        assert ("probe has not come back" if fault == "wedged" else "network thread has stopped") in service.health()
+        kicks(notify_socket, watchdog, 0.3)  # a kick may have been in flight
+        assert kicks(notify_socket, watchdog, 1.0) == 0
+        assert watchdog.problem is not None
+    finally:
+        release.set()
+        service.stop()
