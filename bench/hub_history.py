@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from devkit.configs import write_hub_config
 from hub import stats as ward_stats
 from hub.board import board_state
 from hub.config import HubSection, load_hub
 from hub.estimate import quantile
 from hub.queue import Queue
 from hub.store import open_db, open_repaired, prune_handled, transaction
-from provisioning.roles import write_hub_config
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_DAY = datetime(2025, 1, 6, tzinfo=VN)  # a Monday

@@ -13,10 +13,11 @@ import psutil
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
+from devkit.broker import Broker
+from devkit.configs import write_hub_config
+from devkit.processes import RoleProcess
 from hub.estimate import quantile
-from provisioning.broker import Broker
 from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess, write_hub_config
 
 WARD = "demo-ward"
 current_phase: list[Callable[[Message, str], None]] = [lambda m, t: None]

@@ -17,14 +17,15 @@ import psutil  # noqa: E402
 import pygame  # noqa: E402
 
 from bus.config import BrokerSection  # noqa: E402
+from devkit.broker import Broker  # noqa: E402
+from devkit.configs import write_hub_config, write_kiosk_config  # noqa: E402
+from devkit.processes import RoleProcess  # noqa: E402
 from hub.estimate import quantile  # noqa: E402
 from kiosk.config import load_kiosk  # noqa: E402
 from kiosk.core import KioskCore  # noqa: E402
 from kiosk.printing import make_printer  # noqa: E402
 from kiosk.ui.app import KioskApp  # noqa: E402
-from provisioning.broker import Broker  # noqa: E402
 from provisioning.fleet import wait_online  # noqa: E402
-from provisioning.roles import RoleProcess, write_hub_config, write_kiosk_config  # noqa: E402
 
 
 def tap_to_print(app: KioskApp, printed: Path, service: str) -> tuple[float, int]:

@@ -13,10 +13,11 @@ from pathlib import Path
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
-from provisioning.broker import Broker
+from devkit.broker import Broker
+from devkit.configs import write_district_config
+from devkit.postgres import PostgresServer
+from devkit.processes import RoleProcess
 from provisioning.fleet import wait_online
-from provisioning.postgres import PostgresServer
-from provisioning.roles import RoleProcess, write_district_config
 
 WARD = "demo-ward"
 

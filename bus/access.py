@@ -25,12 +25,12 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "kiosk": (("write", "ticket/request"), ("write", "ticket/confirm"), ("write", "ticket/offline"),
               ("read", "services"), ("read", "catalogue"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "display": (("read", "board/state"), ("read", "ticket/event"), ("read", f"device/{HUB_ACCOUNT}/state")),
-    "counter": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
+    "rating": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
                ("read", f"device/{HUB_ACCOUNT}/state")),
 }
 ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
-                 "display": "board account", "counter": "rating device account", "bridge": "bridge account"}
+                 "display": "board account", "rating": "rating device account", "bridge": "bridge account"}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from bus.validation import DEVICE_ID, WARD_ID, Invalid, Record, Rule, check_reco
 
 T = TypeVar("T")
 
-ROLES = ("hub", "kiosk", "display", "bridge", "counter", "district")
+ROLES = ("hub", "kiosk", "display", "rating", "bridge", "district")
+RENAMED_ROLES = {"counter": "rating"}  # old name -> new name, explained when an old config is loaded
 
 
 def opt(default: Any = dataclasses.MISSING, *, lo: float | None = None, hi: float | None = None,
@@ -86,11 +87,19 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type],
             raise ConfigError(source, key, f"unknown section; expected one of {sorted(known)}")
     if "device" not in raw:
         raise ConfigError(source, "device", "missing section")
+    renamed(source, raw["device"].get("role") if isinstance(raw["device"], dict) else None)
     device = build(DeviceSection, raw["device"], source, "device")
     broker = build(BrokerSection, raw.get("broker", {}), source, "broker")
     sections = {name: None if name in optional and name not in raw else build(cls, raw.get(name, {}), source, name)
                 for name, cls in role_sections.items()}
     return DeviceConfig(source=source, device=device, broker=broker, sections=sections)
+
+
+def renamed(source: str, role: object) -> None:
+    """A config naming a role by its old name stops with what to write instead."""
+    if isinstance(role, str) and role in RENAMED_ROLES:
+        raise ConfigError(source, "device.role", f"the role {role!r} is now called {RENAMED_ROLES[role]!r}: write "
+                                                 f"role = \"{RENAMED_ROLES[role]}\" in [device]; nothing else changes")
 
 
 def build(cls: type[T], data: Any, source: str, where: str) -> T:

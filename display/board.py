@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pygame
 
-from bus.fonts import font_path
+from hmi.fonts import font_path
 
 BG = (12, 32, 64)
 PANEL = (20, 48, 92)

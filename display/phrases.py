@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bus.numberwords import words
+from display.numberwords import words
 
 INVITE = "Mời công dân số"
 TO_COUNTER = "đến quầy số"

@@ -8,8 +8,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bus.fonts import font_path
 from district.store import Store
+from hmi.fonts import font_path
 
 WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
                 "rated", "satisfaction_rate", "first_visit_rate")

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bus.client import BusClient
-from bus.presses import PressFilter
 from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
 from firmware_bridge.led_display import LedDisplayUnit
 from firmware_bridge.link import Opener, open_port
+from hmi.presses import PressFilter
 
 log = logging.getLogger(__name__)
 

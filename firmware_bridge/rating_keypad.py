@@ -6,10 +6,10 @@ import logging
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import Message
-from bus.presses import PressFilter
 from firmware_bridge.config import UnitSection
 from firmware_bridge.link import Opener, open_port
 from firmware_bridge.unit import Unit
+from hmi.presses import PressFilter
 
 log = logging.getLogger(__name__)
 

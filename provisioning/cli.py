@@ -61,7 +61,7 @@ def run_command(config_path: str) -> None:
 def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
          arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool, no_bridge: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
-    from provisioning.demo import DemoOptions, run_demo
+    from devkit.demo import DemoOptions, run_demo
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger().setLevel(logging.WARNING)  # the demo's own progress lines are the output

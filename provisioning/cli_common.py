@@ -9,14 +9,17 @@ import click
 
 from bus.config import BrokerSection
 from bus.errors import BusError
+from devkit.errors import DevkitError
 from display.errors import DisplayError
 from district.errors import DistrictError
 from firmware_bridge.errors import BridgeError
 from hub.errors import HubError
 from kiosk.errors import KioskError
 from provisioning.errors import ProvisioningError
+from rating.errors import RatingError
 
-OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError)
+OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError,
+              RatingError, DevkitError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

@@ -17,7 +17,7 @@ def rating() -> None:
               help="The rating keypad's device config (TOML).")
 def rating_run(config_path: str) -> None:
     """Run the rating keypad: one button per level, ratings sent to the hub exactly once."""
-    from kiosk.rating import run
+    from rating.main import run
 
     guard(lambda: run(config_path))
 

@@ -15,7 +15,7 @@ from provisioning.enrol import ENROLLED_ROLES
 @click.option("--ward", envvar="MOTCUA_WARD", required=True, help="Ward id (or $MOTCUA_WARD).")
 @click.option("--broker-host", default="127.0.0.1", show_default=True, help="The ward broker, as the device sees it.")
 @click.option("--broker-port", type=click.IntRange(1, 65535), default=1883, show_default=True)
-@click.option("--counter", type=click.IntRange(1, 999), default=None, help="Rating keypad: its counter.")
+@click.option("--counter", type=click.IntRange(1, 999), default=None, help="Rating device: the counter it stands at.")
 @click.option("--offline-block", type=click.IntRange(1, 10), default=None,
               help="Kiosk: its own block of offline numbers, different for each kiosk of the ward.")
 @click.option("--printer", default="", help="Kiosk: usb:VENDOR:PRODUCT (from lsusb), serial:PORT, "

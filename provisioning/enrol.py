@@ -14,10 +14,10 @@ from typing import Any
 from bus.access import IT_ACCOUNT, acl_text
 from bus.config import DEVICE_ID
 from provisioning.errors import ProvisioningError
-from provisioning.roles import CATALOGUE, DEMO_WARD, check_config
+from provisioning.roles import CATALOGUE, HUB_EXAMPLE, check_config
 from provisioning.tomlw import to_toml
 
-ENROLLED_ROLES = ("hub", "kiosk", "display", "counter", "bridge")
+ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def role_sections(e: Enrolment) -> dict[str, Any]:
                 "printer": {**printer_section(e.printer), "profile": "TM-T20II"}}
     if e.role == "display":
         return {"display": {"fullscreen": True}, "voice": {"speak": True}, "audio": {"backend": "aplay"}}
-    if e.role == "counter":
+    if e.role == "rating":
         if e.counter < 1:
             raise ProvisioningError("a rating keypad needs --counter, the counter it stands at")
         return {"rating": {"counter": e.counter, "mode": "keypad", "pins": [5, 6, 13], "led_ok": 20,
@@ -80,7 +80,7 @@ def config_text(e: Enrolment, password: str) -> str:
     text = f"# {e.name}: enrolled by `motcua enrol` ({e.role} of ward {e.ward}); see docs/config.md.\n\n"
     text += to_toml(head)
     if e.role == "hub":  # the ward's services and counters: start from the worked example, then edit
-        body = Template(DEMO_WARD.read_text(encoding="utf-8")).substitute(port=e.broker_port, data_dir=e.data_dir,
+        body = Template(HUB_EXAMPLE.read_text(encoding="utf-8")).substitute(port=e.broker_port, data_dir=e.data_dir,
                                                                           catalogue=CATALOGUE)
         text += "\n# Services, counters and names below are an example: edit them for this ward.\n"
         text += body[body.index("[hub]"):]

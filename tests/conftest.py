@@ -11,12 +11,12 @@ import pytest
 
 from bus.client import BusClient
 from bus.config import BrokerSection
+from devkit.broker import Broker
+from devkit.configs import write_hub_config
+from devkit.postgres import PostgresServer
 from hub.config import load_hub
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.fleet import wait_online
-from provisioning.postgres import PostgresServer
-from provisioning.roles import write_hub_config
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -65,9 +65,9 @@ def printer():  # noqa: ANN201 - a FakePrinter; imported lazily like the kiosk i
 @pytest.fixture
 def kiosk_core(tmp_path: Path, broker: Broker, hub: HubService, printer):  # noqa: ANN001, ANN201
     """A real KioskCore on the fake printer, connected and knowing the hub's services."""
+    from devkit.configs import write_kiosk_config
     from kiosk.config import load_kiosk
     from kiosk.core import KioskCore
-    from provisioning.roles import write_kiosk_config
 
     config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port, printer_backend="fake")))
     core = KioskCore(config, section, printer_cfg, printer)
@@ -115,7 +115,7 @@ def district_broker(tmp_path: Path) -> Iterator[Broker]:
 @pytest.fixture
 def upstream_hub(tmp_path: Path, broker: Broker, district_broker: Broker) -> Iterator[HubService]:
     """A hub forwarding to the district broker, resending quickly."""
-    from provisioning.roles import add_upstream
+    from devkit.configs import add_upstream
 
     config, section = load_hub(str(add_upstream(write_hub_config(tmp_path, broker.port), district_broker.port,
                                                 retry_s=0.5, stats_interval_s=3600)))

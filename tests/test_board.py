@@ -11,13 +11,13 @@ import pygame
 import pytest
 
 from devkit import samples
+from devkit.broker import Broker
+from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
 from display.board import Board
 from display.config import load_display
 from display.service import BoardService
 from hub.service import HubService
-from provisioning.broker import Broker
-from provisioning.roles import write_display_config
 from tests.conftest import wait_until
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "board"

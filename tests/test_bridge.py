@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from bus.errors import ConfigError
+from devkit.broker import Broker
+from devkit.configs import write_bridge_config
+from devkit.processes import RoleProcess
 from firmware_bridge.config import load_bridge
 from firmware_bridge.fake_mcu import FakeMcu
 from firmware_bridge.service import BridgeService
 from hub.service import HubService
-from provisioning.broker import Broker
-from provisioning.roles import RoleProcess, write_bridge_config
 from tests.conftest import wait_until
 
 Rig = Callable[..., tuple[BridgeService, dict[str, FakeMcu]]]

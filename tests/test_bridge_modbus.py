@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from devkit.broker import Broker
+from devkit.configs import write_bridge_config
 from firmware_bridge import modbus
 from firmware_bridge.config import load_bridge
 from firmware_bridge.errors import ProtocolError
 from firmware_bridge.fake_modbus import FakeModbusBoard
 from firmware_bridge.service import BridgeService
 from hub.service import HubService
-from provisioning.broker import Broker
-from provisioning.roles import write_bridge_config
 from tests.conftest import wait_until
 
 

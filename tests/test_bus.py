@@ -13,8 +13,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bus.config import BrokerSection
 from bus.messages import Message
 from devkit import samples
+from devkit.broker import Broker
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.fleet import FleetWatch
 from tests.conftest import wait_until
 

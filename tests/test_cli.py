@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from devkit.broker import Broker, free_port
 from hub.service import HubService
-from provisioning.broker import Broker, free_port
 from provisioning.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def test_no_broker_is_a_clear_error() -> None:
 
 
 def test_a_hub_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
-    from provisioning.roles import write_hub_config
+    from devkit.configs import write_hub_config
 
     config = write_hub_config(tmp_path, free_port())
     (tmp_path / "hub").write_text("a file where the hub's data folder should be", encoding="utf-8")
@@ -72,7 +72,7 @@ def test_a_hub_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
 
 
 def test_a_kiosk_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
-    from provisioning.roles import write_kiosk_config
+    from devkit.configs import write_kiosk_config
 
     config = write_kiosk_config(tmp_path, free_port())
     (tmp_path / "kiosk-1" / "kiosk.db").mkdir()  # a folder where the offline numbering file should be

@@ -7,9 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from bus.errors import ConfigError
+from devkit.configs import write_hub_config
 from hub.config import load_hub
 from provisioning.cli import cli
-from provisioning.roles import DEMO_WARD, write_hub_config
+from provisioning.roles import HUB_EXAMPLE
 
 
 @pytest.fixture
@@ -86,12 +87,12 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
 
 
 def test_template_is_shipped() -> None:
-    assert DEMO_WARD.exists()
+    assert HUB_EXAMPLE.exists()
 
 
 @pytest.fixture
 def kiosk_toml(tmp_path: Path) -> Path:
-    from provisioning.roles import write_kiosk_config
+    from devkit.configs import write_kiosk_config
 
     return write_kiosk_config(tmp_path, 1883, printer_backend="file")
 
@@ -123,3 +124,15 @@ def test_kiosk_buttons_section_checks_pins(kiosk_toml: Path) -> None:
         load_kiosk(str(kiosk_toml))
     result = CliRunner().invoke(cli, ["config", "check", str(kiosk_toml)])
     assert result.exit_code == 1 and "a GPIO pin is used twice" in result.output
+
+
+def test_a_config_with_the_old_name_of_the_rating_role_says_what_to_write(tmp_path: Path) -> None:
+    path = tmp_path / "rating-1.toml"
+    path.write_text('[device]\nid = "rating-1"\nrole = "counter"\nward = "w"\n\n[rating]\ncounter = 1\n'
+                    'pins = [5, 6, 13]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["config", "check", str(path)])
+    assert result.exit_code == 1
+    assert "device.role: the role 'counter' is now called 'rating'" in result.output
+    assert 'write role = "rating" in [device]' in result.output
+    path.write_text(path.read_text(encoding="utf-8").replace('"counter"', '"rating"'), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["config", "check", str(path)]).exit_code == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioning.demo import DemoOptions, run_demo
+from devkit.demo import DemoOptions, run_demo
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
@@ -38,11 +38,11 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
 
 
 def test_demo_never_wipes_a_folder_it_did_not_make(tmp_path: Path) -> None:
-    from provisioning.errors import ProvisioningError
+    from devkit.errors import DevkitError
 
     precious = tmp_path / "documents"
     precious.mkdir()
     (precious / "thesis.txt").write_text("do not delete", encoding="utf-8")
-    with pytest.raises(ProvisioningError, match="refusing to wipe"):
+    with pytest.raises(DevkitError, match="refusing to wipe"):
         run_demo(DemoOptions(duration=1, workdir=precious), out=io.StringIO())
     assert (precious / "thesis.txt").read_text(encoding="utf-8") == "do not delete"

@@ -11,15 +11,15 @@ from click.testing import CliRunner
 
 from bus.errors import ConfigError
 from bus.upstream import parse
+from devkit.broker import Broker
+from devkit.configs import write_district_config
+from devkit.postgres import PostgresServer
 from district.config import load_district
 from district.errors import StoreError
 from district.store_postgres import PostgresStore
 from district.store_sqlite import SqliteStore
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.cli import cli
-from provisioning.postgres import PostgresServer
-from provisioning.roles import write_district_config
 from tests.conftest import WARD, wait_until
 from tests.test_upstream import StoreUnderTest, collector
 

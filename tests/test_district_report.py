@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from bus.upstream import parse
+from devkit.configs import write_district_config
 from district.store_sqlite import SqliteStore
 from provisioning.cli import cli
-from provisioning.roles import write_district_config
 
 WARDS = ("phuong-ba-dinh", "phuong-hoan-kiem")
 

@@ -14,9 +14,9 @@ from bus.client import BusClient
 from bus.config import BrokerSection, build
 from bus.device_commands import DeviceCommands
 from bus.errors import AccessRefused
+from devkit.broker import Broker, free_port
 from hub.config import load_hub
 from hub.service import HubService
-from provisioning.broker import Broker, free_port
 from provisioning.cli import cli
 from tests.conftest import wait_until
 
@@ -39,7 +39,7 @@ def ward(tmp_path: Path) -> Iterator[tuple[Broker, dict[str, BrokerSection], str
     port = free_port()
     for args in (["hub", "--role", "hub"],
                  ["kiosk-1", "--role", "kiosk", "--offline-block", "1", "--printer", "usb:04B8:0E15"],
-                 ["rating-1", "--role", "counter", "--counter", "1"]):
+                 ["rating-1", "--role", "rating", "--counter", "1"]):
         enrol(tmp_path, port, *args)
     it = enrol(tmp_path, port, "it", "--role", "it")
     password = re.search(r"shown once\): (\S+)", it).group(1)
@@ -107,7 +107,7 @@ def test_enrolled_configs_are_complete_and_private(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "problem"), [
     (["k", "--role", "kiosk"], "a kiosk needs --offline-block"),
     (["k", "--role", "kiosk", "--offline-block", "2", "--printer", "usb:epson"], "a kiosk needs --printer usb:"),
-    (["r", "--role", "counter"], "a rating keypad needs --counter"),
+    (["r", "--role", "rating"], "a rating keypad needs --counter"),
     (["b", "--role", "bridge"], "a bridge needs at least one --unit"),
     (["main", "--role", "hub"], "the hub's name must be 'hub'"),
     (["Kiosk 1", "--role", "display"], "must match"),
@@ -129,7 +129,7 @@ def test_a_device_is_enrolled_once(tmp_path: Path) -> None:
 def test_re_enrolling_replaces_the_devices_access_block(tmp_path: Path) -> None:
     enrol(tmp_path, 1883, "board-1", "--role", "display")
     enrol(tmp_path, 1883, "board-1", "--role", "display", "--force")
-    enrol(tmp_path, 1883, "rating-2", "--role", "counter", "--counter", "2")
+    enrol(tmp_path, 1883, "rating-2", "--role", "rating", "--counter", "2")
     acl = (tmp_path / "acl").read_text(encoding="utf-8")
     assert acl.count("user board-1\n") == 1 and acl.count("user rating-2\n") == 1
     assert f"user board-1\ntopic read motcua/v1/{WARD}/board/state\n" in acl

@@ -8,10 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bus.device_commands import DeviceCommands
+from devkit.broker import Broker
+from devkit.configs import write_hub_config
+from devkit.processes import RoleProcess
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.cli import cli
-from provisioning.roles import RoleProcess, write_hub_config
 from tests.conftest import WARD, wait_until
 
 
@@ -95,9 +96,9 @@ def test_remote_restart_stops_the_hub_cleanly_for_systemd_to_start_again(tmp_pat
 
 def test_one_run_command_starts_any_role(tmp_path: Path, broker: Broker) -> None:
     from bus.config import BrokerSection
+    from devkit.configs import write_bridge_config
     from firmware_bridge.fake_mcu import FakeMcu
     from provisioning.fleet import wait_online
-    from provisioning.roles import write_bridge_config
 
     mcu = FakeMcu("led_display", tmp_path, name="led1").plug()
     config = write_bridge_config(tmp_path, broker.port, [{"port": str(mcu.path), "kind": "led_display",
@@ -119,7 +120,7 @@ def test_services_tell_systemd_they_are_ready_and_kick_the_watchdog(tmp_path: Pa
     """A real notify socket, as systemd gives a Type=notify service with WatchdogSec=2."""
     import socket
 
-    from provisioning.roles import write_district_config
+    from devkit.configs import write_district_config
 
     path = str(tmp_path / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -15,10 +15,10 @@ from bus.config import BrokerSection
 from bus.errors import ContractError
 from bus.messages import Message
 from devkit import samples
+from devkit.broker import Broker
 from devkit.hostile import classics, raw_client
 from hub.config import load_hub
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.fleet import wait_online
 from tests.conftest import WARD, wait_until
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bus.config import BrokerSection
 from bus.messages import Message
-from provisioning.broker import Broker
+from devkit.broker import Broker
+from devkit.processes import RoleProcess
 from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess
 from tests.conftest import wait_until
 
 

@@ -7,13 +7,13 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from bus.config import build
+from devkit.broker import Broker
 from hub.service import HubService
 from kiosk.buttons import ButtonPanel
 from kiosk.config import ButtonsSection
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
-from provisioning.broker import Broker
 from tests.conftest import ManualClock, wait_until
 
 PINS = {"HT": 17, "CT": 27}

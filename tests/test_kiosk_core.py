@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from devkit.broker import Broker
 from hub.service import HubService
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
-from provisioning.broker import Broker
 from tests.conftest import wait_until
 from tests.escpos_decode import decode
 

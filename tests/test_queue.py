@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devkit.configs import write_hub_config
 from hub.config import load_hub
 from hub.queue import Queue
 from hub.store import open_db, prune_handled
-from provisioning.roles import write_hub_config
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -8,9 +8,10 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from bus.config import build
+from devkit.broker import Broker
 from hub.service import HubService
-from kiosk.rating import RatingKeypad, RatingSection
-from provisioning.broker import Broker
+from rating.config import RatingSection
+from rating.keypad import RatingKeypad
 from tests.conftest import ManualClock, wait_until
 
 PINS = [5, 6, 13]
@@ -18,7 +19,7 @@ PINS = [5, 6, 13]
 
 @pytest.fixture
 def rig(hub: HubService, make_client) -> Iterator[tuple]:
-    bus = make_client("rating-1", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    bus = make_client("rating-1", role="rating", counters=(1,), outbox=True, retry_first=0.5)
     counter = make_client("counter-1", role="bridge", counters=(1,))
     bus.wait_connected(5)
     counter.wait_connected(5)
@@ -103,7 +104,7 @@ def test_a_rating_held_through_a_long_hub_outage_still_counts(hub_config, make_c
         return hub
 
     hub = start_hub()
-    bus = make_client("rating-1", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    bus = make_client("rating-1", role="rating", counters=(1,), outbox=True, retry_first=0.5)
     counter = make_client("counter-1", role="bridge", counters=(1,))
     cfg = build(RatingSection, {"counter": 1, "pins": PINS}, "test", "rating")
     factory, clock = MockFactory(), ManualClock(100.0)

@@ -9,7 +9,7 @@ import pygame
 import pytest
 
 from hub.service import HubService
-from kiosk.ui.rating_app import RatingApp
+from rating.touch import RatingApp
 from tests.conftest import wait_until
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "rating"
@@ -17,7 +17,7 @@ SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "rati
 
 @pytest.fixture
 def app(hub: HubService, make_client) -> Iterator[RatingApp]:
-    bus = make_client("rating-1", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    bus = make_client("rating-1", role="rating", counters=(1,), outbox=True, retry_first=0.5)
     bus.wait_connected(5)
     a = RatingApp(bus, counter=1, scale=3, size=(800, 480))
     a.step()
@@ -70,7 +70,7 @@ def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, 
 def test_asking_visits_records_them_for_the_statistics(hub: HubService, make_client) -> None:  # noqa: ANN001
     from hub.stats import compute
 
-    bus = make_client("rating-2", role="counter", counters=(1,), outbox=True, retry_first=0.5)
+    bus = make_client("rating-2", role="rating", counters=(1,), outbox=True, retry_first=0.5)
     bus.wait_connected(5)
     app = RatingApp(bus, counter=1, scale=3, size=(800, 480), ask_visits=True)
     try:

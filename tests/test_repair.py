@@ -11,14 +11,14 @@ from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.errors import OutboxError
 from bus.outbox import Outbox
+from devkit.broker import Broker
+from devkit.configs import write_hub_config
 from hub.config import load_hub
 from hub.queue import Queue
 from hub.service import HubService
 from hub.store import open_repaired
 from kiosk.offline import OfflineNumbers
-from provisioning.broker import Broker
 from provisioning.fleet import problems, wait_online
-from provisioning.roles import write_hub_config
 from tests.conftest import WARD
 
 PAGE = 4096

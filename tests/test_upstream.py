@@ -8,13 +8,14 @@ import pytest
 
 from bus.client import BusClient
 from bus.config import BrokerSection
+from devkit.broker import Broker
+from devkit.configs import write_district_config, write_hub_config
+from devkit.processes import RoleProcess
 from district.collector import Collector
 from district.config import load_district
 from hub.config import load_hub
 from hub.service import HubService
-from provisioning.broker import Broker
 from provisioning.fleet import wait_online
-from provisioning.roles import RoleProcess, write_district_config, write_hub_config
 from tests.conftest import WARD, wait_until
 
 
@@ -68,7 +69,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
 def devices(make_client) -> tuple:  # noqa: ANN001
     """A kiosk, a counter keypad and a rating keypad: made once per test (one MQTT session per device id)."""
     kiosk, counter = make_client("kiosk-1"), make_client("counter-2", role="bridge", counters=(2,))
-    rater = make_client("rating-2", role="counter", counters=(2,), outbox=True, retry_first=0.5)
+    rater = make_client("rating-2", role="rating", counters=(2,), outbox=True, retry_first=0.5)
     for c in (kiosk, counter, rater):
         assert c.wait_connected(5)
     return kiosk, counter, rater

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bus.numberwords import digits, words
 from display.announcer import Announcer
 from display.audio.fake import FakePlayer
 from display.clips import ClipSet, duration, generate
 from display.errors import ClipError
+from display.numberwords import digits, words
 from display.phrases import call_text, call_tokens, clip_texts
 from tests.conftest import wait_until
 

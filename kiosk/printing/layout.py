@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bus.fonts import font_path
+from hmi.fonts import font_path
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from bus.fonts import font_path
+from hmi.fonts import font_path
 from kiosk.printing.layout import BigText, Layout, Qr, Raster
 
 FONT_A = (12, 24)  # ESC/POS font A cell, dots

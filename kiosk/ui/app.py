@@ -9,11 +9,11 @@ from pathlib import Path
 import pygame
 
 from bus import systemd
+from hmi.widgets import Button
 from kiosk.config import KioskSection
 from kiosk.core import KioskCore, TicketOutcome
 from kiosk.ui import screens
 from kiosk.ui.screens import View
-from kiosk.ui.widgets import Button
 
 log = logging.getLogger(__name__)
 TICKET_SCREEN_S = 15.0

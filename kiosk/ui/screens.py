@@ -7,8 +7,8 @@ from typing import Any
 import pygame
 
 from bus.messages import PRIORITY_GROUPS
+from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, qr_surface, text, wrapped
 from kiosk.core import KioskCore, TicketOutcome, wait_words
-from kiosk.ui.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, qr_surface, text, wrapped
 
 WORDS = {
     "vi": {"title": "Lấy số thứ tự", "choose": "Chạm vào dịch vụ bạn cần", "browse": "Tra cứu thủ tục",

@@ -11,21 +11,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bus.config import BrokerSection
+from devkit.broker import Broker
+from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
+from devkit.demo_bridge import COUNTER as BRIDGE_COUNTER
+from devkit.demo_bridge import DemoBridge
+from devkit.demo_kiosk import DemoKiosk
+from devkit.errors import DevkitError
+from devkit.processes import RoleProcess
+from devkit.simulate import SimCounter, SimKiosk, Tally
 from hub.estimate import quantile
-from provisioning.broker import Broker
-from provisioning.demo_bridge import COUNTER as BRIDGE_COUNTER
-from provisioning.demo_bridge import DemoBridge
-from provisioning.demo_kiosk import DemoKiosk
-from provisioning.errors import ProvisioningError
 from provisioning.fleet import FleetWatch, fleet_rows, wait_online
-from provisioning.roles import (
-    RoleProcess,
-    add_upstream,
-    write_display_config,
-    write_district_config,
-    write_hub_config,
-)
-from provisioning.simulate import SimCounter, SimKiosk, Tally
 
 WARD = "demo-ward"
 MARKER = ".motcua-demo"
@@ -54,7 +49,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     citizens, in a window or headless; counter 1's citizens rate on a serial keypad through the real bridge."""
     if opts.fresh and opts.workdir.exists():
         if not (opts.workdir / MARKER).exists() and any(opts.workdir.iterdir()):
-            raise ProvisioningError(f"refusing to wipe {opts.workdir}: it is not empty and not a folder the demo made; "
+            raise DevkitError(f"refusing to wipe {opts.workdir}: it is not empty and not a folder the demo made; "
                                     "choose another --workdir")
         shutil.rmtree(opts.workdir)
     opts.workdir.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,11 @@ import random
 from pathlib import Path
 
 from bus.config import BrokerSection
+from devkit.configs import write_kiosk_config
+from devkit.simulate import SERVICE_MIX, Tally
 from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing import make_printer
-from provisioning.roles import write_kiosk_config
-from provisioning.simulate import SERVICE_MIX, Tally
 
 
 class DemoKiosk:

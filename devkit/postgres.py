@@ -11,15 +11,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from provisioning.broker import free_port
-from provisioning.errors import ProvisioningError
+from devkit.broker import free_port
+from devkit.errors import DevkitError
 
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([shutil.which(name)] if shutil.which(name)
                                                                        else [])
     if not found:
-        raise ProvisioningError(f"PostgreSQL's {name} was not found; install the Debian package postgresql")
+        raise DevkitError(f"PostgreSQL's {name} was not found; install the Debian package postgresql")
     return found[-1]
 
 
@@ -37,7 +37,7 @@ class PostgresServer:
             try:
                 owner = pwd.getpwnam("postgres")
             except KeyError:
-                raise ProvisioningError("running as root needs the 'postgres' user (Debian package postgresql)") \
+                raise DevkitError("running as root needs the 'postgres' user (Debian package postgresql)") \
                     from None
             os.chown(self.folder, owner.pw_uid, owner.pw_gid)
             self._as = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
@@ -49,7 +49,7 @@ class PostgresServer:
     def _run(self, *args: str) -> None:
         done = subprocess.run(args, capture_output=True, text=True, cwd=self.folder, **self._as)
         if done.returncode != 0:
-            raise ProvisioningError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-400:]}")
+            raise DevkitError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-400:]}")
 
     def start(self) -> PostgresServer:
         if not self.data.exists():
@@ -73,6 +73,6 @@ class PostgresServer:
         self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def remove(self) -> None:
-        with contextlib.suppress(ProvisioningError):  # already stopped
+        with contextlib.suppress(DevkitError):  # already stopped
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -8,7 +8,7 @@ from functools import lru_cache
 import pygame
 import qrcode
 
-from bus.fonts import font_path
+from hmi.fonts import font_path
 
 INK = (20, 33, 61)
 PAPER = (247, 246, 242)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from devkit.configs import write_bridge_config
+from devkit.processes import RoleProcess
 from firmware_bridge.fake_mcu import FakeMcu
-from provisioning.roles import RoleProcess, write_bridge_config
 
 COUNTER = 1
 

@@ -9,7 +9,7 @@ import pygame
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
-from kiosk.ui.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
+from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
 
 LEVELS = {
     3: ["Rất hài lòng", "Hài lòng", "Không hài lòng"],

@@ -1,0 +1,36 @@
+# Runs a rating device: load and check the config, then the GPIO keypad or the touch terminal until SIGTERM.
+from __future__ import annotations
+
+import logging
+
+from bus import systemd
+from bus.client import BusClient
+from bus.device_commands import DeviceCommands
+from bus.lifecycle import wait_for_stop
+from rating.config import load_rating
+
+
+def run(config_path: str) -> None:
+    config, section = load_rating(config_path)
+    logging.getLogger().setLevel(config.device.log_level.upper())
+    bus = BusClient(config.broker, config.device.ward, config.device.id, "rating",
+                    outbox_path=config.data_dir / "rating-outbox.db", counters=(section.counter,))
+    DeviceCommands(bus)
+    if section.mode == "touch":
+        from rating.touch import RatingApp
+
+        app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
+                        follow_up=section.follow_up, ask_visits=section.ask_visits)
+        bus.start()
+        systemd.notify("READY=1")
+        wait_for_stop(tick=1 / 20, on_tick=app.step, health=bus.health)
+        app.close()
+    else:
+        from rating.keypad import RatingKeypad
+
+        keypad = RatingKeypad(bus, section)
+        bus.start()
+        systemd.notify("READY=1")
+        wait_for_stop(health=bus.health)
+        keypad.close()
+    bus.stop()
