@@ -6,6 +6,7 @@ import functools
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,9 +64,13 @@ class DeviceConfig:
         return Path(self.device.data_dir)
 
 
-def load(path: str | Path, role_sections: dict[str, type] | None = None,
+Section = type | Callable[[Any, str, str], Any]  # a dataclass, or a function (table, source, where) -> section
+
+
+def load(path: str | Path, role_sections: dict[str, Section] | None = None,
          optional: frozenset[str] = frozenset()) -> DeviceConfig:
-    """Reads a device config; `role_sections` maps the role's extra section names to their dataclasses. A section
+    """Reads a device config; `role_sections` maps the role's extra section names to their dataclasses (or to a
+    function that builds the section from its table, for a section whose options depend on one of them). A section
     named in `optional` that the file leaves out is None."""
     source = str(path)
     try:
@@ -79,7 +84,7 @@ def load(path: str | Path, role_sections: dict[str, type] | None = None,
     return from_dict(raw, source, role_sections or {}, optional)
 
 
-def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type],
+def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, Section],
               optional: frozenset[str] = frozenset()) -> DeviceConfig:
     known = {"device", "broker", *role_sections}
     for key in raw:
@@ -90,9 +95,15 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, type],
     renamed(source, raw["device"].get("role") if isinstance(raw["device"], dict) else None)
     device = build(DeviceSection, raw["device"], source, "device")
     broker = build(BrokerSection, raw.get("broker", {}), source, "broker")
-    sections = {name: None if name in optional and name not in raw else build(cls, raw.get(name, {}), source, name)
+    sections = {name: None if name in optional and name not in raw else _section(cls, raw.get(name, {}), source, name)
                 for name, cls in role_sections.items()}
     return DeviceConfig(source=source, device=device, broker=broker, sections=sections)
+
+
+def _section(cls: Section, data: Any, source: str, name: str) -> Any:
+    if dataclasses.is_dataclass(cls):
+        return build(cls, data, source, name)  # type: ignore[arg-type]
+    return cls(data, source, name)
 
 
 def renamed(source: str, role: object) -> None:
@@ -118,6 +129,8 @@ def plan(cls: type) -> Record:
     hints = typing.get_type_hints(cls)
     fields = {}
     for f in dataclasses.fields(cls):
+        if f.metadata.get("internal"):  # set by code after the check, never read from a file
+            continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         fields[f.name] = _rule(hints[f.name], dict(f.metadata), required)
     return Record("option", fields, make=cls)

@@ -25,13 +25,15 @@ def write_hub_config(workdir: str | Path, port: int, template: Path = HUB_EXAMPL
 
 def write_kiosk_config(workdir: str | Path, port: int, device: str = "kiosk-1", block: int = 1,
                        printer_backend: str = "file", template: Path = DEMO_KIOSK) -> Path:
-    """Writes a demo kiosk's config: data under `workdir`/<device>, tickets printed into a folder, previews too."""
+    """Writes a demo kiosk's config: data under `workdir`/<device>, tickets printed into a folder (file backend) or
+    kept by the fake printer, previews too."""
     workdir = Path(workdir)
     base = workdir / device
     (base / "printed").mkdir(parents=True, exist_ok=True)
+    options = f'path = "{base / "printed"}"' if printer_backend == "file" else ""
     text = Template(template.read_text(encoding="utf-8")).substitute(
         id=device, port=port, data_dir=base, block=block, printer_backend=printer_backend,
-        printer_path=base / "printed", preview_dir=base / "previews")
+        printer_options=options, preview_dir=base / "previews")
     path = workdir / f"{device}.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -1,4 +1,4 @@
-# The kiosk's config sections: mode, offline block, timeouts, screen, printer and big buttons, cross-checked.
+# The kiosk's config sections: mode, offline block, timeouts, screen and big buttons ([printer]: kiosk/printing).
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,24 +6,7 @@ from dataclasses import dataclass
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 from bus.validation import SERVICE_CODE
-from kiosk.printing import BACKENDS
-
-HEX4 = r"([0-9a-fA-F]{4})?"
-
-
-@dataclass(frozen=True)
-class PrinterSection:
-    backend: str = opt(choices=tuple(BACKENDS), doc="required: the fake printer is never chosen by accident")
-    profile: str = opt("TM-T20II")
-    path: str = opt("", doc="file/folder (file backend) or serial port (serial backend)")
-    baudrate: int = opt(19200, lo=1200, hi=921600)
-    host: str = opt("")
-    port: int = opt(9100, lo=1, hi=65535)
-    usb_vendor: str = opt("", pattern=HEX4)
-    usb_product: str = opt("", pattern=HEX4)
-    timeout_s: float = opt(3.0, lo=0.2, hi=30.0)
-    native_qr: bool = opt(True)
-    width_px: int = opt(0, lo=0, hi=1024, doc="0: the profile's width")
+from kiosk.printing import PrinterSection, load_section
 
 
 @dataclass(frozen=True)
@@ -56,22 +39,15 @@ class KioskSection:
 
 
 def load_kiosk(path: str) -> tuple[DeviceConfig, KioskSection, PrinterSection, ButtonsSection | None]:
-    sections = {"kiosk": KioskSection, "printer": PrinterSection, "buttons": ButtonsSection}
+    sections = {"kiosk": KioskSection, "printer": load_section, "buttons": ButtonsSection}
     config = load(path, sections, optional=frozenset({"buttons"}))
     kiosk, printer, buttons = config.sections["kiosk"], config.sections["printer"], config.sections["buttons"]
-    check(kiosk, printer, buttons, config.source)
+    check(kiosk, buttons, config.source)
     return config, kiosk, printer, buttons
 
 
-def check(kiosk: KioskSection, printer: PrinterSection, buttons: ButtonsSection | None, source: str) -> None:
-    from escpos import capabilities
-
-    if printer.profile not in capabilities.CAPABILITIES["profiles"]:
-        raise ConfigError(source, "printer.profile", f"unknown printer profile {printer.profile!r}")
-    needs = {"file": ("path",), "serial": ("path",), "network": ("host",), "usb": ("usb_vendor", "usb_product")}
-    for key in needs.get(printer.backend, ()):
-        if not getattr(printer, key):
-            raise ConfigError(source, f"printer.{key}", f"required for the {printer.backend} backend")
+def check(kiosk: KioskSection, buttons: ButtonsSection | None, source: str) -> None:
+    """What one option cannot check alone: big-button mode needs its buttons, one pin each."""
     if kiosk.mode == "buttons":
         if buttons is None:
             raise ConfigError(source, "buttons", "mode = \"buttons\" needs a [buttons] section")

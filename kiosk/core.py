@@ -18,11 +18,11 @@ from bus.device_commands import DeviceCommands
 from bus.errors import ConfigError, ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay, label
-from kiosk.config import KioskSection, PrinterSection
+from kiosk.config import KioskSection
 from kiosk.errors import KioskError, PrinterError
 from kiosk.offline import OfflineNumbers
+from kiosk.printing import PrinterSection, preview, profiles
 from kiosk.printing import job as jobs
-from kiosk.printing import preview
 from kiosk.printing.base import TicketPrinter
 from kiosk.printing.layout import TicketData, ticket_layout
 from kiosk.printing.status import PrinterStatus
@@ -62,7 +62,7 @@ class KioskCore:
         self.catalogue = self._initial_catalogue()
         self.hub_ok = False
         self.hub_said_offline = False  # the hub's own (retained) state says it is down: no point asking it
-        self.width_px = printer_cfg.width_px or profile_width(printer.profile)
+        self.width_px = printer_cfg.width_px or profiles.width(printer.profile)
         self._lock = threading.Lock()
         self._changed: list[Any] = []
 
@@ -255,13 +255,6 @@ def wait_words(wait: dict[str, Any], lang: str) -> str:
     lo, hi = wait["low_min"], wait["high_min"]
     unit = "phút" if lang == "vi" else "min"
     return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
-
-
-def profile_width(profile: str) -> int:
-    from escpos import capabilities
-
-    width = capabilities.CAPABILITIES["profiles"].get(profile, {}).get("media", {}).get("width", {}).get("pixels")
-    return width if isinstance(width, int) else 576
 
 
 def _read_json(path: Path, default: Any) -> Any:

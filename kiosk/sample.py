@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bus import catalogue as cat
-from kiosk.core import SHIPPED_CATALOGUE, profile_width
-from kiosk.printing import preview
+from kiosk.core import SHIPPED_CATALOGUE
+from kiosk.printing import preview, profiles
 from kiosk.printing.layout import TicketData, ticket_layout
 
 
@@ -24,4 +24,4 @@ def preview_ticket(out: str | Path, procedure: str = "1.001193", label: str = "A
         qr_caption=("Giấy tờ cần mang: " + proc.name_vi) if vi else ("What to bring: " + proc.name_en),
         footer="Vui lòng chờ đến khi số của bạn được gọi." if vi else "Please wait until your number is called.",
         lang=lang)
-    return preview.save(ticket_layout(data, width_px or profile_width(profile)), out)
+    return preview.save(ticket_layout(data, width_px or profiles.width(profile)), out)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bus.access import IT_ACCOUNT, acl_text
 from bus.config import DEVICE_ID
+from kiosk import printing
 from provisioning.errors import ProvisioningError
 from provisioning.roles import CATALOGUE, HUB_EXAMPLE, check_config
 from provisioning.tomlw import to_toml
@@ -56,21 +57,12 @@ def role_sections(e: Enrolment) -> dict[str, Any]:
 
 
 def printer_section(spec: str) -> dict[str, Any]:
-    """--printer as BACKEND:WHERE: usb:VENDOR:PRODUCT (hex ids from lsusb), serial:/dev/ttyUSB0,
-    network:HOST[:PORT], file:FOLDER."""
-    backend, _, where = spec.partition(":")
-    if backend == "usb" and re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", where):
-        vendor, product = where.split(":")
-        return {"backend": "usb", "usb_vendor": vendor.lower(), "usb_product": product.lower()}
-    if backend == "serial" and where:
-        return {"backend": "serial", "path": where}
-    if backend == "network" and where:
-        host, _, port = where.partition(":")
-        return {"backend": "network", "host": host, **({"port": int(port)} if port.isdigit() else {})}
-    if backend == "file" and where:
-        return {"backend": "file", "path": where}
-    raise ProvisioningError(f"a kiosk needs --printer usb:VENDOR:PRODUCT, serial:PORT, network:HOST[:PORT] or "
-                            f"file:FOLDER, got {spec!r}")
+    """--printer as BACKEND:WHERE, read by the backend it names (kiosk/printing/): usb:VENDOR:PRODUCT (hex ids from
+    lsusb), serial:/dev/ttyUSB0, network:HOST[:PORT], file:FOLDER."""
+    keys = printing.from_spec(spec)
+    if keys is None:
+        raise ProvisioningError(f"a kiosk needs --printer {printing.specs()}, got {spec!r}")
+    return keys
 
 
 def config_text(e: Enrolment, password: str) -> str:

@@ -101,7 +101,9 @@ def kiosk_toml(tmp_path: Path) -> Path:
     ('backend = "file"', 'backend = "laser"', "printer.backend", "expected one of"),
     ('profile = "TM-T20II"', 'profile = "TM-9000"', "printer.profile", "unknown printer profile"),
     ("offline_block = 1", "offline_block = 11", "kiosk.offline_block", "expected at most 10"),
-    ('backend = "file"', 'backend = "network"', "printer.host", "required for the network backend"),
+    ('backend = "file"', 'backend = "network"', "printer.path", "a known option (host, port)"),
+    ('backend = "file"\nprofile = "TM-T20II"\npath', 'backend = "network"\nprofile = "TM-T20II"\n# path',
+     "printer.host", "missing: a string"),
     ('mode = "touch"', 'mode = "buttons"', "buttons", "needs a [buttons] section"),
     ("hub_timeout_s = 1.5", "hub_timeout_s = 0", "kiosk.hub_timeout_s", "expected at least 0.2"),
 ])

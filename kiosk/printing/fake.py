@@ -2,10 +2,27 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 from kiosk.errors import PrinterError
 from kiosk.printing.base import TicketPrinter
 from kiosk.printing.status import PrinterStatus
+
+SPEC = ""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The fake printer has no options of its own."""
+
+
+def from_spec(where: str) -> dict[str, Any] | None:
+    return None
+
+
+def make(section: Any) -> FakePrinter:
+    return FakePrinter(section.profile, section.timeout_s)
 
 
 class FakePrinter(TicketPrinter):

@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from bus.config import opt
 from kiosk.errors import PrinterError
 from kiosk.printing.base import TicketPrinter
 from kiosk.printing.status import PrinterStatus
+
+SPEC = "file:FOLDER"
+
+
+@dataclass(frozen=True)
+class Options:
+    path: str = opt(doc="a device node (/dev/usb/lp0) or a folder that gets one file per ticket")
+
+
+def from_spec(where: str) -> dict[str, Any] | None:
+    return {"path": where} if where else None
+
+
+def make(section: Any) -> FilePrinter:
+    return FilePrinter(section.options.path, section.profile)
 
 
 class FilePrinter(TicketPrinter):

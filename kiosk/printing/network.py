@@ -2,8 +2,30 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
+from typing import Any
 
+from bus.config import opt
 from kiosk.printing.base import StreamPrinter
+
+SPEC = "network:HOST[:PORT]"
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = opt(doc="the printer's address on the LAN")
+    port: int = opt(9100, lo=1, hi=65535)
+
+
+def from_spec(where: str) -> dict[str, Any] | None:
+    host, _, port = where.partition(":")
+    if not host or (port and not port.isdigit()):
+        return None
+    return {"host": host, **({"port": int(port)} if port else {})}
+
+
+def make(section: Any) -> NetworkPrinter:
+    return NetworkPrinter(section.options.host, section.options.port, section.profile, section.timeout_s)
 
 
 class NetworkPrinter(StreamPrinter):

@@ -1,9 +1,29 @@
 # Serial printer backend (pyserial): exclusive open, read and write timeouts, reopened after an unplug.
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import serial
 
+from bus.config import opt
 from kiosk.printing.base import StreamPrinter
+
+SPEC = "serial:PORT"
+
+
+@dataclass(frozen=True)
+class Options:
+    path: str = opt(doc="the serial port: best a stable /dev/serial/by-id/... link")
+    baudrate: int = opt(19200, lo=1200, hi=921600)
+
+
+def from_spec(where: str) -> dict[str, Any] | None:
+    return {"path": where} if where else None
+
+
+def make(section: Any) -> SerialPrinter:
+    return SerialPrinter(section.options.path, section.options.baudrate, section.profile, section.timeout_s)
 
 
 class SerialPrinter(StreamPrinter):

@@ -1,7 +1,33 @@
 # USB printer backend (pyusb): endpoint writes and status reads with millisecond timeouts, never timeout=0.
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bus.config import opt
 from kiosk.printing.base import StreamPrinter
+
+SPEC = "usb:VENDOR:PRODUCT"
+HEX4 = r"[0-9a-fA-F]{4}"
+
+
+@dataclass(frozen=True)
+class Options:
+    usb_vendor: str = opt(pattern=HEX4, doc="the vendor id lsusb shows, e.g. 04b8")
+    usb_product: str = opt(pattern=HEX4, doc="the product id lsusb shows, e.g. 0e15")
+
+
+def from_spec(where: str) -> dict[str, Any] | None:
+    if not re.fullmatch(f"{HEX4}:{HEX4}", where):
+        return None
+    vendor, product = where.lower().split(":")
+    return {"usb_vendor": vendor, "usb_product": product}
+
+
+def make(section: Any) -> UsbPrinter:
+    return UsbPrinter(int(section.options.usb_vendor, 16), int(section.options.usb_product, 16), section.profile,
+                      section.timeout_s)
 
 
 class UsbPrinter(StreamPrinter):
