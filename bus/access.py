@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bus.topics import ROOT, topic_matches, words_for
+from bus.topics import Topics, topic_matches, words_for
 
 IT_ACCOUNT = "it"  # ward IT's broker account
 HUB_ACCOUNT = "hub"  # the hub's broker account (enrolment names the hub "hub")
@@ -61,7 +61,7 @@ def grants(role: str, account: str, ward: str, counters: tuple[int, ...] = ()) -
     rules: list[tuple[str, str]] = []
     for access, template in (*EVERY_DEVICE, *GRANTS[role]):
         topics = [template.replace("{counter}", str(c)) for c in counters] if "{counter}" in template else [template]
-        rules += [(access, f"{ROOT}/{ward}/{t.replace('%u', account)}") for t in topics]
+        rules += [(access, Topics(ward).below(t.replace("%u", account))) for t in topics]
     return Grants(account, role, ward, tuple(rules))
 
 
@@ -70,12 +70,12 @@ def acl_text(accounts: list[tuple[str, str, str, tuple[int, ...]]]) -> str:
     one `user` block per account, in order."""
     lines = ["# mosquitto access list of a motcua ward broker, written by `motcua enrol` from bus/access.py.",
              "# Do not edit: enrol again (or `motcua access write`) to change it.", ""]
-    lines += [f"pattern {access} {ROOT}/+/{topic}" for access, topic in EVERY_DEVICE]
+    lines += [f"pattern {access} {Topics.all_wards().below(topic)}" for access, topic in EVERY_DEVICE]
     for account, role, ward, counters in accounts:
         g = grants(role, account, ward, counters)
         if g is None:
             continue
         lines += ["", f"# {account}: {role} of ward {ward}", f"user {account}"]
-        own = {(a, f"{ROOT}/{ward}/{t.replace('%u', account)}") for a, t in EVERY_DEVICE}
+        own = {(a, Topics(ward).below(t.replace("%u", account))) for a, t in EVERY_DEVICE}
         lines += [f"topic {access} {topic}" for access, topic in g.rules if (access, topic) not in own]
     return "\n".join(lines) + "\n"

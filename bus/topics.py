@@ -16,10 +16,19 @@ class Topics:
     """Topics of one ward, rooted at motcua/v1/<ward>. Retained topics are marked in docs/contract.md."""
 
     def __init__(self, ward: str) -> None:
-        if not WARD.fullmatch(ward):
+        if not WARD.fullmatch(ward) and ward != "+":
             raise ContractError("ward", "lowercase letters, digits and '-' (1-40)", ward)
         self.ward = ward
         self.root = f"{ROOT}/{ward}"
+
+    @classmethod
+    def all_wards(cls) -> Topics:
+        """Subscription filters over every ward ('+' for the ward), for a district collector."""
+        return cls("+")
+
+    def below(self, rest: str) -> str:
+        """A topic or filter below this ward's root, written as in KINDS (`counter/+/state`): for the access list."""
+        return f"{self.root}/{rest}"
 
     # citizen-facing queue
     @property

@@ -34,7 +34,10 @@ class AudioSection:
     device: str = opt("", doc="ALSA device for aplay, e.g. hw:0; empty: the default")
 
 
+SECTIONS = {"display": DisplaySection, "voice": VoiceSection, "audio": AudioSection}
+
+
 def load_display(path: str) -> tuple[DeviceConfig, DisplaySection, VoiceSection, AudioSection]:
-    config = load(path, {"display": DisplaySection, "voice": VoiceSection, "audio": AudioSection})
+    config = load(path, SECTIONS)
     s = config.sections
     return config, s["display"], s["voice"], s["audio"]

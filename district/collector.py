@@ -16,7 +16,8 @@ from bus.device_commands import DeviceCommands
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay
-from bus.topics import ROOT
+from bus.topics import WARD, Topics
+from bus.topics import parse as parse_topic
 from bus.upstream import DayStatsRecord, RatingRecord, parse
 from district.config import DistrictSection
 from district.store import open_store
@@ -40,7 +41,7 @@ class Collector:
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=100000)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
-        plain = f"{ROOT}/+/upstream/record"
+        plain = Topics.all_wards().upstream_record
         self.topic_filter = f"$share/{section.group}/{plain}" if section.group else plain
 
     def start(self) -> None:
@@ -77,7 +78,17 @@ class Collector:
                 self._commit(batch)
             except Exception:  # service edge: nothing was acknowledged, so every sender resends; logged
                 log.exception("collector: storing a batch of %d failed", len(batch))
-                time.sleep(1)
+                if len(batch) > 1:  # one record's fault must not hold back the others: each alone, once
+                    for one in batch:
+                        self._commit_alone(one)
+                else:
+                    time.sleep(1)
+
+    def _commit_alone(self, item: tuple[Message, str]) -> None:
+        try:
+            self._commit([item])
+        except Exception:  # service edge: this record stays unacknowledged and is resent; logged with its trace
+            log.exception("collector: storing a record from %s failed", item[0].device)
 
     def _commit(self, batch: list[tuple[Message, str]]) -> None:
         now = time.time()
@@ -85,11 +96,15 @@ class Collector:
         acks: list[tuple[Message, str, dict[str, Any]]] = []
         accepted = []
         for msg, topic in batch:
-            ward = topic.split("/")[2]
+            parsed = parse_topic(topic)
+            ward = parsed.ward if parsed is not None and WARD.fullmatch(parsed.ward) else None
+            if ward is None:  # no ward to answer on (the subscription's '+' took any level)
+                self.bus.rejected.count("ward", f"rejected a record on {topic}: not a ward's upstream topic")
+                continue
             reason, record = self._check(msg, ward, latest)
             if record is None:
                 acks.append((msg, ward, {"stored": False, "reason": reason}))
-                log.warning("collector: rejected a record from %s/%s: %s", ward, msg.device, reason)
+                self.bus.rejected.count("record", f"rejected a record from {ward}/{msg.device}: {reason}")
             else:
                 accepted.append(((ward, msg.device, msg.boot, msg.seq), record))
                 acks.append((msg, ward, {"stored": True}))
@@ -105,10 +120,10 @@ class Collector:
             if body["stored"]:
                 stored.setdefault((ward, msg.device), []).append(msg.corr or "")
                 continue
-            self.bus.publish(f"{ROOT}/{ward}/reply/{msg.device}", self.bus.message("upstream.ack", body, corr=msg.corr))
+            self.bus.publish(Topics(ward).reply(msg.device), self.bus.message("upstream.ack", body, corr=msg.corr))
         for (ward, device), corrs in stored.items():  # one acknowledgement per sender and transaction
             reply = self.bus.message("upstream.ack", {"stored": True, "corrs": corrs}, corr=corrs[-1])
-            self.bus.publish(f"{ROOT}/{ward}/reply/{device}", reply)
+            self.bus.publish(Topics(ward).reply(device), reply)
 
     def _check(self, msg: Message, ward: str, latest: date) -> tuple[str, RatingRecord | DayStatsRecord | None]:
         """(reason, None) for a record to refuse, else ("", the parsed record); `latest` is the last day a record

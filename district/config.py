@@ -21,8 +21,11 @@ class DistrictSection:
     batch: int = opt(500, lo=1, hi=10000, doc="records committed per transaction at most")
 
 
+SECTIONS = {"district": DistrictSection}
+
+
 def load_district(path: str) -> tuple[DeviceConfig, DistrictSection]:
-    config = load(path, {"district": DistrictSection})
+    config = load(path, SECTIONS)
     section: DistrictSection = config.sections["district"]
     if section.store == "postgres" and not section.dsn:
         raise ConfigError(config.source, "district.dsn", "store = \"postgres\" needs a connection string")

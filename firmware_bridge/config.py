@@ -28,8 +28,11 @@ class BridgeSection:
     units: list[UnitSection] = opt(default_factory=list)
 
 
+SECTIONS = {"bridge": BridgeSection}
+
+
 def load_bridge(path: str) -> tuple[DeviceConfig, BridgeSection]:
-    config = load(path, {"bridge": BridgeSection})
+    config = load(path, SECTIONS)
     section: BridgeSection = config.sections["bridge"]
     if not section.units:
         raise ConfigError(config.source, "bridge.units", "no units; add a [[bridge.units]] table per serial port")

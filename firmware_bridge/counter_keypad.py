@@ -9,7 +9,7 @@ from bus.client import BusClient
 from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
 from firmware_bridge.led_display import LedDisplayUnit
-from firmware_bridge.link import Opener, open_port
+from firmware_bridge.port import Opener, open_port
 from hmi.presses import PressFilter
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from bus.client import BusClient
 from bus.messages import Message
 from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
-from firmware_bridge.link import Opener, open_port
+from firmware_bridge.port import Opener, open_port
 from firmware_bridge.unit import Unit
 
 CLOSED = "--"

@@ -1,61 +1,23 @@
-# One serial port to one microcontroller: the port, its thread, the handshake, the heartbeat and reopening after unplug.
+# The framed protocol's host side on one port: the handshake, the heartbeat, delivery, and the device's state.
 from __future__ import annotations
 
 import logging
-import os
-import termios
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import serial
-
 from firmware_bridge import protocol as p
 from firmware_bridge.errors import ProtocolError
+from firmware_bridge.port import Opener, Port, open_port
 from firmware_bridge.session import Session
 
 log = logging.getLogger(__name__)
 
-READ_TIMEOUT = 0.02
 LINE_IDLE = 0.05
 HEARTBEAT = 1.0
 LOST_AFTER = 3.0
-REOPEN_MIN, REOPEN_MAX = 0.2, 5.0
 STATES = ("closed", "syncing", "ready", "lost", "wrong_device")
-# What a port raises when its device is gone: pyserial's own error, the OS's, and termios' (flush on a dead pty/tty)
-PORT_ERRORS = (serial.SerialException, OSError, termios.error)
-
-Opener = Callable[[str, int], Any]
-
-
-def open_port(url: str, baud: int) -> serial.SerialBase:
-    """Opens a device path or a pyserial URL (loop://, socket://, rfc2217://). A real port is opened exclusively so a
-    second process cannot interleave bytes with ours."""
-    return serial.serial_for_url(url, baudrate=baud, timeout=READ_TIMEOUT, write_timeout=0.5,
-                                 exclusive=not url.partition("://")[1] or None)
-
-
-def same_device(port: Any, path: str) -> bool:
-    """False when `path` (a /dev/serial/by-id link) now leads to another device than the open port, or to none:
-    the cable was pulled, and perhaps plugged back. Ports that are not device files (pyserial URLs) always pass."""
-    fileno = getattr(port, "fileno", None)
-    if "://" in path or fileno is None:
-        return True
-    try:
-        return os.stat(path).st_rdev == os.fstat(fileno()).st_rdev
-    except (OSError, ValueError):
-        return False
-
-
-def close_quietly(port: Any, name: str) -> None:
-    """Closes a port that may already be gone (an unplugged adapter fails even to close)."""
-    if port is None:
-        return
-    try:
-        port.close()
-    except PORT_ERRORS as exc:
-        log.debug("bridge: closing %s: %s", name, exc)
 
 
 class Link:
@@ -74,29 +36,32 @@ class Link:
         self.on_message, self.on_state, self.opener, self.clock = on_message, on_state, opener, clock
         self.state = "closed"
         self.identity: p.Identity | None = None
-        self.opened = 0
-        self.last_error = ""
         self.session = self._new_session()
-        self._port: Any = None
         self._lock = threading.RLock()  # on_state callbacks may send
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._sent_ping = self._rx_at = 0.0
+        self.port = Port(url, baud, self, opener)
 
     # -- public ----------------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"link {self.url}", daemon=True)
-        self._thread.start()
+        self.port.start()
 
     def alive(self) -> bool:
-        """False once the link's thread has ended while the bridge still runs (a bug, not an unplugged cable)."""
-        return self._thread is None or self._thread.is_alive()
+        return self.port.alive()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        self._close()
+        self.port.stop()
+
+    @property
+    def opened(self) -> int:
+        return self.port.opened
+
+    @property
+    def last_error(self) -> str:
+        return self.port.last_error
+
+    @last_error.setter
+    def last_error(self, value: str) -> None:
+        self.port.last_error = value
 
     def send(self, msg: p.Msg) -> None:
         """Queues a message for the device; it is delivered once the link is up, in order."""
@@ -110,43 +75,15 @@ class Link:
                                                       "serial": ident.serial, "keys": ident.keys},
                 **self.session.health()}
 
-    # -- the thread ------------------------------------------------------------------------------------------
-    def _run(self) -> None:
-        backoff = REOPEN_MIN
-        while not self._stop.is_set():
-            if self._port is None:
-                if not self._open():
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, REOPEN_MAX)
-                    continue
-                backoff = REOPEN_MIN
-            try:
-                self._step()
-            except PORT_ERRORS as exc:
-                self._lost_port(exc)
-            except Exception:  # service edge: a unit's handler failed; the link must keep serving the device
-                log.exception("bridge: %s: handling the device's input failed; carrying on", self.url)
-                self._stop.wait(0.1)
-
-    def _open(self) -> bool:
-        try:
-            self._port = self.opener(self.url, self.baud)
-        except (*PORT_ERRORS, ValueError) as exc:
-            if self.last_error != str(exc):
-                log.warning("bridge: cannot open %s: %s (retrying)", self.url, exc)
-            self.last_error = str(exc)
-            return False
-        self.opened += 1
-        self.last_error = ""
-        log.info("bridge: opened %s", self.url)
+    # -- the port's driver: on the port's thread ----------------------------------------------------------
+    def on_open(self, port: Any) -> None:
         with self._lock:
             self.session.reset()
         self._rx_at = self.session.heard_at = self.clock()
         self._set_state("syncing")
-        return True
 
-    def _step(self) -> None:
-        data = self._port.read(max(1, self._port.in_waiting))
+    def step(self, port: Any) -> None:
+        data = port.read(max(1, port.in_waiting))
         now = self.clock()
         with self._lock:
             if data:
@@ -162,7 +99,10 @@ class Link:
         with self._lock:
             out = self.session.poll()
         if out:
-            self._port.write(out)
+            port.write(out)
+
+    def on_close(self, reason: str) -> None:
+        self._set_state("closed")
 
     def _timers(self, now: float) -> None:
         silent = now - self.session.heard_at
@@ -202,16 +142,6 @@ class Link:
         self.session.queue(p.Msg(p.IDENTIFY))
         if self.state in ("ready", "lost"):
             self._set_state("syncing")
-
-    def _lost_port(self, exc: BaseException) -> None:
-        self.last_error = str(exc) or type(exc).__name__
-        log.warning("bridge: %s failed: %s (reopening)", self.url, self.last_error)
-        self._close()
-        self._set_state("closed")
-
-    def _close(self) -> None:
-        port, self._port = self._port, None
-        close_quietly(port, self.url)
 
     def _set_state(self, state: str) -> None:
         if state == self.state:

@@ -5,7 +5,8 @@ import time
 from typing import Any
 
 from firmware_bridge import protocol as p
-from firmware_bridge.link import Link, Opener, open_port
+from firmware_bridge.link import Link
+from firmware_bridge.port import Opener, open_port
 
 
 def probe(port: str, baud: int = 115200, timeout: float = 5.0, show: str = "",

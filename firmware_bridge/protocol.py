@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from firmware_bridge.errors import ProtocolError
 
-# Block layout (docs/bridge-protocol.md): len | kind<<4|seq | payload | crc16 (big-endian) | sync
+# Block layout (docs/bridge.md, "Protocol"): len | kind<<4|seq | payload | crc16 (big-endian) | sync
 SYNC = 0x7E
 HEADER = 2
 TRAILER = 3

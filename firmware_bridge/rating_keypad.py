@@ -7,7 +7,7 @@ from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import Message
 from firmware_bridge.config import UnitSection
-from firmware_bridge.link import Opener, open_port
+from firmware_bridge.port import Opener, open_port
 from firmware_bridge.unit import Unit
 from hmi.presses import PressFilter
 

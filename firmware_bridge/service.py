@@ -13,8 +13,8 @@ from bus.messages import Message
 from firmware_bridge.config import BridgeSection, UnitSection
 from firmware_bridge.counter_keypad import CounterKeypadUnit
 from firmware_bridge.led_display import LedDisplayUnit
-from firmware_bridge.link import Opener, open_port
 from firmware_bridge.modbus_display import ModbusDisplayUnit
+from firmware_bridge.port import Opener, open_port
 from firmware_bridge.rating_keypad import RatingKeypadUnit
 from firmware_bridge.unit import Unit
 

@@ -9,7 +9,8 @@ from bus.messages import Message
 from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
 from firmware_bridge.errors import ProtocolError
-from firmware_bridge.link import Link, Opener, open_port
+from firmware_bridge.link import Link
+from firmware_bridge.port import Opener, open_port
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hub import store
 from hub.config import HubSection
 from hub.queue import Queue
 
@@ -18,13 +19,9 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
     recent = [
         {"label": label, "counter": counter, "service": service, "event": kind,
          "at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")}
-        for kind, at, counter, label, service in queue.db.execute(
-            "SELECT e.kind, e.at, e.counter, t.label, t.service FROM events e JOIN tickets t ON t.id = e.ticket_id "
-            "WHERE e.day = ? AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT ?",
-            (day, hub.recent_calls))
+        for kind, at, counter, label, service in store.recent_calls(queue.db, day, hub.recent_calls)
     ]
-    counts = dict(queue.db.execute(
-        "SELECT service, COUNT(*) FROM tickets WHERE status='issued' AND day=? GROUP BY service", (day,)).fetchall())
+    counts = store.waiting_counts(queue.db, day)
     waiting = [
         {"service": s.code, "name_vi": s.name_vi, "name_en": s.name_en, "count": counts.get(s.code, 0),
          "wait": queue.wait_for(s.code, counts.get(s.code, 0))}

@@ -55,10 +55,24 @@ class HubSection:
     policy: PolicyConfig = opt(default_factory=PolicyConfig)
 
 
-def load_hub(path: str) -> tuple[DeviceConfig, HubSection]:
-    from hub.upstream import UpstreamSection
+@dataclass(frozen=True)
+class UpstreamSection:
+    host: str = opt("", doc="the district/province broker; empty: no forwarding")
+    port: int = opt(8883, lo=1, hi=65535)
+    username: str = opt("")
+    password: str = opt("")
+    tls: bool = opt(True)
+    ca_file: str = opt("")
+    keepalive: int = opt(60, lo=5, hi=600)
+    stats_interval_s: int = opt(600, lo=5, hi=86400, doc="how often changed day statistics are sent")
+    retry_s: float = opt(5.0, lo=0.2, hi=600.0, doc="first resend of an unacknowledged record")
 
-    config = load(path, {"hub": HubSection, "upstream": UpstreamSection})
+
+SECTIONS = {"hub": HubSection, "upstream": UpstreamSection}
+
+
+def load_hub(path: str) -> tuple[DeviceConfig, HubSection]:
+    config = load(path, SECTIONS)
     section: HubSection = config.sections["hub"]
     check(section, config.source)
     return config, section

@@ -46,6 +46,13 @@ class Queue(RatingOps):
         for cid in self.counter_cfg:
             db.execute("INSERT OR IGNORE INTO counters(id, status, priority_streak, updated) VALUES (?,?,0,?)",
                        (cid, "closed", self.clock()))
+        # every operation a request can ask for, by name: the only way `handle` reaches one
+        self.ops: dict[str, Callable[..., Outcome]] = {
+            "issue": self.op_issue, "confirm": self.op_confirm, "offline": self.op_offline, "rate": self.op_rate,
+            "open": self.op_open, "close": self.op_close, "call_next": self.op_call_next, "start": self.op_start,
+            "done": self.op_done, "no_show": self.op_no_show, "transfer": self.op_transfer,
+            "recall": self.op_recall, "skip": self.op_skip,
+        }
 
     # -- entry point -----------------------------------------------------------------------------------------
     def handle(self, key: tuple[str, str, int], op: str, **args: Any) -> Outcome:
@@ -58,7 +65,7 @@ class Queue(RatingOps):
                 return Outcome(row[0], json.loads(row[1]), fresh=False)
             self.db.execute("SAVEPOINT op")
             try:
-                outcome = getattr(self, f"op_{op}")(now, **args)
+                outcome = self.ops[op](now, **args)
             except QueueRefused as exc:
                 self.db.execute("ROLLBACK TO op")
                 outcome = Outcome("error", {"code": exc.code, "reason": exc.reason})

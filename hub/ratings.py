@@ -50,6 +50,11 @@ class RatingOps:
                   "version": (existing[0] + 1) if existing else 1, "replaced": bool(existing)}
         return Outcome("rating.recorded", {"rating": rating})
 
+    def rating_row(self, ticket_id: int, counter: int) -> dict[str, Any]:
+        """The stored rating of a ticket at a counter, every column (for the upstream record)."""
+        cur = self.db.execute("SELECT * FROM ratings WHERE ticket_id=? AND counter=?", (ticket_id, counter))
+        return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+
     def _seen_ticket(self, counter: int, ticket_id: int, left_s: float) -> tuple[dict[str, Any], str | None]:
         """The ticket the rating device saw at its counter: accepted if this counter served it (it is being served
         there now, or its last event there is done or transferred) and it left no longer than the window before the

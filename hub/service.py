@@ -18,11 +18,12 @@ from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import DeviceCommands
 from bus.messages import Message
+from bus.topics import parse
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection
 from hub.queue import Outcome, Queue
-from hub.store import open_repaired, prune_handled, transaction
+from hub.store import days_up_to, open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,14 @@ BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 REPAIR_JUMP = 100  # after a repair that lost rows, each service's numbering jumps this far so none is reused
 BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
+# (topic kind, message type) -> the queue operation a request asks for; a counter command names its own action
+ROUTES: dict[tuple[str, str], str] = {
+    ("ticket/request", "ticket.request"): "issue",
+    ("ticket/confirm", "ticket.confirm"): "confirm",
+    ("ticket/offline", "ticket.offline"): "offline",
+    ("rating", "rating.submit"): "rate",
+    ("counter/+/command", "counter.command"): "counter",
+}
 WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long is stuck (the watchdog stops)
 
 
@@ -212,9 +221,7 @@ class HubService:
         self.stats[outcome.reply_type] += 1
         if outcome.reply_type == "rating.recorded" and self.upstream is not None:
             r = outcome.reply["rating"]
-            cur = self.db.execute("SELECT * FROM ratings WHERE ticket_id=? AND counter=?",
-                                  (r["ticket_id"], r["counter"]))
-            row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+            row = self.queue.rating_row(r["ticket_id"], r["counter"])
             after.append(lambda: self.upstream.rating(row))  # type: ignore[union-attr]
         for event in outcome.events:
             after.append(lambda e=event: self.bus.send(t.ticket_event, "ticket.event", e))
@@ -223,22 +230,20 @@ class HubService:
         return outcome
 
     def _route(self, msg: Message, topic: str) -> tuple[str, dict[str, Any], str | None]:
-        t = self.bus.topics
+        """The queue operation a request asks for and its arguments, or why it is refused (ROUTES)."""
         if msg.corr is None:
             return "", {}, "requests need a correlation id (corr)"
-        if topic == t.ticket_request and msg.type == "ticket.request":
-            return "issue", {"service": msg.body["service"], "priority": msg.body.get("priority"),
-                             "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
-                             "device": msg.device}, None
-        if topic == t.rating and msg.type == "rating.submit":
-            return "rate", {**msg.body, "device": msg.device}, None
-        if topic == t.ticket_confirm and msg.type == "ticket.confirm":
-            return "confirm", {**msg.body, "device": msg.device}, None
-        if topic == t.ticket_offline and msg.type == "ticket.offline":
-            return "offline", {**msg.body, "device": msg.device}, None
-        if msg.type == "counter.command" and topic == t.counter_command(msg.body["counter"]):
+        parsed = parse(topic)
+        op = ROUTES.get((parsed.kind, msg.type)) if parsed and parsed.ward == self.bus.topics.ward else None
+        if op == "counter" and parsed is not None and parsed.name == str(msg.body["counter"]):
             args = {k: msg.body[k] for k in ("counter", "officer", "service") if k in msg.body}
             return msg.body["action"], args, None
+        if op == "issue":
+            return op, {"service": msg.body["service"], "priority": msg.body.get("priority"),
+                        "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
+                        "device": msg.device}, None
+        if op in ("confirm", "offline", "rate"):
+            return op, {**msg.body, "device": msg.device}, None
         return "", {}, f"{msg.type} is not accepted on {topic}"
 
     def _publish_changes(self) -> None:
@@ -279,8 +284,7 @@ class HubService:
         if self.upstream is None:
             return 0
         today = self.queue.today()
-        days = [r[0] for r in self.db.execute("SELECT DISTINCT day FROM tickets WHERE day <= ? ORDER BY day DESC "
-                                              "LIMIT 2", (today,))]
+        days = days_up_to(self.db, today, 2)
         rows = [row for day in days for row in ward_stats.compute(self.db, self.hub, day, day, "service")]
         return self.upstream.day_stats(rows)
 

@@ -88,6 +88,8 @@ def _create(db: Database) -> None:
     db["handled"].create({"device": str, "boot": str, "seq": int, "at": float, "reply_type": str, "reply": str},
                          pk=("device", "boot", "seq"), if_not_exists=True)
     db["handled"].create_index(["at"], if_not_exists=True)
+    db["upstream_versions"].create({"day": str, "service": str, "version": int, "digest": str}, pk=("day", "service"),
+                                   if_not_exists=True)
 
 
 @contextmanager
@@ -118,3 +120,36 @@ def transaction(db: Database) -> Iterator[None]:
 def prune_handled(db: Database, now: float) -> int:
     """Forgets the answers to requests handled more than HANDLED_KEEP_S ago; returns how many went."""
     return db.execute("DELETE FROM handled WHERE at < ?", (now - HANDLED_KEEP_S,)).rowcount
+
+
+def next_stats_version(db: Database, day: str, service: str, digest: str) -> int | None:
+    """The version to send a (day, service) statistics record as, now that its figures hash to `digest`, and records
+    it; None when the figures are unchanged since the last version sent."""
+    prev = db.execute("SELECT version, digest FROM upstream_versions WHERE day=? AND service=?",
+                      (day, service)).fetchone()
+    if prev and prev[1] == digest:
+        return None
+    version = (prev[0] + 1) if prev else 1
+    db.execute("INSERT INTO upstream_versions(day, service, version, digest) VALUES (?,?,?,?) "
+               "ON CONFLICT(day, service) DO UPDATE SET version=excluded.version, digest=excluded.digest",
+               (day, service, version, digest))
+    return version
+
+
+def recent_calls(db: Database, day: str, limit: int) -> list[tuple[str, float, int, str, str]]:
+    """(event kind, time, counter, label, service) of the day's latest calls and recalls, newest first."""
+    return db.execute(
+        "SELECT e.kind, e.at, e.counter, t.label, t.service FROM events e JOIN tickets t ON t.id = e.ticket_id "
+        "WHERE e.day = ? AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT ?", (day, limit)).fetchall()
+
+
+def waiting_counts(db: Database, day: str) -> dict[str, int]:
+    """Tickets waiting per service on `day`."""
+    return dict(db.execute("SELECT service, COUNT(*) FROM tickets WHERE status='issued' AND day=? GROUP BY service",
+                           (day,)).fetchall())
+
+
+def days_up_to(db: Database, day: str, limit: int) -> list[str]:
+    """The latest `limit` days with tickets, up to `day`, newest first."""
+    return [r[0] for r in db.execute("SELECT DISTINCT day FROM tickets WHERE day <= ? ORDER BY day DESC LIMIT ?",
+                                     (day, limit))]

@@ -5,31 +5,19 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from bus.client import BusClient
-from bus.config import BrokerSection, DeviceConfig, opt
+from bus.config import BrokerSection, DeviceConfig
 from bus.messages import Message
 from bus.upstream import DayStatsRecord, RatingRecord, as_dict
+from hub.config import UpstreamSection
+from hub.store import next_stats_version
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UpstreamSection:
-    host: str = opt("", doc="the district/province broker; empty: no forwarding")
-    port: int = opt(8883, lo=1, hi=65535)
-    username: str = opt("")
-    password: str = opt("")
-    tls: bool = opt(True)
-    ca_file: str = opt("")
-    keepalive: int = opt(60, lo=5, hi=600)
-    stats_interval_s: int = opt(600, lo=5, hi=86400, doc="how often changed day statistics are sent")
-    retry_s: float = opt(5.0, lo=0.2, hi=600.0, doc="first resend of an unacknowledged record")
 
 
 class UpstreamForwarder:
@@ -45,8 +33,6 @@ class UpstreamForwarder:
         self.bus.on_reply(self._on_ack)
         self.last_ack: float | None = None
         self.rejected = 0
-        db.execute("CREATE TABLE IF NOT EXISTS upstream_versions (day TEXT, service TEXT, version INTEGER, "
-                   "digest TEXT, PRIMARY KEY (day, service))")
 
     def start(self) -> None:
         self.bus.start()
@@ -70,14 +56,9 @@ class UpstreamForwarder:
             figures["within_target"] = round((row["within_target"] or 0) * row["served"])
             figures = {k: (-1.0 if v is None else v) for k, v in figures.items()}
             digest = hashlib.sha256(json.dumps(figures, sort_keys=True).encode()).hexdigest()[:16]
-            prev = self.db.execute("SELECT version, digest FROM upstream_versions WHERE day=? AND service=?",
-                                   (row["day"], row["group"])).fetchone()
-            if prev and prev[1] == digest:
+            version = next_stats_version(self.db, row["day"], row["group"], digest)
+            if version is None:
                 continue
-            version = (prev[0] + 1) if prev else 1
-            self.db.execute("INSERT INTO upstream_versions(day, service, version, digest) VALUES (?,?,?,?) "
-                            "ON CONFLICT(day, service) DO UPDATE SET version=excluded.version, "
-                            "digest=excluded.digest", (row["day"], row["group"], version, digest))
             record = DayStatsRecord(ward=self.ward, day=row["day"], service=row["group"], version=version, **figures)
             self._send("day_stats", as_dict(record))
             sent += 1

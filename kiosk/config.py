@@ -38,9 +38,11 @@ class KioskSection:
     preview_dir: str = opt("", doc="write a PNG of every printed ticket here")
 
 
+SECTIONS = {"kiosk": KioskSection, "printer": load_section, "buttons": ButtonsSection}
+
+
 def load_kiosk(path: str) -> tuple[DeviceConfig, KioskSection, PrinterSection, ButtonsSection | None]:
-    sections = {"kiosk": KioskSection, "printer": load_section, "buttons": ButtonsSection}
-    config = load(path, sections, optional=frozenset({"buttons"}))
+    config = load(path, SECTIONS, optional=frozenset({"buttons"}))
     kiosk, printer, buttons = config.sections["kiosk"], config.sections["printer"], config.sections["buttons"]
     check(kiosk, buttons, config.source)
     return config, kiosk, printer, buttons

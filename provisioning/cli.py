@@ -62,6 +62,7 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
          arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool, no_bridge: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
     from devkit.demo import DemoOptions, run_demo
+    from devkit.errors import DevkitError
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         logging.getLogger().setLevel(logging.WARNING)  # the demo's own progress lines are the output
@@ -71,7 +72,10 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
                        kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, board=not no_board,
                        bridge=not no_bridge,
                        headless=not window)
-    summary = guard(lambda: run_demo(opts))
+    try:
+        summary = guard(lambda: run_demo(opts))
+    except DevkitError as exc:
+        raise click.ClickException(str(exc)) from None
     if summary["duplicates"] or summary["missing_in_hub"]:
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
 

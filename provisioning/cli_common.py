@@ -9,7 +9,6 @@ import click
 
 from bus.config import BrokerSection
 from bus.errors import BusError
-from devkit.errors import DevkitError
 from display.errors import DisplayError
 from district.errors import DistrictError
 from firmware_bridge.errors import BridgeError
@@ -19,7 +18,7 @@ from provisioning.errors import ProvisioningError
 from rating.errors import RatingError
 
 OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError,
-              RatingError, DevkitError)
+              RatingError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

@@ -24,8 +24,11 @@ class RatingSection:
     hold_off_s: float = opt(1.5, lo=0.2, hi=30.0, doc="presses closer than this to the last one are ignored")
 
 
+SECTIONS = {"rating": RatingSection}
+
+
 def load_rating(path: str) -> tuple[DeviceConfig, RatingSection]:
-    config = load(path, {"rating": RatingSection})
+    config = load(path, SECTIONS)
     section: RatingSection = config.sections["rating"]
     if section.mode == "keypad" and len(section.pins) not in (3, 4, 5):
         raise ConfigError(config.source, "rating.pins", f"{len(section.pins)} buttons; a scale has 3, 4 or 5 levels")
