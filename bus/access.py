@@ -65,6 +65,15 @@ def grants(role: str, account: str, ward: str, counters: tuple[int, ...] = ()) -
     return Grants(account, role, ward, tuple(rules))
 
 
+def client_grants(username: str, role: str, device: str, ward: str,
+                  counters: tuple[int, ...] = ()) -> Grants | None:
+    """What a client may do: a device's account is its own name; a command-line client acts as the account it signs
+    in with (ward IT or the hub), and is unknown otherwise."""
+    if role != "cli":
+        return grants(role, device, ward, counters)
+    return grants(username, username, ward) if username in (IT_ACCOUNT, HUB_ACCOUNT) else None
+
+
 def acl_text(accounts: list[tuple[str, str, str, tuple[int, ...]]]) -> str:
     """A mosquitto access list for (account, role, ward, counters) entries: the patterns every device shares, then
     one `user` block per account, in order."""

@@ -23,13 +23,11 @@ from bus.messages import Message
 from bus.outbox import Outbox
 from bus.rejections import Rejections
 from bus.sqlite_repair import Repair, damaged_copies
-from bus.topics import Topics, topic_matches, words_for
+from bus.topics import Topics, carries, topic_matches, words_for
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
 STATE_EVERY = 60.0
-REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
-               "device.reply", "error")
 
 
 class _Waiter:
@@ -59,7 +57,7 @@ class BusClient:
         self.connected = threading.Event()
         self.rejected = Rejections(log, device)  # messages refused, by the field at fault
         # what the ward broker's access list lets this account do; None for an account the ward table does not know
-        self.grants = _grants(broker, role, device, ward, counters)
+        self.grants = access.client_grants(broker.username, role, device, ward, counters)
         self.refused_by_broker = ""  # why the broker refused this client's last connection, if it did
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
         # damaged files this process repaired when it opened them; shown in its state for ward IT
@@ -331,25 +329,36 @@ class BusClient:
                 self._guard(hook, "disconnect hook")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, raw: mqtt.MQTTMessage) -> None:
-        if raw.topic == self._probe_topic:  # only this account may write there (bus/access.py)
+        self.deliver(raw.topic, raw.payload)
+
+    def deliver(self, topic: str, payload: bytes) -> None:
+        """The receive path every message from the broker takes, on the network thread (the fuzzers feed it too):
+        the liveness probe, else the contract check, then every matching handler, each behind a guard. Never
+        raises."""
+        if topic == self._probe_topic:  # only this account may write there (bus/access.py)
             self.liveness.came_back()
             return
-        self._guard(lambda: self._dispatch(raw), f"message on {raw.topic}")
+        self._guard(lambda: self._dispatch(topic, payload), f"message on {topic}")
 
-    def _dispatch(self, raw: mqtt.MQTTMessage) -> None:
+    def _dispatch(self, topic: str, payload: bytes) -> None:
         try:
-            msg = messages.decode(raw.payload)
-        except ContractError as exc:
-            self.rejected.count(exc.field, f"rejected a message on {raw.topic} ({words_for(raw.topic)}): {exc}")
+            msg = messages.decode(payload)
+        except ContractError as exc:  # counted by the field at fault, never by a name the sender made up
+            key = "unknown field" if exc.expected.startswith(("a known", "no such")) else exc.field
+            self.rejected.count(key, f"rejected a message on {topic} ({words_for(topic)}): {exc}")
+            return
+        if not carries(topic, msg.type):
+            self.rejected.count("type", f"rejected a {msg.type} from {msg.device} on {topic}: that topic carries "
+                                        f"{words_for(topic)} only")
             return
         for topic_filter, (_, handlers) in list(self._subs.items()):
-            if topic_matches(topic_filter, raw.topic):
+            if topic_matches(topic_filter, topic):
                 for handler in handlers:
-                    self._guard(lambda h=handler: h(msg, raw.topic), f"handler for {raw.topic}")
+                    self._guard(lambda h=handler: h(msg, topic), f"handler for {topic}")
 
     def _on_reply(self, msg: Message, topic: str) -> None:
-        if msg.type not in REPLY_TYPES or msg.corr is None:
-            self.rejected.count("reply", f"rejected {msg.type} on the reply topic: not a reply with a correlation id")
+        if msg.corr is None:
+            self.rejected.count("reply", f"rejected {msg.type} on the reply topic: a reply needs a correlation id")
             return
         batch = msg.body.get("corrs") if msg.type == "upstream.ack" else None
         if self.outbox is not None and isinstance(batch, list):  # one acknowledgement for many records
@@ -360,8 +369,9 @@ class BusClient:
         if waiter is not None:
             waiter.reply = msg
             waiter.event.set()
-        elif not acked and msg.corr not in self._sent_corrs and not self._reply_listeners:
+        elif not acked and msg.corr not in self._sent_corrs:  # not an answer to anything this device asked
             self.rejected.count("corr", f"reply for unknown correlation id {msg.corr} ignored")
+            return
         for listener in self._reply_listeners:
             self._guard(lambda h=listener: h(msg, topic), "reply listener")
 
@@ -374,20 +384,8 @@ class BusClient:
     # -- outbox ----------------------------------------------------------------------------------------------
     def _pump_loop(self) -> None:
         assert self.outbox is not None
-        while not self._stop.is_set():
-            self._wake.wait(0.5)
-            self._wake.clear()
-            try:
-                while self.connected.is_set() and not self._stop.is_set():
-                    due = self.outbox.due(limit=500)
-                    for entry in due:
-                        self._mqtt.publish(entry.topic, entry.payload, qos=1)
-                    self.outbox.sent_many([entry.corr for entry in due])
-                    if len(due) < 500:  # drained what is due; a full batch means more is waiting
-                        break
-            except Exception:  # the pump must outlive a transient disk or broker error; logged, retried
-                log.exception("%s: outbox pump failed; retrying", self.device)
-                time.sleep(1)
+        self.outbox.pump(lambda topic, payload: self._mqtt.publish(topic, payload, qos=1), self.connected,
+                         self._stop, self._wake, self.device)
 
     def state_body(self, status: str) -> dict[str, Any]:
         detail = dict(self.state_detail())
@@ -402,12 +400,3 @@ class BusClient:
             detail["rejected_messages"] = self.rejected.as_dict()
         detail["boot"] = self.boot
         return {"status": status, "role": self.role, "version": self.version, "detail": detail}
-
-
-def _grants(broker: BrokerSection, role: str, device: str, ward: str,
-            counters: tuple[int, ...]) -> access.Grants | None:
-    """A device's account is its own name; a command-line client acts as the account it signs in with."""
-    if role != "cli":
-        return access.grants(role, device, ward, counters)
-    account = broker.username
-    return access.grants(account, account, ward) if account in (access.IT_ACCOUNT, access.HUB_ACCOUNT) else None

@@ -22,9 +22,9 @@ RENAMED_ROLES = {"counter": "rating"}  # old name -> new name, explained when an
 
 def opt(default: Any = dataclasses.MISSING, *, lo: float | None = None, hi: float | None = None,
         choices: tuple[Any, ...] | None = None, pattern: str | None = None, default_factory: Any = None,
-        max_len: int | None = None, doc: str = "") -> Any:
+        max_len: int | None = None, test: tuple[Callable[[Any], bool], str] | None = None, doc: str = "") -> Any:
     """A config option with its bounds (for a list option, the bounds of each item); `doc` describes it."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "pattern": pattern, "max_len": max_len, "doc": doc}
+    meta = {"lo": lo, "hi": hi, "choices": choices, "pattern": pattern, "max_len": max_len, "test": test, "doc": doc}
     if default_factory is not None:
         return field(default_factory=default_factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -137,7 +137,7 @@ def plan(cls: type) -> Record:
 
 
 def _rule(hint: Any, meta: dict[str, Any], required: bool = True) -> Rule:
-    bounds = {k: meta.get(k) for k in ("lo", "hi", "choices", "pattern", "max_len")}
+    bounds = {k: meta.get(k) for k in ("lo", "hi", "choices", "pattern", "max_len", "test")}
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]

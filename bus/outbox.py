@@ -1,14 +1,18 @@
 # Durable outbox: messages that must not be lost wait in SQLite until the receiver's application-level ack.
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bus.errors import OutboxError
 from bus.sqlite_repair import open_checked
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -105,6 +109,25 @@ class Outbox:
     def oldest(self) -> float | None:
         with self._lock:
             return self._db.execute("SELECT MIN(created) FROM outbox").fetchone()[0]
+
+    def pump(self, publish: Callable[[str, bytes], object], connected: threading.Event, stop: threading.Event,
+             wake: threading.Event, who: str) -> None:
+        """Sends what is due while `connected`, until `stop`; `wake` makes it look at once (after a reconnect or a
+        new entry). Runs on the client's outbox thread and outlives a transient disk or broker error."""
+        while not stop.is_set():
+            wake.wait(0.5)
+            wake.clear()
+            try:
+                while connected.is_set() and not stop.is_set():
+                    due = self.due(limit=500)
+                    for entry in due:
+                        publish(entry.topic, entry.payload)
+                    self.sent_many([entry.corr for entry in due])
+                    if len(due) < 500:  # drained what is due; a full batch means more is waiting
+                        break
+            except Exception:  # service edge: the pump must outlive a transient error; logged, retried
+                log.exception("%s: outbox pump failed; retrying", who)
+                time.sleep(1)
 
     def close(self) -> None:
         with self._lock:

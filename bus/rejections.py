@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 LOG_EVERY_S = 60.0  # one window of logging
 LOG_PER_WINDOW = 10  # rejections logged in full per window; the rest are counted and summed up
+MAX_KEYS = 40  # distinct reasons kept; more are counted as "other" (a device's state must stay small)
 
 
 class Rejections:
@@ -26,6 +27,8 @@ class Rejections:
 
     def count(self, key: str, text: str) -> None:
         with self._lock:
+            if key not in self.counts and len(self.counts) >= MAX_KEYS:
+                key = "other"
             self.counts[key] += 1
             now = self.clock()
             if now - self._window >= LOG_EVERY_S:

@@ -93,14 +93,27 @@ class Topics:
         return f"{self.root}/upstream/ack"
 
 
-# Every kind of topic below a ward's root: its pattern ("+" for the counter or device) and what it carries, in words.
-KINDS: dict[str, str] = {
-    "ticket/request": "ticket requests", "ticket/confirm": "ticket confirmations", "ticket/offline": "offline tickets",
-    "ticket/event": "ticket events", "services": "the service list", "catalogue": "the procedure catalogue",
-    "board/state": "the board state", "rating": "ratings", "counter/+/command": "counter commands",
-    "counter/+/state": "counter states", "reply/+": "replies", "device/+/state": "device states",
-    "device/+/command": "device commands", "device/+/alive": "liveness probes", "upstream/record": "upstream records",
-    "upstream/ack": "upstream acknowledgements",
+REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
+               "device.reply", "error")
+# Every kind of topic below a ward's root: its pattern ("+" for the counter or device), what it carries in words,
+# and the only message types it may carry (docs/contract.md, "Topics"); the client drops any other type on it.
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ticket/request": ("ticket requests", ("ticket.request",)),
+    "ticket/confirm": ("ticket confirmations", ("ticket.confirm",)),
+    "ticket/offline": ("offline tickets", ("ticket.offline",)),
+    "ticket/event": ("ticket events", ("ticket.event",)),
+    "services": ("the service list", ("services.list",)),
+    "catalogue": ("the procedure catalogue", ("catalogue.update",)),
+    "board/state": ("the board state", ("board.state",)),
+    "rating": ("ratings", ("rating.submit",)),
+    "counter/+/command": ("counter commands", ("counter.command",)),
+    "counter/+/state": ("counter states", ("counter.state",)),
+    "reply/+": ("replies", REPLY_TYPES),
+    "device/+/state": ("device states", ("device.state",)),
+    "device/+/command": ("device commands", ("device.command",)),
+    "device/+/alive": ("liveness probes", ()),
+    "upstream/record": ("upstream records", ("upstream.record",)),
+    "upstream/ack": ("upstream acknowledgements", ("upstream.ack",)),
 }
 
 
@@ -130,7 +143,13 @@ def parse(topic: str) -> Parsed | None:
 def words_for(topic: str) -> str:
     """What a topic (or a subscription filter) carries, in words: "counter commands"."""
     parsed = parse(topic)
-    return KINDS[parsed.kind] if parsed else f"messages on {topic}"
+    return KINDS[parsed.kind][0] if parsed else f"messages on {topic}"
+
+
+def carries(topic: str, type_: str) -> bool:
+    """Whether a message of `type_` may arrive on `topic` (a topic of no known kind carries anything)."""
+    parsed = parse(topic)
+    return parsed is None or type_ in KINDS[parsed.kind][1]
 
 
 def topic_matches(topic_filter: str, topic: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 from bus.config import build, opt
 from bus.errors import ConfigError, ContractError
-from bus.validation import DAY, WARD_ID
+from bus.validation import DAY, REAL_DAY, WARD_ID
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class RatingRecord:
     """One rating; a replaced rating is sent again with a higher version and replaces the stored one."""
 
     ward: str = opt(pattern=WARD_ID)
-    day: str = opt(pattern=DAY)
+    day: str = opt(pattern=DAY, test=REAL_DAY)
     ticket_id: int = opt(lo=1)
     counter: int = opt(lo=1, hi=999)
     service: str = opt()
@@ -31,7 +31,7 @@ class DayStatsRecord:
     """A day's statistics for one service; a correction is the same (ward, day, service) with a higher version."""
 
     ward: str = opt(pattern=WARD_ID)
-    day: str = opt(pattern=DAY)
+    day: str = opt(pattern=DAY, test=REAL_DAY)
     service: str = opt()
     version: int = opt(lo=1)
     issued: int = opt(lo=0)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 # The identifiers every part of motcua checks, written once.
@@ -62,6 +63,7 @@ class Rule:
     max_len: int | None = None
     items: Rule | None = None
     default: Any = MISSING
+    test: tuple[Callable[[Any], bool], str] | None = None  # a further check and what it wants, in words
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,10 +78,23 @@ class Record:
 
 def rule(kind: Any, *, required: bool = True, nullable: bool = False, choices: tuple[Any, ...] | None = None,
          pattern: str | None = None, lo: float | None = None, hi: float | None = None, max_len: int | None = None,
-         items: Rule | None = None, default: Any = MISSING) -> Rule:
+         items: Rule | None = None, default: Any = MISSING,
+         test: tuple[Callable[[Any], bool], str] | None = None) -> Rule:
     """A Rule with its pattern compiled once."""
     return Rule(kind, required, nullable, choices, re.compile(pattern) if pattern else None, lo, hi, max_len, items,
-                default)
+                default, test)
+
+
+def is_day(text: str) -> bool:
+    """Whether `text` (already matching DAY) is a real calendar date."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+REAL_DAY = (is_day, "a real date, YYYY-MM-DD")
 
 
 def check(r: Rule, value: Any, where: str) -> Any:
@@ -199,6 +214,8 @@ def _text(r: Rule, value: Any, where: str) -> str:
         raise Invalid(where, f"a value matching {r.pattern.pattern}", value)
     if r.choices is not None and value not in r.choices:
         raise Invalid(where, f"one of {', '.join(map(str, r.choices))}", value)
+    if r.test is not None and not r.test[0](value):
+        raise Invalid(where, r.test[1], value)
     return value
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -86,3 +88,36 @@ def raw_client(port: int, client_id: str, host: str = "127.0.0.1", username: str
     client.connect(host, port)
     client.loop_start()
     return client
+
+
+def flood_payloads(n: int, seed: int = 1) -> Iterator[bytes]:
+    """`n` hostile payloads, in a seeded mixture: the classic attacks, valid messages mutated by 1 to 8 random edits,
+    well-formed answers nobody asked for (wrong type for the topic, unknown correlation id), random bytes."""
+    rng = random.Random(seed)
+    attacks = list(classics().values())
+    valid = [dumps(envelope()), dumps(envelope("rating.submit", {"counter": 1, "level": 1, "scale": 3})),
+             dumps(envelope("counter.command", {"action": "call_next", "counter": 1})),
+             dumps(envelope("device.state", {"status": "online", "detail": {"x": [1, 2, {"y": "z"}]}}))]
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            yield attacks[rng.randrange(len(attacks))]
+        elif kind == 1:
+            payload = valid[rng.randrange(len(valid))]
+            for _ in range(rng.randint(1, 8)):
+                payload = mutate(payload, rng)
+            yield payload
+        elif kind == 2:  # well formed, but no receiver asked for it
+            yield dumps(envelope("error", {"code": "spoofed", "reason": "x" * rng.randrange(400)},
+                                 seq=rng.randrange(10**6), corr=f"{rng.randrange(16**8):08x}.{i}"))
+        else:
+            yield rng.randbytes(rng.randrange(1, 400))
+
+
+def flood(client: mqtt.Client, topics: Sequence[str], n: int, seed: int = 1) -> int:
+    """Publishes `n` hostile payloads round the `topics` at QoS 0 as fast as the broker takes them; returns n."""
+    for i, payload in enumerate(flood_payloads(n, seed)):
+        client.publish(topics[i % len(topics)], payload, qos=0)
+        if i % 500 == 499:  # let paho's queue drain: it would refuse more than it holds
+            time.sleep(0.005)
+    return n

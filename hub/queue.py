@@ -120,8 +120,11 @@ class Queue(RatingOps):
     def op_offline(self, now: float, service: str, number: int, label: str, day: str, issued_at: str,
                    priority: str | None = None, device: str = "") -> Outcome:
         """Merges a ticket a kiosk printed while the hub was unreachable. It keeps its printed label; it takes its
-        place in line by the kiosk's issue time when that time is plausible, else by arrival (= issue order)."""
+        place in line by the kiosk's issue time when that time is plausible, else by arrival (= issue order). A day
+        later than the hub's own (a kiosk whose clock runs ahead) is taken as the hub's today: a kiosk never moves
+        the hub's numbering day."""
         svc = self._service(service)
+        day = min(day, self.today())
         if not label.startswith(svc.prefix):
             raise QueueRefused("bad_label", f"label {label} does not carry {service}'s prefix {svc.prefix}")
         queue_at = _plausible(issued_at, now, day, self.days)

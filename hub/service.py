@@ -79,7 +79,7 @@ class HubService:
         t = self.bus.topics
         for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.rating, t.counter_command("+")):
             self.bus.subscribe(topic_filter, self._enqueue)
-        self.bus.on_connect(self._republish.set)
+        self.bus.on_connect(self.republish)
         self._worker.start()
         self.bus.start()
         if self.upstream is not None:
@@ -274,6 +274,10 @@ class HubService:
         self._board_at = 0.0
         self._publish_changes()
         self.bus.publish_state()
+
+    def republish(self) -> None:
+        """Asks the worker to publish the retained service list, catalogue, counters and board again."""
+        self._republish.set()
 
     def request_day_stats(self) -> None:
         """Asks the worker (the only thread that touches the database) to send the day statistics now."""

@@ -53,9 +53,11 @@ def test_a_request_the_hub_fails_to_handle_is_rolled_back_alone(tmp_path: Path, 
     """A fault inside one request of a group commit (here a real SQLite trigger refusing one ticket) costs that
     request an `internal_error` answer; the others in its batch are stored and answered."""
     kiosk = make_client("kiosk-1")
-    kiosk.wait_connected(5)
+    watcher = make_client("watcher", role="cli")  # reads the kiosk's replies as they go by
     replies: dict[str, Message] = {}
-    kiosk.on_reply(lambda m, _: replies.__setitem__(m.corr or "", m))
+    watcher.subscribe(kiosk.topics.reply("kiosk-1"), lambda m, _: replies.__setitem__(m.corr or "", m))
+    kiosk.wait_connected(5)
+    watcher.wait_connected(5)
     config, section = load_hub(str(hub_config))
     service = HubService(config, section)
     service.db.execute("CREATE TRIGGER refuse_pregnant BEFORE INSERT ON tickets WHEN NEW.priority = 'pregnant' "
