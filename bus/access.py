@@ -49,9 +49,13 @@ class Grants:
         """The sentence a person reads when this account may not use `topic`."""
         who = ACCOUNT_WORDS.get(self.role, "account")
         verb = "send" if access == "write" else "read"
-        own = [f"{k} {t}" for k, t in GRANTS[self.role]]
-        return (f"{who} {self.account!r} may not {verb} {words_for(topic)} (topic {topic}); the ward's access list "
-                f"gives a {self.role} account, besides its own state and commands: {', '.join(own)}")
+        example = Topics(self.ward)
+        sends = [words_for(example.below(t.replace("{counter}", "1"))) for k, t in GRANTS[self.role] if "write" in k]
+        reads = [words_for(example.below(t.replace("{counter}", "1"))) for k, t in GRANTS[self.role] if "read" in k]
+        may = "; ".join(part for part in (f"send {', '.join(sends)}" if sends else "",
+                                          f"read {', '.join(reads)}" if reads else "") if part)
+        return (f"{who} {self.account!r} may not {verb} {words_for(topic)} (topic {topic}); besides its own state "
+                f"and commands, the ward's access list lets it {may}")
 
 
 def grants(role: str, account: str, ward: str, counters: tuple[int, ...] = ()) -> Grants | None:

@@ -47,7 +47,7 @@ class BusClient:
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
                  version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "",
-                 data_dir: str | Path | None = None, counters: tuple[int, ...] = ()) -> None:
+                 data_dir: str | Path | None = None, counters: tuple[int, ...] = (), replies: bool = True) -> None:
         self.broker = broker
         self.topics = Topics(ward)
         self.device = device
@@ -59,6 +59,7 @@ class BusClient:
         # what the ward broker's access list lets this account do; None for an account the ward table does not know
         self.grants = access.client_grants(broker.username, role, device, ward, counters)
         self.refused_by_broker = ""  # why the broker refused this client's last connection, if it did
+        self.replies = replies  # False for a client that only listens (a fleet watch): no reply topic to read
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
         # damaged files this process repaired when it opened them; shown in its state for ward IT
         self.repairs: list[Repair] = [self.outbox.repair] if self.outbox and self.outbox.repair else []
@@ -107,7 +108,8 @@ class BusClient:
 
     def start(self) -> None:
         """Starts connecting in the background; returns at once even if the broker is down."""
-        self.subscribe(self.topics.reply(self.device), self._on_reply)
+        if self.replies:
+            self.subscribe(self.topics.reply(self.device), self._on_reply)
         self._started = True
         self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
         self._mqtt.loop_start()

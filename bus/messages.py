@@ -46,13 +46,21 @@ def _opt(kind: Any, **kw: Any) -> Rule:
     return rule(kind, required=False, **kw)
 
 
-def _record(name: str, fields: dict[str, Rule]) -> Record:
-    return Record(f"{name} field", fields)
+def _record(name: str, fields: dict[str, Rule], check: Any = None) -> Record:
+    return Record(f"{name} field", fields, check=check)
 
 
 COUNTER = F(int, lo=1, hi=999)
+def _wait_range(wait: dict[str, Any]) -> str | None:
+    """A known wait says its range: low_min and high_min, low first."""
+    if not wait["known"] or ("low_min" in wait and "high_min" in wait and wait["low_min"] <= wait["high_min"]):
+        return None
+    return "low_min and high_min, low_min <= high_min, when the wait is known"
+
+
 WAIT = _record("wait", {"known": F(bool), "low_min": _opt(int, lo=0, hi=100000), "high_min": _opt(int, lo=0, hi=100000),
-                        "reason": _opt(str, pattern=r"[a-z_]{1,40}"), "samples": _opt(int, lo=0)})
+                        "reason": _opt(str, pattern=r"[a-z_]{1,40}"), "samples": _opt(int, lo=0)},
+               check=_wait_range)
 TICKET = _record("ticket", {
     "id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL), "number": F(int, lo=0, hi=99999),
     "day": F(str, pattern=DAY, test=REAL_DAY), "service": F(str, pattern=SERVICE_CODE),

@@ -22,6 +22,9 @@ MAX_TEXT = 2000  # characters in a string unless its rule says otherwise
 MAX_ITEMS = 500  # items in a list unless its rule says otherwise
 MAX_DEPTH = 8  # nesting of free-form JSON (device details, command arguments)
 MAX_NODES = 4000  # values in one free-form JSON value
+# control characters no text of ours holds (tab, line feed and carriage return are allowed): a screen or a printer
+# cannot show them, and some libraries stop at a NUL
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Invalid(Exception):  # noqa: N818 - reads as "the value is invalid"; callers wrap it in their own error
@@ -74,6 +77,7 @@ class Record:
     noun: str
     fields: dict[str, Rule]
     make: Callable[..., Any] | None = None
+    check: Callable[[dict[str, Any]], str | None] | None = None  # what the fields must be together, or None
 
 
 def rule(kind: Any, *, required: bool = True, nullable: bool = False, choices: tuple[Any, ...] | None = None,
@@ -144,6 +148,10 @@ def check_record(record: Record, data: Any, where: str) -> Any:
             out[name] = check(r, data[name], _join(where, name))
         elif r.required:
             raise Invalid(_join(where, name), f"{describe(r)} (required)", MISSING)
+    if record.check is not None:
+        wanted = record.check(out)
+        if wanted:
+            raise Invalid(where, wanted, data)
     return record.make(**out) if record.make is not None else out
 
 
@@ -210,6 +218,8 @@ def _text(r: Rule, value: Any, where: str) -> str:
         _unicode(value, where)
         if not unicodedata.is_normalized("NFC", value):
             value = unicodedata.normalize("NFC", value)
+    if not value.isprintable() and CONTROL.search(value):
+        raise Invalid(where, "text without control characters", value)
     if r.pattern is not None and r.pattern.fullmatch(value) is None:
         raise Invalid(where, f"a value matching {r.pattern.pattern}", value)
     if r.choices is not None and value not in r.choices:

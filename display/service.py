@@ -32,6 +32,7 @@ class BoardService:
         self.config, self.display = config, display
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "display")
         self.commands = DeviceCommands(self.bus)
+        self.bus.state_detail = lambda: {"hub": "ok" if self.board.online else "unreachable"}
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         t = self.bus.topics
         self.bus.subscribe(t.board_state, lambda m, _: self._inbox.put(("state", m)))
@@ -54,6 +55,7 @@ class BoardService:
         self.running = True
         self._shot_due = ""
         self._shots = 0
+        self._drawn_state: dict[str, Any] = {}
 
     def _announcer(self, voice: VoiceSection, audio: AudioSection, player: Player | None) -> Announcer | None:
         if not voice.speak:
@@ -94,7 +96,14 @@ class BoardService:
             except queue.Empty:
                 break
             self._apply(kind, value, now)
-        rects = self.board.frame(now)
+        try:
+            rects = self.board.frame(now)
+        except Exception:  # service edge: a state the board cannot draw must not stop the screen; logged once
+            if self._drawn_state is not self.board.state:
+                log.exception("board: cannot draw the state received; showing the last one drawn")
+            self.board.set_state(self._drawn_state)
+            rects = self.board.frame(now)
+        self._drawn_state = self.board.state
         if rects:
             pygame.display.update(rects)
             if self._shot_due and rects[0] == self.screen.get_rect():
@@ -105,7 +114,8 @@ class BoardService:
         """What the board shows, for ward IT or the headless demo: latest.png, and the first 30 calls."""
         folder = Path(self.display.screenshots)
         folder.mkdir(parents=True, exist_ok=True)
-        pygame.image.save(self.screen, str(folder / "latest.png"))
+        pygame.image.save(self.screen, str(folder / "latest.new.png"))  # whole or not at all, for whoever reads it
+        (folder / "latest.new.png").replace(folder / "latest.png")
         if self._shots < 30:
             pygame.image.save(self.screen, str(folder / f"call-{self._shot_due}.png"))
             self._shots += 1
@@ -120,7 +130,10 @@ class BoardService:
             self.hub_online = value.body["status"] == "online"
         elif kind == "link":
             self.link = value
-        self.board.set_online(self.link and self.hub_online)
+        online = self.link and self.hub_online
+        if online != self.board.online:
+            self.board.set_online(online)
+            self.bus.publish_state()  # ward IT sees the banner come and go, not a minute later
 
     def _event(self, msg: Message, now: float) -> None:
         event, ticket, counter = msg.body["event"], msg.body["ticket"], msg.body.get("counter")

@@ -27,7 +27,7 @@ class FleetWatch:
     def __init__(self, broker: BrokerSection, ward: str, device: str = "") -> None:
         self.states: dict[str, Message] = {}
         self._changed = threading.Condition()
-        self.bus = BusClient(broker, ward, device or f"fleet-watch-{secrets.token_hex(3)}", "cli")
+        self.bus = BusClient(broker, ward, device or f"fleet-watch-{secrets.token_hex(3)}", "cli", replies=False)
         self.bus.subscribe(self.bus.topics.device_state("+"), self._on_state)
 
     def _on_state(self, msg: Message, topic: str) -> None:
@@ -90,6 +90,8 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
         found.append(f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
                      f"{r.get('rows_kept')} rows kept, {lost}{copy}")
+    if role == "display" and detail.get("hub") == "unreachable":
+        found.append("shows 'Mất kết nối': it cannot see the hub's state")
     if role == "kiosk":
         if detail.get("printer") not in (None, "ok"):
             found.append(f"printer: {detail['printer']}")

@@ -134,3 +134,15 @@ def test_soak_several_ward_hours_no_growth_in_memory_or_files(board_service: Boa
     # mid-open (+3 seen in 2 of 10 runs); a leak of one handle per hundred calls would add 4 or more here.
     assert fds[1] <= fds[0] + 3, f"file handles grew from {fds[0]} to {fds[1]} over the second half"
     assert os.environ.get("SDL_VIDEODRIVER") == "dummy"
+
+
+def test_a_state_the_board_cannot_draw_leaves_the_last_one_on_screen(board_service: BoardService,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The contract keeps such states out; if one ever got in (a bug of ours), the screen must keep going."""
+    board_service.step()
+    drawn = board_service.board.state
+    board_service.board.set_state({**drawn, "counters": [{"status": "open"}]})  # no counter number: undrawable
+    board_service.step()
+    board_service.step()
+    assert board_service.board.state == drawn
+    assert caplog.text.count("cannot draw the state received") == 1

@@ -213,13 +213,13 @@ def test_probe_tells_ward_it_who_is_on_a_port(tmp_path: Path) -> None:
     try:
         result = CliRunner().invoke(cli, ["bridge", "probe", str(mcu.path), "--show", "88"])
         assert result.exit_code == 0, result.output
-        status = json.loads(result.output)
+        status = json.loads(result.stdout)  # the log (a port that hiccups is reopened) goes to stderr
         assert status["device"] == {"kind": "led_display", "firmware": "1.2", "serial": "LED-0042", "keys": 3}
         assert mcu.shown == ["88"]
     finally:
         mcu.close()
     missing = CliRunner().invoke(cli, ["bridge", "probe", str(tmp_path / "nothing"), "--timeout", "0.5"])
-    assert missing.exit_code == 1 and "No such file" in json.loads(missing.output)["last_error"]
+    assert missing.exit_code == 1 and "No such file" in json.loads(missing.stdout)["last_error"]
 
 
 def test_config_check_knows_the_bridge(tmp_path: Path) -> None:

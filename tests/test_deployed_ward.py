@@ -1,0 +1,262 @@
+# A ward set up as docs/deploy.md says: enrolled devices, a locked-down mosquitto, every service run by `motcua run`.
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pygame
+import pytest
+from click.testing import CliRunner
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bus.config import BrokerSection, build
+from devkit.broker import Broker, free_port
+from devkit.processes import RoleProcess
+from firmware_bridge.fake_mcu import FakeMcu
+from provisioning.cli import cli
+from provisioning.fleet import FleetWatch
+from tests.conftest import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "screenshots" / "deployed"
+WARD = "phuong-ben-nghe"
+HEADLESS = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "GPIOZERO_PIN_FACTORY": "mock"}
+OFFLINE_BANNER = (120, 60, 0)  # display/board.py draws "Mất kết nối" on this colour
+
+
+@dataclass
+class Ward:
+    tmp: Path
+    broker: Broker
+    it_password: str
+    units: dict[str, FakeMcu]
+
+    def account(self, name: str) -> BrokerSection:
+        raw = tomllib.loads((self.tmp / "etc" / f"{name}.toml").read_text(encoding="utf-8"))["broker"]
+        return build(BrokerSection, raw, name, "broker")
+
+    def it(self) -> BrokerSection:
+        return BrokerSection(port=self.broker.port, username="it", password=self.it_password)
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, [*args, "--ward", WARD, "--port", str(self.broker.port)])
+        return result.exit_code, result.output
+
+
+def enrol(tmp: Path, port: int, name: str, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["enrol", name, *args, "--ward", WARD, "--broker-port", str(port),
+                                      "--out", str(tmp / "etc"), "--data-dir", str(tmp / "data" / name),
+                                      "--password-file", str(tmp / "passwd"), "--acl-file", str(tmp / "acl")])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def ward(tmp_path: Path) -> Iterator[Ward]:
+    """Every role enrolled with `motcua enrol`, the broker on the enrolment's password file and access list, every
+    service run with `motcua run` as systemd would (the second kiosk is driven by the test, in-process)."""
+    port = free_port()
+    units = {kind: FakeMcu(kind, tmp_path, name=f"usb-{kind}", serial_no=f"T-{kind[:4]}", keys=8)
+             for kind in ("counter_keypad", "rating_keypad", "led_display")}
+    for unit in units.values():
+        unit.plug()
+    enrol(tmp_path, port, "hub", "--role", "hub")
+    enrol(tmp_path, port, "kiosk-1", "--role", "kiosk", "--offline-block", "1", "--printer", f"file:{tmp_path}/p1")
+    enrol(tmp_path, port, "kiosk-2", "--role", "kiosk", "--offline-block", "2", "--printer", f"file:{tmp_path}/p2")
+    enrol(tmp_path, port, "board-1", "--role", "display")
+    enrol(tmp_path, port, "rating-2", "--role", "rating", "--counter", "2")
+    enrol(tmp_path, port, "bridge-1", "--role", "bridge", *[a for kind, unit in units.items()
+                                                            for a in ("--unit", str(unit.path), kind, "1")])
+    it = enrol(tmp_path, port, "it", "--role", "it")
+    for folder in ("p1", "p2"):
+        (tmp_path / folder).mkdir()
+    board = tmp_path / "etc" / "board-1.toml"  # as ward IT would for a board without a speaker
+    edit(board, "speak = true", "speak = false")
+    edit(board, "fullscreen = true", f'fullscreen = false\nscreenshots = "{tmp_path / "board-shots"}"')
+    broker = Broker(tmp_path / "broker", port=port, kind="mosquitto", auth=(tmp_path / "passwd", tmp_path / "acl"))
+    broker.start()
+    password = re.search(r"shown once\): (\S+)", it).group(1)  # type: ignore[union-attr]
+    procs = [RoleProcess(name, tmp_path / "etc" / f"{name}.toml", tmp_path / f"{name}.log", env=HEADLESS,
+                         command=("run",)) for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1")]
+    for proc in procs:
+        proc.start()
+    try:
+        yield Ward(tmp_path, broker, password, units)
+    finally:
+        for proc in procs:
+            proc.stop()
+        broker.stop()
+        for unit in units.values():
+            unit.close()
+
+
+def states(ward: Ward, settle: float = 1.0) -> dict[str, dict]:
+    with FleetWatch(ward.it(), WARD) as watch:
+        time.sleep(settle)
+        return {name: msg.body for name, msg in watch.states.items()}
+
+
+def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -> None:
+    from kiosk.config import load_kiosk
+    from kiosk.core import KioskCore
+    from kiosk.printing import make_printer
+
+    with FleetWatch(ward.it(), WARD) as watch:
+        for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1"):
+            watch.wait_online(name, 30)
+    wait_until(lambda: states(ward, 0.5)["bridge-1"]["detail"]["units"][0]["state"] == "ready", timeout=20,
+               what="the serial units ready")
+
+    # a citizen takes a ticket at the second kiosk (its logic in this process, its own enrolled config)
+    config, section, printer_cfg, _ = load_kiosk(str(ward.tmp / "etc" / "kiosk-2.toml"))
+    kiosk = KioskCore(config, section, printer_cfg, make_printer(printer_cfg))
+    kiosk.start()
+    try:
+        wait_until(lambda: kiosk.hub_ok and "HT" in kiosk.services, what="the kiosk to know the hub's services")
+        outcome = kiosk.take_ticket("HT")
+        assert outcome.state == "printed" and not outcome.offline, outcome
+        assert list((ward.tmp / "p2").iterdir())  # the ticket was printed
+        label = outcome.ticket["label"]
+        # the officer presses Next on the serial counter keypad; the LED shows the number, the board calls it
+        ward.units["counter_keypad"].press(1)
+        wait_until(lambda: label in ward.units["led_display"].shown, timeout=10, what="the LED display")
+        ward.units["counter_keypad"].press(3)  # start serving
+        wait_until(lambda: ward.units["counter_keypad"].feedback.count("ok") >= 2, what="both keys ok")
+        # the citizen rates on the serial rating keypad beside the counter
+        ward.units["rating_keypad"].press(1)
+        wait_until(lambda: "ok" in ward.units["rating_keypad"].feedback, timeout=10, what="the rating recorded")
+        shot = ward.tmp / "board-shots" / "latest.png"
+        wait_until(shot.exists, what="the board's screenshot of the call")
+        # ward IT sees every device well, and its commands work
+        code, out = ward.cli("fleet", "status", "--check", "--username", "it", "--password", ward.it_password)
+        assert code == 0, out
+        assert {line.split()[0] for line in out.splitlines()[1:]} == {"hub", "kiosk-1", "kiosk-2", "board-1",
+                                                                      "rating-2", "bridge-1"}
+    finally:
+        kiosk.stop()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SHOTS / "board-after-call.png")
+    image = pygame.image.load(str(shot))
+    assert all(image.get_at((x, y))[:3] != OFFLINE_BANNER for x in range(0, image.get_width(), 4)
+               for y in range(image.get_height() * 3 // 4, image.get_height(), 4)), "the board shows 'Mất kết nối'"
+
+    code, out = ward.cli("device", "ping", "board-1", "--username", "it", "--password", ward.it_password)
+    assert code == 0 and json.loads(out)["result"]["role"] == "display", out
+    now = states(ward)
+    assert now["board-1"]["detail"]["hub"] == "ok" and now["kiosk-1"]["detail"]["hub"] == "ok"
+
+    # the kiosk and the board can read the hub's state: they notice at once when it stops, and when it is back
+    hub = RoleProcess("hub", ward.tmp / "etc" / "hub.toml", ward.tmp / "hub-2.log", env=HEADLESS, command=("run",))
+    code, out = ward.cli("device", "restart", "hub", "--username", "it", "--password", ward.it_password)
+    assert code == 0, out
+    wait_until(lambda: states(ward, 0.3)["board-1"]["detail"]["hub"] == "unreachable", timeout=15,
+               what="the board to show the hub down")
+    hub.start()  # systemd would restart it; here the test does
+    try:
+        wait_until(lambda: states(ward, 0.3)["board-1"]["detail"]["hub"] == "ok", timeout=30,
+                   what="the board to see the hub back")
+        wait_until(lambda: states(ward, 0.3)["kiosk-1"]["detail"]["hub"] == "ok", timeout=30, what="the kiosk too")
+    finally:
+        hub.stop()
+
+
+def spy(ward: Ward) -> tuple[mqtt.Client, list[tuple[str, bytes]]]:
+    """A client on the hub's account, which may read the whole ward: what reaches the broker's subscribers."""
+    seen: list[tuple[str, bytes]] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="spy")
+    hub = ward.account("hub")
+    client.username_pw_set(hub.username, hub.password)
+    client.on_message = lambda c, u, m: seen.append((m.topic, m.payload))
+    client.connect("127.0.0.1", ward.broker.port)
+    client.subscribe(f"motcua/v1/{WARD}/#", qos=1)
+    client.loop_start()
+    time.sleep(0.3)
+    return client, seen
+
+
+def attempts(ward: Ward, account: str, password: str, topics: list[str]) -> dict[str, bool]:
+    """Publishes a marked payload on each topic as `account`; which ones reached the broker's subscribers."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{account}")
+    client.username_pw_set(account, password)
+    client.connect("127.0.0.1", ward.broker.port)
+    client.loop_start()
+    watcher, seen = spy(ward)
+    try:
+        for topic in topics:
+            client.publish(topic, f"marker {account} {topic}".encode(), qos=1).wait_for_publish(5)
+        time.sleep(1.0)
+        return {t: any(p == f"marker {account} {t}".encode() for _, p in seen) for t in topics}
+    finally:
+        for c in (client, watcher):
+            c.loop_stop()
+            c.disconnect()
+
+
+def test_what_each_account_must_not_do_is_refused_by_the_broker(ward: Ward) -> None:
+    root = f"motcua/v1/{WARD}"
+    kiosk = ward.account("kiosk-1")
+    passed = attempts(ward, "kiosk-1", kiosk.password, [
+        f"{root}/ticket/request", f"{root}/ticket/event", f"{root}/counter/1/command", f"{root}/board/state",
+        f"{root}/device/board-1/command", f"{root}/device/board-1/state", f"{root}/upstream/record",
+        f"{root}/device/kiosk-1/state"])
+    assert passed == {f"{root}/ticket/request": True, f"{root}/ticket/event": False,
+                      f"{root}/counter/1/command": False, f"{root}/board/state": False,
+                      f"{root}/device/board-1/command": False, f"{root}/device/board-1/state": False,
+                      f"{root}/upstream/record": False, f"{root}/device/kiosk-1/state": True}
+    board = ward.account("board-1")
+    passed = attempts(ward, "board-1", board.password, [
+        f"{root}/device/board-1/state", f"{root}/board/state", f"{root}/ticket/request", f"{root}/counter/1/command",
+        f"{root}/rating", f"{root}/device/hub/state"])
+    assert [t for t, ok in passed.items() if ok] == [f"{root}/device/board-1/state"]
+    bridge = ward.account("bridge-1")
+    passed = attempts(ward, "bridge-1", bridge.password, [f"{root}/counter/1/command", f"{root}/counter/2/command",
+                                                         f"{root}/rating", f"{root}/board/state"])
+    assert passed == {f"{root}/counter/1/command": True, f"{root}/counter/2/command": False,
+                      f"{root}/rating": True, f"{root}/board/state": False}
+    rating = ward.account("rating-2")
+    passed = attempts(ward, "rating-2", rating.password, [f"{root}/rating", f"{root}/counter/2/command"])
+    assert passed == {f"{root}/rating": True, f"{root}/counter/2/command": False}
+    for user, password in (("", ""), ("kiosk-1", "guess"), ("nobody", "x")):
+        assert connect_answer(ward, user, password) == "Not authorized", user
+
+
+def connect_answer(ward: Ward, user: str, password: str) -> str:
+    answers: list[str] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"stranger-{user}")
+    if user:
+        client.username_pw_set(user, password)
+    client.on_connect = lambda c, u, f, reason, p: answers.append(str(reason))
+    client.connect("127.0.0.1", ward.broker.port)
+    client.loop_start()
+    wait_until(lambda: answers, what="the broker's answer")
+    client.loop_stop()
+    return answers[0]
+
+
+def test_refusals_are_said_plainly_on_the_command_line(ward: Ward) -> None:
+    it = ("--username", "it", "--password", ward.it_password)
+    started = time.monotonic()
+    code, out = ward.cli("counter", "call_next", "--counter", "1", *it)
+    assert code == 1 and "ward IT's account 'it' may not send counter commands" in out, out
+    code, out = ward.cli("ticket", "HT", *it)
+    assert code == 1 and "may not send ticket requests" in out, out
+    code, out = ward.cli("fleet", "status", "--username", "it", "--password", "wrong")
+    assert code == 1 and "refused account 'it': Not authorized" in out, out
+    code, out = ward.cli("device", "ping", "hub", "--username", "nobody", "--password", "x", "--timeout", "5")
+    assert code == 1 and "refused account 'nobody'" in out, out
+    assert time.monotonic() - started < 5  # said at once, not after a timeout
+    code, out = ward.cli("device", "ping", "kiosk-9", "--timeout", "1", *it)
+    assert code == 1 and "kiosk-9 did not answer within 1.0 s" in out  # silence stays a different message
