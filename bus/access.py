@@ -69,6 +69,17 @@ def grants(role: str, account: str, ward: str, counters: tuple[int, ...] = ()) -
     return Grants(account, role, ward, tuple(rules))
 
 
+def table_rows() -> list[str]:
+    """The grants as the rows of the table in docs/contract.md (a test keeps the two the same)."""
+    rows = []
+    for role, rules in GRANTS.items():
+        def cell(kind: str, rules: tuple[tuple[str, str], ...] = rules) -> str:
+            found = [f"`{t.replace('{counter}', '<n>')}`" for k, t in rules if kind in k]
+            return ", ".join(found) if found else "—"
+        rows.append(f"| `{role}` | {cell('write')} | {cell('read')} |")
+    return rows
+
+
 def client_grants(username: str, role: str, device: str, ward: str,
                   counters: tuple[int, ...] = ()) -> Grants | None:
     """What a client may do: a device's account is its own name; a command-line client acts as the account it signs

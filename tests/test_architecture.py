@@ -149,3 +149,11 @@ def test_readme_layout_names_every_role_and_room() -> None:
     missing = [p for p in (*packages, "bus", "hmi", "provisioning", "devkit") if f"`{p}/`" not in table]
     assert not missing, f"README's table does not list: {missing}"
     assert re.search(r"docs/architecture\.md", readme)
+
+
+def test_the_access_table_in_the_docs_is_the_one_in_the_code() -> None:
+    from bus.access import table_rows
+
+    doc = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    missing = [row for row in table_rows() if row not in doc]
+    assert not missing, f"docs/contract.md's access table differs from bus/access.py: {missing}"
