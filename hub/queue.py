@@ -5,7 +5,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,27 +13,16 @@ from sqlite_utils import Database
 from bus.numbering import HUB_LAST, LocalDay, label
 from hub import estimate
 from hub.config import HubSection
+from hub.counters import CounterOps
 from hub.errors import QueueRefused
-from hub.priority import Candidate, choose
+from hub.outcome import Outcome
 from hub.ratings import RatingOps
 from hub.store import transaction
 
 log = logging.getLogger(__name__)
-ACTIVE = ("called", "serving")
 
 
-@dataclass
-class Outcome:
-    """What a handled request produced: the reply, the ticket events to announce, the counters that changed."""
-
-    reply_type: str
-    reply: dict[str, Any]
-    events: list[dict[str, Any]] = field(default_factory=list)
-    counters: set[int] = field(default_factory=set)
-    fresh: bool = True
-
-
-class Queue(RatingOps):
+class Queue(CounterOps, RatingOps):
     def __init__(self, db: Database, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.hub = hub
@@ -145,109 +133,6 @@ class Queue(RatingOps):
         ticket = self._ticket(cur.lastrowid)
         return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, [self._event("issued", ticket, now)])
 
-    # -- counters --------------------------------------------------------------------------------------------
-    def op_open(self, now: float, counter: int, officer: str | None = None, **_: Any) -> Outcome:
-        self._counter(counter)
-        self.db.execute("UPDATE counters SET status='open', officer=?, updated=? WHERE id=?", (officer, now, counter))
-        return self._result("open", counter)
-
-    def op_close(self, now: float, counter: int, **_: Any) -> Outcome:
-        state = self._counter(counter)
-        if state["ticket_id"] is not None:
-            raise QueueRefused("ticket_in_progress", f"counter {counter} still has a ticket; finish it first")
-        self.db.execute("UPDATE counters SET status='closed', officer=NULL, updated=? WHERE id=?", (now, counter))
-        return self._result("close", counter)
-
-    def op_call_next(self, now: float, counter: int, officer: str | None = None, **_: Any) -> Outcome:
-        """Finishes the counter's current ticket (a keypad's one "next" button), then calls the next one."""
-        state = self._counter(counter)
-        events, finished = [], None
-        if state["status"] != "open":
-            self.db.execute("UPDATE counters SET status='open', officer=COALESCE(?, officer) WHERE id=?",
-                            (officer, counter))
-        if state["ticket_id"] is not None:
-            finished = self._finish(now, state["ticket_id"], "done")
-            self._left(now, counter, finished)
-            events.append(self._event("done", finished, now, counter))
-        day = self.today()
-        codes = self.counter_cfg[counter].services
-        marks = ",".join("?" * len(codes))
-        rows = self.db.execute(
-            f"SELECT id, label, priority, queue_at, transferred_from FROM tickets WHERE status='issued' AND day=? "
-            f"AND service IN ({marks})", (day, *codes)).fetchall()
-        choice = choose([Candidate(*r) for r in rows], state["priority_streak"], self.hub.policy.priority_in_row)
-        if choice is None:
-            self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
-            out = self._result("call_next", counter, events=events)
-            out.reply["explanation"] = {"rule": "empty", "vi": "Không còn vé chờ", "en": "No ticket is waiting"}
-            if finished:
-                out.reply["finished"] = self._ticket_body(finished)
-            return out
-        officer_now = officer or state["officer"]
-        self.db.execute("UPDATE tickets SET status='called', called_at=?, counter=?, officer=? WHERE id=?",
-                        (now, counter, officer_now, choice.ticket_id))
-        ticket = self._ticket(choice.ticket_id)
-        streak = state["priority_streak"] + 1 if ticket["priority"] else 0
-        self.db.execute("UPDATE counters SET ticket_id=?, priority_streak=?, updated=? WHERE id=?",
-                        (choice.ticket_id, streak, now, counter))
-        events.append(self._event("called", ticket, now, counter, choice.explanation()))
-        out = self._result("call_next", counter, ticket=ticket, events=events)
-        out.reply["explanation"] = choice.explanation()
-        if finished:
-            out.reply["finished"] = self._ticket_body(finished)
-        return out
-
-    def op_start(self, now: float, counter: int, **_: Any) -> Outcome:
-        ticket = self._current(counter, ("called",), "start")
-        self.db.execute("UPDATE tickets SET status='serving', served_at=? WHERE id=?", (now, ticket["id"]))
-        ticket = self._ticket(ticket["id"])
-        return self._result("start", counter, ticket, [self._event("serving", ticket, now, counter)])
-
-    def op_done(self, now: float, counter: int, **_: Any) -> Outcome:
-        ticket = self._current(counter, ACTIVE, "done")
-        return self._end(now, counter, ticket, "done", "done")
-
-    def op_no_show(self, now: float, counter: int, **_: Any) -> Outcome:
-        ticket = self._current(counter, ("called",), "no_show")
-        return self._end(now, counter, ticket, "no_show", "no_show")
-
-    def op_transfer(self, now: float, counter: int, service: str | None = None, **_: Any) -> Outcome:
-        ticket = self._current(counter, ACTIVE, "transfer")
-        if service is None or service not in self.services:
-            raise QueueRefused("unknown_service", f"transfer needs a known service, got {service!r}")
-        if service == ticket["service"]:
-            raise QueueRefused("same_service", f"ticket {ticket['label']} is already in {service}")
-        self.db.execute("UPDATE tickets SET status='issued', service=?, transferred_from=?, counter=NULL, "
-                        "called_at=NULL, served_at=NULL WHERE id=?", (service, ticket["service"], ticket["id"]))
-        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
-        self._left(now, counter, ticket)
-        ticket = self._ticket(ticket["id"])
-        return self._result("transfer", counter, ticket, [self._event("transferred", ticket, now, counter)])
-
-    def op_recall(self, now: float, counter: int, **_: Any) -> Outcome:
-        ticket = self._current(counter, ("called",), "recall")
-        limit = self.hub.policy.max_recalls
-        if ticket["recalls"] >= limit:
-            raise QueueRefused("recall_limit", f"ticket {ticket['label']} was already recalled {limit} times")
-        self.db.execute("UPDATE tickets SET recalls=recalls+1 WHERE id=?", (ticket["id"],))
-        ticket = self._ticket(ticket["id"])
-        return self._result("recall", counter, ticket, [self._event("recalled", ticket, now, counter)])
-
-    def op_skip(self, now: float, counter: int, **_: Any) -> Outcome:
-        """Sends a called ticket that did not come back to the end of its line, a bounded number of times."""
-        ticket = self._current(counter, ("called",), "skip")
-        limit = self.hub.policy.max_skips
-        if ticket["skips"] >= limit:
-            raise QueueRefused("skip_limit", f"ticket {ticket['label']} was skipped {limit} times; use no_show")
-        last = self.db.execute("SELECT MAX(queue_at) FROM tickets WHERE status='issued' AND day=? AND service=?",
-                               (ticket["day"], ticket["service"])).fetchone()[0]
-        back = max(now, last + 0.001) if last is not None else now
-        self.db.execute("UPDATE tickets SET status='issued', skips=skips+1, queue_at=?, counter=NULL, "
-                        "called_at=NULL WHERE id=?", (back, ticket["id"]))
-        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
-        ticket = self._ticket(ticket["id"])
-        return self._result("skip", counter, ticket, [self._event("skipped", ticket, now, counter)])
-
     def jump_numbers(self, gap: int) -> None:
         """After a damaged database lost rows, numbers already printed today may be among them: each service's
         numbering today jumps `gap` ahead (a void placeholder, not counted anywhere) so no number is given twice."""
@@ -274,18 +159,6 @@ class Queue(RatingOps):
         serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
         return estimate.wait_range([r[0] for r in rows], ahead, serving, policy.min_wait_samples)
 
-    def counter_state(self, counter: int) -> dict[str, Any]:
-        """What the counter's displays show; a ticket left at the counter on an earlier day is not shown."""
-        state = self._counter(counter)
-        body: dict[str, Any] = {"counter": counter, "status": state["status"]}
-        if state["officer"]:
-            body["officer"] = state["officer"]
-        if state["ticket_id"] is not None:
-            ticket = self._ticket(state["ticket_id"])
-            if ticket["day"] == self.today():
-                body["ticket"] = self._ticket_body(ticket)
-        return body
-
     def ticket_body(self, ticket_id: int) -> dict[str, Any]:
         return self._ticket_body(self._ticket(ticket_id))
 
@@ -303,33 +176,6 @@ class Queue(RatingOps):
         row = self.db.execute("SELECT id, status, officer, ticket_id, priority_streak FROM counters WHERE id=?",
                               (counter,)).fetchone()
         return dict(zip(("id", "status", "officer", "ticket_id", "priority_streak"), row, strict=True))
-
-    def _current(self, counter: int, statuses: tuple[str, ...], action: str) -> dict[str, Any]:
-        state = self._counter(counter)
-        if state["ticket_id"] is None:
-            raise QueueRefused("no_ticket", f"counter {counter} has no current ticket to {action}")
-        ticket = self._ticket(state["ticket_id"])
-        if ticket["status"] not in statuses:
-            raise QueueRefused("wrong_state", f"ticket {ticket['label']} is {ticket['status']}; {action} needs "
-                                              f"{' or '.join(statuses)}")
-        return ticket
-
-    def _finish(self, now: float, ticket_id: int, status: str) -> dict[str, Any]:
-        self.db.execute("UPDATE tickets SET status=?, done_at=?, served_at=COALESCE(served_at, called_at) "
-                        "WHERE id=?", (status, now, ticket_id))
-        return self._ticket(ticket_id)
-
-    def _left(self, now: float, counter: int, ticket: dict[str, Any]) -> None:
-        """Remembers the ticket a counter served last, for the rating keypad beside it."""
-        self.db.execute("UPDATE counters SET last_ticket_id=?, last_at=?, last_officer=? WHERE id=?",
-                        (ticket["id"], now, ticket["officer"], counter))
-
-    def _end(self, now: float, counter: int, ticket: dict[str, Any], status: str, event: str) -> Outcome:
-        ticket = self._finish(now, ticket["id"], status)
-        if status == "done":
-            self._left(now, counter, ticket)
-        self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
-        return self._result(event, counter, ticket, [self._event(event, ticket, now, counter)])
 
     def _ticket(self, ticket_id: int) -> dict[str, Any]:
         row = self.db.execute(f"SELECT {', '.join(_COLS)} FROM tickets WHERE id=?", (ticket_id,)).fetchone()
@@ -367,12 +213,6 @@ class Queue(RatingOps):
             body["explanation"] = explanation
         return body
 
-    def _result(self, action: str, counter: int, ticket: dict[str, Any] | None = None,
-                events: list[dict[str, Any]] | None = None) -> Outcome:
-        reply: dict[str, Any] = {"action": action, "counter": counter}
-        if ticket is not None:
-            reply["ticket"] = self._ticket_body(ticket)
-        return Outcome("counter.result", reply, events or [], {counter})
 
 
 _COLS = ("id", "day", "issued_service", "number", "label", "service", "priority", "status", "issued_at", "queue_at",

@@ -6,6 +6,7 @@ from typing import Any
 
 from bus.messages import RATING_REASONS
 from hub.errors import QueueRefused
+from hub.outcome import Outcome
 
 LEVELS = {
     3: ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
@@ -21,8 +22,6 @@ class RatingOps:
     def op_rate(self, now: float, counter: int, level: int, scale: int, reasons: list[str] | None = None,
                 device: str = "", ticket_id: int | None = None, left_s: float | None = None,
                 visits: int | None = None) -> Any:
-        from hub.queue import Outcome
-
         if level > scale:
             raise QueueRefused("bad_level", f"level {level} is outside a {scale}-level scale")
         unknown = [r for r in reasons or [] if r not in RATING_REASONS]

@@ -22,7 +22,8 @@ from bus.topics import parse
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection
-from hub.queue import Outcome, Queue
+from hub.outcome import Outcome
+from hub.queue import Queue
 from hub.store import days_up_to, open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
 
