@@ -7,6 +7,8 @@ from bus.topics import Topics, topic_matches, words_for
 
 IT_ACCOUNT = "it"  # ward IT's broker account
 HUB_ACCOUNT = "hub"  # the hub's broker account (enrolment names the hub "hub")
+CONSOLE_ACCOUNT = "console"  # the web console's broker account (enrolment names the console "console")
+COMMANDERS = (IT_ACCOUNT, CONSOLE_ACCOUNT)  # the accounts a device takes device commands from
 
 # Every device, %u being its own account: its state, its liveness probe, its commands and replies, and answers to
 # ward IT's commands. Topics are below motcua/v1/<ward>/.
@@ -16,6 +18,7 @@ EVERY_DEVICE: tuple[tuple[str, str], ...] = (
     ("read", "device/%u/command"),
     ("read", "reply/%u"),
     ("write", f"reply/{IT_ACCOUNT}"),
+    ("write", f"reply/{CONSOLE_ACCOUNT}"),
 )
 # What each account may do besides; {counter} stands for each counter the device is enrolled for.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -28,9 +31,13 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "rating": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
                ("read", f"device/{HUB_ACCOUNT}/state")),
+    "console": (("write", "counter/+/command"), ("write", "admin/request"), ("write", "stats/request"),
+                ("write", "device/+/command"), ("read", "board/state"), ("read", "counter/+/state"),
+                ("read", "device/+/state"), ("read", "ticket/event"), ("read", "services"), ("read", "catalogue")),
 }
 ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
-                 "display": "board account", "rating": "rating device account", "bridge": "bridge account"}
+                 "display": "board account", "rating": "rating device account", "bridge": "bridge account",
+                 "console": "the console's account"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bus import access, messages
 from bus.config import BrokerSection
 from bus.errors import AccessRefused, ContractError
+from bus.health import STATE_EVERY
 from bus.liveness import Liveness
 from bus.messages import Message
 from bus.outbox import Outbox
@@ -27,7 +28,6 @@ from bus.topics import Topics, carries, topic_matches, words_for
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
-STATE_EVERY = 60.0
 
 
 class _Waiter:

@@ -35,6 +35,8 @@ CONFIRM_OUTCOMES = ("printed", "shown", "void")
 RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had_to_come_back")
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 TICKET_STATUSES = ("held", "issued", "called", "serving", "done", "no_show", "void")
+ADMIN_ACTIONS = ("services", "counters", "notice", "catalogue")  # what an admin may change; docs/console.md
+STATS_GROUPS = ("service", "counter", "officer", "procedure")
 NAME = 200  # characters in a ward, service or counter name
 
 
@@ -68,11 +70,19 @@ TICKET = _record("ticket", {
     "status": F(str, choices=TICKET_STATUSES), "issued_at": F(str, max_len=40),
     "priority": _opt(str, choices=PRIORITY_GROUPS, nullable=True), "counter": _opt(int, lo=1, hi=999),
     "transferred_from": _opt(str, pattern=SERVICE_CODE), "ahead": _opt(int, lo=0, nullable=True),
+    "procedure": _opt(str, pattern=PROCEDURE_CODE), "called_at": _opt(str, max_len=40),
     "wait": _opt(WAIT), "procedures": _opt(list, items=F(str, pattern=PROCEDURE_CODE), max_len=100)})
 EXPLANATION = _record("explanation", {"rule": F(str, pattern=r"[a-z_]{1,40}"), "vi": F(str, max_len=400),
                                       "en": F(str, max_len=400)})
+WAITING_TICKET = _record("waiting ticket", {
+    "id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL), "service": F(str, pattern=SERVICE_CODE),
+    "priority": F(str, choices=PRIORITY_GROUPS, nullable=True), "issued_at": F(str, max_len=40),
+    "transferred_from": _opt(str, pattern=SERVICE_CODE)})
+COUNTS = _record("counts", {k: F(int, lo=0) for k in ("called", "served", "no_shows", "transfers")})
 COUNTER_STATE = {"counter": COUNTER, "status": F(str, choices=("open", "closed")), "officer": _opt(str, max_len=80),
-                 "ticket": _opt(TICKET)}
+                 "ticket": _opt(TICKET), "explanation": _opt(EXPLANATION),
+                 "services": _opt(list, items=F(str, pattern=SERVICE_CODE), max_len=100),
+                 "waiting": _opt(list, items=F(WAITING_TICKET), max_len=50), "counts": _opt(COUNTS)}
 BOARD_COUNTER = _record("board counter", {**COUNTER_STATE, "name_vi": _opt(str, max_len=NAME),
                                           "name_en": _opt(str, max_len=NAME)})
 RECENT_CALL = _record("recent call", {"label": F(str, pattern=TICKET_LABEL), "counter": COUNTER,
@@ -117,6 +127,8 @@ _BODIES: dict[str, dict[str, Rule]] = {
         "counter": COUNTER,
         "officer": _opt(str, max_len=80),
         "service": _opt(str, pattern=SERVICE_CODE),
+        "reason": _opt(str, max_len=200),
+        "expect": _opt(int, lo=0),
     },
     "counter.result": {"action": F(str, choices=COUNTER_ACTIONS), "counter": COUNTER, "ticket": _opt(TICKET),
                        "explanation": _opt(EXPLANATION), "finished": _opt(TICKET)},
@@ -138,6 +150,11 @@ _BODIES: dict[str, dict[str, Rule]] = {
     "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(JSON)},
     "upstream.ack": {"stored": F(bool), "reason": _opt(str, max_len=500),
                      "corrs": _opt(list, items=F(str, max_len=80), max_len=10000)},
+    "admin.command": {"action": F(str, choices=ADMIN_ACTIONS), "data": F(JSON), "by": F(str, max_len=80)},
+    "admin.result": {"action": F(str, choices=ADMIN_ACTIONS), "version": F(int, lo=1)},
+    "stats.request": {"day_from": F(str, pattern=DAY, test=REAL_DAY), "day_to": F(str, pattern=DAY, test=REAL_DAY),
+                      "by": F(str, choices=STATS_GROUPS), "per_day": _opt(bool)},
+    "stats.result": {"rows": F(list, items=F(JSON), max_len=400), "truncated": F(bool)},
     "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str, max_len=500)},
 }
 BODIES: dict[str, Record] = {name: Record(f"{name} field", fields) for name, fields in _BODIES.items()}

@@ -63,6 +63,14 @@ class Topics:
     def rating(self) -> str:
         return f"{self.root}/rating"
 
+    @property
+    def admin_request(self) -> str:
+        return f"{self.root}/admin/request"
+
+    @property
+    def stats_request(self) -> str:
+        return f"{self.root}/stats/request"
+
     # counters
     def counter_command(self, counter: int | str) -> str:
         return f"{self.root}/counter/{counter}/command"
@@ -94,7 +102,7 @@ class Topics:
 
 
 REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
-               "device.reply", "error")
+               "device.reply", "admin.result", "stats.result", "error")
 # Every kind of topic below a ward's root: its pattern ("+" for the counter or device), what it carries in words,
 # and the only message types it may carry (docs/contract.md, "Topics"); the client drops any other type on it.
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -106,6 +114,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "catalogue": ("the procedure catalogue", ("catalogue.update",)),
     "board/state": ("the board state", ("board.state",)),
     "rating": ("ratings", ("rating.submit",)),
+    "admin/request": ("changes to the ward's settings", ("admin.command",)),
+    "stats/request": ("statistics requests", ("stats.request",)),
     "counter/+/command": ("counter commands", ("counter.command",)),
     "counter/+/state": ("counter states", ("counter.state",)),
     "reply/+": ("replies", REPLY_TYPES),

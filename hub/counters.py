@@ -1,6 +1,8 @@
 # Counter operations on the queue: open, close, call next, start, done, no-show, transfer, recall, skip; counter state.
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.errors import QueueRefused
@@ -78,7 +80,18 @@ class CounterOps:
         ticket = self._current(counter, ("called",), "no_show")
         return self._end(now, counter, ticket, "no_show", "no_show")
 
-    def op_transfer(self, now: float, counter: int, service: str | None = None, **_: Any) -> Outcome:
+    def check_expected(self, counter: int, expect: int) -> None:
+        """Refuses a command sent while the officer's screen showed another ticket at the counter (`expect`: its
+        id, 0 for none): a double click, or a second officer's screen, never acts on a ticket nobody saw."""
+        state = self._counter(counter)
+        current = state["ticket_id"] or 0
+        if current != expect:
+            now_at = f"ticket {self._ticket(current)['label']}" if current else "no ticket"
+            raise QueueRefused("stale", f"counter {counter} now has {now_at}: the screen was behind; look again "
+                                        "before pressing")
+
+    def op_transfer(self, now: float, counter: int, service: str | None = None, reason: str | None = None,
+                    **_: Any) -> Outcome:
         ticket = self._current(counter, ACTIVE, "transfer")
         if service is None or service not in self.services:
             raise QueueRefused("unknown_service", f"transfer needs a known service, got {service!r}")
@@ -89,7 +102,8 @@ class CounterOps:
         self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
         self._left(now, counter, ticket)
         ticket = self._ticket(ticket["id"])
-        return self._result("transfer", counter, ticket, [self._event("transferred", ticket, now, counter)])
+        detail = {"rule": "transfer", "vi": reason, "en": reason} if reason else None
+        return self._result("transfer", counter, ticket, [self._event("transferred", ticket, now, counter, detail)])
 
     def op_recall(self, now: float, counter: int, **_: Any) -> Outcome:
         ticket = self._current(counter, ("called",), "recall")
@@ -116,16 +130,39 @@ class CounterOps:
         return self._result("skip", counter, ticket, [self._event("skipped", ticket, now, counter)])
 
     def counter_state(self, counter: int) -> dict[str, Any]:
-        """What the counter's displays show; a ticket left at the counter on an earlier day is not shown."""
+        """What the counter's displays and its officer's screen show: its ticket (one left there on an earlier day is
+        not shown) and why it was called, the services it serves, who waits for them in the order they came, and
+        its counts today."""
         state = self._counter(counter)
-        body: dict[str, Any] = {"counter": counter, "status": state["status"]}
+        day = self.today()
+        codes = list(self.counter_cfg[counter].services)
+        body: dict[str, Any] = {"counter": counter, "status": state["status"], "services": codes}
         if state["officer"]:
             body["officer"] = state["officer"]
         if state["ticket_id"] is not None:
             ticket = self._ticket(state["ticket_id"])
-            if ticket["day"] == self.today():
+            if ticket["day"] == day:
                 body["ticket"] = self._ticket_body(ticket)
+                why = self.db.execute("SELECT detail FROM events WHERE ticket_id=? AND kind='called' ORDER BY id DESC "
+                                      "LIMIT 1", (ticket["id"],)).fetchone()
+                if why and why[0]:
+                    body["explanation"] = json.loads(why[0])
+        marks = ",".join("?" * len(codes))
+        body["waiting"] = [
+            {"id": i, "label": lab, "service": svc, "priority": pri, "issued_at": _iso(at),
+             **({"transferred_from": moved} if moved else {})}
+            for i, lab, svc, pri, at, moved in self.db.execute(
+                f"SELECT id, label, service, priority, issued_at, transferred_from FROM tickets WHERE status='issued' "
+                f"AND day=? AND service IN ({marks}) ORDER BY priority IS NULL, queue_at, id LIMIT 50", (day, *codes))]
+        counts = dict(self.db.execute("SELECT kind, COUNT(*) FROM events WHERE day=? AND counter=? AND kind IN "
+                                      "('called', 'done', 'no_show', 'transferred') GROUP BY kind", (day, counter)))
+        body["counts"] = {"called": counts.get("called", 0), "served": counts.get("done", 0),
+                          "no_shows": counts.get("no_show", 0), "transfers": counts.get("transferred", 0)}
         return body
+
+    def counters_for(self, service: str) -> set[int]:
+        """The counters that serve `service`: their waiting lists change with its tickets."""
+        return {cid for cid, c in self.counter_cfg.items() if service in c.services}
 
     def _current(self, counter: int, statuses: tuple[str, ...], action: str) -> dict[str, Any]:
         state = self._counter(counter)
@@ -160,3 +197,7 @@ class CounterOps:
         if ticket is not None:
             reply["ticket"] = self._ticket_body(ticket)
         return Outcome("counter.result", reply, events or [], {counter})
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

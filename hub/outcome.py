@@ -14,3 +14,4 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
     counters: set[int] = field(default_factory=set)
     fresh: bool = True
+    settings: Any = None  # new settings to apply once the change is committed (hub/settings.py)

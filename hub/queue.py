@@ -25,15 +25,10 @@ log = logging.getLogger(__name__)
 class Queue(CounterOps, RatingOps):
     def __init__(self, db: Database, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.db = db
-        self.hub = hub
         self.clock = clock
-        self.services = {s.code: s for s in hub.services}
-        self.counter_cfg = {c.id: c for c in hub.counters}
         self.days = LocalDay(hub.timezone, hub.clock_floor)
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
-        for cid in self.counter_cfg:
-            db.execute("INSERT OR IGNORE INTO counters(id, status, priority_streak, updated) VALUES (?,?,0,?)",
-                       (cid, "closed", self.clock()))
+        self.reconfigure(hub)
         # every operation a request can ask for, by name: the only way `handle` reaches one
         self.ops: dict[str, Callable[..., Outcome]] = {
             "issue": self.op_issue, "confirm": self.op_confirm, "offline": self.op_offline, "rate": self.op_rate,
@@ -41,6 +36,15 @@ class Queue(CounterOps, RatingOps):
             "done": self.op_done, "no_show": self.op_no_show, "transfer": self.op_transfer,
             "recall": self.op_recall, "skip": self.op_skip,
         }
+
+    def reconfigure(self, hub: HubSection) -> None:
+        """Takes the ward's services and counters as they now stand (at start, and after an admin's change)."""
+        self.hub = hub
+        self.services = {s.code: s for s in hub.services}
+        self.counter_cfg = {c.id: c for c in hub.counters}
+        for cid in self.counter_cfg:
+            self.db.execute("INSERT OR IGNORE INTO counters(id, status, priority_streak, updated) VALUES (?,?,0,?)",
+                            (cid, "closed", self.clock()))
 
     # -- entry point -----------------------------------------------------------------------------------------
     def handle(self, key: tuple[str, str, int], op: str, **args: Any) -> Outcome:
@@ -53,6 +57,8 @@ class Queue(CounterOps, RatingOps):
                 return Outcome(row[0], json.loads(row[1]), fresh=False)
             self.db.execute("SAVEPOINT op")
             try:
+                if "expect" in args:  # the console says what it shows: a second click must not call a second ticket
+                    self.check_expected(args["counter"], args.pop("expect"))
                 outcome = self.ops[op](now, **args)
             except QueueRefused as exc:
                 self.db.execute("ROLLBACK TO op")
@@ -199,6 +205,10 @@ class Queue(CounterOps, RatingOps):
             body["counter"] = t["counter"]
         if t["transferred_from"]:
             body["transferred_from"] = t["transferred_from"]
+        if t["procedure"]:
+            body["procedure"] = t["procedure"]
+        if t["called_at"] is not None:
+            body["called_at"] = _iso(t["called_at"])
         return body
 
     def _event(self, kind: str, ticket: dict[str, Any], now: float, counter: int | None = None,

@@ -14,6 +14,9 @@ LEVELS = {
     5: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"),
 }
 SATISFIED = (1, 2)  # on every scale, level 1 and 2 (Rất hài lòng, Hài lòng) count as satisfied
+# Each scale's levels on the government's three (1 Rất hài lòng, 2 Hài lòng, 3 Không hài lòng). "Bình thường" on a
+# five-level terminal is not a complaint: it counts as Hài lòng (docs/ratings.md).
+GOVERNMENT_LEVEL = {3: (1, 2, 3), 4: (1, 2, 3, 3), 5: (1, 2, 2, 3, 3)}
 
 
 class RatingOps:

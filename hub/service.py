@@ -24,6 +24,7 @@ from hub.board import board_state, services_list
 from hub.config import HubSection
 from hub.outcome import Outcome
 from hub.queue import Queue
+from hub.settings import Current, Settings
 from hub.store import days_up_to, open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
 
@@ -39,7 +40,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("ticket/offline", "ticket.offline"): "offline",
     ("rating", "rating.submit"): "rate",
     ("counter/+/command", "counter.command"): "counter",
+    ("admin/request", "admin.command"): "admin",
+    ("stats/request", "stats.request"): "stats",
 }
+STATS_ROWS = 300  # rows in one stats.result; a reply must stay under the broker's 64 KiB
 WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long is stuck (the watchdog stops)
 
 
@@ -48,9 +52,13 @@ class HubService:
 
     def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.config = config
-        self.hub = hub
         self.db, repair = open_repaired(config.data_dir / hub.database)
         self.queue = Queue(self.db, hub, clock)
+        catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
+        self.settings = Settings(self.db, hub, catalogue, self.queue.today)  # an admin's later versions laid over
+        self.hub, self.catalogue = self.settings.current.hub, self.settings.current.catalogue
+        self.queue.reconfigure(self.hub)
+        self.queue.ops["admin"] = self.settings.op_admin
         if repair is not None and repair.unreadable:  # today's tickets may be among what was lost
             self.queue.jump_numbers(REPAIR_JUMP)
         # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
@@ -58,7 +66,6 @@ class HubService:
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
         self.bus.state_detail = self._state_detail
         self.commands = DeviceCommands(self.bus)
-        self.catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
         self.bus.repairs += ([repair] if repair else []) + (self.upstream.bus.repairs if self.upstream else [])
@@ -78,8 +85,8 @@ class HubService:
 
     def start(self) -> None:
         t = self.bus.topics
-        for topic_filter in (t.ticket_request, t.ticket_confirm, t.ticket_offline, t.rating, t.counter_command("+")):
-            self.bus.subscribe(topic_filter, self._enqueue)
+        for kind in {kind for kind, _ in ROUTES}:  # every topic a request may come on, and nothing else
+            self.bus.subscribe(t.below(kind), self._enqueue)
         self.bus.on_connect(self.republish)
         self._worker.start()
         self.bus.start()
@@ -214,8 +221,16 @@ class HubService:
             self.bus.rejected.count("request", f"rejected {msg.type} from {msg.device} on {topic}: {refusal}")
             after.append(lambda: self._refuse(msg, "bad_request", refusal))
             return None
+        if op == "stats":  # read only: nothing to store, nothing to deduplicate
+            rows = ward_stats.compute(self.db, self.hub, args["day_from"], args["day_to"], args["by"],
+                                      args.get("per_day", False))
+            body = {"rows": rows[:STATS_ROWS], "truncated": len(rows) > STATS_ROWS}
+            after.append(lambda: self.bus.reply(msg, "stats.result", body))
+            return None
         outcome = self.queue.handle(msg.key, op, **args)
         after.append(lambda: self.bus.reply(msg, outcome.reply_type, outcome.reply))
+        if outcome.settings is not None and outcome.fresh:
+            after.append(lambda: self._apply(outcome.settings))
         if not outcome.fresh:
             self.stats["duplicates"] += 1
             return outcome
@@ -226,6 +241,8 @@ class HubService:
             after.append(lambda: self.upstream.rating(row))  # type: ignore[union-attr]
         for event in outcome.events:
             after.append(lambda e=event: self.bus.send(t.ticket_event, "ticket.event", e))
+            for service in (event["ticket"]["service"], event["ticket"].get("transferred_from")):  # waiting lists
+                self._dirty_counters |= self.queue.counters_for(service) if service else set()
         self._dirty_board = True
         self._dirty_counters |= outcome.counters
         return outcome
@@ -237,13 +254,13 @@ class HubService:
         parsed = parse(topic)
         op = ROUTES.get((parsed.kind, msg.type)) if parsed and parsed.ward == self.bus.topics.ward else None
         if op == "counter" and parsed is not None and parsed.name == str(msg.body["counter"]):
-            args = {k: msg.body[k] for k in ("counter", "officer", "service") if k in msg.body}
+            args = {k: msg.body[k] for k in ("counter", "officer", "service", "reason", "expect") if k in msg.body}
             return msg.body["action"], args, None
         if op == "issue":
             return op, {"service": msg.body["service"], "priority": msg.body.get("priority"),
                         "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
                         "device": msg.device}, None
-        if op in ("confirm", "offline", "rate"):
+        if op in ("confirm", "offline", "rate", "admin", "stats"):
             return op, {**msg.body, "device": msg.device}, None
         return "", {}, f"{msg.type} is not accepted on {topic}"
 
@@ -275,6 +292,13 @@ class HubService:
         self._board_at = 0.0
         self._publish_changes()
         self.bus.publish_state()
+
+    def _apply(self, current: Current) -> None:
+        """An admin's change, committed: the queue, the board, the kiosks and the displays take it at once."""
+        self.settings.current = current
+        self.hub, self.catalogue = current.hub, current.catalogue
+        self.queue.reconfigure(current.hub)
+        self._publish_all()
 
     def republish(self) -> None:
         """Asks the worker to publish the retained service list, catalogue, counters and board again."""

@@ -3,37 +3,49 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from typing import Any
 
 from sqlite_utils import Database
 
+from bus.messages import RATING_REASONS
 from hub.config import HubSection
 from hub.estimate import quantile
-from hub.ratings import SATISFIED
+from hub.ratings import GOVERNMENT_LEVEL, SATISFIED
 
-GROUPS = ("service", "counter", "officer")
+GROUPS = ("service", "counter", "officer", "procedure")
 MAX_SERVICE_S = 8 * 3600  # a "service" longer than a working day is a ticket left at a counter overnight
 COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p50_min", "wait_p90_min",
            "service_p50_min", "service_p90_min", "within_target", "rated", "level_1", "level_2", "level_3",
            "level_4", "level_5", "satisfaction_rate", "visits_recorded", "first_visits", "first_visit_rate",
-           "came_back")
+           "came_back", "gov_very_satisfied", "gov_satisfied", "gov_not_satisfied",
+           *(f"reason_{r}" for r in RATING_REASONS))
 
 
-def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str = "service") -> list[dict[str, Any]]:
-    """One row per (day, group). "issued" counts a ticket under the service it was issued for, transfers under
-    the service left; the rest follow where the ticket was handled. Waits run from issue to call, service from
-    call (or start) to done; "within target" is the share of served tickets whose whole visit took at most the
-    service's target minutes; satisfaction rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng)."""
+def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str = "service",
+            per_day: bool = True) -> list[dict[str, Any]]:
+    """One row per (day, group), or per group over the whole range when not `per_day` (its day then reads
+    "FROM..TO"). "issued" counts a ticket under the service it was issued for, transfers under the service left;
+    the rest follow where the ticket was handled. Waits run from issue to call, service from call (or start) to
+    done; "within target" is the share of served tickets whose whole visit took at most the service's target
+    minutes; satisfaction rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). The gov_ columns
+    put every scale on the government's three levels (hub/ratings.py), and reason_ columns count the reasons
+    citizens gave."""
     if by not in GROUPS:
         raise ValueError(f"group by one of {', '.join(GROUPS)}, not {by!r}")
+    span = f"{day_from}..{day_to}"
+
+    def day_of(day: str) -> str:
+        return day if per_day else span
+
     targets = {s.code: s.target_minutes for s in hub.services}
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
     for t in db.query("SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
                       [day_from, day_to]):
         issued_key = t["issued_service"] if by == "service" else _key(t, by)
-        rows[(t["day"], issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
-        row = rows[(t["day"], _key(t, by))]
+        rows[(day_of(t["day"]), issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
+        row = rows[(day_of(t["day"]), _key(t, by))]
         if t["status"] == "no_show":
             row["no_shows"] += 1
         if t["called_at"] is not None:
@@ -44,15 +56,16 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
             if service_s <= MAX_SERVICE_S:  # longer: left at the counter overnight, not a real service time
                 row["services"].append(service_s / 60)
             row["on_time"] += (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
-    for e in db.query("SELECT e.day, e.counter, e.officer, t.transferred_from AS service FROM events e JOIN tickets t "
-                      "ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
+    for e in db.query("SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
+                      "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
                       [day_from, day_to]):
-        key = {"service": e["service"], "counter": str(e["counter"]), "officer": e["officer"] or "-"}[by]
-        rows[(e["day"], key)]["transfers"] += 1
+        rows[(day_of(e["day"]), _group(e, by))]["transfers"] += 1
     for r in db.query("SELECT * FROM ratings WHERE day BETWEEN ? AND ?", [day_from, day_to]):
-        key = {"service": r["service"], "counter": str(r["counter"]), "officer": r["officer"] or "-"}[by]
-        row = rows[(r["day"], key)]
+        row = rows[(day_of(r["day"]), _group(r, by))]
         row["levels"][r["level"]] += 1
+        row["gov"][GOVERNMENT_LEVEL[r["scale"]][r["level"] - 1]] += 1
+        for reason in json.loads(r["reasons"] or "[]"):
+            row["reasons"][reason] += 1
         visits = r.get("visits")
         row["came_back"] += "had_to_come_back" in (r["reasons"] or "") or (visits or 0) >= 2
         if visits:
@@ -63,12 +76,18 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
 
 def _empty() -> dict[str, Any]:
     return {"issued": 0, "served": 0, "no_shows": 0, "transfers": 0, "waits": [], "services": [], "on_time": 0,
-            "levels": defaultdict(int), "came_back": 0, "visits_recorded": 0, "first_visits": 0}
+            "levels": defaultdict(int), "came_back": 0, "visits_recorded": 0, "first_visits": 0,
+            "gov": defaultdict(int), "reasons": defaultdict(int)}
 
 
 def _key(t: dict[str, Any], by: str) -> str:
-    value = t[by] if by != "officer" else t["officer"]
-    return "-" if value is None else str(value)
+    value = t[by]
+    return "-" if value is None or value == "" else str(value)
+
+
+def _group(r: dict[str, Any], by: str) -> str:
+    """A rating's or a transfer's group: its service, counter, officer or procedure ("-" when unknown)."""
+    return _key(r, by)
 
 
 def _finish(day: str, group: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +106,8 @@ def _finish(day: str, group: str, row: dict[str, Any]) -> dict[str, Any]:
         "came_back": row["came_back"],  # citizens who said they had to come back (follow-up reason or visits >= 2)
     }
     out.update({f"level_{n}": levels.get(n, 0) for n in range(1, 6)})
+    out.update(gov_very_satisfied=row["gov"][1], gov_satisfied=row["gov"][2], gov_not_satisfied=row["gov"][3])
+    out.update({f"reason_{r}": row["reasons"].get(r, 0) for r in RATING_REASONS})
     return out
 
 

@@ -88,6 +88,8 @@ def _create(db: Database) -> None:
     db["handled"].create({"device": str, "boot": str, "seq": int, "at": float, "reply_type": str, "reply": str},
                          pk=("device", "boot", "seq"), if_not_exists=True)
     db["handled"].create_index(["at"], if_not_exists=True)
+    db["settings"].create({"version": int, "kind": str, "data": str, "by": str, "device": str, "at": float},
+                          pk="version", if_not_exists=True, not_null={"kind", "data", "by", "at"})
     db["upstream_versions"].create({"day": str, "service": str, "version": int, "digest": str}, pk=("day", "service"),
                                    if_not_exists=True)
 

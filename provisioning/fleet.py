@@ -6,19 +6,16 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bus import health
 from bus.access import IT_ACCOUNT
-from bus.client import STATE_EVERY, BusClient
+from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
 from bus.topics import Topics, parse
 from provisioning.errors import ProvisioningError
-
-LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
-STALE_AFTER_S = 3 * STATE_EVERY
 
 
 class FleetWatch:
@@ -70,51 +67,6 @@ def wait_online(broker: BrokerSection, ward: str, device: str, timeout: float = 
         watch.wait_online(device, timeout, alive)
 
 
-def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None) -> list[str]:
-    """What ward IT should look at on one device, in plain words, from its published state. `age_s` is how old
-    that state is; devices refresh it every minute, so an old "online" means the device went quiet."""
-    if status != "online":
-        return [f"offline ({detail.get('reason', 'said goodbye')})"]
-    found = []
-    if age_s is not None and age_s > STALE_AFTER_S:
-        found.append(f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)")
-    if detail.get("outbox"):
-        found.append(f"{detail['outbox']} messages waiting for an answer")
-    copies = detail.get("damaged_copies")
-    if isinstance(copies, dict) and copies.get("files"):
-        n = len(copies["files"])
-        found.append(f"{n} damaged database cop{'y' if n == 1 else 'ies'} kept in {copies.get('folder')} by a "
-                     "repair (check or replace the SD card, then remove them)")
-    for r in detail.get("repaired", []):
-        lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
-        copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
-        found.append(f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
-                     f"{r.get('rows_kept')} rows kept, {lost}{copy}")
-    if role == "display" and detail.get("hub") == "unreachable":
-        found.append("shows 'Mất kết nối': it cannot see the hub's state")
-    if role == "kiosk":
-        if detail.get("printer") not in (None, "ok"):
-            found.append(f"printer: {detail['printer']}")
-        if detail.get("hub") == "unreachable":
-            found.append("cannot reach the hub (issuing offline numbers)")
-    db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
-    if db.get("failing"):
-        found.append(f"database writes failing since {db.get('since')}: {db['failing']} (disk full or read-only?)")
-    elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
-        found.append(f"data disk nearly full: {db['free_mb']} MB free")
-    if role == "hub" and isinstance(detail.get("upstream"), dict):
-        up = detail["upstream"]
-        if up.get("backlog"):
-            found.append(f"{up['backlog']} records not yet acknowledged upstream")
-        if up.get("connected") is False:
-            found.append("upstream broker unreachable")
-    for unit in detail.get("units", []) if role == "bridge" else []:
-        if unit.get("state") != "ready":
-            why = f": {unit['last_error']}" if unit.get("last_error") else ""
-            found.append(f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}")
-    return found
-
-
 def enrolled(folder: str | Path, ward: str) -> dict[str, str]:
     """Device name -> role of every config in `folder` (as `motcua enrol` writes them) that belongs to `ward`."""
     found = {}
@@ -137,37 +89,13 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
         _connect(watch.bus, 5.0)
         time.sleep(settle_s)
         states = dict(watch.states)
-    rows = []
-    for device, msg in sorted(states.items()):
-        body = msg.body
-        detail = body.get("detail") or {}
-        age = _age_s(msg.ts)
-        rows.append({"device": device, "status": body["status"], "role": body.get("role", "?"),
-                     "version": body.get("version", "?"), "since": _local(msg.ts),
-                     "problems": problems(body.get("role", "?"), body["status"], detail, age), "detail": detail})
+    rows = [health.row(device, msg) for device, msg in sorted(states.items())]
     for device, role in sorted((expected or {}).items()):
         if device not in states:
             rows.append({"device": device, "status": "unknown", "role": role, "version": "?", "since": "-",
                          "problems": ["enrolled but has never reported (not installed, or cannot reach the broker)"],
                          "detail": {}})
     return rows
-
-
-def _age_s(ts: str) -> float | None:
-    """Seconds since the state was published, by the device's clock; None if unreadable or in the future (a Pi
-    without a real-time clock before NTP)."""
-    try:
-        age = time.time() - datetime.fromisoformat(ts).timestamp()
-    except ValueError:
-        return None
-    return age if age >= 0 else None
-
-
-def _local(ts: str) -> str:
-    try:
-        return datetime.fromisoformat(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return ts
 
 
 def send_command(broker: BrokerSection, ward: str, device: str, command: str, args: dict[str, Any] | None = None,

@@ -230,7 +230,9 @@ def test_close_refused_while_serving(ward: Ward) -> None:
     assert ward.do("close", counter=2)["code"] == "ticket_in_progress"
     ward.do("done", counter=2)
     assert ward.do("close", counter=2)["type"] == "counter.result"
-    assert ward.queue.counter_state(2) == {"counter": 2, "status": "closed"}
+    state = ward.queue.counter_state(2)
+    assert state["status"] == "closed" and "ticket" not in state and "officer" not in state
+    assert state["counts"] == {"called": 1, "served": 1, "no_shows": 0, "transfers": 0}
 
 
 def test_wait_estimate_unknown_then_a_range(ward: Ward, clock: Clock) -> None:
@@ -345,3 +347,35 @@ def test_a_failed_change_inside_a_group_commit_undoes_only_itself(tmp_path: Path
             db.execute(add, (92,))
     assert [r[0] for r in db.execute("SELECT id FROM counters ORDER BY id")] == [90, 92]
     assert not db.conn.in_transaction
+
+
+def test_a_command_sent_from_a_screen_that_was_behind_is_refused(ward: Ward) -> None:
+    """The console sends what its screen showed (`expect`): a double click on Next never calls a second ticket."""
+    first, second = ward.issue(), ward.issue()
+    called = ward.do("call_next", counter=1, expect=0)
+    assert called["ticket"]["label"] == first["label"]
+    again = ward.do("call_next", counter=1, expect=0)  # the second click of a double click
+    assert again["type"] == "error" and again["code"] == "stale" and first["label"] in again["reason"]
+    assert ward.queue.counter_state(1)["ticket"]["label"] == first["label"]
+    moved_on = ward.do("call_next", counter=1, expect=called["ticket"]["id"])  # the officer saw A001: next
+    assert moved_on["ticket"]["label"] == second["label"]
+    assert ward.do("done", counter=1, expect=called["ticket"]["id"])["code"] == "stale"
+
+
+def test_the_counter_state_shows_the_officer_what_waits_and_why(ward: Ward) -> None:
+    regular = ward.issue()
+    elderly = ward.issue(priority="elderly")
+    ward.clock.advance(5)
+    ward.do("open", counter=2, officer="Trần Văn Bình")
+    state = ward.queue.counter_state(2)
+    assert [w["label"] for w in state["waiting"]] == [elderly["label"], regular["label"]]  # the order of calling
+    assert state["services"] == ["HT", "CT"] and state["counts"]["called"] == 0
+    ward.do("call_next", counter=2)
+    state = ward.queue.counter_state(2)
+    assert state["ticket"]["label"] == elderly["label"] and state["ticket"]["called_at"]
+    assert state["explanation"]["rule"] == "priority_first"
+    assert [w["label"] for w in state["waiting"]] == [regular["label"]] and state["counts"]["called"] == 1
+    ward.do("transfer", counter=2, service="CU", reason="Hồ sơ thuộc lĩnh vực cư trú")
+    assert ward.queue.counter_state(2)["counts"]["transfers"] == 1
+    detail = ward.db.execute("SELECT detail FROM events WHERE kind='transferred'").fetchone()[0]
+    assert "Hồ sơ thuộc lĩnh vực cư trú" in detail

@@ -10,6 +10,7 @@ import pytest
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.errors import OutboxError
+from bus.health import problems
 from bus.outbox import Outbox
 from devkit.broker import Broker
 from devkit.configs import write_hub_config
@@ -18,7 +19,7 @@ from hub.queue import Queue
 from hub.service import HubService
 from hub.store import open_repaired
 from kiosk.offline import OfflineNumbers
-from provisioning.fleet import problems, wait_online
+from provisioning.fleet import wait_online
 from tests.conftest import WARD
 
 PAGE = 4096

@@ -1,0 +1,110 @@
+# What ward IT should look at on a device, in plain words (English or Vietnamese), from the state it published.
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from bus.messages import Message
+
+STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/client.py)
+STALE_AFTER_S = 3 * STATE_EVERY
+LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
+
+
+def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None,
+             lang: str = "en") -> list[str]:
+    """What needs attention on one device. `age_s` is how old its state is: an old "online" means it went quiet."""
+    found: list[tuple[str, str]] = []
+    if status != "online":
+        why = detail.get("reason", "said goodbye")
+        return [f"offline ({why})" if lang == "en" else f"ngoại tuyến ({_vi(why)})"]
+    if age_s is not None and age_s > STALE_AFTER_S:
+        found.append((f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)",
+                      f"không có tin {age_s / 60:.0f} phút (thiết bị hoặc mạng có thể đã ngừng)"))
+    if detail.get("outbox"):
+        found.append((f"{detail['outbox']} messages waiting for an answer",
+                      f"{detail['outbox']} tin đang chờ được trả lời"))
+    copies = detail.get("damaged_copies")
+    if isinstance(copies, dict) and copies.get("files"):
+        n = len(copies["files"])
+        found.append((f"{n} damaged database cop{'y' if n == 1 else 'ies'} kept in {copies.get('folder')} by a "
+                      "repair (check or replace the SD card, then remove them)",
+                      f"{n} bản cơ sở dữ liệu hỏng được giữ trong {copies.get('folder')} (kiểm tra hoặc thay thẻ "
+                      "nhớ, rồi xoá chúng)"))
+    for r in detail.get("repaired", []) if isinstance(detail.get("repaired"), list) else []:
+        lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
+        copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
+        found.append((f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
+                      f"{r.get('rows_kept')} rows kept, {lost}{copy}",
+                      f"đã sửa tệp hỏng {r.get('file')} lúc {r.get('at')}: giữ {r.get('rows_kept')} dòng"))
+    found += _role_problems(role, detail)
+    return [en if lang == "en" else vi for en, vi in found]
+
+
+def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if role == "display" and detail.get("hub") == "unreachable":
+        found.append(("shows 'Mất kết nối': it cannot see the hub's state",
+                      "đang hiện 'Mất kết nối': không thấy trạng thái của máy chủ"))
+    if role == "kiosk":
+        if detail.get("printer") not in (None, "ok"):
+            found.append((f"printer: {detail['printer']}", f"máy in: {_vi(str(detail['printer']))}"))
+        if detail.get("hub") == "unreachable":
+            found.append(("cannot reach the hub (issuing offline numbers)",
+                          "không liên lạc được máy chủ (đang cấp số ngoại tuyến)"))
+    db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
+    if db.get("failing"):
+        found.append((f"database writes failing since {db.get('since')}: {db['failing']} (disk full or read-only?)",
+                      f"không ghi được cơ sở dữ liệu từ {db.get('since')}: {db['failing']} (đĩa đầy?)"))
+    elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
+        found.append((f"data disk nearly full: {db['free_mb']} MB free",
+                      f"đĩa dữ liệu sắp đầy: còn {db['free_mb']} MB"))
+    if role == "hub" and isinstance(detail.get("upstream"), dict):
+        up = detail["upstream"]
+        if up.get("backlog"):
+            found.append((f"{up['backlog']} records not yet acknowledged upstream",
+                          f"{up['backlog']} bản ghi chưa được cấp trên xác nhận"))
+        if up.get("connected") is False:
+            found.append(("upstream broker unreachable", "không liên lạc được máy chủ cấp trên"))
+    for unit in detail.get("units", []) if role == "bridge" and isinstance(detail.get("units"), list) else []:
+        if isinstance(unit, dict) and unit.get("state") != "ready":
+            why = f": {unit['last_error']}" if unit.get("last_error") else ""
+            found.append((f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}",
+                          f"{unit.get('kind')} ở quầy {unit.get('counter')}: {unit.get('state')}{why}"))
+    return found
+
+
+_WORDS_VI = {"said goodbye": "đã tắt đúng cách", "connection lost": "mất kết nối", "paper_out": "hết giấy",
+             "cover_open": "nắp mở", "unplugged": "chưa cắm", "no_answer": "không trả lời", "paused": "tạm dừng"}
+
+
+def _vi(word: str) -> str:
+    return _WORDS_VI.get(word, word)
+
+
+def row(device: str, msg: Message, lang: str = "en", now: float | None = None) -> dict[str, Any]:
+    """One device's line in the fleet table, from its retained state."""
+    body = msg.body
+    detail = body.get("detail") or {}
+    age = age_s(msg.ts, now)
+    return {"device": device, "status": body["status"], "role": body.get("role", "?"),
+            "version": body.get("version", "?"), "since": local(msg.ts),
+            "problems": problems(body.get("role", "?"), body["status"], detail, age, lang), "detail": detail}
+
+
+def age_s(ts: str, now: float | None = None) -> float | None:
+    """Seconds since a state was published, by the device's clock; None if unreadable or in the future (a Pi
+    without a real-time clock before NTP)."""
+    try:
+        age = (time.time() if now is None else now) - datetime.fromisoformat(ts).timestamp()
+    except ValueError:
+        return None
+    return age if age >= 0 else None
+
+
+def local(ts: str) -> str:
+    try:
+        return datetime.fromisoformat(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ts

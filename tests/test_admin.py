@@ -1,0 +1,111 @@
+# The ward's settings changed over the bus: checked like the TOML, stored as versions, applied at once, kept.
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bus.messages import Message
+from hub.config import load_hub
+from hub.service import HubService
+from tests.conftest import wait_until
+
+
+def services_now(hub: HubService) -> list[dict]:
+    return [{"code": s.code, "prefix": s.prefix, "name_vi": s.name_vi, "name_en": s.name_en,
+             "procedures": list(s.procedures), "target_minutes": s.target_minutes} for s in hub.hub.services]
+
+
+def admin(console, action: str, data: object, by: str = "Lê Văn Quản trị") -> Message:  # noqa: ANN001
+    reply = console.request(console.topics.admin_request, "admin.command", {"action": action, "data": data,
+                                                                             "by": by}, timeout=10)
+    assert reply is not None
+    return reply
+
+
+@pytest.fixture
+def console(make_client):  # noqa: ANN001, ANN201
+    client = make_client("console", role="console")
+    client.wait_connected(5)
+    return client
+
+
+def test_an_admin_renames_a_service_and_every_kiosk_sees_it(hub: HubService, console, kiosk_core,  # noqa: ANN001
+                                                             hub_config: Path) -> None:
+    services = services_now(hub)
+    services[0]["name_vi"] = "Hộ tịch - Khai sinh, kết hôn, khai tử"
+    reply = admin(console, "services", services)
+    assert reply.type == "admin.result" and reply.body["version"] >= 1
+    wait_until(lambda: kiosk_core.services["HT"]["name_vi"] == services[0]["name_vi"], what="the kiosk updated")
+    assert hub.settings.history()[0]["by"] == "Lê Văn Quản trị"
+    hub.stop()
+    again = HubService(*load_hub(str(hub_config)))  # the TOML says otherwise: the stored version wins
+    try:
+        assert again.hub.services[0].name_vi == services[0]["name_vi"]
+    finally:
+        again.db.close()
+
+
+@pytest.mark.parametrize(("action", "data", "where"), [
+    ("services", [{"code": "HT", "prefix": "A", "name_vi": "x", "name_en": "x", "target_minutes": 0}],
+     "services[0].target_minutes"),
+    ("services", "not a list", "services"),
+    ("counters", [{"id": 1, "name_vi": "Q1", "name_en": "C1", "services": ["ZZ"]}], "hub.counters[0].services"),
+    ("notice", {"notice": "x" * 3000}, "notice.notice"),
+    ("notice", {"notice": "<script>alert(1)</script>", "colour": "red"}, "notice.colour"),
+    ("catalogue", {"version": 1, "link_template": "no code here", "fields": []}, "catalogue.link_template"),
+])
+def test_a_change_the_toml_would_refuse_is_refused_and_changes_nothing(hub: HubService, console, action: str,  # noqa: ANN001
+                                                                        data: object, where: str) -> None:
+    before = (hub.hub, hub.catalogue)
+    reply = admin(console, action, data)
+    assert reply.type == "error" and reply.body["code"] == "invalid" and where in reply.body["reason"], reply.body
+    assert (hub.hub, hub.catalogue) == before and hub.settings.history() == []
+
+
+def test_what_is_still_in_use_cannot_be_removed(hub: HubService, console, make_client) -> None:  # noqa: ANN001
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+    kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "XH"}, timeout=5)
+    without_xh = [s for s in services_now(hub) if s["code"] != "XH"]
+    counters = [{"id": c.id, "name_vi": c.name_vi, "name_en": c.name_en,
+                 "services": [x for x in c.services if x != "XH"]} for c in hub.hub.counters]
+    assert admin(console, "counters", counters).type == "admin.result"
+    refused = admin(console, "services", without_xh)
+    assert refused.body["code"] == "in_use" and "XH" in refused.body["reason"]
+
+
+def test_notice_counters_and_catalogue_reach_the_board_and_kiosks(hub: HubService, console, make_client,  # noqa: ANN001
+                                                                  kiosk_core) -> None:
+    board = make_client("board-1", role="display")
+    states: list[Message] = []
+    board.subscribe(board.topics.board_state, lambda m, _: states.append(m))
+    board.wait_connected(5)
+    assert admin(console, "notice", {"notice": "Chiều nay nghỉ từ 16:00."}).type == "admin.result"
+    wait_until(lambda: states and states[-1].body["notice"] == "Chiều nay nghỉ từ 16:00.", what="the new notice")
+    counters = [{"id": c.id, "name_vi": c.name_vi, "name_en": c.name_en, "services": list(c.services)}
+                for c in hub.hub.counters]
+    counters.append({"id": 5, "name_vi": "Quầy 5", "name_en": "Counter 5", "services": ["HT"]})
+    assert admin(console, "counters", counters).type == "admin.result"
+    wait_until(lambda: [c["counter"] for c in states[-1].body["counters"]] == [1, 2, 3, 4, 5], what="counter 5")
+    catalogue = json.loads(json.dumps(kiosk_core.catalogue.to_dict()))
+    catalogue["fields"][0]["procedures"][0]["fee_vi"] = "Miễn phí (đổi tại quầy)"
+    version = kiosk_core.catalogue.version
+    assert admin(console, "catalogue", catalogue).type == "admin.result"
+    wait_until(lambda: kiosk_core.catalogue.version > version, what="the kiosk's catalogue")
+    assert kiosk_core.catalogue.fields[0].procedures[0].fee_vi == "Miễn phí (đổi tại quầy)"
+
+
+def test_statistics_are_asked_for_over_the_bus(hub: HubService, console, make_client) -> None:  # noqa: ANN001
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+    for _ in range(3):
+        kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT", "procedure": "1.001193"},
+                      timeout=5)
+    day = hub.queue.today()
+    reply = console.request(console.topics.stats_request, "stats.request",
+                            {"day_from": day, "day_to": day, "by": "procedure"}, timeout=10)
+    assert reply is not None and reply.type == "stats.result" and not reply.body["truncated"]
+    rows = {r["group"]: r for r in reply.body["rows"]}
+    assert rows["1.001193"]["issued"] == 3 and rows["1.001193"]["day"] == f"{day}..{day}"
