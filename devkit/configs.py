@@ -58,6 +58,12 @@ def write_district_config(workdir: str | Path, port: int, wards: list[str], devi
                           {"district": {"wards": wards, "group": group, **store}})
 
 
+def write_console_config(workdir: str | Path, port: int, http_port: int, ward: str = "demo-ward") -> Path:
+    """The console's config: its web server on loopback `http_port`, its accounts under `workdir`/console."""
+    return _device_config(workdir, "console", "console", ward, Path(workdir) / "console", port,
+                          {"console": {"listen": "127.0.0.1", "port": http_port, "request_timeout_s": 3.0}})
+
+
 def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, object]],
                         device: str = "bridge-1") -> Path:
     """A firmware bridge's config: one [[bridge.units]] table per serial unit (port, kind, counter, ...)."""

@@ -15,6 +15,7 @@ from devkit.broker import Broker
 from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
 from devkit.demo_bridge import COUNTER as BRIDGE_COUNTER
 from devkit.demo_bridge import DemoBridge
+from devkit.demo_console import DemoConsole
 from devkit.demo_kiosk import DemoKiosk
 from devkit.errors import DevkitError
 from devkit.processes import RoleProcess
@@ -40,6 +41,7 @@ class DemoOptions:
     kiosk_ui: bool = True
     board: bool = True
     bridge: bool = True
+    console: bool = True
     headless: bool = True
 
 
@@ -65,6 +67,9 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     hub = RoleProcess("hub", hub_config, opts.workdir / "hub.log").start()
     section = BrokerSection(port=broker.port)
     wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
+    console = DemoConsole(opts.workdir, broker.port).start(not opts.headless) if opts.console else None
+    if console is not None:
+        print(console.banner(), file=out)
     stop, tally = threading.Event(), Tally()
     actors = [SimKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                        arrivals_per_hour=opts.arrivals_per_hour / opts.kiosks) for i in range(1, opts.kiosks + 1)]
@@ -94,6 +99,8 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
             kiosk.stop()
         if board is not None:
             board.stop()
+        if console is not None:
+            console.stop()
         for actor in actors:
             actor.join(10)
         if bridge is not None:

@@ -31,6 +31,17 @@ FEEDBACK_CODES = {"idle": 0, "ok": 1, "refused": 2, "error": 3}
 SHOW_MAX = 8
 
 
+def reset(token: int) -> bytes:
+    """A RESET block: the host's carries its token (1..65535), a device's own at boot 0, a device's answer the
+    host's token back."""
+    return Block(RESET, 0, token.to_bytes(2, "big")).encode()
+
+
+def reset_token(block: Block) -> int:
+    """A RESET block's token; one without (an older device) counts as a device's own RESET."""
+    return int.from_bytes(block.payload[:2], "big") if len(block.payload) >= 2 else 0
+
+
 def crc16(data: bytes) -> int:
     """CRC-16/CCITT-FALSE: polynomial 0x1021, initial value 0xFFFF, no reflection, no final xor."""
     crc = 0xFFFF

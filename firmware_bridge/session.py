@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +43,11 @@ class Session:
     doubles on each loss. Received data is delivered once and in order; a repeat is acknowledged again, not delivered.
     A RESET block sets both sequence counters back to 0: the host sends one after opening the port, the device sends
     one when it boots and answers the host's; the host sends no data until that answer came (asking again each
-    second), so nothing it sends can be mistaken for a block from before the reset."""
+    second), so nothing it sends can be mistaken for a block from before the reset. The host's RESET carries a
+    token (two bytes, never 0) that the device's answer echoes; a device's own RESET at boot carries 0. So the host
+    tells its answer from a reboot, and a late or repeated answer from a reboot: only the answer to its latest RESET
+    syncs it, and once synced it ignores answers (a late one must not set the counters back under data already
+    exchanged: the next block would pass for a repeat and be acknowledged without being delivered)."""
 
     clock: Callable[[], float]
     device_side: bool = False
@@ -60,6 +65,8 @@ class Session:
     heard_at: float = 0.0
     _synced: bool = True
     _reset_at: float = 0.0
+    _token: int = 0  # the host's latest RESET token (1..65535); the device's boot RESET says 0
+    _last_token: int = field(default_factory=lambda: secrets.randbelow(65535))  # tokens go on from a random one
 
     # -- sending -------------------------------------------------------------------------------------------
     def queue(self, msg: p.Msg) -> None:
@@ -79,20 +86,22 @@ class Session:
         return self._synced
 
     def reset(self) -> None:
-        """Starts both counters again and tells the other end to do the same."""
+        """Starts both counters again and tells the other end to do the same (the device at boot: token 0)."""
         self._restart()
         self._synced = self.device_side
         self._reset_at = self.clock()
-        self._out += p.Block(p.RESET, 0).encode()
+        self._token = 0 if self.device_side else self._new_token()
+        self._out += p.reset(self._token)
 
     def poll(self) -> bytes:
         """Bytes to write now: acknowledgements, a retransmit whose timeout ran out, or the next queued block."""
         now = self.clock()
         flight = self._inflight
         if not self._synced:
-            if now - self._reset_at >= 1.0:
+            if now - self._reset_at >= 1.0:  # no answer yet: ask again, with a new token
                 self._reset_at = now
-                self._out += p.Block(p.RESET, 0).encode()
+                self._token = self._new_token()
+                self._out += p.reset(self._token)
         elif flight is not None and now - flight.sent_at >= self.rto:
             flight.tries += 1
             flight.sent_at = now
@@ -123,14 +132,7 @@ class Session:
     def _block(self, block: p.Block) -> list[p.Msg]:
         self.heard_at = self.clock()
         if block.kind == p.RESET:
-            self.counters.resets += 1
-            self._restart()
-            self._synced = True
-            if self.device_side:
-                self._out += p.Block(p.RESET, 0).encode()
-            if self.on_reset is not None:
-                self.on_reset()
-            return []
+            return self._reset_block(p.reset_token(block))
         if block.kind == p.ACK:
             self._acked(block.seq)
             return []
@@ -140,6 +142,28 @@ class Session:
                 self._inflight.sent_at = -1e9  # resend at the next poll
             return []
         return self._data(block)
+
+    def _new_token(self) -> int:
+        self._last_token = self._last_token % 65535 + 1
+        return self._last_token
+
+    def _reset_block(self, token: int) -> list[p.Msg]:
+        self.counters.resets += 1
+        if self.device_side:  # the host (re)starts the link: start over and answer with its token
+            self._restart()
+            self._out += p.reset(token)
+        elif token != 0 and token == self._token:
+            if not self._synced:  # the answer to our latest RESET: both ends start from 0 now
+                self._restart()
+                self._synced = True
+            return []  # (a repeat of that answer once synced changes nothing)
+        elif token == 0:  # the device rebooted: start the link over
+            self.reset()
+        else:
+            return []  # a late answer to an earlier RESET
+        if self.on_reset is not None:
+            self.on_reset()
+        return []
 
     def _data(self, block: p.Block) -> list[p.Msg]:
         if block.seq != self._rx_expected:

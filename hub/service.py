@@ -228,9 +228,9 @@ class HubService:
             after.append(lambda: self.bus.reply(msg, "stats.result", body))
             return None
         outcome = self.queue.handle(msg.key, op, **args)
-        after.append(lambda: self.bus.reply(msg, outcome.reply_type, outcome.reply))
-        if outcome.settings is not None and outcome.fresh:
+        if outcome.settings is not None and outcome.fresh:  # published before the answer: whoever asked sees it
             after.append(lambda: self._apply(outcome.settings))
+        after.append(lambda: self.bus.reply(msg, outcome.reply_type, outcome.reply))
         if not outcome.fresh:
             self.stats["duplicates"] += 1
             return outcome

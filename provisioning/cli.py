@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from provisioning import cli_devices, cli_district, cli_fleet, cli_setup, cli_ward
+from provisioning import cli_console, cli_devices, cli_district, cli_fleet, cli_setup, cli_ward
 from provisioning.cli_common import guard
 
 
@@ -58,8 +58,10 @@ def run_command(config_path: str) -> None:
 @click.option("--no-kiosk", is_flag=True, help="Leave out the real kiosk; only simulated bus clients.")
 @click.option("--no-board", is_flag=True, help="Leave out the waiting-room board.")
 @click.option("--no-bridge", is_flag=True, help="Leave out the serial bridge and its fake keypad and LED display.")
+@click.option("--no-console", is_flag=True, help="Leave out the web console.")
 def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, kiosks: int,
-         arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool, no_bridge: bool) -> None:
+         arrivals: float, window: bool | None, no_kiosk: bool, no_board: bool, no_bridge: bool,
+         no_console: bool) -> None:
     """Run a whole simulated ward on this machine, with live progress and a summary."""
     from devkit.demo import DemoOptions, run_demo
     from devkit.errors import DevkitError
@@ -70,7 +72,7 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
         window = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     opts = DemoOptions(duration=duration, speed=speed, seed=seed, workdir=workdir.resolve(), broker=broker,
                        kiosks=kiosks, arrivals_per_hour=arrivals, kiosk_ui=not no_kiosk, board=not no_board,
-                       bridge=not no_bridge,
+                       bridge=not no_bridge, console=not no_console,
                        headless=not window)
     try:
         summary = guard(lambda: run_demo(opts))
@@ -84,7 +86,7 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
 for _command in (cli_ward.stats, cli_ward.ticket, cli_ward.counter, cli_ward.config, cli_devices.kiosk,
                  cli_devices.rating, cli_devices.display, cli_devices.bridge,
                  cli_district.district, cli_fleet.fleet, cli_fleet.device, cli_setup.enrol,
-                 cli_setup.install, cli_setup.access):
+                 cli_setup.install, cli_setup.access, cli_console.console, cli_console.officer):
     cli.add_command(_command)
 
 

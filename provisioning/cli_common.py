@@ -9,6 +9,7 @@ import click
 
 from bus.config import BrokerSection
 from bus.errors import BusError
+from console.errors import ConsoleError
 from display.errors import DisplayError
 from district.errors import DistrictError
 from firmware_bridge.errors import BridgeError
@@ -18,7 +19,7 @@ from provisioning.errors import ProvisioningError
 from rating.errors import RatingError
 
 OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError,
-              RatingError)
+              RatingError, ConsoleError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

@@ -11,14 +11,14 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from bus.access import IT_ACCOUNT, acl_text
+from bus.access import CONSOLE_ACCOUNT, IT_ACCOUNT, acl_text
 from bus.config import DEVICE_ID
 from kiosk import printing
 from provisioning.errors import ProvisioningError
 from provisioning.roles import CATALOGUE, HUB_EXAMPLE, check_config
 from provisioning.tomlw import to_toml
 
-ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge")
+ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge", "console")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ def role_sections(e: Enrolment) -> dict[str, Any]:
             raise ProvisioningError("a rating keypad needs --counter, the counter it stands at")
         return {"rating": {"counter": e.counter, "mode": "keypad", "pins": [5, 6, 13], "led_ok": 20,
                            "led_refused": 21}}
+    if e.role == "console":
+        return {"console": {"listen": "0.0.0.0", "port": 8080}}
     if e.role == "bridge":
         if not e.units:
             raise ProvisioningError("a bridge needs at least one --unit PORT KIND COUNTER")
@@ -90,6 +92,8 @@ def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = 
         raise ProvisioningError(f"device name {e.name!r} must match {DEVICE_ID}")
     if e.role == "hub" and e.name != "hub":
         raise ProvisioningError("the hub's name must be 'hub' (the broker's access list gives that user the queue)")
+    if e.role == "console" and e.name != CONSOLE_ACCOUNT:
+        raise ProvisioningError(f"the console's name must be {CONSOLE_ACCOUNT!r} (devices take commands from it)")
     if e.name == IT_ACCOUNT:
         raise ProvisioningError(f"{IT_ACCOUNT!r} is ward IT's own broker account; choose another device name")
     path = Path(out_dir) / f"{e.name}.toml"

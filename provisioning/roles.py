@@ -21,6 +21,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "rating": ("rating.config:load_rating", "rating.main:run"),
     "bridge": ("firmware_bridge.config:load_bridge", "firmware_bridge.main:run"),
     "district": ("district.config:load_district", "district.main:run"),
+    "console": ("console.config:load_console", "console.main:run"),
 }
 
 

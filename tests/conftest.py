@@ -161,3 +161,23 @@ def make_client(broker: Broker, tmp_path: Path) -> Iterator[Callable[..., BusCli
     yield make
     for client in clients:
         client.stop()
+
+
+@pytest.fixture
+def issue(make_client) -> Callable[..., list[str]]:  # noqa: ANN001
+    """Takes tickets as a kiosk does, over the bus (the hub then publishes what changed); returns their labels."""
+    kiosk: list[BusClient] = []
+
+    def take(n: int = 1, service: str = "HT", **body: object) -> list[str]:
+        if not kiosk:
+            kiosk.append(make_client("kiosk-9"))
+            kiosk[0].wait_connected(5)
+        labels = []
+        for _ in range(n):
+            reply = kiosk[0].request(kiosk[0].topics.ticket_request, "ticket.request", {"service": service, **body},
+                                     timeout=5)
+            assert reply is not None and reply.type == "ticket.issued", reply
+            labels.append(reply.body["ticket"]["label"])
+        return labels
+
+    return take

@@ -132,7 +132,8 @@ def test_device_reboot_resets_counters_and_the_host_resends_what_was_in_flight()
     line.device.reset()
     line.run(1)
     assert [m.args for m in line.got_device] == [b"1", b"2"]
-    assert line.host.counters.resets == 2  # the device's answer to our reset, then its boot
+    # the device's answer to our reset, its boot, and its answer to the reset that boot made us send
+    assert line.host.counters.resets == 3
 
 
 def test_the_protocol_doc_matches_the_code() -> None:
@@ -146,3 +147,27 @@ def test_the_protocol_doc_matches_the_code() -> None:
     assert actions is not None and actions.group(1).split(" | ") == list(p.COUNTER_KEYS.values())
     assert f"{p.MIN_BLOCK}–{p.MAX_BLOCK}" in doc and f"0x{p.SYNC:02X}" in doc
     assert all(f"{k} {v.replace('_', ' ')}" in doc.replace("_", " ") for k, v in p.KINDS.items())
+
+
+def test_crossing_resets_never_swallow_a_message() -> None:
+    """A race the bridge tests caught: the device's boot reset and the host's reset cross on the line. The host syncs
+    and exchanges data; the device's late answer to the host's earlier reset must not set the host's counters back,
+    or its next block passes for a repeat at the device and is acknowledged without being delivered."""
+    clock = ManualClock()
+    host, device = Session(clock), Session(clock, device_side=True)
+    device.reset()  # boot: a reset with token 0 on its way to the host
+    host.reset()  # the port opened: a reset with the host's token on its way to the device
+    to_host, to_device = device.poll(), host.poll()
+    assert host.receive(to_host) == []  # the boot first: the host starts over with a new token
+    assert device.receive(to_device) == []  # the first reset: the device answers it (late, as it turns out)
+    late_answer = device.poll()
+    assert device.receive(host.poll()) == []  # the host's new reset: answered too
+    assert host.receive(device.poll()) == [] and host.synced
+    host.queue(p.Msg(p.IDENTIFY))
+    got = device.receive(host.poll())
+    assert [m.name for m in got] == ["identify"]
+    host.receive(device.poll())  # the ack
+    assert host.receive(late_answer) == [] and host.synced  # ignored: it would have set the host back
+    host.queue(p.show("A"))
+    got = device.receive(host.poll())
+    assert [m.args for m in got] == [b"A"]

@@ -64,11 +64,15 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+CONSOLE_PORT = [0]
+
+
 @pytest.fixture
 def ward(tmp_path: Path) -> Iterator[Ward]:
     """Every role enrolled with `motcua enrol`, the broker on the enrolment's password file and access list, every
     service run with `motcua run` as systemd would (the second kiosk is driven by the test, in-process)."""
     port = free_port()
+    CONSOLE_PORT[0] = free_port()
     units = {kind: FakeMcu(kind, tmp_path, name=f"usb-{kind}", serial_no=f"T-{kind[:4]}", keys=8)
              for kind in ("counter_keypad", "rating_keypad", "led_display")}
     for unit in units.values():
@@ -80,6 +84,12 @@ def ward(tmp_path: Path) -> Iterator[Ward]:
     enrol(tmp_path, port, "rating-2", "--role", "rating", "--counter", "2")
     enrol(tmp_path, port, "bridge-1", "--role", "bridge", *[a for kind, unit in units.items()
                                                             for a in ("--unit", str(unit.path), kind, "1")])
+    enrol(tmp_path, port, "console", "--role", "console")
+    console = tmp_path / "etc" / "console.toml"
+    edit(console, "port = 8080", f"port = {CONSOLE_PORT[0]}")
+    added = CliRunner().invoke(cli, ["officer", "add", "mai", "--config", str(console), "--display", "Nguyễn Thị Mai",
+                                     "--counters", "2", "--password", "-"], input="mật-khẩu-đủ-dài-1\n")
+    assert added.exit_code == 0, added.output
     it = enrol(tmp_path, port, "it", "--role", "it")
     for folder in ("p1", "p2"):
         (tmp_path / folder).mkdir()
@@ -90,7 +100,8 @@ def ward(tmp_path: Path) -> Iterator[Ward]:
     broker.start()
     password = re.search(r"shown once\): (\S+)", it).group(1)  # type: ignore[union-attr]
     procs = [RoleProcess(name, tmp_path / "etc" / f"{name}.toml", tmp_path / f"{name}.log", env=HEADLESS,
-                         command=("run",)) for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1")]
+                         command=("run",))
+             for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1", "console")]
     for proc in procs:
         proc.start()
     try:
@@ -115,7 +126,7 @@ def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -
     from kiosk.printing import make_printer
 
     with FleetWatch(ward.it(), WARD) as watch:
-        for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1"):
+        for name in ("hub", "kiosk-1", "board-1", "rating-2", "bridge-1", "console"):
             watch.wait_online(name, 30)
     wait_until(lambda: states(ward, 0.5)["bridge-1"]["detail"]["units"][0]["state"] == "ready", timeout=20,
                what="the serial units ready")
@@ -140,11 +151,14 @@ def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -
         wait_until(lambda: "ok" in ward.units["rating_keypad"].feedback, timeout=10, what="the rating recorded")
         shot = ward.tmp / "board-shots" / "latest.png"
         wait_until(shot.exists, what="the board's screenshot of the call")
+        # a second citizen is called from the web console, by the officer of counter 2, in a browser's place
+        second = kiosk.take_ticket("HT")
+        assert console_call(CONSOLE_PORT[0], "mai", 2) == second.ticket["label"]
         # ward IT sees every device well, and its commands work
         code, out = ward.cli("fleet", "status", "--check", "--username", "it", "--password", ward.it_password)
         assert code == 0, out
         assert {line.split()[0] for line in out.splitlines()[1:]} == {"hub", "kiosk-1", "kiosk-2", "board-1",
-                                                                      "rating-2", "bridge-1"}
+                                                                      "rating-2", "bridge-1", "console"}
     finally:
         kiosk.stop()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -171,6 +185,22 @@ def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -
         wait_until(lambda: states(ward, 0.3)["kiosk-1"]["detail"]["hub"] == "ok", timeout=30, what="the kiosk too")
     finally:
         hub.stop()
+
+
+def console_call(port: int, name: str, counter: int) -> str:
+    """Signs in to the console as `name` and presses Next at `counter`; the label called."""
+    import httpx2
+
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"accept": "text/html"}) as web:
+        token = re.search(r'name="csrf" content="([^"]+)"', web.get("/login").text).group(1)  # type: ignore[union-attr]
+        signed = web.post("/login", data={"account": name, "password": "mật-khẩu-đủ-dài-1", "csrftoken": token})
+        assert signed.status_code in (200, 303), signed.text
+        page = web.get(f"/counter/{counter}")
+        token = re.search(r'name="csrf" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        answer = web.post(f"/counter/{counter}/act", json={"action": "call_next", "expect": 0},
+                          headers={"x-csrftoken": token})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["ticket"]["label"]
 
 
 def spy(ward: Ward) -> tuple[mqtt.Client, list[tuple[str, bytes]]]:
@@ -226,6 +256,11 @@ def test_what_each_account_must_not_do_is_refused_by_the_broker(ward: Ward) -> N
                                                          f"{root}/rating", f"{root}/board/state"])
     assert passed == {f"{root}/counter/1/command": True, f"{root}/counter/2/command": False,
                       f"{root}/rating": True, f"{root}/board/state": False}
+    console = ward.account("console")
+    passed = attempts(ward, "console", console.password, [f"{root}/counter/2/command", f"{root}/admin/request",
+                                                          f"{root}/ticket/request", f"{root}/board/state"])
+    assert passed == {f"{root}/counter/2/command": True, f"{root}/admin/request": True,
+                      f"{root}/ticket/request": False, f"{root}/board/state": False}
     rating = ward.account("rating-2")
     passed = attempts(ward, "rating-2", rating.password, [f"{root}/rating", f"{root}/counter/2/command"])
     assert passed == {f"{root}/rating": True, f"{root}/counter/2/command": False}

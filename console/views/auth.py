@@ -1,0 +1,68 @@
+# Signing in and out, the language toggle, and the way to each role's first page.
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from console.accounts import Account, Refusal
+from console.i18n import say
+
+if TYPE_CHECKING:
+    from console.web import Console
+
+
+def routes(console: Console) -> list[Route]:
+    async def home(request: Request) -> Response:
+        account = console.allowed(request)
+        if not isinstance(account, Account):
+            return account
+        from console.web import HOME
+
+        return RedirectResponse(HOME[account.role], status_code=303)
+
+    async def login(request: Request) -> Response:
+        lang = console.lang(request)
+        if request.method == "GET":
+            return console.page(request, "login.html", {"next": _safe(request.query_params.get("next", "/"))})
+        form = await request.form()
+        name, password = str(form.get("account", ""))[:40].strip(), str(form.get("password", ""))[:200]
+        address = request.client.host if request.client else "-"
+        result = await _in_thread(lambda: console.accounts.sign_in(name, password, address))
+        if isinstance(result, Refusal):
+            message = say(result.reason, lang, wait=round(result.wait_s))
+            status = 429 if result.reason == "too_many" else 401
+            return console.page(request, "login.html", {"next": _safe(str(form.get("next", "/"))),
+                                                        "error": message, "account": name}, status)
+        request.session.clear()  # a new session for the new sign-in
+        request.session.update(user=result.name, lang=lang)
+        return RedirectResponse(_safe(str(form.get("next", "/"))), status_code=303)
+
+    async def logout(request: Request) -> Response:
+        user = request.session.pop("user", None)
+        if user:
+            console.accounts.record(user, "sign_out", "-", {})
+        return RedirectResponse("/login", status_code=303)
+
+    async def lang(request: Request) -> Response:
+        form = await request.form()
+        request.session["lang"] = "en" if form.get("lang") == "en" else "vi"
+        return RedirectResponse(_safe(str(form.get("back", "/"))), status_code=303)
+
+    return [Route("/", home), Route("/login", login, methods=["GET", "POST"]),
+            Route("/logout", logout, methods=["POST"]), Route("/lang", lang, methods=["POST"])]
+
+
+def _safe(path: str) -> str:
+    """Only a path of this console to go back to after signing in: never another site."""
+    parsed = urlparse(path)
+    return path if path.startswith("/") and not path.startswith("//") and not parsed.netloc else "/"
+
+
+async def _in_thread(fn):  # noqa: ANN001, ANN202 - password hashing takes ~0.1 s: off the event loop
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn)

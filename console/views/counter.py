@@ -1,0 +1,117 @@
+# The officer's counter screen: the ticket at the counter, who waits, today's counts, and every counter action.
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bus.messages import COUNTER_ACTIONS, Message
+from console.accounts import Account
+from console.i18n import hub_refusal, say
+
+if TYPE_CHECKING:
+    from console.web import Console
+
+ACTIONS = ("call_next", "recall", "start", "skip", "no_show", "transfer", "done", "close", "open")
+SHORTCUTS = {"call_next": "N", "recall": "R", "start": "B", "skip": "S", "no_show": "X", "transfer": "T",
+             "done": "D", "close": "P", "open": "P"}
+
+
+def counter_data(console: Console, account: Account, number: int) -> dict[str, Any]:
+    """Everything the counter screen shows, from the bus: its state, the service and procedure names."""
+    live = console.live
+    names = {c["counter"]: c.get("name_vi") or f"Quầy {c['counter']}" for c in live.board.get("counters", [])}
+    procedures = {p["code"]: {"vi": p["name_vi"], "en": p["name_en"]}
+                  for f in (live.catalogue or {}).get("catalogue", {}).get("fields", []) for p in f["procedures"]}
+    return {"counter": number, "name": names.get(number, f"Quầy {number}"), "state": live.counters.get(number, {}),
+            "services": [{"code": s["code"], "name_vi": s["name_vi"], "name_en": s["name_en"]} for s in live.services],
+            "procedures": procedures, "link": live.link(), "shortcuts": SHORTCUTS,
+            "mine": [c for c in sorted(names) if account.may_work(c)], "officer": account.display}
+
+
+def routes(console: Console) -> list[Route]:
+    async def choose(request: Request) -> Response:
+        account = console.allowed(request, "officer", "admin")
+        if not isinstance(account, Account):
+            return account
+        names = {c["counter"]: c.get("name_vi") for c in console.live.board.get("counters", [])}
+        mine = [{"counter": c, "name": names.get(c) or f"Quầy {c}", "state": console.live.counters.get(c, {})}
+                for c in sorted(set(names) | set(account.counters)) if account.may_work(c)]
+        return console.page(request, "choose.html", {"counters": mine})
+
+    async def screen(request: Request) -> Response:
+        account = console.allowed(request, "officer", "admin")
+        if not isinstance(account, Account):
+            return account
+        number = request.path_params["number"]
+        if not account.may_work(number):
+            return console.refuse(request, 403, say("not_yours", console.lang(request)))
+        return console.page(request, "counter.html", counter_data(console, account, number))
+
+    async def act(request: Request) -> Response:
+        account = console.allowed(request, "officer", "admin")
+        if not isinstance(account, Account):
+            return account
+        lang, number = console.lang(request), request.path_params["number"]
+        if not account.may_work(number):
+            return JSONResponse({"ok": False, "message": say("not_yours", lang)}, 403)
+        try:
+            body = _command(account, number, json.loads(await request.body()))
+        except RecursionError:
+            return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="nested too deep")}, 400)
+        except (ValueError, TypeError, KeyError) as exc:
+            return JSONResponse({"ok": False, "message": say("bad_form", lang, problem=str(exc))}, 400)
+        reply = await run_in_threadpool(console.live.ask, lambda t: t.counter_command(number), "counter.command",
+                                        body)
+        ok, message = _outcome(reply, lang)
+        console.accounts.record(account.name, f"counter.{body['action']}", f"counter {number}",
+                                {"ok": ok, "message": message, "expect": body["expect"]})
+        answer: dict[str, Any] = {"ok": ok, "message": message}
+        if isinstance(reply, Message) and reply.type == "counter.result":
+            answer["ticket"] = reply.body.get("ticket")
+        return JSONResponse(answer, 200 if ok else 409 if isinstance(reply, Message) else 503)
+
+    return [Route("/counter", choose), Route("/counter/{number:int}", screen),
+            Route("/counter/{number:int}/act", act, methods=["POST"])]
+
+
+def _command(account: Account, number: int, data: Any) -> dict[str, Any]:
+    """The counter.command a button asks for; ValueError (shown to the officer) when the request is malformed."""
+    if not isinstance(data, dict) or set(data) - {"action", "expect", "service", "reason"}:
+        raise ValueError("expected action, expect, service and reason only")
+    action, expect = data.get("action"), data.get("expect")
+    if action not in ACTIONS or action not in COUNTER_ACTIONS:
+        raise ValueError(f"unknown action {str(action)[:20]!r}")
+    if type(expect) is not int or not 0 <= expect < 2**63:
+        raise ValueError("expect must be the ticket id the screen shows, 0 for none")
+    body: dict[str, Any] = {"action": action, "counter": number, "expect": expect}
+    if action in ("open", "call_next"):
+        body["officer"] = account.display
+    if action == "transfer":
+        service, reason = data.get("service"), data.get("reason", "")
+        if not isinstance(service, str) or not isinstance(reason, str) or len(reason) > 200:
+            raise ValueError("a transfer needs a service and a reason of at most 200 characters")
+        body["service"] = service
+        if reason.strip():
+            body["reason"] = reason.strip()
+    return body
+
+
+def _outcome(reply: Message | str, lang: str) -> tuple[bool, str]:
+    if isinstance(reply, str):
+        return False, say(reply, lang)
+    if reply.type == "error":
+        code, reason = reply.body["code"], reply.body["reason"]
+        return False, say("stale", lang, reason=reason) if code == "stale" else say(
+            "refused", lang, reason=hub_refusal(code, reason, lang))
+    explanation = reply.body.get("explanation") or {}
+    ticket, action = reply.body.get("ticket"), reply.body["action"]
+    if action == "call_next" and not ticket:
+        return True, say("empty", lang)
+    if action == "call_next":
+        return True, explanation.get("vi" if lang == "vi" else "en", "") or ticket["label"]
+    return True, f"{say(action, lang)}: {ticket['label']}" if ticket else say(action, lang)

@@ -1,0 +1,115 @@
+# Ward statistics for a day or a range, by service, counter, officer or procedure: a table, charts and CSV.
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bus.messages import RATING_REASONS, STATS_GROUPS, Message
+from console.accounts import Account
+from console.i18n import say
+
+if TYPE_CHECKING:
+    from console.web import Console
+
+# (column in a hub row, word key): what the table and the CSV show, in words
+COLUMNS = (("issued", "issued"), ("served", "served"), ("no_shows", "no_shows"), ("transfers", "transfers"),
+           ("wait_p50_min", "wait_p50"), ("wait_p90_min", "wait_p90"), ("within_target", "within_target"),
+           ("gov_very_satisfied", "very_satisfied"), ("gov_satisfied", "satisfied"),
+           ("gov_not_satisfied", "not_satisfied"), *((f"reason_{r}", r) for r in RATING_REASONS))
+
+
+def stats_data(console: Console, lang: str, params: dict[str, str]) -> dict[str, Any]:
+    """The figures for the asked range and grouping, each group named in words."""
+    today = console.live.board.get("day") or date.today().isoformat()  # the ward's day, in the hub's time zone
+    first, last = _day(params.get("from"), today), _day(params.get("to"), today)
+    if last < first:
+        first, last = last, first
+    if date.fromisoformat(last) - date.fromisoformat(first) > timedelta(days=366):
+        first = (date.fromisoformat(last) - timedelta(days=366)).isoformat()
+    by = params.get("by") if params.get("by") in STATS_GROUPS else "service"
+    return {"from": first, "to": last, "by": by, "groups": STATS_GROUPS}
+
+
+def named(console: Console, by: str, group: str, lang: str) -> str:
+    live = console.live
+    if by == "service":
+        s = live.service_names().get(group)
+        return (s["name_vi"] if lang == "vi" else s["name_en"]) if s else group
+    if by == "counter":
+        key = "name_vi" if lang == "vi" else "name_en"
+        names = {str(c["counter"]): c.get(key) for c in live.board.get("counters", [])}
+        return names.get(group) or f"{say('counter', lang)} {group}"
+    if by == "procedure":
+        for field in (live.catalogue or {}).get("catalogue", {}).get("fields", []):
+            for p in field["procedures"]:
+                if p["code"] == group:
+                    return f"{p['name_vi'] if lang == 'vi' else p['name_en']} ({group})"
+    return group
+
+
+def routes(console: Console) -> list[Route]:
+    async def figures(request: Request) -> tuple[dict[str, Any], str] | Response:
+        account = console.allowed(request, "admin", "it")
+        if not isinstance(account, Account):
+            return account
+        lang = console.lang(request)
+        data = stats_data(console, lang, dict(request.query_params))
+        reply = await run_in_threadpool(console.live.ask, lambda t: t.stats_request, "stats.request",
+                                        {"day_from": data["from"], "day_to": data["to"], "by": data["by"]})
+        if isinstance(reply, Message) and reply.type == "stats.result":
+            rows = [{**r, "name": named(console, data["by"], r["group"], lang)} for r in reply.body["rows"]]
+            data.update(rows=rows, truncated=reply.body["truncated"])
+        else:
+            data.update(rows=[], error=say(reply if isinstance(reply, str) else "no_answer", lang))
+        data["columns"] = [{"key": key, "label": say(word, lang)} for key, word in COLUMNS]
+        data["chart"] = _chart(data["rows"])
+        return data, lang
+
+    async def page(request: Request) -> Response:
+        got = await figures(request)
+        if isinstance(got, Response):
+            return got
+        return console.page(request, "stats.html", got[0])
+
+    async def download(request: Request) -> Response:
+        got = await figures(request)
+        if isinstance(got, Response):
+            return got
+        data, lang = got
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([say(data["by"], lang), *(c["label"] for c in data["columns"])])
+        for r in data["rows"]:
+            writer.writerow([r["name"], *("" if r.get(c["key"]) is None else r[c["key"]] for c in data["columns"])])
+        name = f"thong-ke-{data['by']}-{data['from']}-{data['to']}.csv"
+        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # a BOM: Excel reads UTF-8
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
+
+    return [Route("/stats", page), Route("/stats.csv", download)]
+
+
+def _day(value: str | None, default: str) -> str:
+    try:
+        return date.fromisoformat(value or "").isoformat()
+    except ValueError:
+        return default
+
+
+def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bars for the page's SVG charts: served of issued, and the three satisfaction levels, scaled to 100."""
+    top = max([r["issued"] for r in rows] + [1])
+    bars = []
+    for r in rows[:30]:
+        rated = r["gov_very_satisfied"] + r["gov_satisfied"] + r["gov_not_satisfied"]
+        share = [(100 * r[k] / rated if rated else 0) for k in
+                 ("gov_very_satisfied", "gov_satisfied", "gov_not_satisfied")]
+        bars.append({"name": r["name"], "issued": 100 * r["issued"] / top, "served": 100 * r["served"] / top,
+                     "issued_n": r["issued"], "served_n": r["served"], "levels": share, "rated": rated})
+    return bars

@@ -1,0 +1,185 @@
+# The console over HTTP, in-process (Starlette's client) against a real hub and broker: roles, CSRF, throttling.
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from console.accounts import Accounts
+from console.config import load_console
+from console.live import LiveWard
+from console.web import make_app
+from devkit.broker import Broker, free_port
+from devkit.configs import write_console_config
+from hub.service import HubService
+from tests.conftest import wait_until
+
+PASSWORD = "mật-khẩu-đủ-dài-1"
+
+
+@pytest.fixture
+def console(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[tuple[LiveWard, Accounts, object]]:
+    config, section = load_console(str(write_console_config(tmp_path, broker.port, free_port())))
+    live = LiveWard(config, section)
+    accounts = Accounts(config.data_dir / section.accounts)
+    accounts.add("mai", "Nguyễn Thị Mai", "officer", PASSWORD, (1,))
+    accounts.add("lan", "Trần Thị Lan", "officer", PASSWORD, (2,))
+    accounts.add("quan", "Lê Văn Quản", "admin", PASSWORD)
+    accounts.add("tin", "Phạm Văn Tin", "it", PASSWORD)
+    live.start()
+    wait_until(lambda: live.hub_online and live.services and live.board, what="the console to see the ward")
+    yield live, accounts, make_app(live, accounts, section)
+    live.stop()
+    accounts.close()
+
+
+def client(app: object) -> TestClient:
+    return TestClient(app, base_url="http://ward.local", headers={"accept": "text/html"})  # type: ignore[arg-type]
+
+
+def token(c: TestClient, path: str = "/login") -> str:
+    page = c.get(path)
+    return re.search(r'name="csrf" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def sign_in(app: object, name: str, password: str = PASSWORD) -> TestClient:
+    c = client(app)
+    answer = c.post("/login", data={"account": name, "password": password, "csrftoken": token(c), "next": "/"},
+                    follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return c
+
+
+def act(c: TestClient, counter: int, action: str, expect: int = 0, **extra: object):  # noqa: ANN201
+    return c.post(f"/counter/{counter}/act", json={"action": action, "expect": expect, **extra},
+                  headers={"x-csrftoken": token(c, f"/counter/{counter}")})
+
+
+def test_an_officer_calls_the_next_citizen_and_sees_it(console: tuple, issue) -> None:  # noqa: ANN001
+    live, _, app = console
+    issue(1)
+    mai = sign_in(app, "mai")
+    assert mai.get("/", follow_redirects=False).headers["location"] == "/counter"
+    page = mai.get("/counter/1")
+    assert page.status_code == 200 and "Gọi tiếp" in page.text
+    called = act(mai, 1, "call_next")
+    assert called.status_code == 200 and called.json()["ok"] and called.json()["ticket"]["label"] == "A001"
+    wait_until(lambda: live.counters.get(1, {}).get("ticket", {}).get("label") == "A001", what="the live state")
+    data = mai.get("/counter/1?format=json").json()  # the page's JSON twin, from the same data
+    assert data["state"]["ticket"]["label"] == "A001" and data["state"]["counts"]["called"] == 1
+    again = act(mai, 1, "call_next")  # a double click: sent with what the screen showed (nothing)
+    assert again.status_code == 409 and not again.json()["ok"] and "A001" in again.json()["message"]
+
+
+def test_an_officer_may_not_open_admin_or_fleet_or_act_on_another_counter(console: tuple) -> None:
+    _, accounts, app = console
+    mai = sign_in(app, "mai")
+    assert mai.get("/admin").status_code == 403 and mai.get("/fleet").status_code == 403
+    assert mai.get("/accounts").status_code == 403 and mai.get("/counter/2").status_code == 403
+    refused = act(mai, 2, "call_next")
+    assert refused.status_code == 403 and not refused.json()["ok"]
+    assert mai.post("/admin/notice", data={"notice": "x", "csrftoken": token(mai, "/counter/1")}).status_code == 403
+    assert client(app).get("/counter/1", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_a_request_without_its_csrf_token_changes_nothing(console: tuple, hub: HubService) -> None:
+    _, _, app = console
+    quan = sign_in(app, "quan")
+    forged = quan.post("/admin/notice", data={"notice": "Forged"})
+    assert forged.status_code == 403 and hub.hub.notice != "Forged"
+    forged = quan.post("/counter/1/act", json={"action": "call_next", "expect": 0})
+    assert forged.status_code == 403
+    login = client(app).post("/login", data={"account": "quan", "password": PASSWORD})  # a login CSRF too
+    assert login.status_code == 403
+
+
+def test_five_wrong_passwords_slow_further_tries(console: tuple) -> None:
+    _, _, app = console
+    c = client(app)
+    for _ in range(5):
+        wrong = c.post("/login", data={"account": "mai", "password": "not-her-password", "csrftoken": token(c)})
+        assert wrong.status_code == 401 and "Sai tài khoản hoặc mật khẩu" in wrong.text
+    slowed = c.post("/login", data={"account": "mai", "password": PASSWORD, "csrftoken": token(c)})
+    assert slowed.status_code == 429 and "Thử lại sau" in slowed.text  # even the right password must wait
+
+
+def test_the_session_cookie_is_httponly_and_samesite(console: tuple) -> None:
+    _, _, app = console
+    c = client(app)
+    answer = c.post("/login", data={"account": "mai", "password": PASSWORD, "csrftoken": token(c)},
+                    follow_redirects=False)
+    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and "motcua_session" in v)
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    assert "content-security-policy" in answer.headers and answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("form", "problem"), [
+    ({"code.0": "HT", "prefix.0": "A", "name_vi.0": "<script>alert(1)</script>", "name_en.0": "x",
+      "target.0": "30"}, "markup"),
+    ({"code.0": "HT", "prefix.0": "A", "name_vi.0": "x" * 500, "name_en.0": "x", "target.0": "30"}, "at most"),
+    ({"code.0": "HT", "prefix.0": "A", "name_vi.0": '{"a": {"b": {"c": [[[[]]]]}}}', "name_en.0": "x",
+      "target.0": "abc"}, "number of minutes"),
+])
+def test_a_hostile_form_is_refused_with_a_message_and_changes_nothing(console: tuple, hub: HubService,
+                                                                      form: dict, problem: str) -> None:
+    _, _, app = console
+    quan = sign_in(app, "quan")
+    before = hub.hub
+    answer = quan.post("/admin/services", data={**form, "csrftoken": token(quan, "/admin")})
+    assert answer.status_code == 200 and problem in answer.text  # back on the page, the reason shown
+    assert hub.hub == before and hub.settings.history() == []
+
+
+def test_oversized_and_nested_requests_are_refused(console: tuple) -> None:
+    _, _, app = console
+    mai = sign_in(app, "mai")
+    huge = mai.post("/counter/1/act", content=b"{" + b" " * 300_000 + b"}",
+                    headers={"x-csrftoken": token(mai, "/counter/1"), "content-type": "application/json"})
+    assert huge.status_code == 413
+    nested = mai.post("/counter/1/act", content=b"[" * 5000 + b"]" * 5000,
+                      headers={"x-csrftoken": token(mai, "/counter/1"), "content-type": "application/json"})
+    assert nested.status_code == 400 and "nested" in nested.json()["message"]
+    odd = act(mai, 1, "explode")
+    assert odd.status_code == 400 and "unknown action" in odd.json()["message"]
+
+
+def test_an_admin_renames_a_service_and_it_is_audited(console: tuple, hub: HubService) -> None:
+    live, accounts, app = console
+    quan = sign_in(app, "quan")
+    form = {"csrftoken": token(quan, "/admin")}
+    for i, s in enumerate(hub.hub.services):
+        form.update({f"code.{i}": s.code, f"prefix.{i}": s.prefix, f"name_vi.{i}": s.name_vi,
+                     f"name_en.{i}": s.name_en, f"procedures.{i}": ", ".join(s.procedures),
+                     f"target.{i}": str(s.target_minutes)})
+    form["name_vi.0"] = "Hộ tịch (khai sinh, kết hôn)"
+    answer = quan.post("/admin/services", data=form)
+    assert answer.status_code == 200 and "Đã lưu" in answer.text
+    assert hub.hub.services[0].name_vi == "Hộ tịch (khai sinh, kết hôn)"
+    wait_until(lambda: live.services[0]["name_vi"] == "Hộ tịch (khai sinh, kết hôn)", what="the console sees it")
+    assert any(e["action"] == "admin.services" and e["account"] == "quan" for e in accounts.audit())
+    assert "admin.services" in quan.get("/audit").text
+
+
+def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> None:  # noqa: ANN001
+    _, _, app = console
+    issue(1, procedure="1.001193")
+    tin = sign_in(app, "tin")
+    page = tin.get("/stats?by=service")
+    assert page.status_code == 200 and "Hộ tịch" in page.text and "Đã cấp số" in page.text
+    csv = tin.get("/stats.csv?by=procedure")
+    assert csv.status_code == 200 and "Đăng ký khai sinh (1.001193)" in csv.text
+    assert csv.headers["content-disposition"].startswith("attachment")
+
+
+def test_ward_it_sends_a_device_command_and_sees_the_answer(console: tuple) -> None:
+    _, _, app = console
+    tin = sign_in(app, "tin")
+    page = tin.get("/fleet")
+    assert page.status_code == 200 and "hub" in page.text
+    answer = tin.post("/fleet/hub/ping", headers={"x-csrftoken": token(tin, "/fleet")})
+    assert answer.status_code == 200 and answer.json()["ok"] and answer.json()["result"]["role"] == "hub"
+    quan = sign_in(app, "quan")
+    assert quan.post("/fleet/hub/restart", headers={"x-csrftoken": token(quan, "/admin")}).status_code == 403

@@ -1,0 +1,192 @@
+# The console in Debian's Chromium (Playwright): what officers, admins and ward IT see and do, live, at 1366x768.
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bus.messages import Message
+from console.accounts import Accounts
+from console.config import load_console
+from devkit.broker import Broker, free_port
+from devkit.configs import write_console_config
+from devkit.processes import RoleProcess
+from hub.config import load_hub
+from hub.service import HubService
+from tests.conftest import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "build" / "screenshots" / "console"
+PASSWORD = "mật-khẩu-đủ-dài-1"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is installed by ./run test")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def console_url(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[str]:
+    """`motcua run` of a console, with an officer for counter 1, one for counter 2, an admin and ward IT."""
+    http = free_port()
+    path = write_console_config(tmp_path, broker.port, http)
+    config, section = load_console(str(path))
+    accounts = Accounts(config.data_dir / section.accounts)
+    for name, display, role, counters in (("mai", "Nguyễn Thị Mai", "officer", (1,)),
+                                          ("lan", "Trần Thị Lan", "officer", (2,)),
+                                          ("quan", "Lê Văn Quản", "admin", ()), ("tin", "Phạm Văn Tin", "it", ())):
+        accounts.add(name, display, role, PASSWORD, counters)
+    accounts.close()
+    process = RoleProcess("console", path, tmp_path / "console.log", command=("run",)).start()
+    url = f"http://127.0.0.1:{http}"
+    try:
+        wait_until(lambda: _listening(http) or process.check_alive(), timeout=20, what="the console to listen")
+        yield url
+    finally:
+        process.stop()
+
+
+def _listening(port: int) -> bool:
+    from devkit.broker import port_open
+
+    return port_open("127.0.0.1", port)
+
+
+def signed_in(browser: Browser, url: str, name: str) -> Page:
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=account]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_an_officer_calls_next_and_the_board_state_shows_it(browser: Browser, console_url: str, issue,  # noqa: ANN001
+                                                            make_client) -> None:  # noqa: ANN001
+    board = make_client("board-1", role="display")
+    states: list[Message] = []
+    board.subscribe(board.topics.board_state, lambda m, _: states.append(m))
+    board.wait_connected(5)
+    issue(3, procedure="1.001193")
+    page = signed_in(browser, console_url, "mai")
+    shot(page, "choose-counter")
+    page.click("a.tile")
+    expect(page.locator("#label")).to_have_text("—")
+    expect(page.locator("#waiting li")).to_have_count(3)
+    shot(page, "counter-before")
+    page.keyboard.press("n")  # the shortcut for Next
+    expect(page.locator("#label")).to_have_text("A001")
+    expect(page.locator("#about")).to_contain_text("Đăng ký khai sinh")
+    wait_until(lambda: states and states[-1].body["counters"][0].get("ticket", {}).get("label") == "A001",
+               what="board.state with the call")
+    page.click("button[data-action=start]")
+    expect(page.locator("#result")).not_to_have_text("…")
+    shot(page, "counter-serving")
+    page.click("button[data-action=transfer]")
+    page.select_option("#transfer-service", "CU")
+    page.fill("#transfer-reason", "Hồ sơ thuộc lĩnh vực cư trú")
+    shot(page, "counter-transfer")
+    page.click("#transfer-send")
+    expect(page.locator("#label")).to_have_text("—")
+    expect(page.locator("[data-count=transfers]")).to_have_text("1")
+
+
+def test_two_officers_racing_on_next_never_get_the_same_ticket(browser: Browser, console_url: str,
+                                                               hub: HubService, issue) -> None:  # noqa: ANN001
+    issue(210)
+    pages = [signed_in(browser, console_url, "mai"), signed_in(browser, console_url, "lan")]
+    for counter, page in zip((1, 2), pages, strict=True):
+        page.goto(f"{console_url}/counter/{counter}")
+        expect(page.locator("#waiting li")).not_to_have_count(0)
+    called: list[str] = []
+    for _ in range(100):
+        before = [p.locator("#label").inner_text() for p in pages]
+        for page in pages:  # both press at the same moment
+            page.locator("button[data-action=call_next]").click(no_wait_after=True)
+        for page, old in zip(pages, before, strict=True):
+            expect(page.locator("#label")).not_to_have_text(old)
+            called.append(page.locator("#label").inner_text())
+    assert len(called) == 200 and len(set(called)) == 200, "a ticket was called twice"
+    rows = hub.db.execute("SELECT counter, COUNT(*) FROM events WHERE kind='called' GROUP BY counter").fetchall()
+    assert dict(rows) == {1: 100, 2: 100}
+
+
+def test_the_page_says_when_the_hub_is_gone_refuses_and_recovers(browser: Browser, console_url: str,
+                                                                  hub: HubService, hub_config: Path,
+                                                                  issue) -> None:  # noqa: ANN001
+    issue(1)
+    page = signed_in(browser, console_url, "mai")
+    page.goto(f"{console_url}/counter/1")
+    expect(page.locator("button[data-action=call_next]")).to_be_enabled()
+    hub.stop()
+    started = time.monotonic()
+    expect(page.locator("#banner")).to_be_visible(timeout=5000)
+    assert time.monotonic() - started < 5
+    expect(page.locator("#banner")).to_contain_text("Máy chủ một cửa không trả lời")
+    expect(page.locator("button[data-action=call_next]")).to_be_disabled()
+    shot(page, "counter-hub-down")
+    answer = page.evaluate("""async () => (await fetch('/counter/1/act', {method: 'POST',
+        headers: {'x-csrftoken': document.querySelector('meta[name=csrf]').content, 'content-type': 'application/json'},
+        body: JSON.stringify({action: 'call_next', expect: 0})})).status""")
+    assert answer == 503  # refused at the console: nothing is sent to a hub that is not there
+    again = HubService(*load_hub(str(hub_config)))
+    again.start()
+    try:
+        expect(page.locator("#banner")).to_be_hidden(timeout=15000)
+        page.click("button[data-action=call_next]")
+        expect(page.locator("#label")).to_have_text("A001")
+    finally:
+        again.stop()
+
+
+def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser, console_url: str,
+                                                                kiosk_core, issue) -> None:  # noqa: ANN001
+    issue(4, procedure="1.001193")
+    issue(2, service="CT")
+    page = signed_in(browser, console_url, "quan")
+    page.goto(f"{console_url}/admin")
+    shot(page, "admin")
+    page.fill("input[name='name_vi.0']", "Hộ tịch — khai sinh, kết hôn, khai tử")
+    page.click("form[action='/admin/services'] button.primary")
+    expect(page.locator(".flash")).to_contain_text("Đã lưu")
+    wait_until(lambda: kiosk_core.services["HT"]["name_vi"] == "Hộ tịch — khai sinh, kết hôn, khai tử",
+               what="the kiosk's service list")
+    page.goto(f"{console_url}/accounts")
+    shot(page, "accounts")
+    page.goto(f"{console_url}/audit")
+    expect(page.locator("table")).to_contain_text("admin.services")
+    shot(page, "audit")
+    page.goto(f"{console_url}/stats")
+    shot(page, "stats")
+
+
+def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_url: str, make_client) -> None:  # noqa: ANN001
+    kiosk = make_client("kiosk-7")
+    kiosk.wait_connected(5)
+    page = signed_in(browser, console_url, "tin")
+    expect(page.locator("tr[data-device=kiosk-7]")).to_contain_text("online")
+    shot(page, "fleet")
+    kiosk.stop()
+    expect(page.locator("tr[data-device=kiosk-7]")).to_contain_text("offline", timeout=5000)
+    page.locator("tr[data-device=hub] button[data-command=ping]").click()
+    expect(page.locator("#result")).to_contain_text("uptime_s")
+    login = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    login.goto(f"{console_url}/login")
+    shot(login, "login")
