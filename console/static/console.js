@@ -208,6 +208,13 @@ function fleetPage() {
             b.dataset.device = d.device; b.dataset.command = c;
             cell.append(b);
           }
+          const select = document.createElement("select");
+          select.dataset.level = d.device;
+          for (const level of data.levels) select.append(text("option", level));
+          select.value = "info";
+          const b = text("button", "log level");
+          b.dataset.device = d.device; b.dataset.command = "log_level";
+          cell.append(select, b);
           row.append(cell);
         }
         return row;
@@ -219,7 +226,9 @@ function fleetPage() {
     const b = e.target.closest("button[data-command]");
     if (!b) return;
     b.disabled = true;
-    const answer = await post(`/fleet/${b.dataset.device}/${b.dataset.command}`, {}, false);
+    const level = table.querySelector(`select[data-level="${b.dataset.device}"]`);
+    const form = b.dataset.command === "log_level" && level ? {level: level.value} : {};
+    const answer = await post(`/fleet/${b.dataset.device}/${b.dataset.command}`, form, false);
     result.textContent = `${b.dataset.device} · ${b.dataset.command}: ${JSON.stringify(answer.result || answer.message, null, 1)}`;
     b.disabled = false;
   });
