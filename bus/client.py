@@ -15,7 +15,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bus import access, messages
+from bus import access, device_state, messages, tls
 from bus.config import BrokerSection
 from bus.errors import AccessRefused, ContractError
 from bus.health import STATE_EVERY
@@ -23,8 +23,9 @@ from bus.liveness import Liveness
 from bus.messages import Message
 from bus.outbox import Outbox
 from bus.rejections import Rejections
-from bus.sqlite_repair import Repair, damaged_copies
+from bus.sqlite_repair import Repair
 from bus.topics import Topics, carries, topic_matches, words_for
+from bus.version import VERSION
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
@@ -46,7 +47,7 @@ class BusClient:
 
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
-                 version: str = "0.1.0", retry_first: float = 5.0, client_id: str = "",
+                 version: str = VERSION, retry_first: float = 5.0, client_id: str = "",
                  data_dir: str | Path | None = None, counters: tuple[int, ...] = (), replies: bool = True) -> None:
         self.broker = broker
         self.topics = Topics(ward)
@@ -66,6 +67,9 @@ class BusClient:
         # where the device keeps its files: damaged copies left there by a repair are reported until removed
         self.data_dir = Path(data_dir) if data_dir else Path(outbox_path).parent if outbox_path else None
         self.state_detail: Callable[[], dict[str, Any]] = dict
+        # told of each message in another contract version (topic, its version): the fleet status names such devices
+        self.on_other_contract: Callable[[str, Any], None] | None = None
+        self.facts: dict[str, Any] = {}  # fixed facts for the state's detail (the last factory reset)
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -96,11 +100,10 @@ class BusClient:
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password or None)
         if self.broker.tls:
-            client.tls_set(ca_certs=self.broker.ca_file or None)
+            client.tls_set_context(tls.context(self.broker))
+            client.on_connect_fail = self._on_connect_fail
         if self.role != "cli":  # a command-line client is not a device: it leaves no retained state behind
-            will = Message(type="device.state", device=self.device, boot=self.boot, seq=0, ts=messages.now_ts(),
-                           body={"status": "offline", "role": self.role, "detail": {"reason": "connection lost"}})
-            client.will_set(self.topics.device_state(self.device), will.encode(), qos=1, retain=True)
+            client.will_set(self.topics.device_state(self.device), device_state.last_will(self), qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -132,6 +135,15 @@ class BusClient:
             if time.monotonic() - state_at >= STATE_EVERY and self.connected.is_set():
                 state_at = time.monotonic()
                 self._guard(self.publish_state, "state refresh")
+
+    def adopt(self, thread: threading.Thread) -> None:
+        """A thread the device needs (its commands): watched by health, joined by stop; it must end once
+        `stopping` is set."""
+        self._threads.append(thread)
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._stop
 
     def health(self) -> str | None:
         """None while every thread this client depends on is alive and its network path makes progress, else what
@@ -321,6 +333,13 @@ class BusClient:
         for hook in self._connect_hooks:
             self._guard(hook, "connect hook")
 
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        """A TLS connection that failed: says so plainly when the broker's certificate is the reason."""
+        problem = tls.handshake_problem(self.broker)
+        if problem and problem != self.refused_by_broker:
+            log.error("%s: %s", self.device, problem)
+        self.refused_by_broker = problem or ""
+
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
@@ -346,6 +365,8 @@ class BusClient:
         try:
             msg = messages.decode(payload)
         except ContractError as exc:  # counted by the field at fault, never by a name the sender made up
+            if exc.field == "v" and self.on_other_contract is not None:
+                self.on_other_contract(topic, exc.got)
             key = "unknown field" if exc.expected.startswith(("a known", "no such")) else exc.field
             self.rejected.count(key, f"rejected a message on {topic} ({words_for(topic)}): {exc}")
             return
@@ -384,21 +405,13 @@ class BusClient:
             log.exception("%s: %s failed", self.device, what)
 
     # -- outbox ----------------------------------------------------------------------------------------------
+    def wake_outbox(self) -> None:  # the outbox pump looks at once (after entries were made due)
+        self._wake.set()
+
     def _pump_loop(self) -> None:
         assert self.outbox is not None
         self.outbox.pump(lambda topic, payload: self._mqtt.publish(topic, payload, qos=1), self.connected,
                          self._stop, self._wake, self.device)
 
     def state_body(self, status: str) -> dict[str, Any]:
-        detail = dict(self.state_detail())
-        if self.outbox is not None and status == "online":
-            detail["outbox"] = self.outbox.size()
-        if self.repairs:
-            detail["repaired"] = [r.summary() for r in self.repairs]
-        kept = damaged_copies(self.data_dir) if self.data_dir else []
-        if kept:
-            detail["damaged_copies"] = {"folder": str(self.data_dir), "files": kept}
-        if self.rejected.total():
-            detail["rejected_messages"] = self.rejected.as_dict()
-        detail["boot"] = self.boot
-        return {"status": status, "role": self.role, "version": self.version, "detail": detail}
+        return device_state.body(self, status)

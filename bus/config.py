@@ -47,7 +47,17 @@ class BrokerSection:
     password: str = opt("")
     tls: bool = opt(False)
     ca_file: str = opt("")
+    ca_pem: str = opt("", max_len=20000, test=(lambda v: not v or v.lstrip().startswith("-----BEGIN CERTIFICATE-----"),
+                                                "a PEM certificate (-----BEGIN CERTIFICATE-----...)"),
+                      doc="the ward CA's certificate itself, written in by `motcua enrol`")
     keepalive: int = opt(30, lo=5, hi=600)
+
+
+@dataclass(frozen=True)
+class ResetButtonSection:
+    pin: int = opt(-1, lo=-1, hi=53, doc="GPIO (BCM) of a button to ground: held hold_s a factory reset; -1: none")
+    led: int = opt(-1, lo=-1, hi=53, doc="GPIO of the LED that counts the hold down; -1: none")
+    hold_s: int = opt(10, lo=3, hi=60, doc="how long the button must be held; released earlier nothing happens")
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class DeviceConfig:
     device: DeviceSection
     broker: BrokerSection
     sections: dict[str, Any]
+    reset_button: ResetButtonSection = field(default_factory=ResetButtonSection)
 
     @property
     def data_dir(self) -> Path:
@@ -86,7 +97,7 @@ def load(path: str | Path, role_sections: dict[str, Section] | None = None,
 
 def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, Section],
               optional: frozenset[str] = frozenset()) -> DeviceConfig:
-    known = {"device", "broker", *role_sections}
+    known = {"device", "broker", "reset_button", *role_sections}
     for key in raw:
         if key not in known:
             raise ConfigError(source, key, f"unknown section; expected one of {sorted(known)}")
@@ -95,9 +106,10 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, Section
     renamed(source, raw["device"].get("role") if isinstance(raw["device"], dict) else None)
     device = build(DeviceSection, raw["device"], source, "device")
     broker = build(BrokerSection, raw.get("broker", {}), source, "broker")
+    button = build(ResetButtonSection, raw.get("reset_button", {}), source, "reset_button")
     sections = {name: None if name in optional and name not in raw else _section(cls, raw.get(name, {}), source, name)
                 for name, cls in role_sections.items()}
-    return DeviceConfig(source=source, device=device, broker=broker, sections=sections)
+    return DeviceConfig(source=source, device=device, broker=broker, sections=sections, reset_button=button)
 
 
 def _section(cls: Section, data: Any, source: str, name: str) -> Any:

@@ -40,3 +40,11 @@ class BrokerRefused(BusError):
 
 class OutboxError(BusError):
     """The durable outbox could not store or read a message."""
+
+
+class DeviceBusy(BusError):
+    """Another process already runs this device (its lock in the data folder is held)."""
+
+
+class DataFolderError(BusError):
+    """A device's data folder cannot be made or used (a file in its place, no permission, a read-only disk)."""

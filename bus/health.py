@@ -5,7 +5,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from bus.messages import Message
+from bus.messages import SCHEMA_VERSION, Message
 
 STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/client.py)
 STALE_AFTER_S = 3 * STATE_EVERY
@@ -38,8 +38,30 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         found.append((f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
                       f"{r.get('rows_kept')} rows kept, {lost}{copy}",
                       f"đã sửa tệp hỏng {r.get('file')} lúc {r.get('at')}: giữ {r.get('rows_kept')} dòng"))
+    found += _update_problems(detail.get("update"))
     found += _role_problems(role, detail)
     return [en if lang == "en" else vi for en, vi in found]
+
+
+def _update_problems(update: Any) -> list[tuple[str, str]]:
+    if not isinstance(update, dict):
+        return []
+    if update.get("state") == "rolled_back":
+        return [(f"update to {update.get('failed')} rolled back to {update.get('release')}: {update.get('reason')}",
+                 f"cập nhật lên {update.get('failed')} không thành, đã quay về {update.get('release')}: "
+                 f"{update.get('reason')}")]
+    if update.get("state") == "trial":
+        return [(f"trying release {update.get('release')}: kept once healthy, else rolled back",
+                 f"đang thử phiên bản {update.get('release')}: giữ lại nếu chạy tốt, nếu không sẽ quay về")]
+    return []
+
+
+def other_contract(device: str, contract: Any) -> dict[str, Any]:
+    """The fleet row of a device whose messages speak another contract version than this motcua (it cannot be read,
+    and the ward's other devices cannot read it either)."""
+    return {"device": device, "status": "unknown", "role": "?", "version": "?", "update": "-", "since": "-",
+            "problems": [f"speaks contract v{contract}, this motcua v{SCHEMA_VERSION}: the ward cannot understand it; "
+                         f"update it or the rest of the ward to one release"], "detail": {"contract": contract}}
 
 
 def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
@@ -88,8 +110,9 @@ def row(device: str, msg: Message, lang: str = "en", now: float | None = None) -
     body = msg.body
     detail = body.get("detail") or {}
     age = age_s(msg.ts, now)
+    update = detail.get("update") if isinstance(detail.get("update"), dict) else {}
     return {"device": device, "status": body["status"], "role": body.get("role", "?"),
-            "version": body.get("version", "?"), "since": local(msg.ts),
+            "version": body.get("version", "?"), "update": str(update.get("state", "-")), "since": local(msg.ts),
             "problems": problems(body.get("role", "?"), body["status"], detail, age, lang), "detail": detail}
 
 

@@ -1,11 +1,53 @@
-# Service lifecycle: block until SIGTERM or SIGINT, so every role's main() stops the same clean way.
+# Service lifecycle: one running copy per device, a requested reset done first, then block until SIGTERM or SIGINT.
 from __future__ import annotations
 
+import fcntl
+import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from bus.config import DeviceConfig
+from bus.errors import DataFolderError, DeviceBusy
+from bus.reset import ResetSpec, finish_pending
 from bus.systemd import Watchdog
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def device_lock(data_dir: Path, device: str) -> Iterator[None]:
+    """Holds data_dir/.<device>.lock: a second copy of the same device, or `motcua reset` while its service runs,
+    is refused with DeviceBusy instead of both writing the same files. The kernel drops the lock if the process
+    dies, so a kill -9 never leaves a device locked out."""
+    path = data_dir / f".{device}.lock"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        f = path.open("a")
+    except OSError as exc:
+        raise DataFolderError(f"cannot use the data folder {data_dir}: {exc.strerror or exc}") from None
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeviceBusy(f"device {device!r} is already running on this machine (lock {path} is held); stop "
+                             f"its service first (systemctl stop motcua@{device})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextmanager
+def running(config: DeviceConfig, reset: ResetSpec | None = None) -> Iterator[None]:
+    """What every role's main() runs inside: the device's lock, and a factory reset asked for before the last stop
+    carried out before the role opens any of its files."""
+    with device_lock(config.data_dir, config.device.id):
+        if reset is not None:
+            finish_pending(config.data_dir, config.device.id, reset)
+        yield
 
 
 def wait_for_stop(tick: float | None = None, on_tick: object = None,

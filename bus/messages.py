@@ -98,6 +98,7 @@ RATING = _record("rating", {"ticket": F(str, pattern=TICKET_LABEL), "ticket_id":
                             "officer": F(str, max_len=80, nullable=True), "level": F(int, lo=1, hi=5),
                             "scale": F(int, lo=3, hi=5), "word": F(str, max_len=NAME), "version": F(int, lo=1),
                             "replaced": F(bool)})
+COMMAND_ID = r"[A-Za-z0-9_-]{8,64}"  # a device command's own id: carried out once (bus/device_commands.py)
 WARD_NAMES = {"ward_vi": _opt(str, max_len=NAME), "ward_en": _opt(str, max_len=NAME)}
 
 _BODIES: dict[str, dict[str, Rule]] = {
@@ -145,7 +146,8 @@ _BODIES: dict[str, dict[str, Rule]] = {
     "rating.recorded": {"rating": F(RATING)},
     "device.state": {"status": F(str, choices=("online", "offline")), "role": _opt(str, pattern=r"[a-z_]{1,20}"),
                      "version": _opt(str, max_len=40), "detail": _opt(JSON)},
-    "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(JSON)},
+    "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(JSON),
+                       "id": F(str, pattern=COMMAND_ID), "expires": F((int, float), lo=0, hi=2**40)},
     "device.reply": {"command": F(str, pattern=r"[a-z_]{1,32}"), "ok": F(bool), "result": _opt(JSON)},
     "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(JSON)},
     "upstream.ack": {"stored": F(bool), "reason": _opt(str, max_len=500),
@@ -228,6 +230,9 @@ def _no_constant(name: str) -> None:
 
 
 def from_dict(data: dict[str, Any]) -> Message:
+    version = data.get("v")  # first: a message of another contract is named as such, whatever else it carries
+    if type(version) is int and version != SCHEMA_VERSION:
+        raise ContractError("v", f"schema version {SCHEMA_VERSION}", version)
     for name in data:
         if name not in ENVELOPE and name != "body":
             raise ContractError(name, "no such envelope field", data[name])

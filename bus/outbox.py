@@ -1,7 +1,9 @@
 # Durable outbox: messages that must not be lost wait in SQLite until the receiver's application-level ack.
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -13,6 +15,7 @@ from bus.errors import OutboxError
 from bus.sqlite_repair import open_checked
 
 log = logging.getLogger(__name__)
+EXPORT_SUFFIX = ".export.jsonl"  # beside the outbox: entries a factory reset took out, sent again by the next start
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -49,6 +52,50 @@ class Outbox:
             self._db, self.repair = open_checked(self.path, lambda db: db.executescript(SCHEMA))
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
+        self.carried = self._take_export()
+
+    @property
+    def export_path(self) -> Path:
+        return self.path.with_name(self.path.name + EXPORT_SUFFIX)
+
+    def export(self) -> int:
+        """Writes every entry to the export file (fsynced; entries already there are kept) for a later Outbox on
+        this path to send again under the same ids, and empties the outbox. Returns how many entries it holds."""
+        with self._lock:
+            rows = self._db.execute("SELECT corr, topic, payload, created FROM outbox ORDER BY created").fetchall()
+        lines = [json.dumps({"corr": c, "topic": t, "payload": bytes(p).decode("utf-8", "replace"), "created": at},
+                            ensure_ascii=False) for c, t, p, at in rows]
+        if not lines:
+            return 0
+        with self.export_path.open("a", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
+        self.ack_many([row[0] for row in rows])
+        return len(lines)
+
+    def _take_export(self) -> int:
+        """Takes an export file left by a factory reset back in (ids already here are not added twice), then
+        removes it. A line that cannot be read is logged and skipped. Returns how many entries came back."""
+        path = self.export_path
+        if not path.exists():
+            return 0
+        taken = 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                try:
+                    e = json.loads(line)
+                    args = (str(e["corr"]), str(e["topic"]), str(e["payload"]).encode("utf-8"), float(e["created"]))
+                except (ValueError, KeyError, TypeError):
+                    log.error("%s line %d: not an outbox entry; skipped", path, n)
+                    continue
+                taken += self._db.execute("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) "
+                                          "VALUES (?,?,?,?,0)", args).rowcount
+            self._db.execute("COMMIT")
+        path.unlink()
+        log.info("%s: %d entr(ies) carried over a factory reset will be sent again", self.path, taken)
+        return taken
 
     def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
         now = time.time() if now is None else now

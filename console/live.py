@@ -11,10 +11,11 @@ from typing import Any
 from bus import health
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
+from bus.reset import ResetSpec
 from bus.topics import parse
-from console.config import ConsoleSection
+from console.config import ConsoleSection, load_console
 
 log = logging.getLogger(__name__)
 QUEUE = 200  # events a page may fall behind before it is told to load again
@@ -45,7 +46,7 @@ class LiveWard:
         self.section = section
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "console",
                              data_dir=config.data_dir)
-        self.commands = DeviceCommands(self.bus)
+        self.commands = DeviceCommands(self.bus, Device(config, load_console, reset=reset_spec(section)))
         self.board: dict[str, Any] = {}
         self.counters: dict[int, dict[str, Any]] = {}
         self.devices: dict[str, Message] = {}
@@ -147,3 +148,9 @@ class LiveWard:
             return "not_sent"
         reply = self.bus.request(topic_of(self.bus.topics), type_, body, timeout=self.section.request_timeout_s)
         return "no_answer" if reply is None else reply
+
+
+def reset_spec(section: ConsoleSection) -> ResetSpec:
+    """The console's factory reset: its accounts, sign-in secret and audit log archived under archive/ (ward IT
+    adds the officers again with `motcua officer add`)."""
+    return ResetSpec(archive=(f"{section.accounts}*",))

@@ -8,11 +8,11 @@ import time
 import uvicorn
 
 from bus import systemd
-from bus.lifecycle import wait_for_stop
+from bus.lifecycle import running, wait_for_stop
 from console.accounts import Accounts
 from console.config import load_console
 from console.errors import ConsoleError
-from console.live import LiveWard
+from console.live import LiveWard, reset_spec
 from console.web import make_app
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,14 @@ class ConsoleService:
 
 
 def run(config_path: str) -> None:
-    service = ConsoleService(config_path)
-    logging.getLogger().setLevel(service.config.device.log_level.upper())
-    service.start()
-    log.info("console running at %s", service.address)
-    systemd.notify("READY=1")
-    try:
-        wait_for_stop(health=service.health)
-    finally:
-        service.stop()
+    config, section = load_console(config_path)
+    logging.getLogger().setLevel(config.device.log_level.upper())
+    with running(config, reset_spec(section)):
+        service = ConsoleService(config_path)
+        service.start()
+        log.info("console running at %s", service.address)
+        systemd.notify("READY=1")
+        try:
+            wait_for_stop(health=service.health)
+        finally:
+            service.stop()

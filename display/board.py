@@ -73,6 +73,10 @@ class Board:
             self.offline_since = None if online else self.wall()
             self._dirty = True
 
+    def redraw(self) -> None:
+        """The whole screen is drawn at the next frame (something was drawn over it)."""
+        self._dirty = True
+
     # -- drawing ---------------------------------------------------------------------------------------------
     def frame(self, now: float) -> list[pygame.Rect]:
         minute = self._local(self.wall()).strftime("%H:%M")

@@ -5,6 +5,7 @@ import logging
 import os
 import signal
 
+from bus.lifecycle import running
 from display.config import load_display
 
 log = logging.getLogger(__name__)
@@ -14,9 +15,10 @@ def run(config_path: str) -> None:
     config, display, voice, audio = load_display(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    from display.service import BoardService
+    from display.service import RESET, BoardService
 
-    service = BoardService(config, display, voice, audio)
-    signal.signal(signal.SIGTERM, lambda *_: setattr(service, "running", False))
-    service.start()
-    service.run()
+    with running(config, RESET):
+        service = BoardService(config, display, voice, audio)
+        signal.signal(signal.SIGTERM, lambda *_: setattr(service, "running", False))
+        service.start()
+        service.run()

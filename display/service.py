@@ -12,16 +12,19 @@ import pygame
 from bus import systemd
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
+from bus.reset import ResetSpec
 from display.announcer import Announcer
 from display.audio import Player, make_player
 from display.board import Board
 from display.clips import ClipSet, generate
-from display.config import AudioSection, DisplaySection, VoiceSection
+from display.config import AudioSection, DisplaySection, VoiceSection, load_display
 from display.errors import ClipError
+from hmi.identify import IdentifyOverlay
 
 log = logging.getLogger(__name__)
+RESET = ResetSpec(wipe=("clips",))  # the voice clips espeak-ng built; built again at the next start
 
 
 class BoardService:
@@ -31,7 +34,10 @@ class BoardService:
                  size: tuple[int, int] | None = None, player: Player | None = None) -> None:
         self.config, self.display = config, display
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "display")
-        self.commands = DeviceCommands(self.bus)
+        self.identify = IdentifyOverlay(config.device.id)
+        live = {f"display.{name}": lambda loaded: self._inbox.put(("options", loaded[1]))
+                for name in ("english", "highlight_s", "fps", "screenshots")}
+        self.commands = DeviceCommands(self.bus, Device(config, load_display, live, self.identify.start, RESET))
         self.bus.state_detail = lambda: {"hub": "ok" if self.board.online else "unreachable"}
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         t = self.bus.topics
@@ -56,6 +62,7 @@ class BoardService:
         self._shot_due = ""
         self._shots = 0
         self._drawn_state: dict[str, Any] = {}
+        self._identifying = False
 
     def _announcer(self, voice: VoiceSection, audio: AudioSection, player: Player | None) -> Announcer | None:
         if not voice.speak:
@@ -104,6 +111,12 @@ class BoardService:
             self.board.set_state(self._drawn_state)
             rects = self.board.frame(now)
         self._drawn_state = self.board.state
+        was, self._identifying = self._identifying, self.identify.active(now)
+        if self._identifying:  # ward IT asked "which board is this?"
+            rects = [self.identify.draw(self.screen)]
+        elif was:
+            self.board.redraw()
+            rects = self.board.frame(now)
         if rects:
             pygame.display.update(rects)
             if self._shot_due and rects[0] == self.screen.get_rect():
@@ -130,6 +143,10 @@ class BoardService:
             self.hub_online = value.body["status"] == "online"
         elif kind == "link":
             self.link = value
+        elif kind == "options":  # a reloaded config's live options
+            self.display = value
+            self.board.english, self.board.highlight_s = value.english, value.highlight_s
+            self.board.redraw()
         online = self.link and self.hub_online
         if online != self.board.online:
             self.board.set_online(online)

@@ -12,14 +12,15 @@ from typing import Any
 from bus import systemd
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay
+from bus.reload import field_appliers
 from bus.topics import WARD, Topics
 from bus.topics import parse as parse_topic
 from bus.upstream import DayStatsRecord, RatingRecord, parse
-from district.config import DistrictSection
+from district.config import DistrictSection, load_district
 from district.store import open_store
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ class Collector:
         self.config, self.section = config, section
         self.store = open_store(section, config.data_dir)
         self.bus = BusClient(config.broker, "district", config.device.id, "district")
-        self.commands = DeviceCommands(self.bus)
+        live = field_appliers("district", ("wards", "batch", "max_future_days"), lambda loaded: loaded[1], self,
+                              "section")
+        self.commands = DeviceCommands(self.bus, Device(config, load_district, live))
         self.days = LocalDay(section.timezone, "2025-01-01")
         self.counts: Counter[str] = Counter()
         self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=100000)

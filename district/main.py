@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from bus.lifecycle import wait_for_stop
+from bus.lifecycle import running, wait_for_stop
 from district.collector import Collector
 from district.config import load_district
 
@@ -13,8 +13,9 @@ log = logging.getLogger(__name__)
 def run(config_path: str) -> None:
     config, section = load_district(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
-    collector = Collector(config, section)
-    collector.start()
-    log.info("collector %s for %d wards running", config.device.id, len(section.wards))
-    wait_for_stop(health=collector.health)
-    collector.stop()
+    with running(config):
+        collector = Collector(config, section)
+        collector.start()
+        log.info("collector %s for %d wards running", config.device.id, len(section.wards))
+        wait_for_stop(health=collector.health)
+        collector.stop()

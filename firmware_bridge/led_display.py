@@ -38,5 +38,13 @@ class LedDisplayUnit(Unit):
             if self.link.state == "ready":
                 self.link.send(p.show(text))
 
+    def identify_frame(self, on: bool) -> None:
+        """"ID" and the counter number, blinking, instead of the number being served."""
+        with self._lock:
+            self.link.send(p.show(f"ID {self.cfg.counter}"[:p.SHOW_MAX] if on else ""))
+
+    def identify_end(self) -> None:
+        self.ready()  # the number being served again
+
     def status(self) -> dict[str, object]:
         return {**super().status(), "showing": self.text}

@@ -8,9 +8,10 @@ from typing import Any
 
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
-from firmware_bridge.config import BridgeSection, UnitSection
+from bus.reset import ResetSpec
+from firmware_bridge.config import BridgeSection, UnitSection, load_bridge
 from firmware_bridge.counter_keypad import CounterKeypadUnit
 from firmware_bridge.led_display import LedDisplayUnit
 from firmware_bridge.modbus_display import ModbusDisplayUnit
@@ -24,6 +25,7 @@ UNIT_TYPES: dict[str, type[Unit] | type[ModbusDisplayUnit]] = {
     "rating_keypad": RatingKeypadUnit, "counter_keypad": CounterKeypadUnit, "led_display": LedDisplayUnit,
     "modbus_display": ModbusDisplayUnit}
 STATE_EVERY = 5.0
+RESET = ResetSpec(wipe=("bridge-outbox.db*",))  # emptied first: every rating keyed in reaches the hub once
 
 
 class BridgeService:
@@ -37,7 +39,7 @@ class BridgeService:
                              counters=tuple(sorted({u.counter for u in section.units})))
         self.units = [self._unit(u, opener) for u in section.units]
         self.bus.state_detail = self.detail
-        self.commands = DeviceCommands(self.bus)
+        self.commands = DeviceCommands(self.bus, Device(config, load_bridge, identify=self.identify, reset=RESET))
         self.bus.on_reply(self._reply)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -57,6 +59,23 @@ class BridgeService:
         for unit in self.units:
             unit.stop()
         self.bus.stop()
+
+    def identify(self, seconds: float) -> str:
+        """Ward IT's "which unit is this?": every ready unit blinks (LED displays show "ID" and their counter)."""
+        ready = [u for u in self.units if isinstance(u, Unit) and u.state == "ready"]
+        if not ready:
+            return "no serial unit is ready to blink; find this bridge by its host name and addresses"
+
+        def blink() -> None:
+            for frame in range(int(seconds * 2)):
+                for unit in ready:
+                    unit.identify_frame(frame % 2 == 0)
+                time.sleep(0.5)
+            for unit in ready:
+                unit.identify_end()
+
+        threading.Thread(target=blink, name="bridge-identify", daemon=True).start()
+        return f"{len(ready)} unit(s) blink: {', '.join(f'{u.cfg.kind} at counter {u.cfg.counter}' for u in ready)}"
 
     def health(self) -> str | None:
         """What stops this service from working, for the watchdog: its bus path, its state thread, a unit's link

@@ -59,6 +59,13 @@ class Unit:
     def signal(self, code: str) -> None:
         self.link.send(p.feedback(code))
 
+    def identify_frame(self, on: bool) -> None:
+        """One half-second of ward IT's "which unit is this?": the feedback LEDs flash."""
+        self.signal("ok" if on else "idle")
+
+    def identify_end(self) -> None:
+        self.signal("idle")
+
     # -- from the link thread ------------------------------------------------------------------------------
     def _message(self, msg: p.Msg) -> None:
         if msg.id == p.KEY:

@@ -51,6 +51,8 @@ class HubSection:
     notice: str = opt("")
     recent_calls: int = opt(8, lo=1, hi=50)
     catalogue: str = opt("", doc="procedure catalogue (JSON) published to kiosks; empty: none")
+    release_port: int = opt(0, lo=0, hi=65535, doc="serves the releases offered for fleet updates (DATA/offered) "
+                                                    "to the ward's devices over HTTP on this port; 0: off")
     policy: PolicyConfig = opt(default_factory=PolicyConfig)
 
 

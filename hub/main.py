@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from bus.lifecycle import wait_for_stop
+from bus.lifecycle import running, wait_for_stop
 from hub.config import load_hub
-from hub.service import HubService
+from hub.service import HubService, reset_spec
 
 log = logging.getLogger(__name__)
 
@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 def run(config_path: str) -> None:
     config, hub = load_hub(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
-    service = HubService(config, hub)
-    service.start()
-    log.info("hub %s for ward %s running; database %s", config.device.id, config.device.ward,
-             config.data_dir / hub.database)
-    wait_for_stop(health=service.health)
-    log.info("hub stopping")
-    service.stop()
+    with running(config, reset_spec(hub)):
+        service = HubService(config, hub)
+        service.start()
+        log.info("hub %s for ward %s running; database %s", config.device.id, config.device.ward,
+                 config.data_dir / hub.database)
+        wait_for_stop(health=service.health)
+        log.info("hub stopping")
+        service.stop()

@@ -1,6 +1,7 @@
 # The hub service: takes requests off the bus, applies them to the queue, replies, and republishes board state.
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import shutil
@@ -9,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,14 +18,16 @@ from bus import systemd
 from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
+from bus.reset import ResetSpec
 from bus.topics import parse
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
-from hub.config import HubSection
+from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
+from hub.releases import ReleaseServer
 from hub.settings import Current, Settings
 from hub.store import days_up_to, open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
@@ -65,9 +69,14 @@ class HubService:
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
         self.bus.state_detail = self._state_detail
-        self.commands = DeviceCommands(self.bus)
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
+        self._new_policy: PolicyConfig | None = None  # a reloaded config's policy, for the worker to apply
+        device = Device(config, load_hub, {"hub.policy": self._reload_policy},
+                        reset=reset_spec(hub, self._reset_refusal),
+                        outboxes=[self.upstream.bus] if self.upstream else [])
+        self.commands = DeviceCommands(self.bus, device)
+        self.releases = ReleaseServer(config.data_dir, hub.release_port) if hub.release_port else None
         self.bus.repairs += ([repair] if repair else []) + (self.upstream.bus.repairs if self.upstream else [])
         self._stats_at = 0.0
         self._stats_asked = threading.Event()
@@ -92,6 +101,8 @@ class HubService:
         self.bus.start()
         if self.upstream is not None:
             self.upstream.start()
+        if self.releases is not None:
+            self.releases.start()
         systemd.notify("READY=1")
 
     def stop(self) -> None:
@@ -100,6 +111,8 @@ class HubService:
         self.bus.stop()
         if self.upstream is not None:
             self.upstream.stop()
+        if self.releases is not None:
+            self.releases.stop()
         self.db.close()
 
     # -- network thread --------------------------------------------------------------------------------------
@@ -137,6 +150,9 @@ class HubService:
             if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
                 self._dirty_board = True
                 self._dirty_counters = {c.id for c in self.hub.counters}
+            if self._new_policy is not None:
+                self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))
+                self._new_policy = None
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()
@@ -300,6 +316,20 @@ class HubService:
         self.queue.reconfigure(current.hub)
         self._publish_all()
 
+    def _reload_policy(self, loaded: tuple[DeviceConfig, HubSection]) -> None:
+        self._new_policy = loaded[1].policy
+
+    def _reset_refusal(self) -> str | None:
+        """A hub is reset only on a day it has issued no ticket: the day's numbers and waiting citizens are the
+        ward's, not the device's. Read on a connection of its own (the worker owns the hub's)."""
+        path = self.config.data_dir / self.hub.database
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            issued = db.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (self.queue.today(),)).fetchone()[0]
+        if issued:
+            return (f"the hub has issued {issued} ticket(s) today; reset it after closing, before the next day's "
+                    f"first ticket (its records are archived, never deleted)")
+        return None
+
     def republish(self) -> None:
         """Asks the worker to publish the retained service list, catalogue, counters and board again."""
         self._republish.set()
@@ -333,9 +363,17 @@ class HubService:
                   "database": self._database_status()}
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
+        if self.releases is not None:
+            detail["releases"] = {"port": self.releases.port, "offered": self.releases.offered()}
         return detail
 
 
 def _storage_error(exc: BaseException) -> bool:
     """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None) -> ResetSpec:
+    """The hub's factory reset: its upstream outbox emptied first, then wiped; its database (the ward's tickets,
+    settings and history) archived under archive/, and a fresh one made at the start."""
+    return ResetSpec(wipe=("upstream-outbox.db*",), archive=(f"{hub.database}*",), refuse=refuse)

@@ -10,6 +10,7 @@ from typing import Any
 
 from gpiozero import LED, Button
 
+from hmi.leds import blink_to_identify
 from kiosk.config import ButtonsSection
 from kiosk.core import KioskCore, TicketOutcome
 
@@ -41,6 +42,18 @@ class ButtonPanel:
         for led in self.leds:
             led.on()
         core.on_change(self.show_status)
+        core.commands.device.identify = self.identify
+        self.show_status()
+
+    def identify(self, seconds: float) -> str:
+        """Ward IT's "which kiosk is this?": every LED blinks fast, then they show their usual meaning again."""
+        leds = [*self.leds, *([self.status_led] if self.status_led else [])]
+        return blink_to_identify(leds, seconds, self._restore)
+
+    def _restore(self) -> None:
+        for led in self.leds:
+            led.on()
+        self.status_mode = ""
         self.show_status()
 
     def _pressed(self, i: int) -> None:

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 from bus import catalogue as cat
 from bus.client import BusClient
 from bus.config import DeviceConfig
-from bus.device_commands import DeviceCommands
+from bus.device_commands import Device, DeviceCommands
 from bus.errors import ConfigError, ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay, label
-from kiosk.config import KioskSection
+from bus.reload import field_appliers
+from bus.reset import ResetSpec
+from kiosk.config import KioskSection, load_kiosk
 from kiosk.errors import KioskError, PrinterError
 from kiosk.offline import OfflineNumbers
 from kiosk.printing import PrinterSection, preview, profiles
@@ -29,6 +31,10 @@ from kiosk.printing.status import PrinterStatus
 
 log = logging.getLogger(__name__)
 SHIPPED_CATALOGUE = Path(__file__).with_name("catalogue.json")
+# A factory reset forgets the cached services and catalogue (the hub sends them again) after the outbox is emptied;
+# kiosk.db stays: offline numbers already handed out today must never be handed out again.
+RESET = ResetSpec(wipe=("kiosk-outbox.db*", "services.json", "catalogue.json"))
+LIVE = ("lang", "hub_timeout_s", "idle_timeout_s", "link_template", "footer_vi", "footer_en", "preview_dir")
 
 
 @dataclass
@@ -51,7 +57,9 @@ class KioskCore:
         self.tz = ZoneInfo(kiosk.timezone)
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "kiosk",
                              outbox_path=data / "kiosk-outbox.db")
-        self.commands = DeviceCommands(self.bus)
+        live = field_appliers("kiosk", LIVE, lambda loaded: loaded[1], self, "kiosk")
+        self.commands = DeviceCommands(self.bus, Device(config, load_kiosk, live, reset=RESET),
+                                       extra={"test_print": self.test_print})
         self.bus.state_detail = self._state_detail
         self.offline = OfflineNumbers(data / "kiosk.db", kiosk.offline_block, LocalDay(kiosk.timezone, "2025-01-01"))
         if self.offline.repair is not None:
@@ -168,6 +176,27 @@ class KioskCore:
                     ({"priority": t["priority"]} if t.get("priority") else {}))
         else:
             self.bus.send_durable(topics.ticket_confirm, "ticket.confirm", {"ticket_id": t["id"], "outcome": result})
+
+    def test_print(self, _: dict[str, Any]) -> dict[str, Any]:
+        """Ward IT's test ticket: this kiosk's name, version and printer status on paper, and in the answer."""
+        with self._lock:
+            status = self.printer.check()
+            now = datetime.fromtimestamp(self.clock(), self.tz).strftime("%d/%m/%Y %H:%M")
+            data = TicketData(ward=self._ward_name(True), label="TEST", service="In thử / Test print", issued=now,
+                              ahead="-", wait=f"{status.vi} / {status.en}",
+                              footer=f"{self.bus.device} · motcua {self.bus.version} · hub: "
+                                     f"{'ok' if self.hub_ok else 'unreachable'}")
+            result: dict[str, Any] = {"printer": status.value, "status_vi": status.vi, "status_en": status.en}
+            if not status.can_print:
+                return {**result, "printed": False}
+            layout = ticket_layout(data, self.width_px)
+            try:
+                result["printer"] = self.printer.print_job(jobs.compose(layout, self.printer.profile,
+                                                                        self.printer.native_qr)).value
+            except PrinterError as exc:
+                return {**result, "printed": False, "printer": exc.status, "reason": exc.detail}
+            self._publish_state()
+            return {**result, "printed": True}
 
     # -- what is printed -------------------------------------------------------------------------------------
     def _ticket_data(self, t: dict[str, Any], service: str, procedure: str, lang: str, offline: bool) -> TicketData:

@@ -6,9 +6,9 @@ import os
 import signal
 
 from bus import systemd
-from bus.lifecycle import wait_for_stop
+from bus.lifecycle import running, wait_for_stop
 from kiosk.config import load_kiosk
-from kiosk.core import KioskCore
+from kiosk.core import RESET, KioskCore
 from kiosk.printing import make_printer
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 def run(config_path: str) -> None:
     config, section, printer_cfg, buttons = load_kiosk(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
+    with running(config, RESET):
+        _run(config, section, printer_cfg, buttons)
+
+
+def _run(config, section, printer_cfg, buttons) -> None:  # noqa: ANN001 - the four parts load_kiosk returns
     core = KioskCore(config, section, printer_cfg, make_printer(printer_cfg))
     core.start()
     try:

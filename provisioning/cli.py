@@ -85,8 +85,9 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
 
 for _command in (cli_ward.stats, cli_ward.ticket, cli_ward.counter, cli_ward.config, cli_devices.kiosk,
                  cli_devices.rating, cli_devices.display, cli_devices.bridge,
-                 cli_district.district, cli_fleet.fleet, cli_fleet.device, cli_setup.enrol,
-                 cli_setup.install, cli_setup.access, cli_console.console, cli_console.officer):
+                 cli_district.district, cli_fleet.fleet, cli_fleet.device, cli_fleet.release, cli_setup.enrol,
+                 cli_setup.install, cli_setup.reset, cli_setup.rotate, cli_setup.revoke, cli_setup.image,
+                 cli_setup.firstboot, cli_setup.access, cli_console.console, cli_console.officer):
     cli.add_command(_command)
 
 

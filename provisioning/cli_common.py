@@ -28,10 +28,15 @@ def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack
     command = fn
 
     @functools.wraps(command)
-    def with_broker(*args, host: str, port: int, username: str, password: str, **kw):  # noqa: ANN002, ANN003, ANN202
-        return command(*args, broker=BrokerSection(host=host, port=port, username=username, password=password), **kw)
+    def with_broker(*args, host: str, port: int, username: str, password: str, ca_file: str,  # noqa: ANN002, ANN202
+                    **kw):  # noqa: ANN003
+        return command(*args, broker=BrokerSection(host=host, port=port, username=username, password=password,
+                                                   tls=bool(ca_file), ca_file=ca_file), **kw)
 
     fn = with_broker
+    fn = click.option("--ca-file", envvar="MOTCUA_BROKER_CA", default="",
+                      help="The ward CA's certificate (ward-ca.pem): connect with TLS, e.g. --port 8883 from a "
+                           "laptop on the LAN (or $MOTCUA_BROKER_CA); empty: plain MQTT, on the hub itself.")(fn)
     fn = click.option("--password", envvar="MOTCUA_BROKER_PASSWORD", default="",
                       help="Broker password (or $MOTCUA_BROKER_PASSWORD).")(fn)
     fn = click.option("--username", envvar="MOTCUA_BROKER_USER", default="",

@@ -1,6 +1,8 @@
 # Enrolment: a new device's config with sensible defaults and its own broker credentials, checked before use.
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 import shutil
@@ -14,11 +16,16 @@ from typing import Any
 from bus.access import CONSOLE_ACCOUNT, IT_ACCOUNT, acl_text
 from bus.config import DEVICE_ID
 from kiosk import printing
+from provisioning.broker_conf import CERT_DIR, PLAIN_PORT, TLS_PORT
+from provisioning.ca import WardCA, issue, make_ca
 from provisioning.errors import ProvisioningError
 from provisioning.roles import CATALOGUE, HUB_EXAMPLE, check_config
 from provisioning.tomlw import to_toml
 
 ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge", "console")
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # a device on the hub's own machine uses the plain loopback listener
 
 
 @dataclass(frozen=True)
@@ -27,16 +34,21 @@ class Enrolment:
     role: str
     ward: str
     broker_host: str
-    broker_port: int = 1883
+    broker_port: int = 0  # 0: the plain port on loopback, the TLS port otherwise
     data_dir: str = "/var/lib/motcua"
     counter: int = 0
     offline_block: int = 0
     printer: str = ""
     units: list[tuple[str, str, int]] = field(default_factory=list)
+    lan: tuple[str, ...] = ()  # the hub: names and addresses LAN devices dial (the broker's certificate covers them)
+    https: bool = False  # the console: serve HTTPS with a certificate from the ward CA
+    cert_dir: str = str(CERT_DIR)  # the hub: where the broker's certificate and key go
 
 
-def role_sections(e: Enrolment) -> dict[str, Any]:
-    """The role's own sections, with the defaults a real device starts from (full screen, USB printer, speaker)."""
+def role_sections(e: Enrolment, tls: dict[str, str] | None = None) -> dict[str, Any]:
+    """The role's own sections, with the defaults a real device starts from (full screen, USB printer, speaker);
+    `tls` is the console's certificate and key when it serves HTTPS."""
+    tls = tls or {}
     if e.role == "kiosk":
         if not 1 <= e.offline_block <= 10:
             raise ProvisioningError("a kiosk needs --offline-block 1..10, different for each kiosk of the ward")
@@ -50,7 +62,7 @@ def role_sections(e: Enrolment) -> dict[str, Any]:
         return {"rating": {"counter": e.counter, "mode": "keypad", "pins": [5, 6, 13], "led_ok": 20,
                            "led_refused": 21}}
     if e.role == "console":
-        return {"console": {"listen": "0.0.0.0", "port": 8080}}
+        return {"console": {"listen": "0.0.0.0", "port": 8080, **tls}}
     if e.role == "bridge":
         if not e.units:
             raise ProvisioningError("a bridge needs at least one --unit PORT KIND COUNTER")
@@ -67,20 +79,76 @@ def printer_section(spec: str) -> dict[str, Any]:
     return keys
 
 
-def config_text(e: Enrolment, password: str) -> str:
-    """The device's TOML: [device], [broker] with its own credentials, then the role's sections."""
+def broker_section(e: Enrolment, ca: WardCA, password: str) -> dict[str, Any]:
+    """The device's [broker]: on the hub's machine the loopback listener; anywhere else the TLS listener, with the
+    ward CA's certificate written in, so the device checks it talks to the ward's own broker."""
+    base = {"host": e.broker_host, "username": e.name, "password": password}
+    if e.broker_host in LOOPBACK:
+        return {**base, "port": e.broker_port or PLAIN_PORT}
+    if not ca.exists():
+        raise ProvisioningError(f"no ward CA in {ca.folder}: enrol the hub first (it makes the CA and the broker's "
+                                f"certificate), then the devices that reach it over the LAN")
+    return {**base, "port": e.broker_port or TLS_PORT, "tls": True, "ca_pem": ca.pem()}
+
+
+def config_text(e: Enrolment, password: str, ca: WardCA, tls: dict[str, str] | None = None) -> str:
+    """The device's TOML: [device], [broker] with its own credentials, then the role's sections. It is the whole
+    enrolment bundle: the one file a device needs (docs/deploy.md, first boot)."""
     head = {"device": {"id": e.name, "role": e.role, "ward": e.ward, "data_dir": e.data_dir},
-            "broker": {"host": e.broker_host, "port": e.broker_port, "username": e.name, "password": password}}
+            "broker": broker_section(e, ca, password)}
     text = f"# {e.name}: enrolled by `motcua enrol` ({e.role} of ward {e.ward}); see docs/config.md.\n\n"
     text += to_toml(head)
     if e.role == "hub":  # the ward's services and counters: start from the worked example, then edit
-        body = Template(HUB_EXAMPLE.read_text(encoding="utf-8")).substitute(port=e.broker_port, data_dir=e.data_dir,
-                                                                          catalogue=CATALOGUE)
+        body = Template(HUB_EXAMPLE.read_text(encoding="utf-8")).substitute(port=e.broker_port or PLAIN_PORT,
+                                                                          data_dir=e.data_dir, catalogue=CATALOGUE)
         text += "\n# Services, counters and names below are an example: edit them for this ward.\n"
         text += body[body.index("[hub]"):]
     else:
-        text += to_toml(role_sections(e))
+        text += to_toml(role_sections(e, tls))
     return text
+
+
+def lan_names() -> tuple[str, ...]:
+    """What LAN devices may dial the hub by, when ward IT names nothing: its host name, NAME.local and the address
+    of its default route."""
+    import socket
+
+    host = socket.gethostname()
+    names = [host, f"{host}.local"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+            names.append(probe.getsockname()[0])
+        except OSError:
+            pass
+    return tuple(dict.fromkeys(n for n in names if n not in LOOPBACK))
+
+
+def make_certificates(e: Enrolment, out_dir: Path) -> tuple[WardCA, dict[str, str]]:
+    """The hub's enrolment makes the ward CA (once) and the broker's certificate; a console with `https` gets one
+    of its own. Returns the CA and, for a console, its certificate and key paths."""
+    ca = WardCA(out_dir / "ca")
+    if e.role == "hub":
+        ca = make_ca(out_dir / "ca", e.ward)
+        names = list(e.lan or lan_names())
+        cert = issue(ca, [*names, "localhost", "127.0.0.1"], Path(e.cert_dir) / "motcua-broker.pem",
+                     Path(e.cert_dir) / "motcua-broker.key")
+        _give_group(Path(e.cert_dir) / "motcua-broker.key", "mosquitto")
+        return ca, {"broker_cert": str(cert)}
+    if e.role == "console" and e.https:
+        names = list(e.lan or lan_names())
+        paths = {"tls_cert": str(out_dir / "certs" / "console.pem"), "tls_key": str(out_dir / "certs" / "console.key")}
+        issue(ca, [*names, "localhost", "127.0.0.1"], paths["tls_cert"], paths["tls_key"])
+        _give_group(Path(paths["tls_key"]), "motcua")
+        return ca, paths
+    return ca, {}
+
+
+def _give_group(path: Path, group: str) -> None:
+    """A key readable by the service that uses it (root:GROUP, 0640) when enrolling as root on the real machine."""
+    if os.geteuid() == 0:
+        with contextlib.suppress(LookupError, PermissionError):
+            shutil.chown(path, user="root", group=group)
 
 
 def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = None,
@@ -100,7 +168,8 @@ def enrol(e: Enrolment, out_dir: str | Path, password_file: str | Path | None = 
     if path.exists() and not force:
         raise ProvisioningError(f"{path} exists; a device is enrolled once (use --force to replace it)")
     password = secrets.token_urlsafe(18)
-    text = config_text(e, password)
+    ca, certs = make_certificates(e, Path(out_dir))
+    text = config_text(e, password, ca, {k: v for k, v in certs.items() if k.startswith("tls_")})
     path.parent.mkdir(parents=True, exist_ok=True)
     staged = path.with_suffix(".toml.new")
     staged.write_text(text, encoding="utf-8")
@@ -170,3 +239,48 @@ def add_broker_user(password_file: str | Path, user: str, password: str) -> None
     done = subprocess.run(args, capture_output=True, text=True)
     if done.returncode != 0:
         raise ProvisioningError(f"mosquitto_passwd failed: {(done.stderr or done.stdout).strip()}")
+
+
+def rotate(name: str, out_dir: str | Path, password_file: str | Path) -> Path:
+    """Gives device NAME a new broker password: in the broker's password file and in OUT/NAME.toml (only the
+    [broker] password line changes; the rest of the file, comments and edits, stays). Copy the file to the device
+    and restart it; the old password stops working when the broker reloads."""
+    path = Path(out_dir) / f"{name}.toml"
+    if not path.exists():
+        raise ProvisioningError(f"{path} not found: {name!r} is not enrolled here")
+    text = path.read_text(encoding="utf-8")
+    password = secrets.token_urlsafe(18)
+    broker = re.search(r"(?ms)^\[broker\]\s*$.*?(?=^\[|\Z)", text)
+    line = re.search(r'(?m)^password\s*=\s*"[^"\n]*"\s*$', broker.group(0)) if broker else None
+    if broker is None or line is None:
+        raise ProvisioningError(f"{path}: no [broker] password line to replace; enrol {name!r} again with --force")
+    start = broker.start() + line.start()
+    text = text[:start] + f'password = "{password}"' + text[broker.start() + line.end():]
+    staged = path.with_suffix(".toml.new")
+    staged.write_text(text, encoding="utf-8")
+    staged.chmod(0o640)
+    check_config(staged)
+    add_broker_user(password_file, name, password)
+    staged.replace(path)
+    return path
+
+
+def revoke(name: str, out_dir: str | Path, password_file: str | Path, acl_file: str | Path | None) -> Path:
+    """Takes device NAME out of the ward: its broker account is deleted, its config moved to OUT/revoked/ (kept
+    as a record, its password now worthless) and the access list written without it. Restart the broker so a
+    connection it still holds is dropped."""
+    path = Path(out_dir) / f"{name}.toml"
+    if not path.exists():
+        raise ProvisioningError(f"{path} not found: {name!r} is not enrolled here")
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise ProvisioningError("mosquitto_passwd not found (Debian package mosquitto)")
+    done = subprocess.run([tool, "-D", str(password_file), name], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ProvisioningError(f"mosquitto_passwd failed: {(done.stderr or done.stdout).strip()}")
+    kept = Path(out_dir) / "revoked" / f"{name}.toml"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    path.replace(kept)
+    if acl_file is not None:
+        write_acl(acl_file, out_dir)
+    return kept

@@ -13,6 +13,7 @@ from bus import health
 from bus.access import IT_ACCOUNT
 from bus.client import BusClient
 from bus.config import BrokerSection
+from bus.device_commands import TTL_S, command_body
 from bus.messages import Message
 from bus.topics import Topics, parse
 from provisioning.errors import ProvisioningError
@@ -23,9 +24,16 @@ class FleetWatch:
 
     def __init__(self, broker: BrokerSection, ward: str, device: str = "") -> None:
         self.states: dict[str, Message] = {}
+        self.other_contract: dict[str, Any] = {}  # device -> the contract version its state speaks, when not ours
         self._changed = threading.Condition()
         self.bus = BusClient(broker, ward, device or f"fleet-watch-{secrets.token_hex(3)}", "cli", replies=False)
         self.bus.subscribe(self.bus.topics.device_state("+"), self._on_state)
+        self.bus.on_other_contract = self._on_other_contract
+
+    def _on_other_contract(self, topic: str, contract: Any) -> None:
+        parsed = parse(topic)
+        if parsed is not None and parsed.kind == "device/+/state":
+            self.other_contract[parsed.name] = contract
 
     def _on_state(self, msg: Message, topic: str) -> None:
         parsed = parse(topic)
@@ -88,22 +96,28 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
     with FleetWatch(broker, ward) as watch:
         _connect(watch.bus, 5.0)
         time.sleep(settle_s)
-        states = dict(watch.states)
+        states, other = dict(watch.states), dict(watch.other_contract)
     rows = [health.row(device, msg) for device, msg in sorted(states.items())]
+    rows += [health.other_contract(device, contract) for device, contract in sorted(other.items())
+             if device not in states]
     for device, role in sorted((expected or {}).items()):
-        if device not in states:
-            rows.append({"device": device, "status": "unknown", "role": role, "version": "?", "since": "-",
-                         "problems": ["enrolled but has never reported (not installed, or cannot reach the broker)"],
-                         "detail": {}})
+        if device not in states and device not in other:
+            rows.append({"device": device, "status": "unknown", "role": role, "version": "?", "update": "-",
+                         "since": "-", "detail": {},
+                         "problems": ["enrolled but has never reported (not installed, or cannot reach the broker)"]})
     return rows
 
 
 def send_command(broker: BrokerSection, ward: str, device: str, command: str, args: dict[str, Any] | None = None,
-                 timeout: float = 5.0) -> dict[str, Any]:
-    """Sends one device.command and returns the device's device.reply body; raises if nobody answers."""
+                 timeout: float = 5.0, ttl_s: float = TTL_S) -> dict[str, Any]:
+    """Sends one device.command (a fresh id, expiring `ttl_s` from now) and returns the device's device.reply body;
+    raises if nobody answers."""
     # As ward IT's account: the broker's access list lets devices answer commands on reply/it only. The client id
     # is unique so two people's commands at the same time do not push each other off the broker.
-    body: dict[str, Any] = {"command": command, **({"args": args} if args else {})}
+    if broker.username and broker.username != IT_ACCOUNT:  # the broker would drop it without a word
+        raise ProvisioningError(f"account {broker.username!r} may not send device commands: only ward IT's account "
+                                f"{IT_ACCOUNT!r} (--username {IT_ACCOUNT}) may")
+    body = command_body(command, args, ttl_s)
     reply = ask(broker, ward, IT_ACCOUNT, lambda t: t.device_command(device), "device.command", body, timeout,
                 device, f" (offline, or not in ward {ward!r})",
                 client_id=f"{ward}.{IT_ACCOUNT}.{secrets.token_hex(3)}")

@@ -11,14 +11,23 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+from provisioning.broker_conf import WardBroker, conf_text
 from provisioning.enrol import write_acl
 from provisioning.errors import ProvisioningError
 from provisioning.roles import check_config
 
-SYSTEMD = Path(__file__).resolve().parent.parent / "systemd"
+UNITS = Path(__file__).with_name("units")  # the unit template and udev rules, shipped inside the package
 USER = "motcua"
-# serial keypads and displays, GPIO, USB printers, the screen, the speaker, touch input: those present are used
-GROUPS = ("dialout", "gpio", "lp", "video", "render", "audio", "input")
+# The hardware each role uses, as the groups that own it (serial ports, GPIO, USB printers, the screen, the speaker,
+# touch input); a role with no hardware gets no devices at all. Each device's unit gets its own role's groups only.
+ROLE_GROUPS: dict[str, tuple[str, ...]] = {
+    "kiosk": ("lp", "dialout", "video", "render", "input", "gpio"),
+    "display": ("video", "render", "audio"),
+    "rating": ("gpio", "video", "render", "input"),
+    "bridge": ("dialout",),
+    "hub": (), "console": (), "district": (),
+}
+DEFAULT_DATA = "/var/lib/motcua"  # the unit's StateDirectory: writable under ProtectSystem=strict
 
 
 def motcua_command() -> str:
@@ -39,9 +48,13 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
     if live and os.geteuid() != 0:
         raise ProvisioningError("installing a service needs root (sudo motcua install ...)")
 
-    unit = (SYSTEMD / "motcua@.service").read_text(encoding="utf-8")
+    unit = (UNITS / "motcua@.service").read_text(encoding="utf-8")
     unit = unit.replace("/opt/motcua/.venv/bin/motcua", motcua_command())
     _write(root / "etc/systemd/system/motcua@.service", unit, 0o644, say)
+    _write(root / f"etc/systemd/system/motcua@{name}.service.d/role.conf",
+           role_dropin(role, data_dir, motcua_command(), live), 0o644, say)
+    if ROLE_GROUPS.get(role):  # a device with hardware: its printers, serial adapters and GPIO by stable names
+        _write(root / "etc/udev/rules.d/70-motcua.rules", (UNITS / "70-motcua.rules").read_text(), 0o644, say)
     target = root / "etc/motcua" / f"{name}.toml"
     if Path(config).resolve() != target.resolve():
         _write(target, Path(config).read_text(encoding="utf-8"), 0o640, say)
@@ -49,7 +62,7 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
     data.mkdir(parents=True, exist_ok=True)
     say(f"data folder {data}")
     if role == "hub":
-        _write(root / "etc/mosquitto/conf.d/motcua.conf", (SYSTEMD / "mosquitto-ward.conf").read_text(), 0o644, say)
+        _write(root / "etc/mosquitto/conf.d/motcua.conf", conf_text(WardBroker()), 0o644, say)
         acl = root / "etc/mosquitto/motcua.acl"
         if not acl.exists():  # `motcua enrol` keeps it up to date: never overwritten here
             write_acl(acl, target.parent)
@@ -65,9 +78,27 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
     if not Path("/run/systemd/system").exists():
         say(f"systemd is not running here; start it with `motcua run --config {target}`")
         return service
+    if ROLE_GROUPS.get(role) and shutil.which("udevadm"):
+        _run(["udevadm", "control", "--reload"], say)
+        _run(["udevadm", "trigger", "--subsystem-match=usb", "--subsystem-match=tty", "--subsystem-match=usbmisc",
+              "--subsystem-match=gpio"], say)
     _run(["systemctl", "daemon-reload"], say)
     _run(["systemctl", "enable", *(["--now"] if start else []), service], say)
     return service
+
+
+def role_dropin(role: str, data_dir: str, command: str, live: bool) -> str:
+    """The device's own additions to the template's sandbox: its role's hardware groups (those this machine has,
+    when installing on it), no devices at all for a role without hardware, its data folder when it is not the
+    default, and the home folder readable when motcua itself was installed there."""
+    lines = [f"# motcua@NAME as a {role}: written by `motcua install` (provisioning/install.py).", "[Service]"]
+    groups = [g for g in ROLE_GROUPS.get(role, ()) if not live or _group_exists(g)]
+    lines.append(f"SupplementaryGroups={' '.join(groups)}" if groups else "PrivateDevices=yes")
+    if data_dir.rstrip("/") != DEFAULT_DATA:
+        lines.append(f"ReadWritePaths=-{data_dir}")
+    if command.startswith(("/home/", "/root/")):
+        lines.append("ProtectHome=read-only")
+    return "\n".join(lines) + "\n"
 
 
 def _write(path: Path, text: str, mode: int, say: Callable[[str], None]) -> None:
@@ -80,13 +111,11 @@ def _write(path: Path, text: str, mode: int, say: Callable[[str], None]) -> None
 
 
 def _service_user(say: Callable[[str], None]) -> None:
+    """The `motcua` system user; it belongs to no hardware group (each unit adds its role's)."""
     try:
         pwd.getpwnam(USER)
     except KeyError:
         _run(["useradd", "--system", "--home-dir", "/var/lib/motcua", "--shell", "/usr/sbin/nologin", USER], say)
-    present = [g for g in GROUPS if _group_exists(g)]
-    if present:
-        _run(["usermod", "--append", "--groups", ",".join(present), USER], say)
 
 
 def _group_exists(name: str) -> bool:

@@ -43,7 +43,7 @@ def role_of(path: str | Path) -> str:
     return role
 
 
-def _entry(spec: str) -> Any:
+def entry(spec: str) -> Any:
     module, _, function = spec.partition(":")
     return getattr(importlib.import_module(module), function)
 
@@ -51,11 +51,16 @@ def _entry(spec: str) -> Any:
 def check_config(path: str | Path) -> str:
     """Loads the config with its role's strict loader; returns the role or raises ConfigError naming the key."""
     role = role_of(path)
-    _entry(ROLES[role][0])(str(path))
+    entry(ROLES[role][0])(str(path))
     return role
 
 
 def run_device(path: str | Path) -> None:
-    """Runs whatever service the config's role names, until SIGTERM: one command for every systemd unit."""
-    role = check_config(path)
-    _entry(ROLES[role][1])(str(path))
+    """Runs whatever service the config's role names, until SIGTERM: one command for every systemd unit. A fleet
+    update's release, when one is to run, takes over this process first (bus/update.py decides which)."""
+    from bus.update import launch
+
+    role = role_of(path)
+    config = entry(ROLES[role][0])(str(path))[0]
+    launch(config.data_dir, config.device.id)
+    entry(ROLES[role][1])(str(path))

@@ -25,4 +25,18 @@ def value(v: Any) -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(value(x) for x in v) + "]"
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = str(v)
+    if "\n" in text and "'''" not in text and _literal_ok(text):
+        return "'''\n" + text + "'''"  # a PEM certificate: a multi-line literal string, as it reads
+    return '"' + "".join(_escaped(c) for c in text) + '"'
+
+
+def _literal_ok(text: str) -> bool:
+    """A literal string holds any character but control characters other than tab and newline."""
+    return all(c in "\t\n" or (c >= " " and c != "\x7f") for c in text)
+
+
+def _escaped(c: str) -> str:
+    if c in '"\\':
+        return "\\" + c
+    return f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c

@@ -11,6 +11,7 @@ from gpiozero import LED, Button
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import Message
+from hmi.leds import blink_to_identify
 from hmi.presses import PressFilter
 from rating.config import RatingSection
 
@@ -51,6 +52,11 @@ class RatingKeypad:
             log.info("rating refused: %s", msg.body.get("reason"))
         if led is not None:
             led.blink(on_time=0.3, off_time=0.2, n=3)
+
+    def identify(self, seconds: float) -> str:
+        """Ward IT's "which keypad is this?": both LEDs blink fast (they are off the rest of the time)."""
+        leds = [d for d in (self.led_ok, self.led_refused) if d is not None]
+        return blink_to_identify(leds, seconds, lambda: [led.off() for led in leds])
 
     def close(self) -> None:
         for device in [*self.buttons, *(d for d in (self.led_ok, self.led_refused) if d is not None)]:

@@ -9,6 +9,7 @@ import pygame
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
+from hmi.identify import IdentifyOverlay
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
 
 LEVELS = {
@@ -40,6 +41,7 @@ class RatingApp:
         self._answers: list[Message] = []
         self.watch = CounterWatch(bus, counter, clock)
         self.seen: dict[str, object] = {}
+        self.identify = IdentifyOverlay(bus.device)
         bus.on_reply(lambda m, _: self._answers.append(m) if m.type in ("rating.recorded", "error") else None)
 
     def tap(self, pos: tuple[int, int]) -> None:
@@ -141,6 +143,8 @@ class RatingApp:
                 text(s, "Đang gửi…", (w // 2, band.bottom + int(30 * k)), int(20 * k), MUTED, center=True)
         for b in self.buttons:
             b.draw(s, k)
+        if self.identify.active(time.monotonic()):  # ward IT asked "which terminal is this?"
+            self.identify.draw(s)
         pygame.display.flip()
 
     def _draw_visits(self, k: float) -> None:

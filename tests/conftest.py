@@ -127,6 +127,14 @@ def upstream_hub(tmp_path: Path, broker: Broker, district_broker: Broker) -> Ite
 
 
 @pytest.fixture(scope="session")
+def motcua_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """motcua's own wheel, built once per run from this source tree (as `motcua release build` does)."""
+    from provisioning.release import SOURCE, build_wheel
+
+    return build_wheel(SOURCE, tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL server for the whole run (started on first use)."""
     pg = PostgresServer().start()

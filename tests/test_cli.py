@@ -68,6 +68,12 @@ def test_a_hub_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
     (tmp_path / "hub").write_text("a file where the hub's data folder should be", encoding="utf-8")
     result = CliRunner().invoke(cli, ["run", "--config", str(config)])
     assert result.exit_code == 1, result.output
+    assert f"cannot use the data folder {tmp_path / 'hub'}: File exists" in result.output
+    assert "Traceback" not in result.output
+    (tmp_path / "hub").unlink()
+    (tmp_path / "hub" / "hub.db").mkdir(parents=True)  # a folder where the database should be
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 1, result.output
     assert "cannot open the hub database" in result.output and "Traceback" not in result.output
 
 

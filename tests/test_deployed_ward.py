@@ -1,6 +1,7 @@
 # A ward set up as docs/deploy.md says: enrolled devices, a locked-down mosquitto, every service run by `motcua run`.
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -17,9 +18,10 @@ from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bus.config import BrokerSection, build
-from devkit.broker import Broker, free_port
+from devkit.broker import Broker, free_port, lan_address
 from devkit.processes import RoleProcess
 from firmware_bridge.fake_mcu import FakeMcu
+from provisioning.broker_conf import WardBroker
 from provisioning.cli import cli
 from provisioning.fleet import FleetWatch
 from tests.conftest import wait_until
@@ -37,6 +39,9 @@ class Ward:
     broker: Broker
     it_password: str
     units: dict[str, FakeMcu]
+    lan: str
+    tls_port: int
+    procs: dict[str, RoleProcess]
 
     def account(self, name: str) -> BrokerSection:
         raw = tomllib.loads((self.tmp / "etc" / f"{name}.toml").read_text(encoding="utf-8"))["broker"]
@@ -50,12 +55,20 @@ class Ward:
         return result.exit_code, result.output
 
 
-def enrol(tmp: Path, port: int, name: str, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["enrol", name, *args, "--ward", WARD, "--broker-port", str(port),
+def enrol(tmp: Path, name: str, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["enrol", name, *args, "--ward", WARD, "--cert-dir", str(tmp / "certs"),
                                       "--out", str(tmp / "etc"), "--data-dir", str(tmp / "data" / name),
                                       "--password-file", str(tmp / "passwd"), "--acl-file", str(tmp / "acl")])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def ward_broker(tmp: Path, plain: int, tls: int) -> Broker:
+    """The ward broker as `motcua install` configures it (provisioning/broker_conf.py), on the enrolment's files."""
+    return Broker(tmp / "broker", ward=WardBroker(password_file=tmp / "passwd", acl_file=tmp / "acl",
+                                                  cert=tmp / "certs" / "motcua-broker.pem",
+                                                  key=tmp / "certs" / "motcua-broker.key", plain_port=plain,
+                                                  tls_port=tls, persistence=False))
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -69,35 +82,38 @@ CONSOLE_PORT = [0]
 
 @pytest.fixture
 def ward(tmp_path: Path) -> Iterator[Ward]:
-    """Every role enrolled with `motcua enrol`, the broker on the enrolment's password file and access list, every
-    service run with `motcua run` as systemd would (the second kiosk is driven by the test, in-process)."""
-    port = free_port()
+    """Every role enrolled with `motcua enrol`, the broker on the enrolment's password file, access list and TLS
+    certificate (plain MQTT on loopback for the hub and the console, TLS on the LAN address for every other device,
+    each checking the ward CA), every service run with `motcua run` as systemd would (the second kiosk is driven by
+    the test, in-process)."""
+    port, tls, lan = free_port(), free_port(), lan_address()
     CONSOLE_PORT[0] = free_port()
     units = {kind: FakeMcu(kind, tmp_path, name=f"usb-{kind}", serial_no=f"T-{kind[:4]}", keys=8)
              for kind in ("counter_keypad", "rating_keypad", "led_display")}
     for unit in units.values():
         unit.plug()
-    enrol(tmp_path, port, "hub", "--role", "hub")
-    enrol(tmp_path, port, "kiosk-1", "--role", "kiosk", "--offline-block", "1", "--printer", f"file:{tmp_path}/p1")
-    enrol(tmp_path, port, "kiosk-2", "--role", "kiosk", "--offline-block", "2", "--printer", f"file:{tmp_path}/p2")
-    enrol(tmp_path, port, "board-1", "--role", "display")
-    enrol(tmp_path, port, "rating-2", "--role", "rating", "--counter", "2")
-    enrol(tmp_path, port, "bridge-1", "--role", "bridge", *[a for kind, unit in units.items()
-                                                            for a in ("--unit", str(unit.path), kind, "1")])
-    enrol(tmp_path, port, "console", "--role", "console")
+    local = ("--broker-host", "127.0.0.1", "--broker-port", str(port))
+    over_lan = ("--broker-host", lan, "--broker-port", str(tls))
+    enrol(tmp_path, "hub", "--role", "hub", *local, "--lan-address", lan)
+    enrol(tmp_path, "kiosk-1", "--role", "kiosk", *over_lan, "--offline-block", "1", "--printer", f"file:{tmp_path}/p1")
+    enrol(tmp_path, "kiosk-2", "--role", "kiosk", *over_lan, "--offline-block", "2", "--printer", f"file:{tmp_path}/p2")
+    enrol(tmp_path, "board-1", "--role", "display", *over_lan)
+    enrol(tmp_path, "rating-2", "--role", "rating", *over_lan, "--counter", "2")
+    enrol(tmp_path, "bridge-1", "--role", "bridge", *over_lan, *[a for kind, unit in units.items()
+                                                                for a in ("--unit", str(unit.path), kind, "1")])
+    enrol(tmp_path, "console", "--role", "console", *local)
     console = tmp_path / "etc" / "console.toml"
     edit(console, "port = 8080", f"port = {CONSOLE_PORT[0]}")
     added = CliRunner().invoke(cli, ["officer", "add", "mai", "--config", str(console), "--display", "Nguyễn Thị Mai",
                                      "--counters", "2", "--password", "-"], input="mật-khẩu-đủ-dài-1\n")
     assert added.exit_code == 0, added.output
-    it = enrol(tmp_path, port, "it", "--role", "it")
+    it = enrol(tmp_path, "it", "--role", "it")
     for folder in ("p1", "p2"):
         (tmp_path / folder).mkdir()
     board = tmp_path / "etc" / "board-1.toml"  # as ward IT would for a board without a speaker
     edit(board, "speak = true", "speak = false")
     edit(board, "fullscreen = true", f'fullscreen = false\nscreenshots = "{tmp_path / "board-shots"}"')
-    broker = Broker(tmp_path / "broker", port=port, kind="mosquitto", auth=(tmp_path / "passwd", tmp_path / "acl"))
-    broker.start()
+    broker = ward_broker(tmp_path, port, tls).start()
     password = re.search(r"shown once\): (\S+)", it).group(1)  # type: ignore[union-attr]
     procs = [RoleProcess(name, tmp_path / "etc" / f"{name}.toml", tmp_path / f"{name}.log", env=HEADLESS,
                          command=("run",))
@@ -105,7 +121,7 @@ def ward(tmp_path: Path) -> Iterator[Ward]:
     for proc in procs:
         proc.start()
     try:
-        yield Ward(tmp_path, broker, password, units)
+        yield Ward(tmp_path, broker, password, units, lan, tls, {p.role: p for p in procs})
     finally:
         for proc in procs:
             proc.stop()
@@ -178,7 +194,9 @@ def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -
     assert code == 0, out
     wait_until(lambda: states(ward, 0.3)["board-1"]["detail"]["hub"] == "unreachable", timeout=15,
                what="the board to show the hub down")
-    hub.start()  # systemd would restart it; here the test does
+    old = ward.procs["hub"].proc
+    wait_until(lambda: old is None or old.poll() is not None, what="the hub's process to end")
+    hub.start()  # systemd would restart it once it ended; here the test does
     try:
         wait_until(lambda: states(ward, 0.3)["board-1"]["detail"]["hub"] == "ok", timeout=30,
                    what="the board to see the hub back")
@@ -290,8 +308,116 @@ def test_refusals_are_said_plainly_on_the_command_line(ward: Ward) -> None:
     assert code == 1 and "may not send ticket requests" in out, out
     code, out = ward.cli("fleet", "status", "--username", "it", "--password", "wrong")
     assert code == 1 and "refused account 'it': Not authorized" in out, out
-    code, out = ward.cli("device", "ping", "hub", "--username", "nobody", "--password", "x", "--timeout", "5")
+    code, out = ward.cli("fleet", "status", "--username", "nobody", "--password", "x")
     assert code == 1 and "refused account 'nobody'" in out, out
+    code, out = ward.cli("device", "ping", "hub", "--username", "console", "--password", "x", "--timeout", "5")
+    assert code == 1 and "account 'console' may not send device commands: only ward IT's account 'it'" in out, out
     assert time.monotonic() - started < 5  # said at once, not after a timeout
     code, out = ward.cli("device", "ping", "kiosk-9", "--timeout", "1", *it)
     assert code == 1 and "kiosk-9 did not answer within 1.0 s" in out  # silence stays a different message
+
+
+def it_over_lan(ward: Ward, *args: str) -> tuple[int, str]:
+    """Ward IT from a laptop on the LAN: the TLS port, checked against the ward CA."""
+    result = CliRunner().invoke(cli, [*args, "--ward", WARD, "--host", ward.lan, "--port", str(ward.tls_port),
+                                      "--ca-file", str(ward.tmp / "etc" / "ca" / "ward-ca.pem"),
+                                      "--username", "it", "--password", ward.it_password])
+    return result.exit_code, result.output
+
+
+def test_ward_it_commands_over_tls_with_ids_and_expiry(ward: Ward) -> None:
+    with FleetWatch(ward.it(), WARD) as watch:
+        for name in ("kiosk-1", "board-1", "rating-2"):
+            watch.wait_online(name, 30)
+    code, out = it_over_lan(ward, "device", "identify", "board-1", "--seconds", "2")
+    assert code == 0 and json.loads(out)["result"]["did"].startswith("the screen flashes"), out
+    code, out = it_over_lan(ward, "device", "test-print", "kiosk-1")
+    assert code == 0 and json.loads(out)["result"]["printed"], out
+    assert len(list((ward.tmp / "p1").iterdir())) == 1  # the test ticket, on the kiosk's printer
+    board = ward.tmp / "etc" / "board-1.toml"
+    edit(board, "[display]\n", "[display]\nenglish = false\n")
+    edit(board, "[device]\n", '[device]\nlog_level = "debug"\n')
+    code, out = it_over_lan(ward, "device", "reload", "board-1")
+    assert code == 0 and json.loads(out)["result"]["applied"] == ["device.log_level", "display.english"], out
+    code, out = it_over_lan(ward, "device", "reset", "rating-2", "--factory", "--wait", "2")
+    body = json.loads(out)
+    assert code == 0 and body["result"]["identity"] == "kept" and body["result"]["exported"] == 0, out
+    # a command sent again, or too late, is refused by the device (here sent by hand through the ward broker)
+    from bus.client import BusClient
+    from bus.device_commands import command_body
+
+    it = BusClient(ward.it(), WARD, "it", "cli")
+    it.start()
+    try:
+        assert it.wait_connected(5)
+        command = command_body("ping")
+        first = it.request(it.topics.device_command("kiosk-1"), "device.command", command, timeout=5)
+        again = it.request(it.topics.device_command("kiosk-1"), "device.command", command, timeout=5)
+        late = it.request(it.topics.device_command("kiosk-1"), "device.command", command_body("ping", ttl_s=-5),
+                          timeout=5)
+    finally:
+        it.stop()
+    assert first is not None and first.body["ok"]
+    assert again is not None and again.body["result"]["refused"] == "replayed"
+    assert late is not None and late.body["result"]["refused"] == "expired"
+    kiosk = ward.account("kiosk-1")  # a kiosk's account may not command a device: its own client says so at once
+    result = CliRunner().invoke(cli, ["device", "ping", "board-1", "--ward", WARD, "--port", str(ward.broker.port),
+                                      "--username", "kiosk-1", "--password", kiosk.password])
+    assert result.exit_code == 1 and "may not send device commands" in result.output, result.output
+
+
+def test_the_lan_sees_only_tls_and_only_the_wards_broker(ward: Ward) -> None:
+    import socket
+
+    from bus.client import BusClient
+    from bus.tls import handshake_problem
+    from provisioning.ca import make_ca
+
+    with pytest.raises(OSError):  # the plain port answers on loopback only
+        socket.create_connection((ward.lan, ward.broker.port), timeout=2).close()
+    kiosk = ward.account("kiosk-1")
+    assert kiosk.tls and kiosk.port == ward.tls_port and kiosk.host == ward.lan
+    assert handshake_problem(kiosk) is None  # the broker proves it is the ward's
+    stranger_ca = make_ca(ward.tmp / "other-ca", "phuong-khac").pem()
+    for ca in (stranger_ca, ""):  # a CA that is not the ward's, or the system's store: the broker is not trusted
+        fooled = BusClient(dataclasses.replace(kiosk, ca_pem=ca), WARD, "kiosk-1x", "kiosk")
+        fooled.start()
+        try:
+            assert not fooled.wait_connected(5)
+            assert "could not be trusted" in fooled.refused_by_broker, fooled.refused_by_broker
+        finally:
+            fooled.stop()
+    # rotating a device's password: the old one stops working, the new config works
+    old = ward.account("rating-2")
+    code = CliRunner().invoke(cli, ["rotate", "rating-2", "--out", str(ward.tmp / "etc"),
+                                    "--password-file", str(ward.tmp / "passwd"), "--acl-file", str(ward.tmp / "acl")])
+    assert code.exit_code == 0, code.output
+    ward.broker.reload()
+    new = ward.account("rating-2")
+    assert new.password != old.password and "[rating]" in (ward.tmp / "etc" / "rating-2.toml").read_text()
+    assert answer_over_tls(ward, old) == "Not authorized" and answer_over_tls(ward, new) == "Success"
+    # revoking one: its account is gone, its config kept as a record
+    code = CliRunner().invoke(cli, ["revoke", "rating-2", "--out", str(ward.tmp / "etc"),
+                                    "--password-file", str(ward.tmp / "passwd"), "--acl-file", str(ward.tmp / "acl")])
+    assert code.exit_code == 0 and (ward.tmp / "etc" / "revoked" / "rating-2.toml").exists(), code.output
+    ward.broker.reload()
+    assert answer_over_tls(ward, new) == "Not authorized"
+    assert "rating-2" not in (ward.tmp / "acl").read_text()
+
+
+def answer_over_tls(ward: Ward, account: BrokerSection) -> str:
+    from bus.tls import context
+
+    answers: list[str] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"tls-{account.username}-{time.monotonic_ns()}")
+    client.username_pw_set(account.username, account.password)
+    client.tls_set_context(context(account))
+    client.on_connect = lambda c, u, f, reason, p: answers.append(str(reason))
+    client.connect(account.host, account.port)
+    client.loop_start()
+    try:
+        wait_until(lambda: answers, what="the broker's answer")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return answers[0]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 import tomllib
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ WARD = "phuong-ben-nghe"
 def enrol(tmp_path: Path, port: int, *args: str) -> str:
     result = CliRunner().invoke(cli, ["enrol", *args, "--ward", WARD, "--broker-port", str(port), "--out",
                                       str(tmp_path / "etc"), "--data-dir", str(tmp_path / "data"),
+                                      "--cert-dir", str(tmp_path / "certs"),
                                       "--password-file", str(tmp_path / "passwd"), "--acl-file", str(tmp_path / "acl")])
     assert result.exit_code == 0, result.output
     return result.output
@@ -156,3 +159,43 @@ def test_install_into_a_staging_root(tmp_path: Path) -> None:
     assert (image / "etc/mosquitto/motcua.acl").read_text() == "# edited by enrolment\n"  # never overwritten
     bad = CliRunner().invoke(cli, ["install", "--config", str(tmp_path / "nothing.toml"), "--root", str(image)])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+ROLES = {"hub": ["--role", "hub"],
+         "kiosk-1": ["--role", "kiosk", "--offline-block", "1", "--printer", "usb:04b8:0e15"],
+         "board-1": ["--role", "display"], "rating-1": ["--role", "rating", "--counter", "1"],
+         "bridge-1": ["--role", "bridge", "--unit", "/dev/ttyUSB0", "led_display", "1"],
+         "console": ["--role", "console"]}
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not on this machine")
+def test_every_role_runs_in_a_sandbox_that_systemd_accepts(tmp_path: Path) -> None:
+    image = tmp_path / "image"
+    for name, args in ROLES.items():
+        enrol(tmp_path, 1883, name, *args)
+        result = CliRunner().invoke(cli, ["install", "--config", str(tmp_path / "etc" / f"{name}.toml"),
+                                          "--root", str(image)])
+        assert result.exit_code == 0, result.output
+    units = image / "etc/systemd/system"
+    template = (units / "motcua@.service").read_text(encoding="utf-8")
+    for setting in ("ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes",
+                    "CapabilityBoundingSet=\n", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"):
+        assert setting in template
+    dropin = {name: (units / f"motcua@{name}.service.d/role.conf").read_text() for name in ROLES}
+    assert "PrivateDevices=yes" in dropin["hub"] and "PrivateDevices=yes" in dropin["console"]
+    assert "SupplementaryGroups=dialout\n" in dropin["bridge-1"] and "gpio" in dropin["rating-1"]
+    assert "audio" in dropin["board-1"] and "audio" not in dropin["kiosk-1"]
+    assert f"ReadWritePaths=-{tmp_path / 'data'}" in dropin["hub"]  # not the unit's own state folder
+    exposure = {}
+    for name in ROLES:
+        instance = units / f"motcua@{name}.service"
+        instance.write_text(template, encoding="utf-8")  # verify reads an instance's file beside its drop-in
+        verified = subprocess.run(["systemd-analyze", "verify", str(instance)], capture_output=True, text=True)
+        assert verified.returncode == 0, verified.stderr
+        assert "Unknown" not in verified.stderr and "unknown" not in verified.stderr, verified.stderr
+        instance.unlink()
+        scored = subprocess.run(["systemd-analyze", "security", "--offline=true", f"--root={image}",
+                                 f"motcua@{name}.service"], capture_output=True, text=True)
+        exposure[name] = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", scored.stdout).group(1))
+    print("systemd-analyze security exposure:", exposure)
+    assert all(level <= 2.0 for level in exposure.values()), exposure  # "OK" is below 4; the old unit scored 9.2

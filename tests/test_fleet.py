@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bus.device_commands import DeviceCommands
+from bus.device_commands import DeviceCommands, command_body
 from devkit.broker import Broker
 from devkit.configs import write_hub_config
 from devkit.processes import RoleProcess
@@ -66,10 +66,12 @@ def test_unknown_commands_get_the_list_of_known_ones(broker: Broker, make_client
     target.wait_connected(5)
     it = make_client("it", role="cli")
     it.wait_connected(5)
-    reply = it.request(it.topics.device_command("bridge-3"), "device.command", {"command": "explode"}, timeout=5)
+    reply = it.request(it.topics.device_command("bridge-3"), "device.command", command_body("explode"), timeout=5)
     assert reply is not None and not reply.body["ok"]
-    assert "known: log_level, ping, restart, status" in reply.body["result"]["reason"]
-    reply = it.request(it.topics.device_command("bridge-3"), "device.command", {"command": "restart"}, timeout=5)
+    assert reply.body["result"]["refused"] == "unknown_command"
+    assert ("known: factory_reset, identify, log_level, ping, reload, restart, status"
+            in reply.body["result"]["reason"])
+    reply = it.request(it.topics.device_command("bridge-3"), "device.command", command_body("restart"), timeout=5)
     assert reply is not None and reply.body["ok"]
     assert restarted.wait(3)  # only after the answer went out
 
@@ -157,3 +159,20 @@ def test_an_online_state_nobody_refreshed_is_called_stale(broker: Broker, make_c
     assert code == 1 and "no news for 10 min" in lines["kiosk-9"], out
     assert lines["kiosk-8"].rstrip().endswith("-")
 
+
+
+def test_a_device_speaking_another_contract_is_named(broker: Broker, make_client) -> None:  # noqa: ANN001
+    """A device left on a release with another contract cannot be read by the rest of the ward; the fleet table
+    says so instead of leaving it out."""
+    import dataclasses
+
+    from bus.messages import Message
+
+    it = make_client("new-release", role="cli")
+    it.wait_connected(5)
+    ahead = Message(type="device.state", device="kiosk-7", boot="0b0b", seq=1, ts="2026-12-02T08:00:00.000+07:00",
+                    body={"status": "online", "role": "kiosk", "version": "9.0", "detail": {}})
+    it.publish(it.topics.device_state("kiosk-7"), dataclasses.replace(ahead, v=2), retain=True).wait_for_publish(5)
+    code, out = run(broker, "fleet", "status", "--check")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert code == 1 and "speaks contract v2, this motcua v1" in lines["kiosk-7"], out

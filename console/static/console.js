@@ -198,7 +198,8 @@ function fleetPage() {
         const row = document.createElement("tr");
         row.dataset.device = d.device;
         if (d.problems.length) row.className = "problem";
-        for (const cell of [d.device, d.role, d.status, d.version, d.since, d.problems.join("; ") || "OK"]) {
+        const version = d.update && d.update !== "-" && d.update !== "none" ? `${d.version} (${d.update})` : d.version;
+        for (const cell of [d.device, d.role, d.status, version, d.since, d.problems.join("; ") || "OK"]) {
           row.append(text("td", cell));
         }
         if (commands) {

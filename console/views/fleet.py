@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bus.device_commands import command_body
 from bus.messages import Message
 from console.accounts import Account
 from console.i18n import say
@@ -15,7 +16,7 @@ from console.i18n import say
 if TYPE_CHECKING:
     from console.web import Console
 
-COMMANDS = ("ping", "status", "restart")  # and log_level, with its level
+COMMANDS = ("ping", "status", "identify", "reload", "restart")  # and log_level, with its level
 LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -41,12 +42,13 @@ def routes(console: Console) -> list[Route]:
         if device not in console.live.devices or name not in (*COMMANDS, "log_level"):
             return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="unknown device or command")},
                                 400)
-        body: dict[str, Any] = {"command": name}
+        args: dict[str, Any] | None = None
         if name == "log_level":
             level = (await request.form()).get("level")
             if level not in LEVELS:
                 return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="level")}, 400)
-            body["args"] = {"level": level}
+            args = {"level": level}
+        body = command_body(name, args)
         reply = await run_in_threadpool(console.live.ask, lambda t: t.device_command(device), "device.command",
                                         body, False)
         if isinstance(reply, Message):

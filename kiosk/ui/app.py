@@ -9,6 +9,7 @@ from pathlib import Path
 import pygame
 
 from bus import systemd
+from hmi.identify import IdentifyOverlay
 from hmi.widgets import Button
 from kiosk.config import KioskSection
 from kiosk.core import KioskCore, TicketOutcome
@@ -43,6 +44,9 @@ class KioskApp:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket")
         self._work: Future[TicketOutcome] | None = None
         core.on_change(self.mark_dirty)
+        self.identify = IdentifyOverlay(core.bus.device)
+        core.commands.device.identify = self.identify.start
+        self._identifying = False
 
     def mark_dirty(self) -> None:
         self.dirty = True
@@ -94,7 +98,7 @@ class KioskApp:
             self.home()
 
     def home(self) -> None:
-        self.view = View(lang=self.section.lang)
+        self.view = View(lang=self.core.kiosk.lang)
         self.dirty = True
 
     # -- tickets ---------------------------------------------------------------------------------------------
@@ -129,17 +133,20 @@ class KioskApp:
         idle = self.clock() - self.last_input  # type: ignore[operator]
         v = self.view
         limit = TICKET_SCREEN_S if v.name == "ticket" and v.outcome and v.outcome.state == "printed" else \
-            self.section.idle_timeout_s
+            self.core.kiosk.idle_timeout_s
         if v.name not in ("home", "printing") and idle > limit:
             if v.outcome is not None and v.outcome.state == "print_failed":
                 self.core.cancel(v.outcome)  # nobody kept the number: it never joins the queue
             self.home()
 
     def render(self) -> bool:
-        if not self.dirty:
+        was, self._identifying = self._identifying, self.identify.active(time.monotonic())
+        if not self.dirty and not self._identifying and not was:
             return False
         self.dirty = False  # cleared first: a change marked by a bus thread while drawing is drawn next frame
         self.buttons = screens.draw(self.screen, self.view, self.core)
+        if self._identifying:  # ward IT asked "which kiosk is this?"
+            self.identify.draw(self.screen)
         pygame.display.flip()
         return True
 

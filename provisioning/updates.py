@@ -1,0 +1,91 @@
+# Fleet updates from ward IT's side: ask devices to install an offered release, then watch each keep it or roll back.
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bus.config import BrokerSection
+from provisioning.errors import ProvisioningError
+from provisioning.fleet import FleetWatch, fleet_rows, send_command
+from provisioning.release import read_manifest
+
+INSTALL_TIMEOUT_S = 300.0  # a Pi downloading and installing a release over the ward's Wi-Fi
+SETTLED = ("ok", "rolled_back")
+
+
+def targets(broker: BrokerSection, ward: str, names: tuple[str, ...], every: bool, version: str) -> list[str]:
+    """The devices to update: those named, or with `every` each online device not already running `version`."""
+    if names and every:
+        raise ProvisioningError("name devices or give --all, not both")
+    if names:
+        return list(names)
+    if not every:
+        raise ProvisioningError("name the devices to update, or give --all for every online device")
+    return [r["device"] for r in fleet_rows(broker, ward) if r["status"] == "online" and r["version"] != version]
+
+
+def update(broker: BrokerSection, ward: str, release: str | Path, url: str, names: tuple[str, ...] = (),
+           every: bool = False, healthy_s: int = 120, ttl_s: float = 120.0,
+           say: Callable[[str], None] = print) -> dict[str, dict[str, Any]]:
+    """`motcua fleet update`: checks the release folder (the checksum sent is of the manifest found there), asks
+    each device in turn to install it from `url` (the hub's release shelf), then waits until each has kept it or
+    rolled back by itself. Returns device -> its update state; raises if a device refused or never settled."""
+    manifest, digest = read_manifest(release)
+    version = str(manifest.get("version", ""))
+    shelf = url if url.endswith("/") else url + "/"
+    devices = targets(broker, ward, names, every, version)
+    if not devices:
+        say(f"every online device already runs {version}")
+        return {}
+    args = {"version": version, "url": f"{shelf}{version}/", "sha256": digest, "healthy_s": healthy_s}
+    refused = {}
+    for device in devices:
+        say(f"{device}: installing {version} ...")
+        body = send_command(broker, ward, device, "update", args, INSTALL_TIMEOUT_S, ttl_s)
+        if body.get("ok"):
+            say(f"{device}: installed; restarting into {version} (kept if healthy within {healthy_s} s)")
+        else:
+            refused[device] = body.get("result", {}).get("reason", "refused")
+            say(f"{device}: refused: {refused[device]}")
+    waiting = [d for d in devices if d not in refused]
+    states = settle(broker, ward, waiting, version, healthy_s + 60.0) if waiting else {}
+    for device, state in states.items():
+        say(f"{device}: {state.get('state')} - running {state.get('release')}"
+            f"{'; ' + state['reason'] if state.get('reason') else ''}")
+    bad = {**refused, **{d: s.get("reason", "") for d, s in states.items() if s.get("state") != "ok"}}
+    if bad:
+        raise ProvisioningError(f"{len(bad)} of {len(devices)} devices did not take {version}: "
+                                + "; ".join(f"{d}: {why}" for d, why in bad.items()))
+    return states
+
+
+def settle(broker: BrokerSection, ward: str, devices: list[str], version: str,
+           timeout: float) -> dict[str, dict[str, Any]]:
+    """Waits for each device's state to say it kept `version` or rolled back from it; raises naming those that
+    said neither in time (offline, or still on trial)."""
+    deadline = time.monotonic() + timeout
+    with FleetWatch(broker, ward) as watch:
+        while True:
+            found = {d: update_state(watch.states[d].body) for d in devices if d in watch.states}
+            done = {d: s for d, s in found.items() if decided(s, version)}
+            if len(done) == len(devices):
+                return done
+            if time.monotonic() > deadline:
+                late = [d for d in devices if d not in done]
+                raise ProvisioningError(f"no final word on the update from {', '.join(late)} within {timeout:.0f} s "
+                                        f"(`motcua fleet status` shows where each stands)")
+            time.sleep(0.5)
+
+
+def update_state(body: dict[str, Any]) -> dict[str, Any]:
+    detail = body.get("detail") or {}
+    state = detail.get("update") if isinstance(detail.get("update"), dict) else {}
+    return {**state, "online": body.get("status") == "online", "version": body.get("version")}
+
+
+def decided(state: dict[str, Any], version: str) -> bool:
+    kept = state.get("state") == "ok" and state.get("release") == version and state.get("version") == version
+    dropped = state.get("state") == "rolled_back" and state.get("failed") == version
+    return state["online"] and (kept or dropped)
