@@ -30,7 +30,7 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "display": (("read", "board/state"), ("read", "ticket/event"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "rating": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
-               ("read", f"device/{HUB_ACCOUNT}/state")),
+               ("read", "services"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "console": (("write", "counter/+/command"), ("write", "admin/request"), ("write", "stats/request"),
                 ("write", "device/+/command"), ("read", "board/state"), ("read", "counter/+/state"),
                 ("read", "device/+/state"), ("read", "ticket/event"), ("read", "services"), ("read", "catalogue")),

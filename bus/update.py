@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -145,6 +144,8 @@ def fetch(url: str, sha256: str, dest: Path) -> list[Path]:
 
 
 def _download(url: str, path: Path) -> bytes:
+    import urllib.request  # only while updating: a device's memory is not spent on it otherwise
+
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - the scheme is checked by fetch
             data = answer.read(MAX_BYTES + 1)

@@ -1,11 +1,14 @@
-# An officer's serial counter keypad: call next, recall, start, done, no-show, skip, open and close.
+# An officer's serial counter keypad: call next, recall, start, done, no-show, skip, open, close and transfer.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bus.client import BusClient
+from bus.messages import Message
 from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
 from firmware_bridge.led_display import LedDisplayUnit
@@ -15,46 +18,98 @@ from hmi.presses import PressFilter
 log = logging.getLogger(__name__)
 
 
+PICK_S = 5.0  # after the transfer key, this long to press the key of the service (1 = the hub's first service)
+SAY_S = 3.0  # a refusal's short word stays on the keypad's display this long, then the number again
+PICK = "CH DV"  # "chuyển dịch vụ": to which service?
+# What the keypad's display says when the hub refuses (7-segment friendly: digits, capitals, space, '-').
+SAID = {"empty": "0 CHO", "recall_limit": "HET GOI", "skip_limit": "HET BO", "unknown_service": "0 DV",
+        "same_service": "CUNG DV", "nothing_served": "0 VE", "no_ticket": "0 VE", "error": "E"}
+REFUSED = "LOI"  # any other refusal (the reason is in the bridge's log)
+
+
 class CounterKeypadUnit(LedDisplayUnit):
     """Each key is one counter command, asked of the hub while the officer waits (never queued for later: a
     'call next' that arrived minutes late would call a citizen who is no longer expected). The keypad's own
-    display shows the number being served; its LEDs say ok, refused (the hub said why, logged) or error (no
-    answer from the hub)."""
+    display shows the number being served; its LEDs say ok, refused or error (no answer from the hub), and a
+    refusal or an empty queue also shows a short word for a few seconds (SAID). The transfer key, then a service's
+    key (1 for the hub's first service, in the order the kiosks show them), sends the ticket to that service."""
 
     def __init__(self, bus: BusClient, cfg: UnitSection, opener: Opener = open_port) -> None:
         super().__init__(bus, cfg, opener)
         self.presses = {code: PressFilter(0.05, min(cfg.hold_off_s, 1.0)) for code in p.COUNTER_KEYS}
         self.results: list[str] = []
+        self.services: list[str] = []  # service codes in the hub's order, from its retained service list
+        self._picking_until = 0.0
+        self._restore: threading.Timer | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"counter-{cfg.counter}")
+        bus.subscribe(bus.topics.services, self._services)
+
+    def _services(self, msg: Message, _: str) -> None:
+        self.services = [s["code"] for s in msg.body["services"]]
 
     def key(self, code: int) -> None:
+        if time.monotonic() < self._picking_until:
+            self._pick(code)
+            return
         action = p.COUNTER_KEYS.get(code)
         if action is None:
             log.warning("bridge: %s: key %d is not a counter key (known: %s)", self.cfg.port, code, p.COUNTER_KEYS)
             self.signal("error")
             return
-        if self.presses[code].accept():  # per key: 'done' then 'call next' at once is normal work
+        if not self.presses[code].accept():  # per key: 'done' then 'call next' at once is normal work
+            return
+        if action == "transfer":
+            self._picking_until = time.monotonic() + PICK_S
+            self._say(PICK, PICK_S)
+        else:
             self._worker.submit(self._command, action)
 
-    def _command(self, action: str) -> None:
+    def _pick(self, code: int) -> None:
+        self._picking_until = 0.0
+        if not 1 <= code <= len(self.services):
+            self.results.append("transfer:no_such_service")
+            self.signal("refused")
+            self._say(SAID["unknown_service"])
+            return
+        self._worker.submit(self._command, "transfer", self.services[code - 1])
+
+    def _command(self, action: str, service: str | None = None) -> None:
         body: dict[str, Any] = {"action": action, "counter": self.cfg.counter}
         if action == "open" and self.cfg.officer:
             body["officer"] = self.cfg.officer
+        if service is not None:
+            body["service"] = service
         reply = self.bus.request(self.bus.topics.counter_command(self.cfg.counter), "counter.command", body,
                                  timeout=self.cfg.request_timeout_s)
+        word = ""
         if reply is None:
-            outcome = "error"
+            outcome, word = "error", SAID["error"]
             log.warning("bridge: counter %d %s: the hub did not answer in %.1f s", self.cfg.counter, action,
                         self.cfg.request_timeout_s)
         elif reply.type == "error":
-            outcome = "refused"
+            outcome, word = "refused", SAID.get(reply.body["code"], REFUSED)
             log.info("bridge: counter %d %s refused: %s", self.cfg.counter, action, reply.body.get("reason"))
+        elif (reply.body.get("explanation") or {}).get("rule") == "empty":
+            outcome, word = "refused", SAID["empty"]  # the hub answered, but nobody is waiting
         else:
             outcome = "ok"
         self.results.append(f"{action}:{outcome}")
         self.signal(outcome)
+        if word:
+            self._say(word)
+
+    def _say(self, word: str, seconds: float = SAY_S) -> None:
+        """Shows `word` on the keypad's display for `seconds`, then the number being served again."""
+        if self._restore is not None:
+            self._restore.cancel()
+        self.link.send(p.show(word))
+        self._restore = threading.Timer(seconds, self.ready)
+        self._restore.daemon = True
+        self._restore.start()
 
     def stop(self) -> None:
+        if self._restore is not None:
+            self._restore.cancel()
         self._worker.shutdown(wait=True, cancel_futures=True)
         super().stop()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from firmware_bridge.errors import ProtocolError
 
-# Block layout (docs/bridge.md, "Protocol"): len | kind<<4|seq | payload | crc16 (big-endian) | sync
+# Block layout (docs/firmware-protocol.md): len | kind<<4|seq | payload | crc16 (big-endian) | sync
 SYNC = 0x7E
 HEADER = 2
 TRAILER = 3
@@ -26,7 +26,8 @@ MESSAGE_NAMES = {IDENTIFY: "identify", PING: "ping", SHOW: "show", FEEDBACK: "fe
 
 # Device kinds announced in the identity message, and what each one's keys mean.
 DEVICE_KINDS = {1: "rating_keypad", 2: "counter_keypad", 3: "led_display"}
-COUNTER_KEYS = {1: "call_next", 2: "recall", 3: "start", 4: "done", 5: "no_show", 6: "skip", 7: "open", 8: "close"}
+COUNTER_KEYS = {1: "call_next", 2: "recall", 3: "start", 4: "done", 5: "no_show", 6: "skip", 7: "open", 8: "close",
+                9: "transfer"}
 FEEDBACK_CODES = {"idle": 0, "ok": 1, "refused": 2, "error": 3}
 SHOW_MAX = 8
 

@@ -5,7 +5,7 @@ import click
 
 from firmware_bridge.config import KINDS as UNIT_KINDS
 from provisioning.cli_common import guard
-from provisioning.enrol import ENROLLED_ROLES
+from provisioning.roles import ENROLLED_ROLES
 
 
 @click.command()

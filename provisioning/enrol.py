@@ -19,11 +19,8 @@ from kiosk import printing
 from provisioning.broker_conf import CERT_DIR, PLAIN_PORT, TLS_PORT
 from provisioning.ca import WardCA, issue, make_ca
 from provisioning.errors import ProvisioningError
-from provisioning.roles import CATALOGUE, HUB_EXAMPLE, check_config
+from provisioning.roles import CATALOGUE, ENROLLED_ROLES, HUB_EXAMPLE, check_config
 from provisioning.tomlw import to_toml
-
-ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge", "console")
-
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")  # a device on the hub's own machine uses the plain loopback listener
 

@@ -25,6 +25,9 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 
 
+ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge", "console")  # `motcua enrol --role` (and "it")
+
+
 def role_of(path: str | Path) -> str:
     """The role a config file names in [device], without checking the rest."""
     import tomllib

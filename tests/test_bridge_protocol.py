@@ -140,7 +140,7 @@ def test_the_protocol_doc_matches_the_code() -> None:
     import re
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "bridge.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "firmware-protocol.md").read_text(encoding="utf-8")
     documented = {int(code, 16): name for code, name in re.findall(r"^\| (0x[0-9a-f]{2}) \| (\w+) \|", doc, re.M)}
     assert documented == p.MESSAGE_NAMES
     actions = re.search(r"^\| action \| (.+) \|$", doc, re.M)
@@ -171,3 +171,19 @@ def test_crossing_resets_never_swallow_a_message() -> None:
     host.queue(p.show("A"))
     got = device.receive(host.poll())
     assert [m.args for m in got] == [b"A"]
+
+
+def test_the_c_core_uses_the_same_constants() -> None:
+    """The C firmware core's header names the numbers protocol.py uses: kinds, message ids, unit kinds, limits."""
+    import re
+    from pathlib import Path
+
+    header = (Path(p.__file__).parent / "firmware" / "mlink.h").read_text(encoding="utf-8")
+    c = {name: int(value, 0) for name, value in re.findall(r"\b(ML_[A-Z_]+) = (0x[0-9A-Fa-f]+|\d+)", header)}
+    c |= {name: int(value, 0) for name, value in re.findall(r"#define (ML_[A-Z_]+) (0x[0-9A-Fa-f]+|\d+)\b", header)}
+    assert {c[f"ML_{name.upper()}"]: name for name in p.KINDS.values()} == p.KINDS
+    assert {c[f"ML_{name.upper()}"]: name for name in p.MESSAGE_NAMES.values()} == p.MESSAGE_NAMES
+    assert {c[f"ML_{name.upper()}"]: name for name in p.DEVICE_KINDS.values()} == p.DEVICE_KINDS
+    assert {f"ML_FB_{code.upper()}": n for code, n in p.FEEDBACK_CODES.items()}.items() <= c.items()
+    assert (c["ML_SYNC"], c["ML_MIN_BLOCK"], c["ML_MAX_BLOCK"], c["ML_SEQ_MOD"], c["ML_SHOW_MAX"]) == \
+        (p.SYNC, p.MIN_BLOCK, p.MAX_BLOCK, p.SEQ_MOD, p.SHOW_MAX)
