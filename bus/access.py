@@ -29,6 +29,7 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
               ("read", "services"), ("read", "catalogue"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "display": (("read", "board/state"), ("read", "ticket/event"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "rating": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
+    "desk": (("write", "counter/{counter}/command"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
                ("read", "services"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "console": (("write", "counter/+/command"), ("write", "admin/request"), ("write", "stats/request"),
@@ -36,7 +37,8 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("read", "device/+/state"), ("read", "ticket/event"), ("read", "services"), ("read", "catalogue")),
 }
 ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
-                 "display": "board account", "rating": "rating device account", "bridge": "bridge account",
+                 "display": "board account", "rating": "rating device account", "desk": "desk buttons account",
+                 "bridge": "bridge account",
                  "console": "the console's account"}
 
 

@@ -15,7 +15,7 @@ from devkit import receivers
 from devkit.broker import Broker
 from devkit.fuzz import Run, corpus, expand, feed
 
-NAMES = ("hub", "board", "kiosk", "rating keypad", "rating touch", "bridge", "collector")
+NAMES = ("hub", "board", "kiosk", "rating keypad", "rating touch", "desk", "bridge", "collector")
 
 
 @dataclass
@@ -80,6 +80,7 @@ class Ward:
                 "kiosk": lambda: receivers.kiosk(folder, port, self.hub.republish),
                 "rating keypad": lambda: receivers.rating_keypad(folder, port, self.officer, self.serve),
                 "rating touch": lambda: receivers.rating_touch(folder, port),
+                "desk": lambda: receivers.desk(folder, port),
                 "bridge": lambda: receivers.bridge(folder, port),
                 "collector": lambda: receivers.collector(folder, port)}[name]
         with made() as receiver:

@@ -181,6 +181,35 @@ def rating_keypad(workdir: Path, port: int, officer: BusClient, serve: Callable[
 
 
 @contextmanager
+def desk(workdir: Path, port: int) -> Iterator[Receiver]:
+    """The desk buttons on gpiozero's MockFactory at counter 2; `works` presses Next and gets the hub's answer."""
+    from gpiozero.pins.mock import MockFactory
+
+    from desk.buttons import DeskButtons
+    from desk.config import DeskSection
+
+    bus = _client(port, workdir, "desk-2", "desk", counters=(2,))
+    DeviceCommands(bus, restart=lambda: None)
+    factory = MockFactory()
+    buttons = DeskButtons(bus, build(DeskSection, {"counter": 2, "next_pin": 17, "led": 4}, "fuzz", "desk"),
+                          pin_factory=factory)
+
+    def works() -> None:
+        before = len(buttons.results)
+        factory.pin(17).drive_low()
+        factory.pin(17).drive_high()
+        wait(lambda: len(buttons.results) > before, "the hub's answer to Next")
+        assert buttons.results[-1].startswith(("call_next:ok", "call_next:refused")), buttons.results
+
+    try:
+        yield Receiver("desk", bus, ward_topics(bus, bus.topics.counter_state(2)), bus.health, works)
+    finally:
+        buttons.close()
+        factory.close()
+        bus.stop()
+
+
+@contextmanager
 def rating_touch(workdir: Path, port: int) -> Iterator[Receiver]:
     """The touch rating terminal (SDL's dummy driver); `works` checks it still draws and listens."""
     from rating.touch import RatingApp

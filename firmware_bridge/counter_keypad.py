@@ -13,6 +13,7 @@ from firmware_bridge import protocol as p
 from firmware_bridge.config import UnitSection
 from firmware_bridge.led_display import LedDisplayUnit
 from firmware_bridge.port import Opener, open_port
+from hmi.counter_command import ask_hub
 from hmi.presses import PressFilter
 
 log = logging.getLogger(__name__)
@@ -23,16 +24,15 @@ SAY_S = 3.0  # a refusal's short word stays on the keypad's display this long, t
 PICK = "CH DV"  # "chuyển dịch vụ": to which service?
 # What the keypad's display says when the hub refuses (7-segment friendly: digits, capitals, space, '-').
 SAID = {"empty": "0 CHO", "recall_limit": "HET GOI", "skip_limit": "HET BO", "unknown_service": "0 DV",
-        "same_service": "CUNG DV", "nothing_served": "0 VE", "no_ticket": "0 VE", "error": "E"}
+        "same_service": "CUNG DV", "nothing_served": "0 VE", "no_ticket": "0 VE", "no_answer": "E"}
 REFUSED = "LOI"  # any other refusal (the reason is in the bridge's log)
 
 
 class CounterKeypadUnit(LedDisplayUnit):
-    """Each key is one counter command, asked of the hub while the officer waits (never queued for later: a
-    'call next' that arrived minutes late would call a citizen who is no longer expected). The keypad's own
-    display shows the number being served; its LEDs say ok, refused or error (no answer from the hub), and a
-    refusal or an empty queue also shows a short word for a few seconds (SAID). The transfer key, then a service's
-    key (1 for the hub's first service, in the order the kiosks show them), sends the ticket to that service."""
+    """Each key is one counter command, asked of the hub while the officer waits (hmi/counter_command.py). The
+    keypad's own display shows the number being served; its LEDs say ok, refused or error (no answer from the
+    hub), and a refusal or an empty queue also shows a short word for a few seconds (SAID). The transfer key, then
+    a service's key (1 for the hub's first service, in the order the kiosks show them), sends the ticket there."""
 
     def __init__(self, bus: BusClient, cfg: UnitSection, opener: Opener = open_port) -> None:
         super().__init__(bus, cfg, opener)
@@ -74,29 +74,14 @@ class CounterKeypadUnit(LedDisplayUnit):
         self._worker.submit(self._command, "transfer", self.services[code - 1])
 
     def _command(self, action: str, service: str | None = None) -> None:
-        body: dict[str, Any] = {"action": action, "counter": self.cfg.counter}
-        if action == "open" and self.cfg.officer:
-            body["officer"] = self.cfg.officer
+        extra: dict[str, Any] = {"officer": self.cfg.officer} if action == "open" and self.cfg.officer else {}
         if service is not None:
-            body["service"] = service
-        reply = self.bus.request(self.bus.topics.counter_command(self.cfg.counter), "counter.command", body,
-                                 timeout=self.cfg.request_timeout_s)
-        word = ""
-        if reply is None:
-            outcome, word = "error", SAID["error"]
-            log.warning("bridge: counter %d %s: the hub did not answer in %.1f s", self.cfg.counter, action,
-                        self.cfg.request_timeout_s)
-        elif reply.type == "error":
-            outcome, word = "refused", SAID.get(reply.body["code"], REFUSED)
-            log.info("bridge: counter %d %s refused: %s", self.cfg.counter, action, reply.body.get("reason"))
-        elif (reply.body.get("explanation") or {}).get("rule") == "empty":
-            outcome, word = "refused", SAID["empty"]  # the hub answered, but nobody is waiting
-        else:
-            outcome = "ok"
-        self.results.append(f"{action}:{outcome}")
-        self.signal(outcome)
-        if word:
-            self._say(word)
+            extra["service"] = service
+        outcome = ask_hub(self.bus, self.cfg.counter, action, self.cfg.request_timeout_s, **extra)
+        self.results.append(f"{action}:{outcome.feedback}")
+        self.signal(outcome.feedback)
+        if outcome.code:
+            self._say(SAID.get(outcome.code, REFUSED))
 
     def _say(self, word: str, seconds: float = SAY_S) -> None:
         """Shows `word` on the keypad's display for `seconds`, then the number being served again."""

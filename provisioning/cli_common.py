@@ -10,6 +10,7 @@ import click
 from bus.config import BrokerSection
 from bus.errors import BusError
 from console.errors import ConsoleError
+from desk.errors import DeskError
 from display.errors import DisplayError
 from district.errors import DistrictError
 from firmware_bridge.errors import BridgeError
@@ -19,7 +20,7 @@ from provisioning.errors import ProvisioningError
 from rating.errors import RatingError
 
 OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError,
-              RatingError, ConsoleError)
+              RatingError, ConsoleError, DeskError)
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

@@ -24,7 +24,8 @@ from provisioning.roles import ENROLLED_ROLES
 @click.option("--cert-dir", default="/etc/mosquitto/certs", show_default=True,
               help="Hub: where the broker's certificate and key are written.")
 @click.option("--https", is_flag=True, help="Console: serve HTTPS with a certificate from the ward CA.")
-@click.option("--counter", type=click.IntRange(1, 999), default=None, help="Rating device: the counter it stands at.")
+@click.option("--counter", type=click.IntRange(1, 999), default=None,
+              help="Rating device or desk buttons: the counter it stands at.")
 @click.option("--offline-block", type=click.IntRange(1, 10), default=None,
               help="Kiosk: its own block of offline numbers, different for each kiosk of the ward.")
 @click.option("--printer", default="", help="Kiosk: usb:VENDOR:PRODUCT (from lsusb), serial:PORT, "

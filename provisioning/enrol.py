@@ -58,6 +58,10 @@ def role_sections(e: Enrolment, tls: dict[str, str] | None = None) -> dict[str, 
             raise ProvisioningError("a rating keypad needs --counter, the counter it stands at")
         return {"rating": {"counter": e.counter, "mode": "keypad", "pins": [5, 6, 13], "led_ok": 20,
                            "led_refused": 21}}
+    if e.role == "desk":
+        if e.counter < 1:
+            raise ProvisioningError("desk buttons need --counter, the counter they stand at")
+        return {"desk": {"counter": e.counter, "next_pin": 17, "recall_pin": 27, "done_pin": 22, "led": 4}}
     if e.role == "console":
         return {"console": {"listen": "0.0.0.0", "port": 8080, **tls}}
     if e.role == "bridge":
@@ -204,10 +208,10 @@ def accounts(config_dir: str | Path) -> list[tuple[str, str, str, tuple[int, ...
 
 
 def counters_of(raw: dict[str, Any]) -> tuple[int, ...]:
-    """The counters a device's config names: a rating device's one, a bridge's units'."""
-    rating = raw.get("rating") if isinstance(raw.get("rating"), dict) else {}
+    """The counters a device's config names: a rating device's or a desk's one, a bridge's units'."""
+    one = [raw[s].get("counter") for s in ("rating", "desk") if isinstance(raw.get(s), dict)]
     units = (raw.get("bridge") or {}).get("units", []) if isinstance(raw.get("bridge"), dict) else []
-    found = [rating.get("counter"), *(u.get("counter") for u in units if isinstance(u, dict))]
+    found = [*one, *(u.get("counter") for u in units if isinstance(u, dict))]
     return tuple(sorted({c for c in found if isinstance(c, int)}))
 
 

@@ -24,6 +24,7 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "kiosk": ("lp", "dialout", "video", "render", "input", "gpio"),
     "display": ("video", "render", "audio"),
     "rating": ("gpio", "video", "render", "input"),
+    "desk": ("gpio",),
     "bridge": ("dialout",),
     "hub": (), "console": (), "district": (),
 }

@@ -19,13 +19,14 @@ ROLES: dict[str, tuple[str, str]] = {
     "kiosk": ("kiosk.config:load_kiosk", "kiosk.main:run"),
     "display": ("display.config:load_display", "display.main:run"),
     "rating": ("rating.config:load_rating", "rating.main:run"),
+    "desk": ("desk.config:load_desk", "desk.main:run"),
     "bridge": ("firmware_bridge.config:load_bridge", "firmware_bridge.main:run"),
     "district": ("district.config:load_district", "district.main:run"),
     "console": ("console.config:load_console", "console.main:run"),
 }
 
 
-ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "bridge", "console")  # `motcua enrol --role` (and "it")
+ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "console")  # `motcua enrol --role` (and "it")
 
 
 def role_of(path: str | Path) -> str:

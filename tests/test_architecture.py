@@ -14,7 +14,7 @@ from bus.validation import Record
 from provisioning.roles import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLE_PACKAGES = ("hub", "kiosk", "display", "rating", "firmware_bridge", "district", "console")
+ROLE_PACKAGES = ("hub", "kiosk", "display", "rating", "desk", "firmware_bridge", "district", "console")
 OURS = ("bus", "hmi", *ROLE_PACKAGES, "provisioning", "devkit", "tests", "bench")
 # what each room may import of ours (besides itself); docs/architecture.md says why
 MAY_IMPORT = {

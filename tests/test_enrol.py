@@ -42,12 +42,12 @@ def ward(tmp_path: Path) -> Iterator[tuple[Broker, dict[str, BrokerSection], str
     port = free_port()
     for args in (["hub", "--role", "hub"],
                  ["kiosk-1", "--role", "kiosk", "--offline-block", "1", "--printer", "usb:04B8:0E15"],
-                 ["rating-1", "--role", "rating", "--counter", "1"]):
+                 ["rating-1", "--role", "rating", "--counter", "1"], ["desk-2", "--role", "desk", "--counter", "2"]):
         enrol(tmp_path, port, *args)
     it = enrol(tmp_path, port, "it", "--role", "it")
     password = re.search(r"shown once\): (\S+)", it).group(1)
     sections = {name: build(BrokerSection, tomllib.loads((tmp_path / "etc" / f"{name}.toml").read_text())["broker"],
-                            name, "broker") for name in ("hub", "kiosk-1", "rating-1")}
+                            name, "broker") for name in ("hub", "kiosk-1", "rating-1", "desk-2")}
     broker = Broker(tmp_path / "broker", port=port, kind="mosquitto",
                     auth=(tmp_path / "passwd", tmp_path / "acl")).start()
     yield broker, sections, password
@@ -78,6 +78,16 @@ def test_enrolled_devices_work_through_the_locked_down_broker(tmp_path: Path, wa
         kiosk._mqtt.publish(kiosk.topics.counter_command(1), command.encode(), qos=1).wait_for_publish(5)
         time.sleep(1.0)
         assert hub.db.execute("SELECT COUNT(*) FROM events WHERE kind='called'").fetchone()[0] == 0
+        desk = BusClient(sections["desk-2"], WARD, "desk-2", "desk", counters=(2,))  # buttons at counter 2
+        clients.append(desk)
+        desk.start()
+        assert desk.wait_connected(10)
+        called = desk.request(desk.topics.counter_command(2), "counter.command", {"action": "call_next", "counter": 2},
+                              timeout=5)
+        assert called is not None and called.body["ticket"]["label"] == "A001", called
+        with pytest.raises(AccessRefused, match="may not send counter commands"):  # another counter's: refused
+            desk.request(desk.topics.counter_command(1), "counter.command", {"action": "call_next", "counter": 1},
+                         timeout=1.5)
         base = ["--ward", WARD, "--port", str(broker.port), "--username", "it", "--password", it_password]
         result = CliRunner().invoke(cli, ["device", "ping", "hub", *base])
         assert result.exit_code == 0 and '"role": "hub"' in result.output, result.output
@@ -164,6 +174,7 @@ def test_install_into_a_staging_root(tmp_path: Path) -> None:
 ROLES = {"hub": ["--role", "hub"],
          "kiosk-1": ["--role", "kiosk", "--offline-block", "1", "--printer", "usb:04b8:0e15"],
          "board-1": ["--role", "display"], "rating-1": ["--role", "rating", "--counter", "1"],
+         "desk-2": ["--role", "desk", "--counter", "2"],
          "bridge-1": ["--role", "bridge", "--unit", "/dev/ttyUSB0", "led_display", "1"],
          "console": ["--role", "console"]}
 
@@ -184,6 +195,7 @@ def test_every_role_runs_in_a_sandbox_that_systemd_accepts(tmp_path: Path) -> No
     dropin = {name: (units / f"motcua@{name}.service.d/role.conf").read_text() for name in ROLES}
     assert "PrivateDevices=yes" in dropin["hub"] and "PrivateDevices=yes" in dropin["console"]
     assert "SupplementaryGroups=dialout\n" in dropin["bridge-1"] and "gpio" in dropin["rating-1"]
+    assert "SupplementaryGroups=gpio\n" in dropin["desk-2"]
     assert "audio" in dropin["board-1"] and "audio" not in dropin["kiosk-1"]
     assert f"ReadWritePaths=-{tmp_path / 'data'}" in dropin["hub"]  # not the unit's own state folder
     exposure = {}
