@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from hmi.identify import IdentifyOverlay
 
 log = logging.getLogger(__name__)
 RESET = ResetSpec(wipe=("clips",))  # the voice clips espeak-ng built; built again at the next start
+MIN_GAP_S = 0.004  # the screen loop redraws at most this often, however fast messages come
 
 
 class BoardService:
@@ -35,17 +37,19 @@ class BoardService:
         self.config, self.display = config, display
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "display")
         self.identify = IdentifyOverlay(config.device.id)
-        live = {f"display.{name}": lambda loaded: self._inbox.put(("options", loaded[1]))
+        live = {f"display.{name}": lambda loaded: self._post("options", loaded[1])
                 for name in ("english", "highlight_s", "fps", "screenshots")}
         self.commands = DeviceCommands(self.bus, Device(config, load_display, live, self.identify.start, RESET))
         self.bus.state_detail = lambda: {"hub": "ok" if self.board.online else "unreachable"}
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         t = self.bus.topics
-        self.bus.subscribe(t.board_state, lambda m, _: self._inbox.put(("state", m)))
-        self.bus.subscribe(t.ticket_event, lambda m, _: self._inbox.put(("event", m)))
-        self.bus.subscribe(t.device_state(display.hub_id), lambda m, _: self._inbox.put(("hub", m)))
-        self.bus.on_connect(lambda: self._inbox.put(("link", True)))
-        self.bus.on_disconnect(lambda: self._inbox.put(("link", False)))
+        self._woken = threading.Event()  # set with every message: the screen loop draws it now, not at its next tick
+        self._stepped_at = 0.0
+        self.bus.subscribe(t.board_state, lambda m, _: self._post("state", m))
+        self.bus.subscribe(t.ticket_event, lambda m, _: self._post("event", m))
+        self.bus.subscribe(t.device_state(display.hub_id), lambda m, _: self._post("hub", m))
+        self.bus.on_connect(lambda: self._post("link", True))
+        self.bus.on_disconnect(lambda: self._post("link", False))
         pygame.display.init()
         pygame.font.init()
         pygame.display.set_caption("motcua board")
@@ -94,9 +98,22 @@ class BoardService:
         self.bus.stop()
         pygame.display.quit()
 
+    def _post(self, kind: str, value: Any) -> None:
+        self._inbox.put((kind, value))
+        self._woken.set()
+
+    def pace(self) -> None:
+        """The screen loop's wait: until the next frame is due (1/fps after the last), or sooner when a message
+        arrives, so a call is drawn when it comes rather than up to a frame later; a burst of messages redraws at
+        most every MIN_GAP_S."""
+        if self._woken.wait(max(0.0, self._stepped_at + 1.0 / self.display.fps - time.monotonic())):
+            self._woken.clear()
+            time.sleep(max(0.0, self._stepped_at + MIN_GAP_S - time.monotonic()))
+
     def step(self, now: float | None = None) -> bool:
         """Applies what arrived, draws what changed; True if the screen was updated."""
-        now = time.monotonic() if now is None else now
+        self._stepped_at = time.monotonic()
+        now = self._stepped_at if now is None else now
         while True:
             try:
                 kind, value = self._inbox.get_nowait()
@@ -163,7 +180,6 @@ class BoardService:
             self.announcer.announce(ticket["label"], counter, recall=event == "recalled")
 
     def run(self) -> None:
-        clock = pygame.time.Clock()
         self.step()
         log.info("board ready")
         systemd.notify("READY=1")
@@ -174,5 +190,5 @@ class BoardService:
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
                     self.running = False
             self.step()
-            clock.tick(self.display.fps)
+            self.pace()
         self.stop()
