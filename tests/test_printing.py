@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from PIL import ImageOps
 
 from kiosk.errors import PrinterError
 from kiosk.printing import job as jobs
@@ -37,6 +38,15 @@ def test_job_has_number_in_big_native_font_qr_native_and_vietnamese_only_as_rast
             assert word.encode(enc, "ignore") not in d.text or word.encode(enc, "ignore").isascii()
     assert d.cut
     assert len(job) <= 24 * 1024
+
+
+def test_the_standard_ticket_is_small_and_its_lines_stay_centred() -> None:
+    job = jobs.compose(ticket_layout(TICKET, 576), "TM-T20II", native_qr=True)
+    assert len(job) <= 12 * 1024, len(job)  # a raster row is width/8 bytes: blank margins are not sent
+    for image in decode_job(job).rasters:
+        assert image.width % 8 == 0 and image.width < 576
+        left, _, right, _ = ImageOps.invert(image.convert("L")).getbbox()
+        assert abs((left + right) / 2 - image.width / 2) <= 8  # the ink centred in a raster printed centred
 
 
 def test_without_native_qr_the_qr_is_a_raster_that_scans(tmp_path: Path) -> None:

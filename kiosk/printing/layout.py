@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from hmi.fonts import font_path
 
@@ -77,7 +77,19 @@ def raster_lines(lines: list[tuple[str, int, bool]], width_px: int, center: bool
         w = draw.textlength(line, font=font)
         draw.text(((width_px - w) / 2 if center else 0, y), line, font=font, fill=0)
         y += h
-    return image
+    return _trimmed(image) if center else image
+
+
+def _trimmed(image: Image.Image) -> Image.Image:
+    """The image cut down to its ink's width, evenly on both sides so it stays centred when printed centred: the
+    blank margins of a centred line are half the bytes sent to the printer (a raster row is width/8 bytes)."""
+    box = ImageOps.invert(image.convert("L")).getbbox()
+    if box is None:
+        return image
+    side = min(box[0], image.width - box[2])
+    width = -(-(image.width - 2 * side) // 8) * 8  # whole bytes
+    left = max(0, (image.width - width) // 2)
+    return image.crop((left, 0, min(image.width, left + width), image.height))
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> list[str]:
