@@ -8,6 +8,17 @@ import sys
 from pathlib import Path
 
 from devkit.errors import DevkitError
+from provisioning.install import UNITS
+
+
+def unit_environment() -> dict[str, str]:
+    """The `Environment=` lines of the systemd unit, so a role started here runs as it does in a ward."""
+    found = {}
+    for line in (UNITS / "motcua@.service").read_text(encoding="utf-8").splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            found[name] = value
+    return found
 
 
 class RoleProcess:
@@ -26,7 +37,8 @@ class RoleProcess:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "provisioning", *self.command, "--config",
                                           str(self.config)], stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
+                                         env={**os.environ, **unit_environment(), "PYTHONUNBUFFERED": "1",
+                                              **self.env})
         return self
 
     def kill(self) -> None:
