@@ -1,4 +1,4 @@
-# Bench: a key on the C firmware unit -> the hub's answer shown on it (real broker, hub and bridge processes), RSS.
+# Bench: a key on the C firmware unit -> the hub's answer shown on it (real broker, hub and bridge), RSS, replug time.
 from __future__ import annotations
 
 import argparse
@@ -14,7 +14,7 @@ from devkit.c_unit import CUnit, build
 from devkit.configs import write_bridge_config, write_hub_config
 from devkit.processes import RoleProcess
 from hub.estimate import quantile
-from provisioning.fleet import wait_online
+from provisioning.fleet import FleetWatch, wait_online
 
 
 def press_to_answer(unit: CUnit, key: int, timeout: float = 10.0) -> float:
@@ -29,9 +29,35 @@ def press_to_answer(unit: CUnit, key: int, timeout: float = 10.0) -> float:
     return time.perf_counter() - started
 
 
+def replug_to_ready(unit: CUnit, ward: BrokerSection, times: int) -> list[float]:
+    """Seconds from plugging the unit back in (its program started again on the same path) until the bridge's
+    state says the unit is ready, after each of `times` unplugs."""
+    def unit_state(watch: FleetWatch) -> str:
+        msg = watch.states.get("bridge-1")
+        units = (msg.body.get("detail") or {}).get("units", []) if msg else []
+        return units[0].get("state", "") if units else ""
+
+    found = []
+    with FleetWatch(ward, "demo-ward") as watch:
+        for _ in range(times):
+            unit.unplug()
+            deadline = time.monotonic() + 10
+            while unit_state(watch) == "ready" and time.monotonic() < deadline:
+                time.sleep(0.01)
+            started = time.perf_counter()
+            unit.plug()
+            while unit_state(watch) != "ready":
+                if time.perf_counter() - started > 10:
+                    raise SystemExit("the unit did not come back within 10 s")
+                time.sleep(0.005)
+            found.append(time.perf_counter() - started)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="C unit key -> hub answer latency through the bridge; bridge RSS.")
     parser.add_argument("--presses", type=int, default=300)
+    parser.add_argument("--replugs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         folder = Path(tmp)
@@ -59,6 +85,7 @@ def main() -> None:
                 time.sleep(max(0.0, 0.12 - times[-1]))
             assert bridge.proc is not None
             rss = psutil.Process(bridge.proc.pid).memory_info().rss / 2**20
+            back = replug_to_ready(unit, ward, args.replugs)
         finally:
             bridge.stop()
             hub.stop()
@@ -66,6 +93,8 @@ def main() -> None:
     ms = sorted(t * 1000 for t in times)
     print(f"C unit key -> hub answer on the unit ({len(ms)} presses): p50 {quantile(ms, 0.5):.1f} ms, "
           f"p95 {quantile(ms, 0.95):.1f} ms, max {ms[-1]:.1f} ms; bridge RSS {rss:.1f} MB")
+    print(f"unplugged and plugged back in {len(back)} times: ready again after "
+          f"{', '.join(f'{s:.2f}' for s in back)} s (median {quantile(sorted(back), 0.5):.2f} s)")
 
 
 if __name__ == "__main__":

@@ -187,17 +187,15 @@ def test_a_c_keypad_transfers_and_shows_why_the_hub_says_no(c_ward: tuple, hub: 
     wait_until(lambda: keys.shown[-1:] == ["0 DV"], what="'no such service' on the keypad")
 
 
-def test_an_unplugged_c_unit_is_back_within_two_seconds(c_ward: tuple, hub: HubService) -> None:
+def test_an_unplugged_c_unit_comes_back_on_the_same_path(c_ward: tuple, hub: HubService) -> None:
+    """(How fast: `python -m bench.c_unit` times replug -> ready; docs/performance.md.)"""
     service, units = c_ward
     rate = units["rate1"]
     unit = next(u for u in service.units if u.cfg.kind == "rating_keypad")
     rate.unplug()
     wait_until(lambda: unit.link.state == "closed", what="the bridge to notice the unplug")
-    plugged = time.monotonic()
     rate.plug()
-    wait_until(lambda: unit.state == "ready", timeout=5, what="the link back")
-    back_s = time.monotonic() - plugged
-    assert back_s < 2.0, f"the link took {back_s:.2f} s to come back"
+    wait_until(lambda: unit.state == "ready", what="the link back")
     hub.queue.handle(("kiosk-x", "b1", 1), "issue", service="HT")
     for i, action in enumerate(("open", "call_next", "done")):
         hub.queue.handle(("officer", "b1", 10 + i), action, counter=1)
