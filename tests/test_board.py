@@ -104,6 +104,7 @@ def test_outage_keeps_last_state_and_recovers(board_service: BoardService, broke
     wait_until(lambda: (board_service.step(), board_service.board.online)[1], timeout=30, what="recovered")
 
 
+@pytest.mark.slow
 def test_soak_several_ward_hours_no_growth_in_memory_or_files(board_service: BoardService, make_client) -> None:
     """Three ward hours of a busy centre (≈ 300 calls an hour), pushed through the broker as fast as possible."""
     feeder = make_client("feeder", role="hub")
