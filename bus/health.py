@@ -56,12 +56,18 @@ def _update_problems(update: Any) -> list[tuple[str, str]]:
     return []
 
 
+def unknown_row(device: str, problem: str, role: str = "?", detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fleet row of a device whose state cannot be shown (never reported, or unreadable), saying why."""
+    return {"device": device, "status": "unknown", "role": role, "version": "?", "update": "-", "since": "-",
+            "problems": [problem], "detail": detail or {}}
+
+
 def other_contract(device: str, contract: Any) -> dict[str, Any]:
     """The fleet row of a device whose messages speak another contract version than this motcua (it cannot be read,
     and the ward's other devices cannot read it either)."""
-    return {"device": device, "status": "unknown", "role": "?", "version": "?", "update": "-", "since": "-",
-            "problems": [f"speaks contract v{contract}, this motcua v{SCHEMA_VERSION}: the ward cannot understand it; "
-                         f"update it or the rest of the ward to one release"], "detail": {"contract": contract}}
+    return unknown_row(device, f"speaks contract v{contract}, this motcua v{SCHEMA_VERSION}: the ward cannot "
+                               f"understand it; update it or the rest of the ward to one release",
+                       detail={"contract": contract})
 
 
 def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:

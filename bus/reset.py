@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bus.atomic import write_json
 from bus.outbox import EXPORT_SUFFIX
 
 if TYPE_CHECKING:
@@ -128,14 +128,3 @@ def restart_soon(restart: Callable[[], None], after_s: float = 0.5) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Writes `data` as JSON to `path` atomically (staged, fsynced, renamed): a power cut leaves old or new."""
-    staged = path.with_name(path.name + ".new")
-    with staged.open("w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    staged.replace(path)
-

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from pathlib import Path
+
+from bus.atomic import write_json
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,6 @@ class SeenCommands:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            staged = self.path.with_name(self.path.name + ".new")
-            with staged.open("w", encoding="utf-8") as f:
-                json.dump(self.ids, f)
-                f.flush()
-                os.fsync(f.fileno())
-            staged.replace(self.path)
+            write_json(self.path, self.ids)
         except OSError as exc:  # a full disk: the id is still remembered in memory until the next start
             log.error("%s: cannot save command ids: %s", self.path, exc)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bus import reset as factory
+from bus.atomic import write_json
 from bus.version import VERSION
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class UpdateState:
 
     def save(self, data_dir: Path, device: str) -> None:
         self.at = datetime.now(UTC).isoformat(timespec="seconds")
-        factory.write_json(self.path(data_dir, device), asdict(self))
+        write_json(self.path(data_dir, device), asdict(self))
 
     def roll_back(self, reason: str) -> None:
         self.failed, self.current, self.previous = self.current or "", self.previous, None

@@ -102,9 +102,8 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
              if device not in states]
     for device, role in sorted((expected or {}).items()):
         if device not in states and device not in other:
-            rows.append({"device": device, "status": "unknown", "role": role, "version": "?", "update": "-",
-                         "since": "-", "detail": {},
-                         "problems": ["enrolled but has never reported (not installed, or cannot reach the broker)"]})
+            rows.append(health.unknown_row(
+                device, "enrolled but has never reported (not installed, or cannot reach the broker)", role))
     return rows
 
 
