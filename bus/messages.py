@@ -74,6 +74,7 @@ TICKET = _record("ticket", {
     "wait": _opt(WAIT), "procedures": _opt(list, items=F(str, pattern=PROCEDURE_CODE), max_len=100)})
 EXPLANATION = _record("explanation", {"rule": F(str, pattern=r"[a-z_]{1,40}"), "vi": F(str, max_len=400),
                                       "en": F(str, max_len=400)})
+WAITING_SHOWN = 50  # a counter's state lists at most this many of the tickets waiting for it, in calling order
 WAITING_TICKET = _record("waiting ticket", {
     "id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL), "service": F(str, pattern=SERVICE_CODE),
     "priority": F(str, choices=PRIORITY_GROUPS, nullable=True), "issued_at": F(str, max_len=40),
@@ -82,7 +83,7 @@ COUNTS = _record("counts", {k: F(int, lo=0) for k in ("called", "served", "no_sh
 COUNTER_STATE = {"counter": COUNTER, "status": F(str, choices=("open", "closed")), "officer": _opt(str, max_len=80),
                  "ticket": _opt(TICKET), "explanation": _opt(EXPLANATION),
                  "services": _opt(list, items=F(str, pattern=SERVICE_CODE), max_len=100),
-                 "waiting": _opt(list, items=F(WAITING_TICKET), max_len=50), "counts": _opt(COUNTS)}
+                 "waiting": _opt(list, items=F(WAITING_TICKET), max_len=WAITING_SHOWN), "counts": _opt(COUNTS)}
 BOARD_COUNTER = _record("board counter", {**COUNTER_STATE, "name_vi": _opt(str, max_len=NAME),
                                           "name_en": _opt(str, max_len=NAME)})
 RECENT_CALL = _record("recent call", {"label": F(str, pattern=TICKET_LABEL), "counter": COUNTER,

@@ -13,7 +13,7 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
     day = queue.today()
     counters = []
     for cfg in hub.counters:
-        state = queue.counter_state(cfg.id)
+        state = queue.counter_state(cfg.id, with_line=False)  # the board shows counts per service
         state.update(name_vi=cfg.name_vi, name_en=cfg.name_en)
         counters.append(state)
     recent = [

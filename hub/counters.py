@@ -5,6 +5,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.messages import WAITING_SHOWN
+from hub import line
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.priority import Candidate, choose
@@ -40,10 +42,7 @@ class CounterOps:
             events.append(self._event("done", finished, now, counter))
         day = self.today()
         codes = self.counter_cfg[counter].services
-        marks = ",".join("?" * len(codes))
-        rows = self.db.execute(
-            f"SELECT id, label, priority, queue_at, transferred_from FROM tickets WHERE status='issued' AND day=? "
-            f"AND service IN ({marks})", (day, *codes)).fetchall()
+        rows = line.heads(self.db, day, list(codes), ("id", "label", "priority", "queue_at", "transferred_from"))
         choice = choose([Candidate(*r) for r in rows], state["priority_streak"], self.hub.policy.priority_in_row)
         if choice is None:
             self.db.execute("UPDATE counters SET ticket_id=NULL, updated=? WHERE id=?", (now, counter))
@@ -129,10 +128,10 @@ class CounterOps:
         ticket = self._ticket(ticket["id"])
         return self._result("skip", counter, ticket, [self._event("skipped", ticket, now, counter)])
 
-    def counter_state(self, counter: int) -> dict[str, Any]:
+    def counter_state(self, counter: int, with_line: bool = True) -> dict[str, Any]:
         """What the counter's displays and its officer's screen show: its ticket (one left there on an earlier day is
-        not shown) and why it was called, the services it serves, who waits for them in the order they came, and
-        its counts today."""
+        not shown) and why it was called, the services it serves, who waits for them in calling order (unless
+        `with_line` is false: the board does not show them), and its counts today."""
         state = self._counter(counter)
         day = self.today()
         codes = list(self.counter_cfg[counter].services)
@@ -147,13 +146,13 @@ class CounterOps:
                                       "LIMIT 1", (ticket["id"],)).fetchone()
                 if why and why[0]:
                     body["explanation"] = json.loads(why[0])
-        marks = ",".join("?" * len(codes))
-        body["waiting"] = [
-            {"id": i, "label": lab, "service": svc, "priority": pri, "issued_at": _iso(at),
-             **({"transferred_from": moved} if moved else {})}
-            for i, lab, svc, pri, at, moved in self.db.execute(
-                f"SELECT id, label, service, priority, issued_at, transferred_from FROM tickets WHERE status='issued' "
-                f"AND day=? AND service IN ({marks}) ORDER BY priority IS NULL, queue_at, id LIMIT 50", (day, *codes))]
+        if with_line:
+            body["waiting"] = [
+                {"id": i, "label": lab, "service": svc, "priority": pri, "issued_at": _iso(at),
+                 **({"transferred_from": moved} if moved else {})}
+                for i, lab, svc, pri, at, moved in line.waiting(
+                    self.db, day, codes, ("id", "label", "service", "priority", "issued_at", "transferred_from"),
+                    WAITING_SHOWN)]
         counts = dict(self.db.execute("SELECT kind, COUNT(*) FROM events WHERE day=? AND counter=? AND kind IN "
                                       "('called', 'done', 'no_show', 'transferred') GROUP BY kind", (day, counter)))
         body["counts"] = {"called": counts.get("called", 0), "served": counts.get("done", 0),

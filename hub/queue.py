@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bus.numbering import HUB_LAST, LocalDay, label
-from hub import estimate
+from hub import estimate, line
 from hub.config import HubSection
 from hub.counters import CounterOps
 from hub.errors import QueueRefused
@@ -92,7 +92,7 @@ class Queue(CounterOps, RatingOps):
              now, now, device, procedure or None))
         self._last_day = max(day, self._last_day or day)
         ticket = self._ticket(cur.lastrowid)
-        ahead = self._ahead(ticket)
+        ahead = line.ahead(self.db, ticket)
         body = self._ticket_body(ticket)
         body.update(ahead=ahead, wait=self.wait_for(service, ahead), procedures=list(svc.procedures))
         events = [] if hold else [self._event("issued", ticket, now)]
@@ -186,15 +186,6 @@ class Queue(CounterOps, RatingOps):
     def _ticket(self, ticket_id: int) -> dict[str, Any]:
         row = self.db.execute(f"SELECT {', '.join(_COLS)} FROM tickets WHERE id=?", (ticket_id,)).fetchone()
         return dict(zip(_COLS, row, strict=True))
-
-    def _ahead(self, ticket: dict[str, Any]) -> int:
-        """Tickets called before this one: earlier in line (queue_at, then id), plus every waiting priority ticket
-        when this one has none."""
-        earlier = "(queue_at < :q OR (queue_at = :q AND id < :id))"
-        rule = f"{earlier} AND priority IS NOT NULL" if ticket["priority"] else f"({earlier} OR priority IS NOT NULL)"
-        sql = f"SELECT COUNT(*) FROM tickets WHERE status='issued' AND day=:day AND service=:s AND id<>:id AND {rule}"
-        args = {"q": ticket["queue_at"], "id": ticket["id"], "day": ticket["day"], "s": ticket["service"]}
-        return self.db.execute(sql, args).fetchone()[0]
 
     def _ticket_body(self, t: dict[str, Any]) -> dict[str, Any]:
         svc = self.services.get(t["service"])

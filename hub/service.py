@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 REPAIR_JUMP = 100  # after a repair that lost rows, each service's numbering jumps this far so none is reused
-BOARD_INTERVAL = 0.1  # board state is rebuilt at most this often; ticket events go out at once
+BOARD_INTERVAL = 0.1  # board state and counters' waiting lists are rebuilt at most this often; ticket events at once
 # (topic kind, message type) -> the queue operation a request asks for; a counter command names its own action
 ROUTES: dict[tuple[str, str], str] = {
     ("ticket/request", "ticket.request"): "issue",
@@ -86,7 +86,8 @@ class HubService:
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._dirty_board = True
         self._board_at = 0.0
-        self._dirty_counters: set[int] = set()
+        self._dirty_counters: set[int] = set()  # their own ticket or status changed: published after the batch
+        self._dirty_lines: set[int] = set()  # only who waits for them changed: published with the board
         self._republish = threading.Event()
         self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
         self._board_day: str | None = None  # the day of the board state last published
@@ -138,7 +139,7 @@ class HubService:
         last_prune = last_state = 0.0
         while not self._stop.is_set():
             self._worker_at = time.monotonic()
-            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board else 0.5)
+            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines else 0.5)
             if batch:
                 try:
                     self._handle_batch(batch)
@@ -156,7 +157,7 @@ class HubService:
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()
-            elif batch or self._dirty_board:
+            elif batch or self._dirty_board or self._dirty_lines:
                 self._publish_changes()
             now = time.monotonic()
             if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
@@ -258,7 +259,7 @@ class HubService:
         for event in outcome.events:
             after.append(lambda e=event: self.bus.send(t.ticket_event, "ticket.event", e))
             for service in (event["ticket"]["service"], event["ticket"].get("transferred_from")):  # waiting lists
-                self._dirty_counters |= self.queue.counters_for(service) if service else set()
+                self._dirty_lines |= self.queue.counters_for(service) if service else set()
         self._dirty_board = True
         self._dirty_counters |= outcome.counters
         return outcome
@@ -281,14 +282,19 @@ class HubService:
         return "", {}, f"{msg.type} is not accepted on {topic}"
 
     def _publish_changes(self) -> None:
+        """Counter states whose ticket changed at once; the board and the waiting lists at most every
+        BOARD_INTERVAL, however many tickets a burst issues (rebuilding them is most of a request's cost)."""
         t = self.bus.topics
-        for counter in sorted(self._dirty_counters):
+        now = time.monotonic()
+        due = now - self._board_at >= BOARD_INTERVAL
+        for counter in sorted(self._dirty_counters | (self._dirty_lines if due else set())):
             self.bus.publish(t.counter_state(counter),
                              self.bus.message("counter.state", self.queue.counter_state(counter)),
                              retain=True, only_when_connected=True)
         self._dirty_counters.clear()
-        now = time.monotonic()
-        if self._dirty_board and now - self._board_at >= BOARD_INTERVAL:
+        if due:
+            self._dirty_lines.clear()
+        if self._dirty_board and due:
             board = board_state(self.queue, self.hub)
             self.bus.publish(t.board_state, self.bus.message("board.state", board), retain=True,
                              only_when_connected=True)

@@ -72,7 +72,8 @@ def _create(db: Database) -> None:
                                    "queue_at"},
                          defaults={"recalls": 0, "skips": 0, "offline": 0})
     db["tickets"].create_index(["day", "issued_service", "number"], unique=True, if_not_exists=True)
-    db["tickets"].create_index(["status", "day", "service", "queue_at"], if_not_exists=True)
+    db.execute("DROP INDEX IF EXISTS idx_tickets_status_day_service_queue_at")  # before tickets_line (hub/line.py)
+    db.execute("CREATE INDEX IF NOT EXISTS tickets_line ON tickets(status, day, service, priority IS NULL, queue_at)")
     db["tickets"].create_index(["service", "status", "done_at"], if_not_exists=True)
     db["events"].create({"id": int, "ticket_id": int, "day": str, "kind": str, "at": float, "counter": int,
                          "officer": str, "detail": str}, pk="id", if_not_exists=True)

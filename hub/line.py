@@ -1,0 +1,42 @@
+# The waiting line: who waits for which services, in calling order, read along the tickets_line index.
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import Any
+
+from sqlite_utils import Database
+
+# Calling order within a service: priority tickets first, then by place in line (a skipped or transferred ticket's
+# queue_at), then by issue. The index tickets_line (hub/store.py) holds this order, so each read below stops after
+# the rows it needs instead of sorting the whole day's line.
+ORDER = ("priority IS NULL", "queue_at")
+_WHERE = "status='issued' AND day=? AND service=?"
+
+
+def waiting(db: Database, day: str, services: list[str], columns: tuple[str, ...], limit: int) -> list[tuple]:
+    """The first `limit` tickets waiting for any of `services`, in calling order: `columns` of each. Reads at most
+    `limit` rows per service (merged here), however long the line."""
+    cols = ", ".join((*columns, *ORDER, "id"))
+    sql = f"SELECT {cols} FROM tickets WHERE {_WHERE} ORDER BY {', '.join(ORDER)}, id LIMIT ?"
+    width = len(columns)
+    lines = [db.execute(sql, (day, service, limit)).fetchall() for service in services]
+    merged = heapq.merge(*lines, key=lambda row: row[width:])
+    return [row[:width] for row in itertools.islice(merged, limit)]
+
+
+def heads(db: Database, day: str, services: list[str], columns: tuple[str, ...]) -> list[tuple]:
+    """The longest-waiting priority ticket and the longest-waiting regular ticket of each service: every ticket the
+    call policy (hub/priority.py) could choose, two index reads per service."""
+    sql = (f"SELECT {', '.join(columns)} FROM tickets WHERE {_WHERE} AND ({ORDER[0]}) = ? "
+           f"ORDER BY queue_at, id LIMIT 1")
+    rows = (db.execute(sql, (day, service, regular)).fetchone() for service in services for regular in (0, 1))
+    return [row for row in rows if row is not None]
+
+
+def ahead(db: Database, ticket: dict[str, Any]) -> int:
+    """Tickets of the same service called before this one: every waiting priority ticket when this one has none,
+    then those earlier in line. A count over the index alone."""
+    sql = (f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) < (?, ?, ?)")
+    mine = (int(ticket["priority"] is None), ticket["queue_at"], ticket["id"])
+    return db.execute(sql, (ticket["day"], ticket["service"], *mine)).fetchone()[0]
