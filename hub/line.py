@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sqlite3
 from typing import Any
-
-from sqlite_utils import Database
 
 # Calling order within a service: priority tickets first, then by place in line (a skipped or transferred ticket's
 # queue_at), then by issue. The index tickets_line (hub/store.py) holds this order, so each read below stops after
@@ -14,7 +13,7 @@ ORDER = ("priority IS NULL", "queue_at")
 _WHERE = "status='issued' AND day=? AND service=?"
 
 
-def waiting(db: Database, day: str, services: list[str], columns: tuple[str, ...], limit: int) -> list[tuple]:
+def waiting(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[str, ...], limit: int) -> list[tuple]:
     """The first `limit` tickets waiting for any of `services`, in calling order: `columns` of each. Reads at most
     `limit` rows per service (merged here), however long the line."""
     cols = ", ".join((*columns, *ORDER, "id"))
@@ -25,7 +24,7 @@ def waiting(db: Database, day: str, services: list[str], columns: tuple[str, ...
     return [row[:width] for row in itertools.islice(merged, limit)]
 
 
-def heads(db: Database, day: str, services: list[str], columns: tuple[str, ...]) -> list[tuple]:
+def heads(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[str, ...]) -> list[tuple]:
     """The longest-waiting priority ticket and the longest-waiting regular ticket of each service: every ticket the
     call policy (hub/priority.py) could choose, two index reads per service."""
     sql = (f"SELECT {', '.join(columns)} FROM tickets WHERE {_WHERE} AND ({ORDER[0]}) = ? "
@@ -34,7 +33,7 @@ def heads(db: Database, day: str, services: list[str], columns: tuple[str, ...])
     return [row for row in rows if row is not None]
 
 
-def ahead(db: Database, ticket: dict[str, Any]) -> int:
+def ahead(db: sqlite3.Connection, ticket: dict[str, Any]) -> int:
     """Tickets of the same service called before this one: every waiting priority ticket when this one has none,
     then those earlier in line. A count over the index alone."""
     sql = (f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) < (?, ?, ?)")

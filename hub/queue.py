@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlite_utils import Database
 
 from bus.numbering import HUB_LAST, LocalDay, label
 from hub import estimate, line
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class Queue(CounterOps, RatingOps):
-    def __init__(self, db: Database, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: sqlite3.Connection, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)

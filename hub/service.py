@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bus import systemd
 from bus.catalogue import load_catalogue_message
@@ -27,10 +27,12 @@ from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
-from hub.releases import ReleaseServer
 from hub.settings import Current, Settings
 from hub.store import days_up_to, open_repaired, prune_handled, transaction
 from hub.upstream import UpstreamForwarder
+
+if TYPE_CHECKING:
+    from hub.releases import ReleaseServer
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -76,7 +78,11 @@ class HubService:
                         reset=reset_spec(hub, self._reset_refusal),
                         outboxes=[self.upstream.bus] if self.upstream else [])
         self.commands = DeviceCommands(self.bus, device)
-        self.releases = ReleaseServer(config.data_dir, hub.release_port) if hub.release_port else None
+        self.releases: ReleaseServer | None = None
+        if hub.release_port:  # off by default; its HTTP server's modules are loaded only when it is on
+            from hub.releases import ReleaseServer
+
+            self.releases = ReleaseServer(config.data_dir, hub.release_port)
         self.bus.repairs += ([repair] if repair else []) + (self.upstream.bus.repairs if self.upstream else [])
         self._stats_at = 0.0
         self._stats_asked = threading.Event()
@@ -199,7 +205,7 @@ class HubService:
                     with transaction(self.db):
                         self._handle(msg, topic, sends)
                 except Exception as exc:  # service edge: one request's fault is its own; logged with its trace
-                    if not self.db.conn.in_transaction:  # SQLite rolled the whole batch back (disk full, I/O error)
+                    if not self.db.in_transaction:  # SQLite rolled the whole batch back (disk full, I/O error)
                         raise
                     self.stats["failed"] += 1
                     log.exception("hub: handling %s from %s failed; answered with an error", msg.type, msg.device)

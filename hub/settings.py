@@ -4,11 +4,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from sqlite_utils import Database
 
 from bus import catalogue as cat
 from bus.config import build, opt
@@ -40,7 +39,7 @@ class Settings:
     checked by, stored as a new version with who made it and when, and applied by the hub after the commit. On
     start the latest version of each kind is laid over the TOML, so changes survive restarts."""
 
-    def __init__(self, db: Database, base: HubSection, catalogue: dict[str, Any] | None,
+    def __init__(self, db: sqlite3.Connection, base: HubSection, catalogue: dict[str, Any] | None,
                  today: Callable[[], str]) -> None:
         self.db, self.today = db, today
         self.current = Current(base, catalogue)

@@ -1,18 +1,17 @@
 # Ward statistics from the hub's own records: per day and service, counter or officer, with satisfaction counts.
 from __future__ import annotations
 
-import csv
 import io
 import json
+import sqlite3
 from collections import defaultdict
 from typing import Any
-
-from sqlite_utils import Database
 
 from bus.messages import RATING_REASONS
 from hub.config import HubSection
 from hub.estimate import quantile
 from hub.ratings import GOVERNMENT_LEVEL, SATISFIED
+from hub.store import records
 
 GROUPS = ("service", "counter", "officer", "procedure")
 MAX_SERVICE_S = 8 * 3600  # a "service" longer than a working day is a ticket left at a counter overnight
@@ -23,7 +22,7 @@ COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p5
            *(f"reason_{r}" for r in RATING_REASONS))
 
 
-def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str = "service",
+def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str, by: str = "service",
             per_day: bool = True) -> list[dict[str, Any]]:
     """One row per (day, group), or per group over the whole range when not `per_day` (its day then reads
     "FROM..TO"). "issued" counts a ticket under the service it was issued for, transfers under the service left;
@@ -41,8 +40,8 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
 
     targets = {s.code: s.target_minutes for s in hub.services}
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
-    for t in db.query("SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
-                      [day_from, day_to]):
+    for t in records(db, "SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
+                     [day_from, day_to]):
         issued_key = t["issued_service"] if by == "service" else _key(t, by)
         rows[(day_of(t["day"]), issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
         row = rows[(day_of(t["day"]), _key(t, by))]
@@ -56,11 +55,11 @@ def compute(db: Database, hub: HubSection, day_from: str, day_to: str, by: str =
             if service_s <= MAX_SERVICE_S:  # longer: left at the counter overnight, not a real service time
                 row["services"].append(service_s / 60)
             row["on_time"] += (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
-    for e in db.query("SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
-                      "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
-                      [day_from, day_to]):
+    for e in records(db, "SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
+                     "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
+                     [day_from, day_to]):
         rows[(day_of(e["day"]), _group(e, by))]["transfers"] += 1
-    for r in db.query("SELECT * FROM ratings WHERE day BETWEEN ? AND ?", [day_from, day_to]):
+    for r in records(db, "SELECT * FROM ratings WHERE day BETWEEN ? AND ?", [day_from, day_to]):
         row = rows[(day_of(r["day"]), _group(r, by))]
         row["levels"][r["level"]] += 1
         row["gov"][GOVERNMENT_LEVEL[r["scale"]][r["level"] - 1]] += 1
@@ -116,6 +115,8 @@ def _q(values: list[float], q: float) -> float | None:
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
+    import csv  # only `motcua stats --csv` needs it: the hub's memory is not spent on it
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

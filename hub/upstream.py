@@ -4,11 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from datetime import UTC, datetime
 from typing import Any
-
-from sqlite_utils import Database
 
 from bus.client import BusClient
 from bus.config import BrokerSection, DeviceConfig
@@ -24,7 +23,7 @@ class UpstreamForwarder:
     """Records go through a durable outbox on the hub's own connection to the upstream broker; each leaves only
     when the collector acknowledges it after committing. (ward, boot, seq) identifies a record there."""
 
-    def __init__(self, config: DeviceConfig, up: UpstreamSection, db: Database) -> None:
+    def __init__(self, config: DeviceConfig, up: UpstreamSection, db: sqlite3.Connection) -> None:
         broker = BrokerSection(host=up.host, port=up.port, username=up.username, password=up.password,
                                tls=up.tls, ca_file=up.ca_file, keepalive=up.keepalive)
         self.ward, self.up, self.db = config.device.ward, up, db

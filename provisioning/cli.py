@@ -1,6 +1,7 @@
 # The `motcua` command: a thin click layer over the library; every subcommand is a few lines over one call.
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -8,11 +9,33 @@ from pathlib import Path
 
 import click
 
-from provisioning import cli_console, cli_devices, cli_district, cli_fleet, cli_setup, cli_ward
 from provisioning.cli_common import guard
 
+# Subcommands kept in other modules, by name: imported only when one of them runs (or help lists them), so a service
+# started by `motcua run` does not carry ward IT's commands and their libraries for weeks.
+LAZY = {name: f"provisioning.{module}" for module, names in (
+    ("cli_ward", ("stats", "ticket", "counter", "config")),
+    ("cli_devices", ("kiosk", "rating", "display", "bridge")),
+    ("cli_district", ("district",)),
+    ("cli_fleet", ("fleet", "device", "release")),
+    ("cli_setup", ("enrol", "install", "reset", "rotate", "revoke", "image", "firstboot", "access")),
+    ("cli_console", ("console", "officer")),
+) for name in names}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """click's group, with the LAZY subcommands loaded from their modules on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY and name not in self.commands:
+            self.add_command(getattr(importlib.import_module(LAZY[name]), name), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
 def cli(verbose: bool) -> None:
     """motcua - queue, display and satisfaction system for ward one-stop centres."""
@@ -81,14 +104,6 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
     if summary["duplicates"] or summary["missing_in_hub"]:
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
 
-
-
-for _command in (cli_ward.stats, cli_ward.ticket, cli_ward.counter, cli_ward.config, cli_devices.kiosk,
-                 cli_devices.rating, cli_devices.display, cli_devices.bridge,
-                 cli_district.district, cli_fleet.fleet, cli_fleet.device, cli_fleet.release, cli_setup.enrol,
-                 cli_setup.install, cli_setup.reset, cli_setup.rotate, cli_setup.revoke, cli_setup.image,
-                 cli_setup.firstboot, cli_setup.access, cli_console.console, cli_console.officer):
-    cli.add_command(_command)
 
 
 def main() -> None:

@@ -22,8 +22,6 @@ def stats(config_path: str, day_from: str | None, day_to: str | None, by: str, a
     import time
     from datetime import date
 
-    from sqlite_utils import Database
-
     from bus.numbering import LocalDay
     from hub import stats as ward_stats
     from hub.config import load_hub
@@ -40,7 +38,7 @@ def stats(config_path: str, day_from: str | None, day_to: str | None, by: str, a
         path = config.data_dir / hub.database
         if not path.exists():
             raise ProvisioningError(f"no hub database at {path}")
-        db = Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             rows = ward_stats.compute(db, hub, first, day_to or first, by)
         except sqlite3.OperationalError as exc:
