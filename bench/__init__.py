@@ -1,1 +1,1 @@
-# Benchmarks: each prints its figures; the latest are kept in docs/performance.md with their command.
+# Benchmarks: each prints its figures (bench.table runs them all into one table); the latest are in docs/performance.md.

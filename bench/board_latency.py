@@ -17,6 +17,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import psutil  # noqa: E402
 import pygame  # noqa: E402
 
+from bench.figures import emit
 from bus.client import BusClient  # noqa: E402
 from bus.config import BrokerSection  # noqa: E402
 from devkit import samples  # noqa: E402
@@ -91,6 +92,8 @@ def main() -> None:
               f"max {latencies[-1]:.1f} ms")
     print(f"  idle CPU with the notice scrolling: {idle_cpu:.1f} % of one core over {args.idle:.0f} s")
     print(f"  board RSS: {rss:.1f} MB")
+    emit({"board_call_frame_p95_ms": quantile(paced, .95), "board_idle_cpu_pct": idle_cpu,
+          "board_frame_period_ms": 1000 / display.fps})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.figures import emit
 from bus.config import BrokerSection
 from devkit.broker import Broker
 from devkit.c_unit import CUnit, build
@@ -95,6 +96,7 @@ def main() -> None:
           f"p95 {quantile(ms, 0.95):.1f} ms, max {ms[-1]:.1f} ms; bridge RSS {rss:.1f} MB")
     print(f"unplugged and plugged back in {len(back)} times: ready again after "
           f"{', '.join(f'{s:.2f}' for s in back)} s (median {quantile(sorted(back), 0.5):.2f} s)")
+    emit({"unit_press_p95_ms": quantile(ms, 0.95), "bridge_rss_mb": rss, "unit_replug_s": quantile(sorted(back), 0.5)})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.figures import emit
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import Message
@@ -95,6 +96,8 @@ def main() -> None:
     print(f"  saturated ({args.count} requests, window {args.window}): {args.count / elapsed:.0f} issues/s, "
           f"p50 {quantile(win_ms, .5):.2f} ms, p99 {quantile(win_ms, .99):.2f} ms")
     print(f"  hub RSS: {rss_idle:.1f} MB idle, {rss_busy:.1f} MB after {2 * args.count + 2200} tickets")
+    emit({"issue_one_p50_ms": quantile(seq_ms, .5), "issue_paced_p99_ms": quantile(paced_ms, .99),
+          "issue_paced_rate": args.rate, "issue_saturated_per_s": args.count / elapsed, "hub_rss_mb": rss_busy})
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import psutil  # noqa: E402
 import pygame  # noqa: E402
 
+from bench.figures import emit
 from bus.config import BrokerSection  # noqa: E402
 from devkit.broker import Broker  # noqa: E402
 from devkit.configs import write_hub_config, write_kiosk_config  # noqa: E402
@@ -102,6 +103,7 @@ def main() -> None:
     print(f"  kiosk RSS (UI, bus, printer, this bench): {rss:.1f} MB")
     print(f"  process start -> first screen: {', '.join(f'{s:.2f}' for s in starts)} s "
           f"(median {sorted(starts)[len(starts) // 2]:.2f} s)")
+    emit({"ticket_job_kb": max(sizes) / 1024, "kiosk_tap_print_p95_ms": quantile(ms, .95)})
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import shutil
 import statistics
 import subprocess
@@ -10,9 +12,9 @@ import threading
 import time
 from pathlib import Path
 
+from bench.figures import emit
 from bus.client import BusClient
 from bus.config import BrokerSection
-from bus.messages import Message
 from devkit.broker import Broker
 from devkit.configs import write_district_config
 from devkit.postgres import PostgresServer
@@ -35,51 +37,70 @@ def day_stats(day: str, service: str, version: int) -> dict:
                                             "level_1": 40, "level_2": 20, "level_3": 5}}
 
 
+class Acks:
+    """The collector's acknowledgements as `mosquitto_sub` (C) receives them on the sender's reply topic: the corrs
+    still unacknowledged. Read outside any BusClient, which answers only replies to requests it made itself."""
+
+    def __init__(self, port: int, topic: str, corrs: list[str]) -> None:
+        self.pending = dict.fromkeys(corrs)
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
+                                      "-i", f"bench-acks-{time.monotonic_ns()}"], stdout=subprocess.PIPE)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            payload = json.loads(line)
+            with self.lock:
+                for corr in payload.get("body", {}).get("corrs") or [payload.get("corr")]:
+                    self.pending.pop(corr, None)
+
+    def left(self) -> list[str]:
+        with self.lock:
+            return list(self.pending)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def ingest(port: int, count: int, sender_kind: str) -> tuple[float, int]:
     """Records per second one collector process stores and acknowledges. The records are made and encoded first;
-    `mosquitto_pub` (C) then publishes them, so the measure is the collector's and not a Python sender's (with
-    `python` a BusClient publishes them). Like the hub's outbox, the bench resends what was not acknowledged after
-    a quiet spell (acks published while it was briefly disconnected are lost); returns the rate and the resends."""
-    pending: dict[str, Message] = {}
-    lock = threading.Lock()
-
-    def on_ack(msg: Message, _: str) -> None:
-        with lock:
-            for corr in msg.body.get("corrs") or [msg.corr]:
-                pending.pop(corr, None)
-
+    `mosquitto_pub` (C) then publishes them and `mosquitto_sub` (C) takes the acknowledgements, so the measure is
+    the collector's and not a Python sender's sharing the same two cores (with `python` a BusClient publishes
+    them). Like the hub's outbox, the bench resends what was not acknowledged after a quiet spell; returns the rate
+    and the resends."""
     client = BusClient(BrokerSection(port=port), WARD, "bench-hub", "hub")
-    client.on_reply(on_ack)
     client.start()
     client.wait_connected(10)
     topic = client.topics.upstream_record
-    for i in range(count):
-        msg = client.message("upstream.record", rating(i), corr=f"{client.boot}.{i}")
-        pending[msg.corr or ""] = msg
-    batch = list(pending.values())
+    batch = {f"{client.boot}.{i}": client.message("upstream.record", rating(i), corr=f"{client.boot}.{i}")
+             for i in range(count)}
+    acks = Acks(port, client.topics.reply(client.device), list(batch))
+    time.sleep(0.5)  # mosquitto_sub subscribed
     started = time.perf_counter()
     if sender_kind == "mosquitto_pub":
-        lines = b"\n".join(m.encode() for m in batch) + b"\n"
+        lines = b"\n".join(m.encode() for m in batch.values()) + b"\n"
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic, "-l",
                         "-i", "bench-sender"], input=lines, check=True)
     else:
-        for msg in batch:
+        for msg in batch.values():
             client.publish(topic, msg)
     resent, last, last_change = 0, -1, time.perf_counter()
-    while pending:
+    while left := acks.left():
         time.sleep(0.01)
-        if len(pending) != last:
-            last, last_change = len(pending), time.perf_counter()
+        if len(left) != last:
+            last, last_change = len(left), time.perf_counter()
         elif time.perf_counter() - last_change > 3:
-            with lock:
-                again = list(pending.values())
-            for msg in again:
-                client.publish(topic, msg)
-            resent += len(again)
+            for corr in left:
+                client.publish(topic, batch[corr])
+            resent += len(left)
             last_change = time.perf_counter()
         if time.perf_counter() - started > 300:
-            raise SystemExit(f"{len(pending)} of {count} still unacknowledged after 300 s")
+            raise SystemExit(f"{len(left)} of {count} still unacknowledged after 300 s")
     elapsed = time.perf_counter() - started
+    acks.stop()
     client.stop()
     return count / elapsed, resent
 
@@ -124,6 +145,9 @@ def main() -> None:
                         help="who publishes the records: auto takes mosquitto_pub (Debian package mosquitto-clients) "
                              "when installed")
     args = parser.parse_args()
+    logging.getLogger("bus").setLevel(logging.ERROR)  # the sender's client logs each ack it did not ask for itself
+    if not shutil.which("mosquitto_sub"):
+        raise SystemExit("the bench reads acknowledgements with mosquitto_sub: apt install mosquitto-clients")
     sender = args.sender if args.sender != "auto" else "mosquitto_pub" if shutil.which("mosquitto_pub") else "python"
     pg = PostgresServer().start() if args.store == "postgres" else None
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -149,6 +173,7 @@ def main() -> None:
                                                                  if resent else ""))
     print(f"  a week of one busy ward ({n} records) queued during an outage: drained in {drain:.1f} s "
           "after the broker and collector returned")
+    emit({f"collector_{args.store}_per_s": rate, f"collector_{args.store}_backlog_s": drain})
 
 
 if __name__ == "__main__":

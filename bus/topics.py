@@ -127,6 +127,9 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+_KIND_LEVELS = [(kind, kind.split("/")) for kind in KINDS]
+
+
 @dataclass(frozen=True)
 class Parsed:
     """A ward topic taken apart: its ward, its kind (a KINDS key) and the counter or device it names, if any."""
@@ -137,14 +140,23 @@ class Parsed:
 
 
 def parse(topic: str) -> Parsed | None:
-    """The parts of a motcua topic, or None for a topic that is not one."""
+    """The parts of a motcua topic, or None for a topic that is not one. Every received message is parsed, mostly
+    on a handful of topics: those of a sane length are remembered (a flood of long made-up ones is not)."""
+    return _parse_remembered(topic) if len(topic) <= 200 else _parse(topic)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_remembered(topic: str) -> Parsed | None:
+    return _parse(topic)
+
+
+def _parse(topic: str) -> Parsed | None:
     levels = topic.split("/")
-    if len(levels) < 4 or "/".join(levels[:2]) != ROOT:
+    if len(levels) < 4 or f"{levels[0]}/{levels[1]}" != ROOT:
         return None
     ward, rest = levels[2], levels[3:]
-    for kind in KINDS:
-        want = kind.split("/")
-        if len(want) == len(rest) and all(w in ("+", r) for w, r in zip(want, rest, strict=True)):
+    for kind, want in _KIND_LEVELS:
+        if len(want) == len(rest) and all(w == "+" or w == r for w, r in zip(want, rest, strict=True)):
             name = next((r for w, r in zip(want, rest, strict=True) if w == "+"), "")
             return Parsed(ward, kind, name)
     return None

@@ -230,6 +230,8 @@ def _text(r: Rule, value: Any, where: str) -> str:
 
 
 def _unicode(text: str, where: str) -> None:
+    if text.isascii():  # no surrogate is ASCII
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

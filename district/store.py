@@ -1,6 +1,8 @@
 # The collector's store: what the collector and the report need from a database, and the choice of backend.
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -68,7 +70,7 @@ class Store:
 
     def upsert(self, record: Record) -> None:
         """Stores a record unless a newer version of it is already stored: corrections replace, never add."""
-        self.execute(upsert_sql(record), tuple(record.__dict__.values()))
+        self.execute(upsert_sql(type(record)), tuple(record.__dict__.values()))
 
     def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
         """Stores each record whose message key was not seen before; says, per item, whether it was new. A
@@ -90,11 +92,13 @@ def table_of(kind: type) -> tuple[str, tuple[str, ...]]:
     return table, next(key for name, _, key in TABLES if name == table)
 
 
-def upsert_sql(record: Record) -> str:
-    values = record.__dict__
-    table, key = table_of(type(record))
-    updates = ", ".join(f"{c}=excluded.{c}" for c in values if c not in key)
-    return (f"INSERT INTO {table}({', '.join(values)}) VALUES ({', '.join('?' * len(values))}) "
+@functools.cache
+def upsert_sql(kind: type) -> str:
+    """The statement storing a record of class `kind` (its fields in order) unless a newer version is stored."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    table, key = table_of(kind)
+    updates = ", ".join(f"{c}=excluded.{c}" for c in names if c not in key)
+    return (f"INSERT INTO {table}({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
             f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} WHERE excluded.version > {table}.version")
 
 

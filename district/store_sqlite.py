@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from district.errors import StoreError
-from district.store import Store
+from district.store import Key, Record, Store, upsert_sql
+
+CHUNK = 1000  # rows per INSERT: 5,000 parameters, well inside SQLite's limit
+RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # Debian 12 and Raspberry Pi OS 12 have 3.40
 
 
 class SqliteStore(Store):
@@ -41,6 +44,29 @@ class SqliteStore(Store):
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         return self.db.execute(sql, params).rowcount
+
+    def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
+        """A batch in a few statements: the seen-marks as multi-row INSERTs that return the keys they added (a key
+        twice in the batch is added once, so only its first item is new), then each new record's upsert, in order
+        (of two versions of one record, the newer stays)."""
+        if not RETURNING:
+            return super().store_new(items, now)
+        added: set[Key] = set()
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start:start + CHUNK]
+            sql = ("INSERT INTO seen(ward, device, boot, seq, at) VALUES " + ",".join(["(?,?,?,?,?)"] * len(chunk))
+                   + " ON CONFLICT DO NOTHING RETURNING ward, device, boot, seq")
+            params = [value for key, _ in chunk for value in (*key, now)]
+            added.update(tuple(row) for row in self.db.execute(sql, params))
+        fresh, new = [], []
+        for key, record in items:
+            fresh.append(key in added)
+            if fresh[-1]:
+                added.discard(key)
+                new.append(record)
+        for kind in {type(record) for record in new}:
+            self.db.executemany(upsert_sql(kind), [tuple(r.__dict__.values()) for r in new if type(r) is kind])
+        return fresh
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         cur = self.db.execute(sql, params)

@@ -1,0 +1,143 @@
+# Bench: the machine's own limits, which no motcua code can beat - durable commits, the broker, a bare interpreter.
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from bench.figures import emit
+from devkit.broker import Broker
+from hub.estimate import quantile
+
+
+def sqlite_commits(folder: Path, count: int) -> tuple[float, list[float]]:
+    """One small row per transaction in a WAL file with synchronous=FULL, as the hub and the outboxes commit:
+    commits per second and each commit's time in ms."""
+    db = sqlite3.connect(str(folder / "bound.db"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    times = []
+    began = time.perf_counter()
+    for i in range(count):
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t(body) VALUES (?)", (f"ticket {i}",))
+        db.execute("COMMIT")
+        times.append((time.perf_counter() - start) * 1000)
+    elapsed = time.perf_counter() - began
+    db.close()
+    return count / elapsed, sorted(times)
+
+
+class Echo:
+    """The broker's round trip with nothing of motcua in it: a paho client (as every role uses) sends a request
+    and `mosquitto_sub | mosquitto_pub` (C, line-buffered) sends it straight back."""
+
+    def __init__(self, port: int) -> None:
+        self.sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-p", str(port), "-t", "bench/req"],
+                                    stdout=subprocess.PIPE)
+        self.pub = subprocess.Popen(["mosquitto_pub", "-p", str(port), "-t", "bench/resp", "-l"], stdin=self.sub.stdout)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-echo")
+        self.arrived: dict[bytes, float] = {}
+        self.cond = threading.Condition()
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_: c.subscribe("bench/resp")
+        self.client.connect("127.0.0.1", port)
+        self.client.socket().setsockopt(6, 1, 1)  # TCP_NODELAY, as bus/client.py sets it
+        self.client.loop_start()
+        time.sleep(1.0)  # subscriptions in place
+
+    def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self.cond:
+            self.arrived[msg.payload] = time.perf_counter()
+            self.cond.notify_all()
+
+    def run(self, count: int, window: int) -> tuple[float, list[float]]:
+        """`count` round trips keeping at most `window` unanswered: round trips per second and each in ms."""
+        sent: dict[bytes, float] = {}
+        began = time.perf_counter()
+        for i in range(count):
+            key = f"{began:.6f}-{i}".encode()
+            with self.cond:
+                self.cond.wait_for(lambda: len(sent) - len(self.arrived) < window, timeout=10)
+            sent[key] = time.perf_counter()
+            self.client.publish("bench/req", key, qos=0)
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.arrived) >= count, timeout=60):
+                raise SystemExit(f"the echo answered {len(self.arrived)} of {count}")
+        elapsed = time.perf_counter() - began
+        times = sorted((self.arrived[k] - t) * 1000 for k, t in sent.items())
+        self.arrived.clear()
+        return count / elapsed, times
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+        for proc in (self.sub, self.pub):
+            proc.terminate()
+            proc.wait()
+
+
+def broker_qos1(port: int, count: int) -> float:
+    """QoS 1 messages per second from `mosquitto_pub` to `mosquitto_sub`, both C: what the broker itself moves."""
+    payload = b'{"kind":"rating","record":{"ward":"demo-ward","day":"2026-11-23","ticket_id":1,"level":1}}\n'
+    sub = subprocess.Popen(["mosquitto_sub", "-p", str(port), "-t", "bench/qos1", "-q", "1", "-C", str(count)],
+                           stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    began = time.perf_counter()
+    subprocess.run(["mosquitto_pub", "-p", str(port), "-t", "bench/qos1", "-q", "1", "-l"], input=payload * count,
+                   check=True)
+    sub.wait(timeout=120)
+    return count / (time.perf_counter() - began)
+
+
+def bare_rss() -> float:
+    """Resident MB of an interpreter that has loaded paho and sqlite3 and nothing of motcua: the floor under every
+    role's memory."""
+    code = ("import paho.mqtt.client, sqlite3, json; "  # VmRSS, not ru_maxrss: that survives the exec from here
+            "print(next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmRSS')) / 1024)")
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The machine's own limits under the motcua benches.")
+    parser.add_argument("--commits", type=int, default=2000)
+    parser.add_argument("--trips", type=int, default=5000)
+    args = parser.parse_args()
+    missing = [tool for tool in ("mosquitto_sub", "mosquitto_pub", "stdbuf") if not shutil.which(tool)]
+    if missing:
+        raise SystemExit(f"needs {', '.join(missing)}: apt install mosquitto-clients coreutils")
+    with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
+        commits, commit_ms = sqlite_commits(Path(tmp), args.commits)
+        echo = Echo(broker.port)
+        try:
+            echo.run(200, 1)  # warm-up
+            _, one_ms = echo.run(min(args.trips, 2000), 1)
+            window_rate, _ = echo.run(args.trips, 32)
+        finally:
+            echo.close()
+        qos1 = broker_qos1(broker.port, 20000)
+    rss = bare_rss()
+    print("the machine's own limits (no motcua code)")
+    print(f"  SQLite WAL synchronous=FULL, one row per commit: {commits:.0f} commits/s, "
+          f"p50 {quantile(commit_ms, .5):.2f} ms, p99 {quantile(commit_ms, .99):.2f} ms")
+    print(f"  broker round trip, paho client and a C echo: one at a time p50 {quantile(one_ms, .5):.2f} ms, "
+          f"p99 {quantile(one_ms, .99):.2f} ms; window 32: {window_rate:.0f} round trips/s")
+    print(f"  broker alone, C to C at QoS 1: {qos1:.0f} messages/s")
+    print(f"  interpreter with paho and sqlite3 loaded: {rss:.1f} MB resident")
+    emit({"sqlite_commits_per_s": commits, "sqlite_commit_p99_ms": quantile(commit_ms, .99),
+          "echo_p50_ms": quantile(one_ms, .5), "echo_p99_ms": quantile(one_ms, .99), "echo_window_per_s": window_rate,
+          "broker_qos1_per_s": qos1, "bare_rss_mb": rss})
+
+
+if __name__ == "__main__":
+    main()
