@@ -119,6 +119,13 @@ class Broker:
             self._proc.wait()
         self._proc = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a power cut would: retained messages and sessions not yet written are gone."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
     def reload(self) -> None:
         """Has mosquitto read its password file and access list again (what `systemctl reload mosquitto` does)."""
         if self._proc is not None and self.kind == "mosquitto":

@@ -105,6 +105,37 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
         raise click.ClickException("the demo found duplicate or missing tickets (see the summary)")
 
 
+@cli.command()
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the arrivals, services and faults.")
+@click.option("--hours", type=click.FloatRange(0.5, 10), default=10.0, show_default=True,
+              help="Ward hours to run (a whole day is 10).")
+@click.option("--speed", type=click.FloatRange(1, 2000), default=300.0, show_default=True,
+              help="Ward time runs this many times faster than real time.")
+@click.option("--citizens", type=click.IntRange(10, 10000), default=1100, show_default=True,
+              help="Citizens over a whole day (morning and after-lunch peaks).")
+@click.option("--faults", type=click.IntRange(0, 100), default=8, show_default=True, help="Faults in the run.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("chaos-ward"),
+              show_default=True, help="Where the run keeps its files; must be empty or absent.")
+def chaos(seed: int, hours: float, speed: float, citizens: int, faults: int, workdir: Path) -> None:
+    """Run a ward's day with faults on a seeded schedule, then check its invariants (docs/reliability.md)."""
+    from devkit.chaos import ChaosOptions, run_and_report
+    from devkit.errors import DevkitError
+
+    if workdir.exists() and any(workdir.iterdir()):
+        raise click.ClickException(f"{workdir} is not empty: choose another --workdir or remove it")
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger().setLevel(logging.ERROR)  # the faults make the ward complain, on purpose
+    opts = ChaosOptions(seed=seed, hours=hours, speed=speed, citizens=citizens, faults=faults,
+                        workdir=workdir.resolve())
+    try:
+        rows = guard(lambda: run_and_report(opts))
+    except DevkitError as exc:
+        raise click.ClickException(str(exc)) from None
+    broken = [r["invariant"] for r in rows if r["ok"] is False]
+    if broken:
+        raise click.ClickException(f"invariants broken: {'; '.join(broken)}")
+
+
 
 def main() -> None:
     cli(prog_name="motcua")

@@ -16,8 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:
+    """Every command and subcommand, as help lists them (the top level loads most of its commands on use)."""
     found = {}
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, f"motcua {prefix}{name} is listed but cannot be loaded"
         full = f"{prefix}{name}"
         found[full] = command
         if isinstance(command, click.Group):

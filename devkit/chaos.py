@@ -1,0 +1,176 @@
+# `motcua chaos`: a ward's compressed working day with faults on a seeded schedule, then its invariants checked.
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import psutil
+
+from bus.config import BrokerSection
+from bus.messages import PRIORITY_GROUPS
+from devkit import chaos_faults
+from devkit.broker import Broker
+from devkit.chaos_report import Observations, check, print_table
+from devkit.configs import add_upstream, write_district_config, write_hub_config
+from devkit.demo import WARD, _drain_upstream
+from devkit.processes import RoleProcess
+from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
+from provisioning.fleet import wait_online
+
+OPEN_H = 10.0  # a ward day: 7:30 to 17:30 ward time, lunch included
+
+
+@dataclass(frozen=True)
+class ChaosOptions:
+    seed: int = 1
+    hours: float = OPEN_H  # simulated ward hours to run
+    speed: float = 300.0  # ward seconds per real second
+    citizens: int = 1100  # arrivals over a whole day (the profile has a morning and an after-lunch peak)
+    kiosks: int = 2
+    counters: int = 10
+    faults: int = 8
+    kinds: tuple[str, ...] = chaos_faults.KINDS
+    workdir: Path = Path("chaos-ward")
+
+
+def arrivals_per_hour(hour: float, citizens: float) -> float:
+    """Arrivals per ward hour at `hour` after opening: a morning peak near +2 h, a quiet lunch, a smaller peak near
+    +6.5 h; scaled so a whole day brings `citizens`."""
+    shape = (math.exp(-((hour - 2.0) / 1.2) ** 2) + 0.7 * math.exp(-((hour - 6.5) / 1.1) ** 2)
+             + (0.05 if 4.0 < hour < 5.5 else 0.15))
+    return citizens * shape / _AREA
+
+
+_AREA = sum(math.exp(-((h / 10 - 2.0) / 1.2) ** 2) + 0.7 * math.exp(-((h / 10 - 6.5) / 1.1) ** 2)
+            + (0.05 if 4.0 < h / 10 < 5.5 else 0.15) for h in range(int(OPEN_H * 10))) / 10
+
+
+class ChaosKiosk(SimKiosk):
+    """A simulated kiosk whose citizens follow the day's arrival profile; keeps the time of every attempt and
+    whether a ticket came of it, for the longest time the kiosk could not issue."""
+
+    def __init__(self, *args: Any, opened: float, citizens: float, **kw: Any) -> None:
+        super().__init__(*args, arrivals_per_hour=1.0, **kw)
+        self.opened, self.citizens = opened, citizens
+        self.attempts: list[tuple[float, bool]] = []
+        self.peak = max(arrivals_per_hour(h / 10, citizens) for h in range(int(OPEN_H * 10)))
+
+    def act(self) -> None:
+        codes = list(SERVICE_MIX)
+        weights = [SERVICE_MIX[c][0] for c in codes]
+        while not self.pause(self.rng.expovariate(self.peak / 3600)):
+            hour = (time.monotonic() - self.opened) * self.speed / 3600
+            if self.rng.random() > arrivals_per_hour(hour, self.citizens) / self.peak:  # thinning: the profile
+                continue
+            body: dict[str, Any] = {"service": self.rng.choices(codes, weights)[0]}
+            if self.rng.random() < 0.1:
+                body["priority"] = self.rng.choice(PRIORITY_GROUPS)
+            reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body, timeout=3.0)
+            self._record(reply)
+            self.attempts.append((time.monotonic(), reply is not None and reply.type == "ticket.issued"))
+
+
+@dataclass
+class ChaosWard:
+    """The ward's processes, as the faults reach them."""
+
+    name: str
+    broker: Broker
+    upstream: Broker
+    hub: RoleProcess
+    collector: RoleProcess
+    flooded: int = 0
+    faults_done: list[tuple[chaos_faults.Fault, float, float]] = field(default_factory=list)  # (fault, began, ended)
+
+
+def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
+    """Runs the day, with its faults, and returns what was observed; `check` turns it into the invariants."""
+    work = opts.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    broker = Broker(work, kind="mosquitto").start()
+    upstream = Broker(work / "district", kind="mosquitto").start()
+    collector = RoleProcess("district", write_district_config(work, upstream.port, [WARD]), work / "collector.log",
+                            command=("district", "run")).start()
+    hub_config = add_upstream(_more_counters(write_hub_config(work, broker.port), opts.counters), upstream.port,
+                              retry_s=1.0, stats_interval_s=5)
+    hub = RoleProcess("hub", hub_config, work / "hub.log").start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector)
+    section = BrokerSection(port=broker.port)
+    wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
+    faults = chaos_faults.schedule(opts.seed, opts.hours, opts.faults, opts.kinds)
+    print(f"motcua chaos: seed {opts.seed}, {opts.hours:g} ward hours at {opts.speed:g}x "
+          f"({opts.hours * 3600 / opts.speed:.0f} s), {len(faults)} faults; files in {work}/", file=out, flush=True)
+    stop, tally, opened = threading.Event(), Tally(), time.monotonic()
+    kiosks = [ChaosKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
+                         opened=opened, citizens=opts.citizens / opts.kiosks) for i in range(1, opts.kiosks + 1)]
+    counters = [SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
+                           outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, opts.counters + 1)]
+    samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
+    try:
+        for actor in (*kiosks, *counters):
+            actor.start()
+        _day(opts, ward, faults, opened, samples, out)
+    finally:
+        stop.set()
+        for actor in (*kiosks, *counters):
+            actor.join(10)
+    alive = {"hub": hub.proc is not None and hub.proc.poll() is None,
+             "collector": collector.proc is not None and collector.proc.poll() is None,
+             "broker": broker.running, "upstream broker": upstream.running}
+    try:
+        _drain_upstream(section, hub, timeout=60)
+        time.sleep(6)  # the hub's next day statistics (every 5 s) reach the district
+    finally:
+        hub.stop()
+        collector.stop()
+        upstream.stop()
+        broker.stop()
+    attempts = sorted(a for k in kiosks for a in k.attempts)
+    return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
+                        ward.faults_done, samples, alive, ward.flooded)
+
+
+def _more_counters(hub_config: Path, count: int) -> Path:
+    """The demo ward's hub config (four counters) with counters 5 to `count` added, each serving every service."""
+    services = ", ".join(f'"{code}"' for code in SERVICE_MIX)
+    with open(hub_config, "a", encoding="utf-8") as out:
+        for c in range(5, count + 1):
+            out.write(f'\n[[hub.counters]]\nid = {c}\nname_vi = "Quầy {c}"\nname_en = "Counter {c}"\n'
+                      f"services = [{services}]\n")
+    return hub_config
+
+
+def _day(opts: ChaosOptions, ward: ChaosWard, faults: list[chaos_faults.Fault], opened: float,
+         samples: list[tuple[float, int, float, int]], out: TextIO) -> None:
+    """Runs the ward until the day's end, applying each fault at its ward time and sampling the hub's resources."""
+    end = opened + opts.hours * 3600 / opts.speed
+    pending = list(faults)
+    while (now := time.monotonic()) < end:
+        hour = (now - opened) * opts.speed / 3600
+        if pending and hour >= pending[0].at_h:
+            fault = pending.pop(0)
+            print(f"  +{hour:5.2f}h {fault.describe()}", file=out, flush=True)
+            began = time.monotonic()
+            chaos_faults.apply(fault, ward)
+            ward.faults_done.append((fault, began, time.monotonic()))
+            continue
+        if ward.hub.proc is not None and ward.hub.proc.poll() is None:
+            try:
+                proc = psutil.Process(ward.hub.proc.pid)
+                samples.append((now, proc.pid, proc.memory_info().rss / 2**20, proc.num_fds()))
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(0.5)
+
+
+def run_and_report(opts: ChaosOptions, out: TextIO = sys.stdout) -> list[dict[str, Any]]:
+    """The whole run, then the invariants as a table; returns the rows (each with `ok`)."""
+    observed = run_chaos(opts, out)
+    rows = check(observed)
+    print_table(rows, out)
+    return rows

@@ -1,0 +1,96 @@
+# The chaos run's faults: what each does to the ward, and a seeded schedule of them over the simulated day.
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from devkit.hostile import flood, raw_client
+
+if TYPE_CHECKING:
+    from devkit.chaos import ChaosWard
+
+KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood")
+
+
+@dataclass(frozen=True)
+class Fault:
+    at_h: float  # simulated hours after the ward opens
+    kind: str
+    down_s: float  # real seconds the fault lasts before the ward is given back what it lost
+
+    def describe(self) -> str:
+        return f"{self.kind} at +{int(self.at_h)}h{int(self.at_h % 1 * 60):02d} for {self.down_s:.1f} s"
+
+
+def schedule(seed: int, hours: float, count: int, kinds: tuple[str, ...] = KINDS) -> list[Fault]:
+    """`count` faults at seeded random times, every kind at least once when `count` allows, none in the first or
+    last tenth of the day (the ward settles in; the invariants are checked on a ward that had time to recover)."""
+    rng = random.Random(seed)
+    chosen = list(kinds[:count]) + [rng.choice(kinds) for _ in range(max(0, count - len(kinds)))]
+    rng.shuffle(chosen)
+    times = sorted(rng.uniform(0.1 * hours, 0.85 * hours) for _ in chosen)
+    lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0)}
+    return [Fault(at, kind, round(rng.uniform(*lasting.get(kind, (0.5, 2.0))), 1)) for at, kind in zip(times, chosen,
+                                                                                                       strict=True)]
+
+
+def apply(fault: Fault, ward: ChaosWard) -> None:
+    """Does the fault, waits out its length, then gives back what it took (as the ward's power, ward IT or systemd
+    would: processes restart, the link comes back)."""
+    ACTIONS[fault.kind](ward, fault.down_s)
+
+
+def _broker_restart(ward: ChaosWard, down_s: float) -> None:
+    ward.broker.kill()
+    time.sleep(down_s)
+    ward.broker.start()
+
+
+def _hub_kill(ward: ChaosWard, down_s: float) -> None:
+    ward.hub.kill()  # kill -9: no clean-up, a batch may be half done
+    time.sleep(down_s)  # systemd's RestartSec
+    ward.hub.start()
+
+
+def _power_cut(ward: ChaosWard, down_s: float) -> None:
+    """Every process of the ward's machines at once, with kill -9; then they come back in boot order."""
+    for proc in (ward.hub, ward.collector):
+        proc.kill()
+    ward.broker.kill()
+    ward.upstream.kill()
+    time.sleep(down_s)
+    ward.broker.start()
+    ward.upstream.start()
+    ward.hub.start()
+    ward.collector.start()
+
+
+def _upstream_down(ward: ChaosWard, down_s: float) -> None:
+    """The district's link is gone (its broker unreachable); the ward must keep working and forward it all later."""
+    ward.upstream.kill()
+    time.sleep(down_s)
+    ward.upstream.start()
+
+
+def _hostile_flood(ward: ChaosWard, down_s: float) -> None:
+    """Garbage on every topic of the ward for `down_s` seconds, as a broken or hostile device would send."""
+    client = raw_client(ward.broker.port, "chaos-attacker")
+    topics = [f"motcua/v1/{ward.name}/{t}" for t in ("ticket/request", "ticket/confirm", "ticket/offline", "rating",
+                                                     "counter/1/command", "admin/request", "stats/request",
+                                                     "board/state", "device/hub/state", "reply/kiosk-sim-1")]
+    deadline = time.monotonic() + down_s
+    sent = 0
+    while time.monotonic() < deadline:
+        sent += flood(client, topics, 200, seed=sent)
+    client.loop_stop()
+    client.disconnect()
+    ward.flooded += sent
+
+
+ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
+    "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
+    "upstream_down": _upstream_down, "hostile_flood": _hostile_flood,
+}

@@ -1,0 +1,140 @@
+# The chaos run's invariants, checked against the ward's and the district's own databases, printed as a table.
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from devkit.chaos_faults import Fault
+from devkit.simulate import Tally
+
+
+@dataclass
+class Observations:
+    hub_db: Path
+    district_db: Path
+    tally: Tally
+    attempts: list[tuple[float, bool]]  # (time, a ticket came of it), every kiosk's, in time order
+    faults: list[tuple[Fault, float, float]]  # (fault, began, ended)
+    samples: list[tuple[float, int, float, int]]  # (time, hub pid, hub RSS MB, hub open files)
+    alive: dict[str, bool]
+    flooded: int
+
+
+def check(o: Observations) -> list[dict[str, Any]]:
+    """One row per invariant (`ok` True or False) or measure (`ok` None): what was found, in words."""
+    hub = sqlite3.connect(f"file:{o.hub_db}?mode=ro", uri=True)
+    district = sqlite3.connect(f"file:{o.district_db}?mode=ro", uri=True)
+    try:
+        rows = _tickets(hub, o.tally) + _ratings(hub, district) + _upstream(hub, district)
+    finally:
+        hub.close()
+        district.close()
+    down = [name for name, up in o.alive.items() if not up]
+    rows.append(_row("no service down for good", ", ".join(down) or "all running at the end", not down))
+    rows += _resources(o.samples)
+    rows.append(_row("longest time a kiosk could not issue a ticket", f"{_longest_outage(o.attempts):.1f} s"))
+    for kind, seconds in sorted(_recoveries(o).items()):
+        rows.append(_row(f"longest time to the next ticket after a {kind.replace('_', ' ')}",
+                         f"{seconds:.1f} s" if seconds is not None else "no ticket asked for afterwards"))
+    rows.append(_row("hostile messages sent", f"{o.flooded:,}"))
+    return rows
+
+
+def _tickets(hub: sqlite3.Connection, tally: Tally) -> list[dict[str, Any]]:
+    twice = hub.execute("SELECT COUNT(*) FROM (SELECT 1 FROM tickets GROUP BY day, issued_service, number "
+                        "HAVING COUNT(*) > 1)").fetchone()[0]
+    labels = [f"{d} {lab}" for d, lab in hub.execute("SELECT day, label FROM tickets WHERE status <> 'void'")]
+    missing = sum(1 for day_label in set(tally.issued.values()) if day_label not in set(labels))
+    counts = dict(hub.execute("SELECT status, COUNT(*) FROM tickets GROUP BY status").fetchall())
+    calls = [n for (n,) in hub.execute("SELECT COUNT(*) FROM events WHERE kind='called' GROUP BY counter")]
+    twice += tally.duplicates
+    return [
+        _row("no number issued twice in a day", f"{twice} issued twice", twice == 0),
+        _row("every ticket a kiosk was given is in the hub, once",
+             f"{len(tally.issued):,} given, {missing} missing, {len(labels) - len(set(labels))} twice",
+             missing == 0 and len(labels) == len(set(labels))),
+        _row("tickets: issued / served / no-shows / still waiting",
+             f"{sum(counts.values()):,} / {counts.get('done', 0):,} / {counts.get('no_show', 0)} / "
+             f"{counts.get('issued', 0)}"),
+        _row("counters that called citizens, calls each", f"{len(calls)}: {min(calls, default=0)}–"
+                                                           f"{max(calls, default=0)}"),
+        _row("kiosk requests unanswered or refused", f"{tally.counts['kiosk_timeouts']} unanswered, "
+                                                     f"{tally.counts['kiosk_refused']} refused"),
+    ]
+
+
+def _ratings(hub: sqlite3.Connection, district: sqlite3.Connection) -> list[dict[str, Any]]:
+    total = hub.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+    untied = hub.execute("SELECT COUNT(*) FROM ratings r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE "
+                         "e.ticket_id = r.ticket_id AND e.counter = r.counter AND e.kind = 'called')").fetchone()[0]
+    upstream = district.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+    return [
+        _row("every rating stored once, tied to a ticket served at its counter",
+             f"{total:,} stored, {untied} not tied to a call at their counter", untied == 0),
+        _row("ratings at the district equal the ward's", f"ward {total:,}, district {upstream:,}", upstream == total),
+    ]
+
+
+def _upstream(hub: sqlite3.Connection, district: sqlite3.Connection) -> list[dict[str, Any]]:
+    ward = dict(hub.execute("SELECT day, COUNT(*) FROM tickets WHERE status NOT IN ('held', 'void') GROUP BY day"))
+    there = dict(district.execute("SELECT day, SUM(issued) FROM day_stats GROUP BY day"))
+    days = "; ".join(f"{day}: ward {ward.get(day, 0)}, district {there.get(day, 0)}" for day in sorted({*ward, *there}))
+    return [_row("tickets issued per day at the district equal the ward's", days or "no tickets", ward == there)]
+
+
+def _resources(samples: list[tuple[float, int, float, int]]) -> list[dict[str, Any]]:
+    """Memory and open files over the hub process that ran longest (a restarted hub starts again from nothing):
+    flat means the last tenth of its samples no higher than its second tenth, with a little slack."""
+    by_pid: dict[int, list[tuple[float, int, float, int]]] = {}
+    for sample in samples:
+        by_pid.setdefault(sample[1], []).append(sample)
+    if not by_pid:
+        return [_row("hub memory and open files flat", "no samples", False)]
+    longest = max(by_pid.values(), key=len)
+    tenth = max(1, len(longest) // 10)
+    early, late = longest[tenth:2 * tenth] or longest[:1], longest[-tenth:]
+    rss0, rss1 = max(s[2] for s in early), max(s[2] for s in late)
+    fds0, fds1 = max(s[3] for s in early), max(s[3] for s in late)
+    return [_row("hub memory flat", f"{rss0:.1f} → {rss1:.1f} MB over {longest[-1][0] - longest[0][0]:.0f} s",
+                 rss1 <= rss0 * 1.15 + 1),
+            _row("hub open files flat", f"{fds0} → {fds1}", fds1 <= fds0 + 3)]
+
+
+def _longest_outage(attempts: list[tuple[float, bool]]) -> float:
+    """The longest time from a failed attempt to the next ticket issued (0 when none failed)."""
+    longest, failing_since = 0.0, None
+    for at, ok in attempts:
+        if not ok and failing_since is None:
+            failing_since = at
+        elif ok and failing_since is not None:
+            longest, failing_since = max(longest, at - failing_since), None
+    return longest
+
+
+def _recoveries(o: Observations) -> dict[str, float | None]:
+    """Per fault kind, the longest time from the fault's end (the ward given back what it lost) to the next
+    ticket issued, in real seconds (a restart takes as long at any speed-up): an upper bound, as it includes the
+    wait for the next citizen. Not for the upstream link, which tickets never wait for (the end-of-day totals
+    check what it carried)."""
+    out: dict[str, float | None] = {}
+    for fault, _, ended in o.faults:
+        if fault.kind == "upstream_down":
+            continue
+        after = next((at for at, ok in o.attempts if ok and at >= ended), None)
+        took = None if after is None else after - ended
+        previous = out.get(fault.kind)
+        out[fault.kind] = took if previous is None else max(previous, took or 0.0)
+    return out
+
+
+def _row(name: str, value: str, ok: bool | None = None) -> dict[str, Any]:
+    return {"invariant": name, "value": value, "ok": ok}
+
+
+def print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
+    print("\n| invariant or measure | found | holds |\n|---|---|---|", file=out)
+    for r in rows:
+        mark = "" if r["ok"] is None else ("yes" if r["ok"] else "**NO**")
+        print(f"| {r['invariant']} | {r['value']} | {mark} |", file=out)

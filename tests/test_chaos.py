@@ -1,0 +1,55 @@
+# The chaos run: a short ward day with one fault of each kind keeps every invariant; the checks do catch breakage.
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from devkit.chaos import ChaosOptions, arrivals_per_hour, run_chaos
+from devkit.chaos_faults import KINDS, schedule
+from devkit.chaos_report import Observations, check
+from devkit.simulate import Tally
+from district.store_sqlite import SqliteStore
+from hub.store import open_db
+
+
+def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Path) -> None:
+    opts = ChaosOptions(seed=7, hours=2.5, speed=600, faults=len(KINDS), workdir=tmp_path / "ward")
+    observed = run_chaos(opts)
+    rows = check(observed)
+    broken = [f"{r['invariant']}: {r['value']}" for r in rows if r["ok"] is False]
+    assert not broken, broken
+    assert sorted(f.kind for f, _, _ in observed.faults) == sorted(KINDS)  # every fault really happened
+    assert sum(ok for _, ok in observed.attempts) > 100 and observed.flooded > 0
+    with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
+        assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
+
+
+def test_the_schedule_is_the_seeds_and_the_day_has_its_peaks() -> None:
+    assert schedule(3, 10, 8) == schedule(3, 10, 8) != schedule(4, 10, 8)
+    assert {f.kind for f in schedule(3, 10, len(KINDS))} == set(KINDS)
+    assert arrivals_per_hour(2.0, 1100) > 3 * arrivals_per_hour(4.5, 1100) < arrivals_per_hour(6.5, 1100)
+    day = sum(arrivals_per_hour(h / 100, 1100) for h in range(1000)) / 100
+    assert 1000 < day < 1200
+
+
+def test_the_checks_find_a_number_issued_twice_and_a_rating_nobody_was_called_for(tmp_path: Path) -> None:
+    hub = open_db(tmp_path / "hub.db")
+    hub.execute("DROP INDEX idx_tickets_day_issued_service_number")  # as a broken hub would have let happen
+    for ticket_id in (1, 2):
+        hub.execute("INSERT INTO tickets(id, day, issued_service, number, label, service, status, issued_at, "
+                    "queue_at) VALUES (?, '2026-12-02', 'HT', 1, 'A001', 'HT', 'done', 0, 0)", (ticket_id,))
+    hub.execute("INSERT INTO ratings(ticket_id, counter, day, level, scale, version) "
+                "VALUES (1, 3, '2026-12-02', 1, 3, 1)")
+    hub.close()
+    SqliteStore(tmp_path / "district.db").close()
+    tally = Tally()
+    tally.ticket("c1", "2026-12-02 A001")
+    tally.ticket("c2", "2026-12-02 B007")  # given to a kiosk, never stored
+    observed = Observations(tmp_path / "hub.db", tmp_path / "district.db", tally, [(0.0, True), (1.0, False)],
+                            [], [], {"hub": True, "broker": False}, 0)
+    broken = {r["invariant"] for r in check(observed) if r["ok"] is False}
+    assert broken == {"no number issued twice in a day", "every ticket a kiosk was given is in the hub, once",
+                      "every rating stored once, tied to a ticket served at its counter",
+                      "ratings at the district equal the ward's", "tickets issued per day at the district equal "
+                      "the ward's", "no service down for good", "hub memory and open files flat"}
+    assert sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 2
