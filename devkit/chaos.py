@@ -11,12 +11,14 @@ from typing import Any, TextIO
 
 import psutil
 
+from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import PRIORITY_GROUPS
 from devkit import chaos_faults
 from devkit.broker import Broker
+from devkit.chaos_kiosk import CoreKiosk
 from devkit.chaos_report import Observations, check, print_table
-from devkit.configs import add_upstream, write_district_config, write_hub_config
+from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
 from devkit.demo import WARD, _drain_upstream
 from devkit.processes import RoleProcess
 from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
@@ -31,7 +33,7 @@ class ChaosOptions:
     hours: float = OPEN_H  # simulated ward hours to run
     speed: float = 300.0  # ward seconds per real second
     citizens: int = 1100  # arrivals over a whole day (the profile has a morning and an after-lunch peak)
-    kiosks: int = 2
+    kiosks: int = 2  # simulated ones; one real kiosk (its core, the fake printer) runs besides them
     counters: int = 10
     faults: int = 8
     kinds: tuple[str, ...] = chaos_faults.KINDS
@@ -57,7 +59,7 @@ class ChaosKiosk(SimKiosk):
     def __init__(self, *args: Any, opened: float, citizens: float, **kw: Any) -> None:
         super().__init__(*args, arrivals_per_hour=1.0, **kw)
         self.opened, self.citizens = opened, citizens
-        self.attempts: list[tuple[float, bool]] = []
+        self.attempts: list[tuple[float, bool, bool]] = []  # (time, a ticket came of it, numbered by the hub)
         self.peak = max(arrivals_per_hour(h / 10, citizens) for h in range(int(OPEN_H * 10)))
 
     def act(self) -> None:
@@ -72,7 +74,8 @@ class ChaosKiosk(SimKiosk):
                 body["priority"] = self.rng.choice(PRIORITY_GROUPS)
             reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body, timeout=3.0)
             self._record(reply)
-            self.attempts.append((time.monotonic(), reply is not None and reply.type == "ticket.issued"))
+            issued = reply is not None and reply.type == "ticket.issued"
+            self.attempts.append((time.monotonic(), issued, issued))
 
 
 @dataclass
@@ -84,6 +87,8 @@ class ChaosWard:
     upstream: Broker
     hub: RoleProcess
     collector: RoleProcess
+    board: RoleProcess
+    kiosk: CoreKiosk | None = None
     flooded: int = 0
     faults_done: list[tuple[chaos_faults.Fault, float, float]] = field(default_factory=list)  # (fault, began, ended)
 
@@ -99,40 +104,55 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     hub_config = add_upstream(_more_counters(write_hub_config(work, broker.port), opts.counters), upstream.port,
                               retry_s=1.0, stats_interval_s=5)
     hub = RoleProcess("hub", hub_config, work / "hub.log").start()
-    ward = ChaosWard(WARD, broker, upstream, hub, collector)
     section = BrokerSection(port=broker.port)
     wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
+    board = RoleProcess("display", write_display_config(work, broker.port), work / "board.log", command=("run",),
+                        env={"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+                        ).start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector, board)
+    watch = BusClient(section, WARD, "chaos-board-watch", "display")  # what reaches the board, and when
+    board_states: list[float] = []
+    watch.subscribe(watch.topics.board_state, lambda m, t: board_states.append(time.time()))
+    watch.start()
     faults = chaos_faults.schedule(opts.seed, opts.hours, opts.faults, opts.kinds)
     print(f"motcua chaos: seed {opts.seed}, {opts.hours:g} ward hours at {opts.speed:g}x "
           f"({opts.hours * 3600 / opts.speed:.0f} s), {len(faults)} faults; files in {work}/", file=out, flush=True)
     stop, tally, opened = threading.Event(), Tally(), time.monotonic()
+    share = opts.citizens / (opts.kiosks + 1)
     kiosks = [ChaosKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
-                         opened=opened, citizens=opts.citizens / opts.kiosks) for i in range(1, opts.kiosks + 1)]
+                         opened=opened, citizens=share) for i in range(1, opts.kiosks + 1)]
+    ward.kiosk = CoreKiosk(work, broker.port, lambda hour: arrivals_per_hour(hour, share), opts.speed, opts.seed,
+                           stop, opened)
     counters = [SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
                            outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, opts.counters + 1)]
     samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
     try:
-        for actor in (*kiosks, *counters):
+        for actor in (*kiosks, *counters, ward.kiosk):
             actor.start()
         _day(opts, ward, faults, opened, samples, out)
     finally:
         stop.set()
-        for actor in (*kiosks, *counters):
+        for actor in (*kiosks, *counters, ward.kiosk):
             actor.join(10)
-    alive = {"hub": hub.proc is not None and hub.proc.poll() is None,
-             "collector": collector.proc is not None and collector.proc.poll() is None,
-             "broker": broker.running, "upstream broker": upstream.running}
+    left = ward.kiosk.drain(60)  # the offline tickets it printed reach the hub
+    ward.kiosk.close()
+    watch.stop()
+    alive = {name: proc.proc is not None and proc.proc.poll() is None
+             for name, proc in (("hub", hub), ("collector", collector), ("board", board))}
+    alive.update({"broker": broker.running, "upstream broker": upstream.running})
     try:
         _drain_upstream(section, hub, timeout=60)
         time.sleep(6)  # the hub's next day statistics (every 5 s) reach the district
     finally:
+        board.stop()
         hub.stop()
         collector.stop()
         upstream.stop()
         broker.stop()
-    attempts = sorted(a for k in kiosks for a in k.attempts)
+    attempts = {k.name: k.attempts for k in (*kiosks, ward.kiosk)}
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
-                        ward.faults_done, samples, alive, ward.flooded)
+                        ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
+                        board_states)
 
 
 def _more_counters(hub_config: Path, count: int) -> Path:

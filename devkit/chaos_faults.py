@@ -12,7 +12,7 @@ from devkit.hostile import flood, raw_client
 if TYPE_CHECKING:
     from devkit.chaos import ChaosWard
 
-KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood")
+KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def schedule(seed: int, hours: float, count: int, kinds: tuple[str, ...] = KINDS
     chosen = list(kinds[:count]) + [rng.choice(kinds) for _ in range(max(0, count - len(kinds)))]
     rng.shuffle(chosen)
     times = sorted(rng.uniform(0.1 * hours, 0.85 * hours) for _ in chosen)
-    lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0)}
+    lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0), "paper_out": (2.0, 5.0)}
     return [Fault(at, kind, round(rng.uniform(*lasting.get(kind, (0.5, 2.0))), 1)) for at, kind in zip(times, chosen,
                                                                                                        strict=True)]
 
@@ -56,8 +56,9 @@ def _hub_kill(ward: ChaosWard, down_s: float) -> None:
 
 
 def _power_cut(ward: ChaosWard, down_s: float) -> None:
-    """Every process of the ward's machines at once, with kill -9; then they come back in boot order."""
-    for proc in (ward.hub, ward.collector):
+    """Every process of the ward's machines at once, with kill -9 (the board too); then they come back in boot
+    order."""
+    for proc in (ward.hub, ward.collector, ward.board):
         proc.kill()
     ward.broker.kill()
     ward.upstream.kill()
@@ -66,6 +67,7 @@ def _power_cut(ward: ChaosWard, down_s: float) -> None:
     ward.upstream.start()
     ward.hub.start()
     ward.collector.start()
+    ward.board.start()
 
 
 def _upstream_down(ward: ChaosWard, down_s: float) -> None:
@@ -90,7 +92,13 @@ def _hostile_flood(ward: ChaosWard, down_s: float) -> None:
     ward.flooded += sent
 
 
+def _paper_out(ward: ChaosWard, down_s: float) -> None:
+    """The real kiosk's roll runs out; staff refill it `down_s` seconds later."""
+    if ward.kiosk is not None:
+        ward.kiosk.paper_out(down_s)
+
+
 ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
     "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
-    "upstream_down": _upstream_down, "hostile_flood": _hostile_flood,
+    "upstream_down": _upstream_down, "hostile_flood": _hostile_flood, "paper_out": _paper_out,
 }

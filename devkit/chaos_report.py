@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -15,11 +15,15 @@ class Observations:
     hub_db: Path
     district_db: Path
     tally: Tally
-    attempts: list[tuple[float, bool]]  # (time, a ticket came of it), every kiosk's, in time order
+    attempts: dict[str, list[tuple[float, bool, bool]]]  # kiosk -> (time, a ticket came of it, by the hub), in order
     faults: list[tuple[Fault, float, float]]  # (fault, began, ended)
     samples: list[tuple[float, int, float, int]]  # (time, hub pid, hub RSS MB, hub open files)
     alive: dict[str, bool]
     flooded: int
+    printed: list[tuple[str, bool]] = field(default_factory=list)  # the real kiosk's tickets: ("day label", offline)
+    outbox_left: int = 0  # what the real kiosk's outbox still held at the end
+    printer_refusals: int = 0  # citizens the real kiosk told its printer could not print
+    board_states: list[float] = field(default_factory=list)  # wall time each board state reached the board's topic
 
 
 def check(o: Observations) -> list[dict[str, Any]]:
@@ -27,16 +31,19 @@ def check(o: Observations) -> list[dict[str, Any]]:
     hub = sqlite3.connect(f"file:{o.hub_db}?mode=ro", uri=True)
     district = sqlite3.connect(f"file:{o.district_db}?mode=ro", uri=True)
     try:
-        rows = _tickets(hub, o.tally) + _ratings(hub, district) + _upstream(hub, district)
+        rows = (_tickets(hub, o.tally) + _printed(hub, o) + _ratings(hub, district) + _upstream(hub, district)
+                + [_stale(hub, o.board_states)])
     finally:
         hub.close()
         district.close()
     down = [name for name, up in o.alive.items() if not up]
     rows.append(_row("no service down for good", ", ".join(down) or "all running at the end", not down))
     rows += _resources(o.samples)
-    rows.append(_row("longest time a kiosk could not issue a ticket", f"{_longest_outage(o.attempts):.1f} s"))
+    worst = max(o.attempts, key=lambda k: _longest_outage(o.attempts[k]), default="")
+    rows.append(_row("longest time a kiosk could not give a ticket (online or offline)",
+                     f"{_longest_outage(o.attempts.get(worst, [])):.1f} s ({worst or 'no kiosk'})"))
     for kind, seconds in sorted(_recoveries(o).items()):
-        rows.append(_row(f"longest time to the next ticket after a {kind.replace('_', ' ')}",
+        rows.append(_row(f"longest time to the next ticket numbered by the hub after a {kind.replace('_', ' ')}",
                          f"{seconds:.1f} s" if seconds is not None else "no ticket asked for afterwards"))
     rows.append(_row("hostile messages sent", f"{o.flooded:,}"))
     return rows
@@ -65,6 +72,23 @@ def _tickets(hub: sqlite3.Connection, tally: Tally) -> list[dict[str, Any]]:
     ]
 
 
+def _printed(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
+    """The real kiosk's paper: every ticket it printed, online or offline, is in the hub once, nothing in its
+    outbox is left behind."""
+    labels = [f"{d} {lab}" for d, lab in hub.execute("SELECT day, label FROM tickets WHERE status <> 'void'")]
+    held = {label: labels.count(label) for label, _ in o.printed}
+    missing = sum(1 for n in held.values() if n == 0)
+    twice = sum(1 for n in held.values() if n > 1) + len(o.printed) - len(held)
+    offline = sum(1 for _, off in o.printed if off)
+    return [
+        _row("every ticket the real kiosk printed is in the hub, once",
+             f"{len(o.printed)} printed ({offline} offline), {missing} missing, {twice} twice",
+             missing == 0 and twice == 0),
+        _row("the real kiosk's outbox delivered everything", f"{o.outbox_left} left", o.outbox_left == 0),
+        _row("citizens told the printer cannot print", str(o.printer_refusals)),
+    ]
+
+
 def _ratings(hub: sqlite3.Connection, district: sqlite3.Connection) -> list[dict[str, Any]]:
     total = hub.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
     untied = hub.execute("SELECT COUNT(*) FROM ratings r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE "
@@ -82,6 +106,19 @@ def _upstream(hub: sqlite3.Connection, district: sqlite3.Connection) -> list[dic
     there = dict(district.execute("SELECT day, SUM(issued) FROM day_stats GROUP BY day"))
     days = "; ".join(f"{day}: ward {ward.get(day, 0)}, district {there.get(day, 0)}" for day in sorted({*ward, *there}))
     return [_row("tickets issued per day at the district equal the ward's", days or "no tickets", ward == there)]
+
+
+def _stale(hub: sqlite3.Connection, states: list[float]) -> dict[str, Any]:
+    """The longest a call went unshown: from a call committed in the hub to the next board state the board got."""
+    calls = [at for (at,) in hub.execute("SELECT at FROM events WHERE kind IN ('called', 'recalled') ORDER BY at")]
+    worst, i = 0.0, 0
+    for at in calls:
+        while i < len(states) and states[i] < at:
+            i += 1
+        if i == len(states):
+            return _row("longest time the board was behind a call", f"a call at {at:.0f} never reached it", False)
+        worst = max(worst, states[i] - at)
+    return _row("longest time the board was behind a call", f"{worst:.2f} s over {len(calls)} calls")
 
 
 def _resources(samples: list[tuple[float, int, float, int]]) -> list[dict[str, Any]]:
@@ -102,10 +139,10 @@ def _resources(samples: list[tuple[float, int, float, int]]) -> list[dict[str, A
             _row("hub open files flat", f"{fds0} → {fds1}", fds1 <= fds0 + 3)]
 
 
-def _longest_outage(attempts: list[tuple[float, bool]]) -> float:
-    """The longest time from a failed attempt to the next ticket issued (0 when none failed)."""
+def _longest_outage(attempts: list[tuple[float, bool, bool]]) -> float:
+    """The longest time from a failed attempt to the next ticket given (0 when none failed)."""
     longest, failing_since = 0.0, None
-    for at, ok in attempts:
+    for at, ok, _ in attempts:
         if not ok and failing_since is None:
             failing_since = at
         elif ok and failing_since is not None:
@@ -117,12 +154,14 @@ def _recoveries(o: Observations) -> dict[str, float | None]:
     """Per fault kind, the longest time from the fault's end (the ward given back what it lost) to the next
     ticket issued, in real seconds (a restart takes as long at any speed-up): an upper bound, as it includes the
     wait for the next citizen. Not for the upstream link, which tickets never wait for (the end-of-day totals
-    check what it carried)."""
+    check what it carried). Only tickets the hub numbered count: an offline ticket is the kiosk coping, not the
+    ward recovered."""
+    by_hub = sorted(at for attempts in o.attempts.values() for at, _, numbered in attempts if numbered)
     out: dict[str, float | None] = {}
     for fault, _, ended in o.faults:
         if fault.kind == "upstream_down":
             continue
-        after = next((at for at, ok in o.attempts if ok and at >= ended), None)
+        after = next((at for at in by_hub if at >= ended), None)
         took = None if after is None else after - ended
         previous = out.get(fault.kind)
         out[fault.kind] = took if previous is None else max(previous, took or 0.0)

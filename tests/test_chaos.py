@@ -19,7 +19,8 @@ def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Pa
     broken = [f"{r['invariant']}: {r['value']}" for r in rows if r["ok"] is False]
     assert not broken, broken
     assert sorted(f.kind for f, _, _ in observed.faults) == sorted(KINDS)  # every fault really happened
-    assert sum(ok for _, ok in observed.attempts) > 100 and observed.flooded > 0
+    assert sum(ok for tries in observed.attempts.values() for _, ok, _ in tries) > 100 and observed.flooded > 0
+    assert any(offline for _, offline in observed.printed) and observed.printer_refusals > 0  # both paths taken
     with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
         assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
 
@@ -45,11 +46,14 @@ def test_the_checks_find_a_number_issued_twice_and_a_rating_nobody_was_called_fo
     tally = Tally()
     tally.ticket("c1", "2026-12-02 A001")
     tally.ticket("c2", "2026-12-02 B007")  # given to a kiosk, never stored
-    observed = Observations(tmp_path / "hub.db", tmp_path / "district.db", tally, [(0.0, True), (1.0, False)],
-                            [], [], {"hub": True, "broker": False}, 0)
+    attempts = {"k": [(0.0, True, True), (1.0, False, False)]}
+    observed = Observations(tmp_path / "hub.db", tmp_path / "district.db", tally, attempts, [], [],
+                            {"hub": True, "broker": False}, 0, [("2026-12-02 C009", True)], 2)
     broken = {r["invariant"] for r in check(observed) if r["ok"] is False}
     assert broken == {"no number issued twice in a day", "every ticket a kiosk was given is in the hub, once",
                       "every rating stored once, tied to a ticket served at its counter",
                       "ratings at the district equal the ward's", "tickets issued per day at the district equal "
-                      "the ward's", "no service down for good", "hub memory and open files flat"}
+                      "the ward's", "no service down for good", "hub memory and open files flat",
+                      "every ticket the real kiosk printed is in the hub, once",
+                      "the real kiosk's outbox delivered everything"}
     assert sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 2
