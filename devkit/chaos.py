@@ -167,10 +167,11 @@ def _more_counters(hub_config: Path, count: int) -> Path:
 
 def _day(opts: ChaosOptions, ward: ChaosWard, faults: list[chaos_faults.Fault], opened: float,
          samples: list[tuple[float, int, float, int]], out: TextIO) -> None:
-    """Runs the ward until the day's end, applying each fault at its ward time and sampling the hub's resources."""
+    """Runs the ward until the day's end and every fault has been applied, each at its ward time (or as soon as the
+    one before has ended), sampling the hub's resources."""
     end = opened + opts.hours * 3600 / opts.speed
     pending = list(faults)
-    while (now := time.monotonic()) < end:
+    while (now := time.monotonic()) < end or pending:  # a fault that ran late (the ones before took long) still runs
         hour = (now - opened) * opts.speed / 3600
         if pending and hour >= pending[0].at_h:
             fault = pending.pop(0)

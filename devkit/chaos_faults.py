@@ -12,7 +12,10 @@ from devkit.hostile import flood, raw_client
 if TYPE_CHECKING:
     from devkit.chaos import ChaosWard
 
-KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out")
+KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged")  # faults of the real kiosk alone (its name: REAL_KIOSK)
+REAL_KIOSK = "kiosk-1"
+KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out",
+         "kiosk_file_damaged")
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,16 @@ def _broker_restart(ward: ChaosWard, down_s: float) -> None:
 
 def _hub_kill(ward: ChaosWard, down_s: float) -> None:
     ward.hub.kill()  # kill -9: no clean-up, a batch may be half done
-    time.sleep(down_s)  # systemd's RestartSec
+    _meanwhile(ward, down_s)  # systemd's RestartSec
     ward.hub.start()
+
+
+def _meanwhile(ward: ChaosWard, down_s: float) -> None:
+    """While the hub is down: somebody takes a ticket at the real kiosk (its offline path), then the wait goes on."""
+    began = time.monotonic()
+    if ward.kiosk is not None:
+        ward.kiosk.citizen()
+    time.sleep(max(0.0, down_s - (time.monotonic() - began)))
 
 
 def _power_cut(ward: ChaosWard, down_s: float) -> None:
@@ -62,7 +73,7 @@ def _power_cut(ward: ChaosWard, down_s: float) -> None:
         proc.kill()
     ward.broker.kill()
     ward.upstream.kill()
-    time.sleep(down_s)
+    _meanwhile(ward, down_s)  # the kiosk is on its own (a UPS) and prints offline numbers
     ward.broker.start()
     ward.upstream.start()
     ward.hub.start()
@@ -98,7 +109,14 @@ def _paper_out(ward: ChaosWard, down_s: float) -> None:
         ward.kiosk.paper_out(down_s)
 
 
+def _kiosk_file_damaged(ward: ChaosWard, down_s: float) -> None:
+    """The real kiosk loses power and comes back with a damaged numbering file."""
+    if ward.kiosk is not None:
+        ward.kiosk.damaged_restart(down_s)
+
+
 ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
     "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
     "upstream_down": _upstream_down, "hostile_flood": _hostile_flood, "paper_out": _paper_out,
+    "kiosk_file_damaged": _kiosk_file_damaged,
 }

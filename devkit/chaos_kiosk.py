@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bus.messages import PRIORITY_GROUPS
+from devkit.chaos_faults import REAL_KIOSK
 from devkit.configs import write_kiosk_config
+from devkit.damage import damage, pages_of
 from devkit.simulate import SERVICE_MIX
 from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
@@ -23,41 +25,65 @@ class CoreKiosk(threading.Thread):
 
     def __init__(self, workdir: Path, port: int, rate_at: Any, speed: float, seed: int, stop: threading.Event,
                  opened: float) -> None:
-        super().__init__(name="kiosk-1", daemon=True)
-        path = write_kiosk_config(workdir, port, "kiosk-1", block=1, printer_backend="fake")
-        config, section, printer_cfg, _ = load_kiosk(str(path))
-        self.printer = FakePrinter(printer_cfg.profile, printer_cfg.timeout_s)
-        self.core = KioskCore(config, section, printer_cfg, self.printer)
+        super().__init__(name=REAL_KIOSK, daemon=True)
+        self.config_path = write_kiosk_config(workdir, port, REAL_KIOSK, block=1, printer_backend="fake")
+        self.core = self._core()
+        self._lock = threading.Lock()  # a ticket being taken, or the kiosk being restarted
         self.rate_at, self.speed, self.rng, self.halt, self.opened = rate_at, speed, random.Random(seed), stop, opened
         self.printed: list[tuple[str, bool]] = []  # ("day label", offline)
         self.attempts: list[tuple[float, bool, bool]] = []  # (time, a ticket printed, numbered by the hub)
         self.problems = 0  # citizens told the printer cannot print
+        self.restarts = 0
+
+    def _core(self) -> KioskCore:
+        config, section, printer_cfg, _ = load_kiosk(str(self.config_path))
+        if not hasattr(self, "printer"):
+            self.printer = FakePrinter(printer_cfg.profile, printer_cfg.timeout_s)
+        return KioskCore(config, section, printer_cfg, self.printer)
 
     def run(self) -> None:
         self.core.start()
         peak = max(self.rate_at(h / 10) for h in range(100))
-        codes = list(SERVICE_MIX)
-        weights = [SERVICE_MIX[c][0] for c in codes]
         while not self.halt.wait(self.rng.expovariate(peak / 3600) / self.speed):
             hour = (time.monotonic() - self.opened) * self.speed / 3600
-            if self.rng.random() > self.rate_at(hour) / peak or not self.core.services:
-                continue
-            priority = self.rng.choice(PRIORITY_GROUPS) if self.rng.random() < 0.1 else None
-            outcome = self.core.take_ticket(self.rng.choices(codes, weights)[0], priority)
-            ok = outcome.state == "printed"
-            self.attempts.append((time.monotonic(), ok, ok and not outcome.offline))
-            if ok:
-                self.printed.append((f"{outcome.ticket['day']} {outcome.ticket['label']}", outcome.offline))
-            elif outcome.state == "print_failed":
+            if self.rng.random() <= self.rate_at(hour) / peak and self.core.services:  # thinning: the day's profile
+                self.citizen()
+
+    def citizen(self) -> None:
+        """One citizen takes a ticket (the run's arrivals, and one sent by a fault while it lasts)."""
+        codes = list(SERVICE_MIX)
+        service = self.rng.choices(codes, [SERVICE_MIX[c][0] for c in codes])[0]
+        priority = self.rng.choice(PRIORITY_GROUPS) if self.rng.random() < 0.1 else None
+        with self._lock:
+            outcome = self.core.take_ticket(service, priority)
+            if outcome.state == "print_failed":
                 self.core.cancel(outcome)  # nothing in the citizen's hand: the number never joins the queue
-            elif outcome.state == "printer_problem":
-                self.problems += 1
+        ok = outcome.state == "printed"
+        self.attempts.append((time.monotonic(), ok, ok and not outcome.offline))
+        if ok:
+            self.printed.append((f"{outcome.ticket['day']} {outcome.ticket['label']}", outcome.offline))
+        elif outcome.state == "printer_problem":
+            self.problems += 1
 
     def paper_out(self, seconds: float) -> None:
         """The roll runs out; a member of staff puts a new one in `seconds` later."""
         self.printer.state = PrinterStatus.PAPER_OUT
-        time.sleep(seconds)
+        began = time.monotonic()
+        self.citizen()  # somebody comes while it is empty
+        time.sleep(max(0.0, seconds - (time.monotonic() - began)))
         self.printer.state = PrinterStatus.OK
+
+    def damaged_restart(self, seconds: float) -> None:
+        """The kiosk loses power and its SD card returns noise for the last page of its numbering file; it starts
+        again `seconds` later on what can be read (bus/sqlite_repair.py), its offline numbers skipping ahead."""
+        with self._lock:
+            self.core.stop()
+            numbering = self.core.config.data_dir / "kiosk.db"
+            damage(numbering, [max(2, pages_of(numbering))], seed=int(time.monotonic()))
+            time.sleep(seconds)
+            self.core = self._core()
+            self.core.start()
+            self.restarts += 1
 
     def drain(self, timeout: float) -> int:
         """Waits for the kiosk's outbox to deliver what it holds (offline tickets, confirmations); returns what is

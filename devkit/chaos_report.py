@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from devkit.chaos_faults import Fault
+from devkit.chaos_faults import KIOSK_FAULTS, REAL_KIOSK, Fault
 from devkit.simulate import Tally
 
 
@@ -43,7 +43,8 @@ def check(o: Observations) -> list[dict[str, Any]]:
     rows.append(_row("longest time a kiosk could not give a ticket (online or offline)",
                      f"{_longest_outage(o.attempts.get(worst, [])):.1f} s ({worst or 'no kiosk'})"))
     for kind, seconds in sorted(_recoveries(o).items()):
-        rows.append(_row(f"longest time to the next ticket numbered by the hub after a {kind.replace('_', ' ')}",
+        what = "printed by the kiosk" if kind in KIOSK_FAULTS else "numbered by the hub"
+        rows.append(_row(f"longest time to the next ticket {what} after a {kind.replace('_', ' ')}",
                          f"{seconds:.1f} s" if seconds is not None else "no ticket asked for afterwards"))
     rows.append(_row("hostile messages sent", f"{o.flooded:,}"))
     return rows
@@ -152,16 +153,17 @@ def _longest_outage(attempts: list[tuple[float, bool, bool]]) -> float:
 
 def _recoveries(o: Observations) -> dict[str, float | None]:
     """Per fault kind, the longest time from the fault's end (the ward given back what it lost) to the next
-    ticket issued, in real seconds (a restart takes as long at any speed-up): an upper bound, as it includes the
-    wait for the next citizen. Not for the upstream link, which tickets never wait for (the end-of-day totals
-    check what it carried). Only tickets the hub numbered count: an offline ticket is the kiosk coping, not the
-    ward recovered."""
+    ticket, in real seconds (a restart takes as long at any speed-up): an upper bound, as it includes the wait for
+    the next citizen. For the ward's faults only tickets the hub numbered count (an offline ticket is the kiosk
+    coping, not the ward recovered); for the real kiosk's own faults, its next printed ticket. Not for the upstream
+    link, which tickets never wait for (the end-of-day totals check what it carried)."""
     by_hub = sorted(at for attempts in o.attempts.values() for at, _, numbered in attempts if numbered)
+    by_kiosk = [at for at, ok, _ in o.attempts.get(REAL_KIOSK, []) if ok]
     out: dict[str, float | None] = {}
     for fault, _, ended in o.faults:
         if fault.kind == "upstream_down":
             continue
-        after = next((at for at in by_hub if at >= ended), None)
+        after = next((at for at in (by_kiosk if fault.kind in KIOSK_FAULTS else by_hub) if at >= ended), None)
         took = None if after is None else after - ended
         previous = out.get(fault.kind)
         out[fault.kind] = took if previous is None else max(previous, took or 0.0)

@@ -13,7 +13,7 @@ from hub.store import open_db
 
 
 def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Path) -> None:
-    opts = ChaosOptions(seed=7, hours=2.5, speed=600, faults=len(KINDS), workdir=tmp_path / "ward")
+    opts = ChaosOptions(seed=7, hours=3, speed=600, faults=len(KINDS), workdir=tmp_path / "ward")
     observed = run_chaos(opts)
     rows = check(observed)
     broken = [f"{r['invariant']}: {r['value']}" for r in rows if r["ok"] is False]

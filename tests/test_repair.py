@@ -1,7 +1,6 @@
 # Damaged SQLite files (an SD card after a power cut) and a full disk: real files with real damage, a real hub.
 from __future__ import annotations
 
-import random
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from bus.health import problems
 from bus.outbox import Outbox
 from devkit.broker import Broker
 from devkit.configs import write_hub_config
+from devkit.damage import damage, pages_of
 from hub.config import load_hub
 from hub.queue import Queue
 from hub.service import HubService
@@ -21,22 +21,6 @@ from hub.store import open_repaired
 from kiosk.offline import OfflineNumbers
 from provisioning.fleet import wait_online
 from tests.conftest import WARD
-
-PAGE = 4096
-
-
-def damage(path: Path, pages: list[int], seed: int = 7) -> None:
-    """Overwrites whole pages (numbered from 1, as SQLite does) of a closed database file with noise, as a failing
-    SD card returns them."""
-    noise = random.Random(seed)
-    with path.open("r+b") as f:
-        for page in pages:
-            f.seek((page - 1) * PAGE)
-            f.write(noise.randbytes(PAGE))
-
-
-def pages_of(path: Path) -> int:
-    return path.stat().st_size // PAGE
 
 
 def full_outbox(path: Path) -> Path:
