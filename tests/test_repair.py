@@ -189,8 +189,27 @@ def test_kiosk_offline_numbers_skip_ahead_after_a_repair_that_lost_rows(tmp_path
     assert [numbers.next("HT", 1_764_000_000.0)[1] for _ in range(3)] == [8000, 8001, 8002]
     numbers.close()
     path.write_bytes(b"garbage" * 1000)
+    numbers.mirror.write_bytes(b"garbage")  # its mirror too: nothing says what was printed
     numbers = OfflineNumbers(path, 1, days)
     assert numbers.repair is not None and numbers.repair.unreadable
     assert numbers.next("HT", 1_764_000_000.0)[1] == 8020  # 8000-8002 may already be printed
     assert numbers.next("HT", 1_764_000_000.0)[1] == 8021
+    numbers.close()
+
+
+def test_kiosk_offline_numbers_lost_with_their_file_come_back_from_the_mirror(tmp_path: Path) -> None:
+    """A busy outage printed more offline numbers than the repair's jump covers: the mirror file (written beside
+    the database for each number) says where numbering stood, so none is printed twice."""
+    from bus.numbering import LocalDay
+
+    days = LocalDay("Asia/Ho_Chi_Minh", "2025-01-01")
+    path = tmp_path / "kiosk.db"
+    numbers = OfflineNumbers(path, 1, days)
+    printed = [numbers.next("HT", 1_764_000_000.0)[1] for _ in range(30)] + [numbers.next("CT", 1_764_000_000.0)[1]]
+    numbers.close()
+    path.write_bytes(b"garbage" * 1000)
+    numbers = OfflineNumbers(path, 1, days)
+    assert numbers.repair is not None and numbers.repair.unreadable
+    assert numbers.next("HT", 1_764_000_000.0)[1] == 8030 and numbers.next("CT", 1_764_000_000.0)[1] == 8001
+    assert printed[-2] == 8029
     numbers.close()
