@@ -7,7 +7,6 @@ import secrets
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,13 @@ from bus.liveness import Liveness
 from bus.messages import Message
 from bus.outbox import Outbox
 from bus.rejections import Rejections
+from bus.replies import Replies
 from bus.sqlite_repair import Repair
 from bus.topics import Topics, carries, topic_matches, words_for
 from bus.version import VERSION
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Message, str], None]
-
-
-class _Waiter:
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.reply: Message | None = None
 
 
 class BusClient:
@@ -75,13 +69,12 @@ class BusClient:
         self._state_lock = threading.Lock()
         self._subs: dict[str, tuple[int, list[Handler]]] = {}
         self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
-        self._waiters: dict[str, _Waiter] = {}
+        self._asked = Replies()
         self._reply_listeners: list[Handler] = []
         self._connect_hooks: list[Callable[[], None]] = []
         self._disconnect_hooks: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._started = False
-        self._sent_corrs: OrderedDict[str, None] = OrderedDict()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._probe_topic = self.topics.device_alive(device)
@@ -231,25 +224,19 @@ class BusClient:
         AccessRefused, at once, when the ward's access list does not let this account send it."""
         self.may("write", topic)
         msg = self._request_message(type_, body)
-        waiter = _Waiter()
-        self._waiters[msg.corr] = waiter
-        try:
+        with self._asked.awaiting(msg.corr or "") as waiter:
             if durable:
                 self._send_durable(topic, msg)
             elif not self._send_once(topic, msg):
                 return None
             waiter.event.wait(timeout)
             return waiter.reply
-        finally:
-            self._waiters.pop(msg.corr, None)
 
     def _request_message(self, type_: str, body: dict[str, Any]) -> Message:
         with self._seq_lock:
             seq = next(self._seq)
-            corr = f"{self.boot}.{seq}"
-            self._sent_corrs[corr] = None
-            if len(self._sent_corrs) > 10000:
-                self._sent_corrs.popitem(last=False)
+        corr = f"{self.boot}.{seq}"
+        self._asked.sent(corr)
         return messages.make(type_, self.device, self.boot, seq, body, corr=corr)
 
     def _send_once(self, topic: str, msg: Message) -> bool:
@@ -383,16 +370,8 @@ class BusClient:
         if msg.corr is None:
             self.rejected.count("reply", f"rejected {msg.type} on the reply topic: a reply needs a correlation id")
             return
-        batch = msg.body.get("corrs") if msg.type == "upstream.ack" else None
-        if self.outbox is not None and isinstance(batch, list):  # one acknowledgement for many records
-            acked = self.outbox.ack_many(batch) > 0
-        else:
-            acked = self.outbox.ack(msg.corr) if self.outbox is not None else False
-        waiter = self._waiters.get(msg.corr)
-        if waiter is not None:
-            waiter.reply = msg
-            waiter.event.set()
-        elif not acked and msg.corr not in self._sent_corrs:  # not an answer to anything this device asked
+        acked = self.outbox is not None and self.outbox.acknowledged_by(msg)
+        if not self._asked.answer(msg) and not acked:  # not an answer to anything this device asked
             self.rejected.count("corr", f"reply for unknown correlation id {msg.corr} ignored")
             return
         for listener in self._reply_listeners:

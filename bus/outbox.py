@@ -10,9 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bus.errors import OutboxError
 from bus.sqlite_repair import open_checked
+
+if TYPE_CHECKING:
+    from bus.messages import Message
 
 log = logging.getLogger(__name__)
 EXPORT_SUFFIX = ".export.jsonl"  # beside the outbox: entries a factory reset took out, sent again by the next start
@@ -145,6 +149,14 @@ class Outbox:
             removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount for c in corrs)
             self._db.execute("COMMIT")
         return removed
+
+    def acknowledged_by(self, reply: Message) -> bool:
+        """Removes what a reply acknowledges (an `upstream.ack` may list many records in `corrs`); whether it
+        acknowledged anything still here."""
+        batch = reply.body.get("corrs") if reply.type == "upstream.ack" else None
+        if isinstance(batch, list):
+            return self.ack_many(batch) > 0
+        return self.ack(reply.corr or "")
 
     def make_all_due(self) -> None:
         self._run("UPDATE outbox SET next_try = 0", ())
