@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -52,7 +53,7 @@ class Echo:
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("bench/resp")
         self.client.connect("127.0.0.1", port)
-        self.client.socket().setsockopt(6, 1, 1)  # TCP_NODELAY, as bus/client.py sets it
+        self.client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as bus/client.py sets it
         self.client.loop_start()
         time.sleep(1.0)  # subscriptions in place
 

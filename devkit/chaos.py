@@ -1,7 +1,6 @@
 # `motcua chaos`: a ward's compressed working day with faults on a seeded schedule, then its invariants checked.
 from __future__ import annotations
 
-import math
 import sys
 import threading
 import time
@@ -13,18 +12,16 @@ import psutil
 
 from bus.client import BusClient
 from bus.config import BrokerSection
-from bus.messages import PRIORITY_GROUPS
 from devkit import chaos_faults
 from devkit.broker import Broker
+from devkit.chaos_day import OPEN_H, Arrivals
 from devkit.chaos_kiosk import CoreKiosk
 from devkit.chaos_report import Observations, check, print_table
 from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
-from devkit.demo import WARD, _drain_upstream
+from devkit.demo import WARD, drain_upstream
 from devkit.processes import RoleProcess
 from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
 from provisioning.fleet import wait_online
-
-OPEN_H = 10.0  # a ward day: 7:30 to 17:30 ward time, lunch included
 
 
 @dataclass(frozen=True)
@@ -40,42 +37,21 @@ class ChaosOptions:
     workdir: Path = Path("chaos-ward")
 
 
-def arrivals_per_hour(hour: float, citizens: float) -> float:
-    """Arrivals per ward hour at `hour` after opening: a morning peak near +2 h, a quiet lunch, a smaller peak near
-    +6.5 h; scaled so a whole day brings `citizens`."""
-    shape = (math.exp(-((hour - 2.0) / 1.2) ** 2) + 0.7 * math.exp(-((hour - 6.5) / 1.1) ** 2)
-             + (0.05 if 4.0 < hour < 5.5 else 0.15))
-    return citizens * shape / _AREA
-
-
-_AREA = sum(math.exp(-((h / 10 - 2.0) / 1.2) ** 2) + 0.7 * math.exp(-((h / 10 - 6.5) / 1.1) ** 2)
-            + (0.05 if 4.0 < h / 10 < 5.5 else 0.15) for h in range(int(OPEN_H * 10))) / 10
-
-
 class ChaosKiosk(SimKiosk):
     """A simulated kiosk whose citizens follow the day's arrival profile; keeps the time of every attempt and
     whether a ticket came of it, for the longest time the kiosk could not issue."""
 
     def __init__(self, *args: Any, opened: float, citizens: float, **kw: Any) -> None:
         super().__init__(*args, arrivals_per_hour=1.0, **kw)
-        self.opened, self.citizens = opened, citizens
+        self.arrivals = Arrivals(citizens, opened, self.speed, self.rng)
         self.attempts: list[tuple[float, bool, bool]] = []  # (time, a ticket came of it, numbered by the hub)
-        self.peak = max(arrivals_per_hour(h / 10, citizens) for h in range(int(OPEN_H * 10)))
 
     def act(self) -> None:
-        codes = list(SERVICE_MIX)
-        weights = [SERVICE_MIX[c][0] for c in codes]
-        while not self.pause(self.rng.expovariate(self.peak / 3600)):
-            hour = (time.monotonic() - self.opened) * self.speed / 3600
-            if self.rng.random() > arrivals_per_hour(hour, self.citizens) / self.peak:  # thinning: the profile
-                continue
-            body: dict[str, Any] = {"service": self.rng.choices(codes, weights)[0]}
-            if self.rng.random() < 0.1:
-                body["priority"] = self.rng.choice(PRIORITY_GROUPS)
-            reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body, timeout=3.0)
-            self._record(reply)
-            issued = reply is not None and reply.type == "ticket.issued"
-            self.attempts.append((time.monotonic(), issued, issued))
+        while not self.pause(self.arrivals.gap()):
+            if self.arrivals.comes():
+                reply = self.ask()
+                issued = reply is not None and reply.type == "ticket.issued"
+                self.attempts.append((time.monotonic(), issued, issued))
 
 
 @dataclass
@@ -121,8 +97,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     share = opts.citizens / (opts.kiosks + 1)
     kiosks = [ChaosKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                          opened=opened, citizens=share) for i in range(1, opts.kiosks + 1)]
-    ward.kiosk = CoreKiosk(work, broker.port, lambda hour: arrivals_per_hour(hour, share), opts.speed, opts.seed,
-                           stop, opened)
+    ward.kiosk = CoreKiosk(work, broker.port, share, opened, opts.speed, opts.seed, stop)
     counters = [SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
                            outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, opts.counters + 1)]
     samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
@@ -141,7 +116,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
              for name, proc in (("hub", hub), ("collector", collector), ("board", board))}
     alive.update({"broker": broker.running, "upstream broker": upstream.running})
     try:
-        _drain_upstream(section, hub, timeout=60)
+        drain_upstream(section, hub, timeout=60)
         time.sleep(6)  # the hub's next day statistics (every 5 s) reach the district
     finally:
         board.stop()

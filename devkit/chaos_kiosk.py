@@ -5,13 +5,12 @@ import random
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from bus.messages import PRIORITY_GROUPS
+from devkit.chaos_day import Arrivals
 from devkit.chaos_faults import REAL_KIOSK
 from devkit.configs import write_kiosk_config
 from devkit.damage import damage, pages_of
-from devkit.simulate import SERVICE_MIX
+from devkit.simulate import citizen
 from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
@@ -23,13 +22,14 @@ class CoreKiosk(threading.Thread):
     the kiosk prints an offline number from its own block and its outbox brings it to the hub later. Keeps every
     ticket printed (day and label, offline or not) and every attempt, for the invariants."""
 
-    def __init__(self, workdir: Path, port: int, rate_at: Any, speed: float, seed: int, stop: threading.Event,
-                 opened: float) -> None:
+    def __init__(self, workdir: Path, port: int, citizens: float, opened: float, speed: float, seed: int,
+                 stop: threading.Event) -> None:
         super().__init__(name=REAL_KIOSK, daemon=True)
         self.config_path = write_kiosk_config(workdir, port, REAL_KIOSK, block=1, printer_backend="fake")
         self.core = self._core()
         self._lock = threading.Lock()  # a ticket being taken, or the kiosk being restarted
-        self.rate_at, self.speed, self.rng, self.halt, self.opened = rate_at, speed, random.Random(seed), stop, opened
+        self.rng, self.speed, self.halt = random.Random(seed), speed, stop
+        self.arrivals = Arrivals(citizens, opened, speed, self.rng)
         self.printed: list[tuple[str, bool]] = []  # ("day label", offline)
         self.attempts: list[tuple[float, bool, bool]] = []  # (time, a ticket printed, numbered by the hub)
         self.problems = 0  # citizens told the printer cannot print
@@ -43,17 +43,13 @@ class CoreKiosk(threading.Thread):
 
     def run(self) -> None:
         self.core.start()
-        peak = max(self.rate_at(h / 10) for h in range(100))
-        while not self.halt.wait(self.rng.expovariate(peak / 3600) / self.speed):
-            hour = (time.monotonic() - self.opened) * self.speed / 3600
-            if self.rng.random() <= self.rate_at(hour) / peak and self.core.services:  # thinning: the day's profile
+        while not self.halt.wait(self.arrivals.gap() / self.speed):
+            if self.arrivals.comes() and self.core.services:
                 self.citizen()
 
     def citizen(self) -> None:
         """One citizen takes a ticket (the run's arrivals, and one sent by a fault while it lasts)."""
-        codes = list(SERVICE_MIX)
-        service = self.rng.choices(codes, [SERVICE_MIX[c][0] for c in codes])[0]
-        priority = self.rng.choice(PRIORITY_GROUPS) if self.rng.random() < 0.1 else None
+        service, priority = citizen(self.rng)
         with self._lock:
             outcome = self.core.take_ticket(service, priority)
             if outcome.state == "print_failed":

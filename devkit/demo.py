@@ -106,7 +106,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         if bridge is not None:
             time.sleep(0.5)  # the last press on the serial keypad reaches the hub
             bridge.stop()
-        _drain_upstream(section, hub)
+        drain_upstream(section, hub)
         hub.stop()
         collector.stop()
         upstream.stop()
@@ -126,7 +126,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     return summary
 
 
-def _drain_upstream(section: BrokerSection, hub: RoleProcess, timeout: float = 20.0) -> None:
+def drain_upstream(section: BrokerSection, hub: RoleProcess, timeout: float = 20.0) -> None:
     """Waits until the hub's device state says its upstream backlog is empty (it re-sends its state every 5 s)."""
     with FleetWatch(section, WARD, "demo-upstream-watch") as fleet:
         deadline = time.monotonic() + timeout

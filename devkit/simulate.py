@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 SERVICE_MIX = {"HT": (0.35, 9.0), "CT": (0.35, 4.5), "CU": (0.15, 9.0), "KD": (0.10, 13.0), "XH": (0.05, 13.0)}
 
 
+def citizen(rng: random.Random) -> tuple[str, str | None]:
+    """What a citizen comes for: a service, by SERVICE_MIX's shares, and a priority group (one in ten has one)."""
+    codes = list(SERVICE_MIX)
+    service = rng.choices(codes, [SERVICE_MIX[c][0] for c in codes])[0]
+    return service, rng.choice(PRIORITY_GROUPS) if rng.random() < 0.1 else None
+
+
 @dataclass
 class Tally:
     """What the simulated actors saw, for the demo's summary."""
@@ -75,14 +82,16 @@ class SimKiosk(Actor):
         self.rate = arrivals_per_hour / 3600.0
 
     def act(self) -> None:
-        codes = list(SERVICE_MIX)
-        weights = [SERVICE_MIX[c][0] for c in codes]
         while not self.pause(self.rng.expovariate(self.rate)):
-            body = {"service": self.rng.choices(codes, weights)[0]}
-            if self.rng.random() < 0.1:
-                body["priority"] = self.rng.choice(PRIORITY_GROUPS)
-            reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body, timeout=3.0)
-            self._record(reply)
+            self.ask()
+
+    def ask(self) -> Message | None:
+        """One citizen asks for a ticket; the hub's reply, None if none came."""
+        service, priority = citizen(self.rng)
+        body = {"service": service, **({"priority": priority} if priority else {})}
+        reply = self.bus.request(self.bus.topics.ticket_request, "ticket.request", body, timeout=3.0)
+        self._record(reply)
+        return reply
 
     def _record(self, reply: Message | None) -> None:
         if reply is None:

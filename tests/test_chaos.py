@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from devkit.chaos import ChaosOptions, arrivals_per_hour, run_chaos
+from devkit.chaos import ChaosOptions, run_chaos
+from devkit.chaos_day import arrivals_per_hour
 from devkit.chaos_faults import KINDS, schedule
 from devkit.chaos_report import Observations, check
 from devkit.simulate import Tally
