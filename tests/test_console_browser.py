@@ -108,22 +108,22 @@ def test_an_officer_calls_next_and_the_board_state_shows_it(browser: Browser, co
 
 def test_two_officers_racing_on_next_never_get_the_same_ticket(browser: Browser, console_url: str,
                                                                hub: HubService, issue) -> None:  # noqa: ANN001
-    issue(210)
+    issue(90)
     pages = [signed_in(browser, console_url, "mai"), signed_in(browser, console_url, "lan")]
     for counter, page in zip((1, 2), pages, strict=True):
         page.goto(f"{console_url}/counter/{counter}")
         expect(page.locator("#waiting li")).not_to_have_count(0)
     called: list[str] = []
-    for _ in range(100):
+    for _ in range(40):  # rounds of both pressing at once (100 took 49 s of the suite and found nothing more)
         before = [p.locator("#label").inner_text() for p in pages]
         for page in pages:  # both press at the same moment
             page.locator("button[data-action=call_next]").click(no_wait_after=True)
         for page, old in zip(pages, before, strict=True):
             expect(page.locator("#label")).not_to_have_text(old)
             called.append(page.locator("#label").inner_text())
-    assert len(called) == 200 and len(set(called)) == 200, "a ticket was called twice"
+    assert len(called) == 80 and len(set(called)) == 80, "a ticket was called twice"
     rows = hub.db.execute("SELECT counter, COUNT(*) FROM events WHERE kind='called' GROUP BY counter").fetchall()
-    assert dict(rows) == {1: 100, 2: 100}
+    assert dict(rows) == {1: 40, 2: 40}
 
 
 def test_the_page_says_when_the_hub_is_gone_refuses_and_recovers(browser: Browser, console_url: str,

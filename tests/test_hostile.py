@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import gc
+import json
 import os
 import socket
 import threading
@@ -9,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bus import messages, systemd
 from bus.config import BrokerSection
@@ -30,6 +34,65 @@ def test_every_classic_attack_is_a_contract_error(name: str) -> None:
         messages.decode(classics()[name])
     assert info.value.field and info.value.expected
     assert time.perf_counter() - started < 1.0  # bounded: no payload costs the network thread more than an instant
+
+
+_TEXT = st.text(alphabet='[]{}"\\\\uab ', max_size=6)
+_VALUES = st.recursive(st.none() | st.integers() | _TEXT,
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+                       max_leaves=40)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@given(_VALUES, st.booleans())
+def test_nesting_is_counted_outside_strings(value: object, ascii_only: bool) -> None:
+    assert messages.nesting(json.dumps(value, ensure_ascii=ascii_only).encode()) == _depth(value)
+
+
+class _Finaliser:
+    """Garbage whose collection runs Python code, as paho's, sqlite3's and generators' objects do."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        _frames(5)
+
+
+def _frames(n: int) -> None:
+    if n:
+        _frames(n - 1)
+
+
+def test_a_deep_payload_never_brings_the_parser_near_the_recursion_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by a CI run: a garbage collection while the parser stood ~1,000 deep ran finalizers with no stack left,
+    # and they failed (RecursionError in the kiosk's network thread). Collections are placed at every depth near
+    # the limit: no finalizer may fail.
+    failed: list[type[BaseException]] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda u: failed.append(u.exc_type))
+    payloads = [classics()["nested arrays"], classics()["open brackets only"], classics()["nested objects in a body"]]
+    gc.freeze()  # the test process's own objects out of the way: each collection here sees only what it made
+    try:
+        for threshold in range(400, 1000, 3):
+            for payload in payloads:
+                gc.collect()
+                gc.disable()
+                _Finaliser()
+                gc.set_threshold(threshold)
+                gc.enable()
+                with pytest.raises(ContractError, match="nested"):
+                    messages.decode(payload)
+    finally:
+        gc.set_threshold(700)
+        gc.enable()
+        gc.unfreeze()
+    assert failed == []
 
 
 def test_one_nested_payload_no_longer_silences_the_hub(hub: HubService, broker: Broker, make_client) -> None:

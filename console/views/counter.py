@@ -1,7 +1,6 @@
 # The officer's counter screen: the ticket at the counter, who waits, today's counts, and every counter action.
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -9,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bus.messages import COUNTER_ACTIONS, Message
+from bus.errors import ContractError
+from bus.messages import COUNTER_ACTIONS, Message, load_json
 from console.accounts import Account
 from console.i18n import hub_refusal, say
 
@@ -60,10 +60,8 @@ def routes(console: Console) -> list[Route]:
         if not account.may_work(number):
             return JSONResponse({"ok": False, "message": say("not_yours", lang)}, 403)
         try:
-            body = _command(account, number, json.loads(await request.body()))
-        except RecursionError:
-            return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="nested too deep")}, 400)
-        except (ValueError, TypeError, KeyError) as exc:
+            body = _command(account, number, load_json(await request.body()))
+        except (ContractError, ValueError, TypeError, KeyError) as exc:
             return JSONResponse({"ok": False, "message": say("bad_form", lang, problem=str(exc))}, 400)
         reply = await run_in_threadpool(console.live.ask, lambda t: t.counter_command(number), "counter.command",
                                         body)
