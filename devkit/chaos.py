@@ -1,9 +1,11 @@
 # `motcua chaos`: a ward's compressed working day with faults on a seeded schedule, then its invariants checked.
 from __future__ import annotations
 
+import sqlite3
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -111,6 +113,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
             actor.join(10)
     left = ward.kiosk.drain(60)  # the offline tickets it printed reach the hub
     ward.kiosk.close()
+    _board_caught_up(work / "hub" / "hub.db", board_states, timeout=10)  # the last calls, still in flight at the end
     watch.stop()
     alive = {name: proc.proc is not None and proc.proc.poll() is None
              for name, proc in (("hub", hub), ("collector", collector), ("board", board))}
@@ -128,6 +131,18 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states)
+
+
+def _board_caught_up(hub_db: Path, board_states: list[float], timeout: float) -> None:
+    """Waits until a board state has followed the hub's last call: commands sent just before the day's end are
+    committed after it, and their board state (at most BOARD_INTERVAL later) must be watched, not cut off."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True)) as db:
+            last = db.execute("SELECT MAX(at) FROM events WHERE kind IN ('called', 'recalled')").fetchone()[0]
+        if last is None or (board_states and board_states[-1] >= last):
+            return
+        time.sleep(0.2)
 
 
 def _more_counters(hub_config: Path, count: int) -> Path:
