@@ -20,12 +20,12 @@ import pygame  # noqa: E402
 from bench.figures import emit
 from bus.client import BusClient  # noqa: E402
 from bus.config import BrokerSection  # noqa: E402
+from bus.estimate import quantile  # noqa: E402
 from devkit import samples  # noqa: E402
 from devkit.broker import Broker  # noqa: E402
 from devkit.configs import write_display_config  # noqa: E402
 from display.config import load_display  # noqa: E402
 from display.service import BoardService  # noqa: E402
-from hub.estimate import quantile  # noqa: E402
 
 STATE = {"day": "2026-11-23", "ward_vi": "Phường Mẫu", "notice": "Công dân vui lòng chuẩn bị giấy tờ trước.",
          "counters": [{"counter": c, "status": "open", "name_vi": f"Quầy {c}"} for c in range(1, 5)],

@@ -15,8 +15,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from bench.figures import emit
+from bus.estimate import quantile
 from devkit.broker import Broker
-from hub.estimate import quantile
 
 
 def sqlite_commits(folder: Path, count: int) -> tuple[float, list[float]]:

@@ -10,11 +10,11 @@ import psutil
 
 from bench.figures import emit
 from bus.config import BrokerSection
+from bus.estimate import quantile
 from devkit.broker import Broker
 from devkit.c_unit import CUnit, build
 from devkit.configs import write_bridge_config, write_hub_config
 from devkit.processes import RoleProcess
-from hub.estimate import quantile
 from provisioning.fleet import FleetWatch, wait_online
 
 

@@ -15,13 +15,13 @@ from playwright.sync_api import expect, sync_playwright
 
 from bus.client import BusClient
 from bus.config import BrokerSection
+from bus.estimate import quantile
 from bus.messages import Message
 from console.accounts import Accounts
 from console.config import load_console
 from devkit.broker import Broker, free_port, port_open
 from devkit.configs import write_console_config, write_hub_config
 from devkit.processes import RoleProcess
-from hub.estimate import quantile
 from provisioning.fleet import wait_online
 
 WARD = "demo-ward"

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bus.estimate import quantile
 from devkit.configs import write_hub_config
 from hub import stats as ward_stats
 from hub.board import board_state
 from hub.config import HubSection, load_hub
-from hub.estimate import quantile
 from hub.queue import Queue
 from hub.store import open_db, open_repaired, prune_handled, transaction
 

@@ -13,11 +13,11 @@ import psutil
 from bench.figures import emit
 from bus.client import BusClient
 from bus.config import BrokerSection
+from bus.estimate import quantile
 from bus.messages import Message
 from devkit.broker import Broker
 from devkit.configs import write_hub_config
 from devkit.processes import RoleProcess
-from hub.estimate import quantile
 from provisioning.fleet import wait_online
 
 WARD = "demo-ward"

@@ -18,10 +18,10 @@ import pygame  # noqa: E402
 
 from bench.figures import emit
 from bus.config import BrokerSection  # noqa: E402
+from bus.estimate import quantile  # noqa: E402
 from devkit.broker import Broker  # noqa: E402
 from devkit.configs import write_hub_config, write_kiosk_config  # noqa: E402
 from devkit.processes import RoleProcess  # noqa: E402
-from hub.estimate import quantile  # noqa: E402
 from kiosk.config import load_kiosk  # noqa: E402
 from kiosk.core import KioskCore  # noqa: E402
 from kiosk.printing import make_printer  # noqa: E402

@@ -25,6 +25,7 @@ RUNS: dict[str, list[str]] = {
     "collector_sqlite": ["bench.upstream_ingest", "--store", "sqlite"],
     "collector_postgres": ["bench.upstream_ingest", "--store", "postgres"],
     "unit": ["bench.c_unit"],
+    "phone": ["bench.phone_fanout"],
 }
 PINNED_RUNS: dict[str, list[str]] = {  # one core, as a stand-in for a Raspberry Pi
     "bounds": ["bench.bounds"],
@@ -67,6 +68,8 @@ ROWS = (
     Row("C unit: key to answer on the unit, p95", "unit_press_p95_ms", True, 30, "ms"),
     Row("bridge resident memory", "bridge_rss_mb", True, 30, "MB", "interpreter with paho and sqlite3 only",
         ("bare_rss_mb",)),
+    Row("phone pages: a call to 300 open pages, p95", "phone_p95_ms", True, 1000, "ms"),
+    Row("console resident memory, 300 phone pages open", "phone_console_rss_mb", False, 0, "MB"),
 )
 PINNED_ROWS = (
     Row("one core: issue, paced 200/s, p99", "issue_paced_p99_ms", True, 20, "ms",

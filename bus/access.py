@@ -26,6 +26,7 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "it": (("read", "device/+/state"), ("write", "device/+/command"), ("read", "board/state"),
            ("read", "counter/+/state")),
     "kiosk": (("write", "ticket/request"), ("write", "ticket/confirm"), ("write", "ticket/offline"),
+              ("write", "notify/subscribe"),
               ("read", "services"), ("read", "catalogue"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "display": (("read", "board/state"), ("read", "ticket/event"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "rating": (("write", "rating"), ("read", "counter/{counter}/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
@@ -33,12 +34,15 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "bridge": (("write", "rating"), ("write", "counter/{counter}/command"), ("read", "counter/{counter}/state"),
                ("read", "services"), ("read", f"device/{HUB_ACCOUNT}/state")),
     "console": (("write", "counter/+/command"), ("write", "admin/request"), ("write", "stats/request"),
-                ("write", "device/+/command"), ("read", "board/state"), ("read", "counter/+/state"),
-                ("read", "device/+/state"), ("read", "ticket/event"), ("read", "services"), ("read", "catalogue")),
+                ("write", "device/+/command"), ("write", "ticket/lookup"), ("read", "board/state"),
+                ("read", "counter/+/state"), ("read", "device/+/state"), ("read", "ticket/event"),
+                ("read", "line/+"), ("read", "services"), ("read", "catalogue")),
+    "notify": (("read", "notify/subscribe"), ("write", "reply/+"), ("read", "line/+"), ("read", "ticket/event"),
+               ("read", "board/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
 }
 ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
                  "display": "board account", "rating": "rating device account", "desk": "desk buttons account",
-                 "bridge": "bridge account",
+                 "bridge": "bridge account", "notify": "the notifier's account",
                  "console": "the console's account"}
 
 

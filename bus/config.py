@@ -16,7 +16,7 @@ from bus.validation import DEVICE_ID, WARD_ID, Invalid, Record, Rule, check_reco
 
 T = TypeVar("T")
 
-ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "district", "console")
+ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "district", "console", "notify")
 RENAMED_ROLES = {"counter": "rating"}  # old name -> new name, explained when an old config is loaded
 
 

@@ -75,6 +75,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     if role == "display" and detail.get("hub") == "unreachable":
         found.append(("shows 'Mất kết nối': it cannot see the hub's state",
                       "đang hiện 'Mất kết nối': không thấy trạng thái của máy chủ"))
+    gateway = detail.get("gateway")
+    if role == "notify" and isinstance(gateway, dict) and not gateway.get("ok", True):
+        found.append((f"texts to phones failing since {gateway.get('since')}: {gateway.get('error')} "
+                      f"({detail.get('waiting')} waiting; they go out once the {gateway.get('kind')} gateway works)",
+                      f"không gửi được tin nhắn từ {gateway.get('since')}: {gateway.get('error')} "
+                      f"({detail.get('waiting')} tin đang chờ gửi)"))
     if role == "kiosk":
         if detail.get("printer") not in (None, "ok"):
             found.append((f"printer: {detail['printer']}", f"máy in: {_vi(str(detail['printer']))}"))

@@ -103,6 +103,11 @@ RATING = _record("rating", {"ticket": F(str, pattern=TICKET_LABEL), "ticket_id":
                             "officer": F(str, max_len=80, nullable=True), "level": F(int, lo=1, hi=5),
                             "scale": F(int, lo=3, hi=5), "word": F(str, max_len=NAME), "version": F(int, lo=1),
                             "replaced": F(bool)})
+PHONE = r"0[35789][0-9]{8}"  # a Vietnamese mobile number as people write it (notify/, docs/phone.md)
+TICKET_TOKEN = r"[A-Za-z0-9_-]{16,64}"  # a ticket's phone page address: unguessable, not its number (docs/phone.md)
+LINE_SHOWN = 1000  # a line state lists at most this many waiting tickets of its service, in calling order
+PACE = _record("pace", {"open": F(int, lo=0, hi=999), "samples": F(int, lo=0, hi=100000), "enough": F(bool),
+                        "p25": _opt((int, float), lo=0, hi=100000), "p75": _opt((int, float), lo=0, hi=100000)})
 COMMAND_ID = r"[A-Za-z0-9_-]{8,64}"  # a device command's own id: carried out once (bus/device_commands.py)
 WARD_NAMES = {"ward_vi": _opt(str, max_len=NAME), "ward_en": _opt(str, max_len=NAME)}
 
@@ -114,7 +119,15 @@ _BODIES: dict[str, dict[str, Rule]] = {
         "hold": _opt(bool),
         "procedure": _opt(str, pattern=f"({PROCEDURE_CODE})?"),
     },
-    "ticket.issued": {"ticket": F(TICKET)},
+    "ticket.issued": {"ticket": F(TICKET), "token": _opt(str, pattern=TICKET_TOKEN)},
+    "ticket.lookup": {"token": F(str, pattern=TICKET_TOKEN)},
+    "ticket.found": {"ticket": F(TICKET)},
+    "notify.subscribe": {"ticket_id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL),
+                         "service": F(str, pattern=SERVICE_CODE), "day": F(str, pattern=DAY, test=REAL_DAY),
+                         "phone": F(str, pattern=PHONE), "lang": F(str, choices=("vi", "en"))},
+    "notify.accepted": {"ticket_id": F(int, lo=1)},
+    "line.state": {"service": F(str, pattern=SERVICE_CODE), "day": F(str, pattern=DAY, test=REAL_DAY),
+                   "waiting": F(list, items=F(int, lo=1), max_len=LINE_SHOWN), "more": F(bool), "pace": F(PACE)},
     "ticket.confirm": {"ticket_id": F(int, lo=1), "outcome": F(str, choices=CONFIRM_OUTCOMES)},
     "ticket.confirmed": {"ticket": F(TICKET)},
     "ticket.offline": {

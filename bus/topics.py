@@ -44,6 +44,17 @@ class Topics:
         return f"{self.root}/ticket/offline"
 
     @property
+    def ticket_lookup(self) -> str:
+        return f"{self.root}/ticket/lookup"
+
+    @property
+    def notify_subscribe(self) -> str:
+        return f"{self.root}/notify/subscribe"
+
+    def line_state(self, service: str) -> str:
+        return f"{self.root}/line/{service}"
+
+    @property
     def ticket_event(self) -> str:
         return f"{self.root}/ticket/event"
 
@@ -101,8 +112,8 @@ class Topics:
         return f"{self.root}/upstream/ack"
 
 
-REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "counter.result", "rating.recorded", "upstream.ack",
-               "device.reply", "admin.result", "stats.result", "error")
+REPLY_TYPES = ("ticket.issued", "ticket.confirmed", "ticket.found", "notify.accepted", "counter.result",
+               "rating.recorded", "upstream.ack", "device.reply", "admin.result", "stats.result", "error")
 # Every kind of topic below a ward's root: its pattern ("+" for the counter or device), what it carries in words,
 # and the only message types it may carry (docs/contract.md, "Topics"); the client drops any other type on it.
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -110,6 +121,9 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ticket/confirm": ("ticket confirmations", ("ticket.confirm",)),
     "ticket/offline": ("offline tickets", ("ticket.offline",)),
     "ticket/event": ("ticket events", ("ticket.event",)),
+    "ticket/lookup": ("ticket look-ups by phone token", ("ticket.lookup",)),
+    "line/+": ("a service's waiting line", ("line.state",)),
+    "notify/subscribe": ("phone numbers left for texts", ("notify.subscribe",)),
     "services": ("the service list", ("services.list",)),
     "catalogue": ("the procedure catalogue", ("catalogue.update",)),
     "board/state": ("the board state", ("board.state",)),

@@ -114,6 +114,36 @@ WORDS: dict[str, tuple[str, str]] = {
     "stale": ("Màn hình chưa cập nhật: {reason}", "The screen was behind: {reason}"),
     "empty": ("Không còn ai chờ.", "Nobody is waiting."),
 }
+# the citizen's ticket page (console/views/phone.py): plain words for someone waiting in a crowded room
+PHONE_WORDS: dict[str, tuple[str, str]] = {
+    "your_ticket": ("Số thứ tự của bạn", "Your ticket"),
+    "ahead": ("Còn {n} người trước bạn", "{n} ahead of you"),
+    "next": ("Bạn là người tiếp theo", "You are next"),
+    "far": ("Hơn {n} người trước bạn", "More than {n} ahead of you"),
+    "placing": ("Đang cập nhật vị trí…", "Finding your place…"),
+    "wait": ("Dự kiến chờ {lo}–{hi} phút", "Expected wait {lo}–{hi} min"),
+    "wait_unknown": ("Chưa ước tính được thời gian chờ", "The wait is not known yet"),
+    "go_to": ("Mời bạn đến {counter}", "Please go to {counter}"),
+    "serving": ("Đang được phục vụ tại {counter}", "Being served at {counter}"),
+    "done": ("Đã xong. Cảm ơn bạn!", "Done. Thank you!"),
+    "no_show": ("Số của bạn đã được gọi nhưng bạn vắng mặt. Vui lòng hỏi cán bộ tiếp nhận.",
+                "Your number was called while you were away. Please ask at the reception desk."),
+    "transferred": ("Hồ sơ của bạn đã được chuyển sang {service}.", "Your case was moved to {service}."),
+    "counter_n": ("Quầy {n}", "Counter {n}"),
+    "not_found": ("Không tìm thấy số thứ tự này. Đường dẫn chỉ dùng được trong ngày lấy số.",
+                  "Ticket not found. The link works only on the day the ticket was taken."),
+    "unreachable": ("Chưa liên lạc được hệ thống xếp hàng. Trang sẽ tự thử lại.",
+                    "The queue cannot be reached just now. This page tries again by itself."),
+    "live_lost": ("Mất kết nối — đang thử lại…", "Connection lost — trying again…"),
+    "sound_on": ("Bật âm báo khi đến lượt", "Sound an alert when it is my turn"),
+    "sound_ready": ("Âm báo đã bật. Giữ trang này mở.", "Alert on. Keep this page open."),
+    "bring": ("Giấy tờ cần mang", "What to bring"),
+    "time": ("Thời hạn giải quyết", "Processing time"),
+    "fee": ("Lệ phí", "Fee"),
+    "portal": ("Xem trên Cổng Dịch vụ công quốc gia", "See it on the National Public Service Portal"),
+    "no_data": ("Trang này không lưu thông tin cá nhân.", "This page holds no personal data."),
+}
+WORDS.update(PHONE_WORDS)
 # the hub's refusal codes in words (its own reason follows in English)
 HUB_CODES: dict[str, tuple[str, str]] = {
     "no_ticket": ("Quầy chưa có vé nào.", "The counter has no ticket."),

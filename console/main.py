@@ -12,6 +12,7 @@ from bus.lifecycle import running, wait_for_stop
 from console.accounts import Accounts
 from console.config import load_console
 from console.errors import ConsoleError
+from console.follow import Followers
 from console.live import LiveWard, reset_spec
 from console.web import make_app
 
@@ -28,11 +29,13 @@ class ConsoleService:
         self.accounts = Accounts(config.data_dir / self.section.accounts)
         if self.accounts.repair is not None:
             self.live.bus.repairs.append(self.accounts.repair)
+        self.followers = Followers(self.live)
         self.live.bus.state_detail = lambda: {"address": self.address, "pages_open": self.live.listening,
+                                              "phones_following": self.followers.following,
                                               "accounts": len(self.accounts.all())}
         s = self.section
         self.server = uvicorn.Server(uvicorn.Config(
-            make_app(self.live, self.accounts, s), host=s.listen, port=s.port, log_level="warning",
+            make_app(self.live, self.accounts, s, self.followers), host=s.listen, port=s.port, log_level="warning",
             lifespan="off", server_header=False, ssl_certfile=s.tls_cert or None, ssl_keyfile=s.tls_key or None,
             timeout_graceful_shutdown=1))  # open pages' live streams never end by themselves
         self._thread = threading.Thread(target=self.server.run, name="console-web", daemon=True)

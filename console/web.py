@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from console.accounts import Account, Accounts
 from console.config import ConsoleSection
+from console.follow import Followers
 from console.i18n import say, words
 from console.live import LiveWard
 
@@ -88,9 +89,11 @@ class Console:
         return self.live.board.get("ward_vi" if lang == "vi" else "ward_en") or say("title", lang)
 
 
-def make_app(live: LiveWard, accounts: Accounts, section: ConsoleSection) -> ASGIApp:
-    """The whole console as one ASGI app, wrapped in its protections."""
-    from console.views import admin, auth, counter, fleet, stats
+def make_app(live: LiveWard, accounts: Accounts, section: ConsoleSection, followers: Followers | None = None
+             ) -> ASGIApp:
+    """The whole console as one ASGI app, wrapped in its protections; the citizens' ticket pages follow tickets
+    through `followers` (made here when not given)."""
+    from console.views import admin, auth, counter, fleet, phone, stats
 
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     # JSON in a <script type="application/json"> block: "<" escaped so no "</script>" can end it early
@@ -99,7 +102,8 @@ def make_app(live: LiveWard, accounts: Accounts, section: ConsoleSection) -> ASG
     env.filters["clock"] = lambda ts: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
     console = Console(live, accounts, section, env)
     routes = [*auth.routes(console), *counter.routes(console), *admin.routes(console), *stats.routes(console),
-              *fleet.routes(console), Route("/events", _events(console)),
+              *fleet.routes(console), *phone.routes(console, followers or Followers(live)),
+              Route("/events", _events(console)),
               Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(
         SessionMiddleware, secret_key=accounts.secret("session"), session_cookie="motcua_session",

@@ -93,7 +93,8 @@ def _hostile_flood(ward: ChaosWard, down_s: float) -> None:
     client = raw_client(ward.broker.port, "chaos-attacker")
     topics = [f"motcua/v1/{ward.name}/{t}" for t in ("ticket/request", "ticket/confirm", "ticket/offline", "rating",
                                                      "counter/1/command", "admin/request", "stats/request",
-                                                     "board/state", "device/hub/state", "reply/kiosk-sim-1")]
+                                                     "ticket/lookup", "board/state", "device/hub/state",
+                                                     "reply/kiosk-sim-1")]
     deadline = time.monotonic() + down_s
     sent = 0
     while time.monotonic() < deadline:

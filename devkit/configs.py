@@ -24,16 +24,16 @@ def write_hub_config(workdir: str | Path, port: int, template: Path = HUB_EXAMPL
 
 
 def write_kiosk_config(workdir: str | Path, port: int, device: str = "kiosk-1", block: int = 1,
-                       printer_backend: str = "file", template: Path = DEMO_KIOSK) -> Path:
+                       printer_backend: str = "file", template: Path = DEMO_KIOSK, ticket_page: str = "") -> Path:
     """Writes a demo kiosk's config: data under `workdir`/<device>, tickets printed into a folder (file backend) or
-    kept by the fake printer, previews too."""
+    kept by the fake printer, previews too; its QR codes open `ticket_page` where given (docs/phone.md)."""
     workdir = Path(workdir)
     base = workdir / device
     (base / "printed").mkdir(parents=True, exist_ok=True)
     options = f'path = "{base / "printed"}"' if printer_backend == "file" else ""
     text = Template(template.read_text(encoding="utf-8")).substitute(
         id=device, port=port, data_dir=base, block=block, printer_backend=printer_backend,
-        printer_options=options, preview_dir=base / "previews")
+        printer_options=options, preview_dir=base / "previews", ticket_page=ticket_page)
     path = workdir / f"{device}.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -62,6 +62,13 @@ def write_console_config(workdir: str | Path, port: int, http_port: int, ward: s
     """The console's config: its web server on loopback `http_port`, its accounts under `workdir`/console."""
     return _device_config(workdir, "console", "console", ward, Path(workdir) / "console", port,
                           {"console": {"listen": "127.0.0.1", "port": http_port, "request_timeout_s": 3.0}})
+
+
+def write_notify_config(workdir: str | Path, port: int, gateway: str = "fake", options: dict[str, Any] | None = None,
+                        **notify: Any) -> Path:
+    """The notifier's config: texts through `gateway` with its `options`, data under `workdir`/notify-1."""
+    return _device_config(workdir, "notify-1", "notify", "demo-ward", Path(workdir) / "notify-1", port,
+                          {"notify": {"gateway": gateway, "retry_first_s": 0.2, **notify}, "gateway": options or {}})
 
 
 def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, object]],

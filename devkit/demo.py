@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bus.config import BrokerSection
+from bus.estimate import quantile
 from devkit.broker import Broker
 from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
 from devkit.demo_bridge import COUNTER as BRIDGE_COUNTER
@@ -20,7 +21,6 @@ from devkit.demo_kiosk import DemoKiosk
 from devkit.errors import DevkitError
 from devkit.processes import RoleProcess
 from devkit.simulate import SimCounter, SimKiosk, Tally
-from hub.estimate import quantile
 from provisioning.fleet import FleetWatch, fleet_rows, wait_online
 
 WARD = "demo-ward"
@@ -85,7 +85,8 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         board = RoleProcess("display", write_display_config(opts.workdir, broker.port), opts.workdir / "board.log",
                             env={**headless, "PYGAME_HIDE_SUPPORT_PROMPT": "1"}, command=("display", "run")).start()
     kiosk = DemoKiosk(opts.workdir, section, opts.speed, opts.seed, opts.arrivals_per_hour / 2, tally,
-                      opts.headless) if opts.kiosk_ui else None
+                      opts.headless, ticket_page=f"{console.address}t/{{token}}" if console else "") \
+        if opts.kiosk_ui else None
     try:
         for actor in actors:
             actor.start()

@@ -44,4 +44,5 @@ class DemoConsole:
 
     def banner(self) -> str:
         names = ", ".join(f"{name} ({role})" for name, _, role, _ in ACCOUNTS)
-        return f"console: {self.address} - sign in as {names} with the password {PASSWORD}"
+        return (f"console: {self.address} - sign in as {names} with the password {PASSWORD}; the real kiosk's "
+                f"tickets carry a QR code to their live page at {self.address}t/<token> (docs/phone.md)")

@@ -18,12 +18,13 @@ class DemoKiosk:
     tiles by position, as a person would; every ticket screen is saved as a PNG when headless."""
 
     def __init__(self, workdir: Path, broker: BrokerSection, speed: float, seed: int, arrivals_per_hour: float,
-                 tally: Tally, headless: bool) -> None:
+                 tally: Tally, headless: bool, ticket_page: str = "") -> None:
         if headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        path = write_kiosk_config(workdir, broker.port, "kiosk-1", block=1, printer_backend="file")
+        path = write_kiosk_config(workdir, broker.port, "kiosk-1", block=1, printer_backend="file",
+                                  ticket_page=ticket_page)
         config, self.section, printer_cfg, _ = load_kiosk(str(path))
         self.folder = config.data_dir
         self.core = KioskCore(config, self.section, printer_cfg, make_printer(printer_cfg))

@@ -15,7 +15,7 @@ from devkit import receivers
 from devkit.broker import Broker
 from devkit.fuzz import Run, corpus, expand, feed
 
-NAMES = ("hub", "board", "kiosk", "rating keypad", "rating touch", "desk", "bridge", "collector")
+NAMES = ("hub", "board", "kiosk", "rating keypad", "rating touch", "desk", "bridge", "collector", "notify")
 
 
 @dataclass
@@ -82,7 +82,8 @@ class Ward:
                 "rating touch": lambda: receivers.rating_touch(folder, port),
                 "desk": lambda: receivers.desk(folder, port),
                 "bridge": lambda: receivers.bridge(folder, port),
-                "collector": lambda: receivers.collector(folder, port)}[name]
+                "collector": lambda: receivers.collector(folder, port),
+                "notify": lambda: receivers.notify(folder, port, self.kiosk)}[name]
         with made() as receiver:
             yield receiver
 

@@ -61,7 +61,7 @@ def ward_topics(bus: BusClient, *extra: str) -> list[str]:
     t = bus.topics
     return [t.reply(bus.device), t.device_command(bus.device), t.device_state("hub"), t.ticket_request, t.rating,
             t.counter_command(1), t.counter_state(1), t.board_state, t.ticket_event, t.services, t.catalogue,
-            t.upstream_record, "motcua/v1/other-ward/ticket/request", *extra]
+            t.ticket_lookup, t.line_state("HT"), t.upstream_record, "motcua/v1/other-ward/ticket/request", *extra]
 
 
 @contextmanager
@@ -178,6 +178,31 @@ def rating_keypad(workdir: Path, port: int, officer: BusClient, serve: Callable[
         keypad.close()
         factory.close()
         bus.stop()
+
+
+@contextmanager
+def notify(workdir: Path, port: int, kiosk: BusClient) -> Iterator[Receiver]:
+    """The notifier on the fake gateway; `works` leaves a phone number for a ticket and gets it accepted."""
+    from devkit.configs import write_notify_config
+    from notify.config import load_notify
+    from notify.service import NotifyService
+
+    service = NotifyService(*load_notify(str(write_notify_config(workdir, port))))
+    service.commands.restart = lambda: None
+    service.start()
+    service.bus.wait_connected(10)
+
+    def works() -> None:
+        body = {"ticket_id": 1, "label": "A001", "service": "HT", "day": service.today(), "phone": "0912345678",
+                "lang": "vi"}
+        reply = kiosk.request(kiosk.topics.notify_subscribe, "notify.subscribe", body, timeout=10)
+        assert reply is not None and reply.type == "notify.accepted", reply
+
+    try:
+        yield Receiver("notify", service.bus, ward_topics(service.bus, service.bus.topics.notify_subscribe),
+                       service.health, works)
+    finally:
+        service.stop()
 
 
 @contextmanager

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bus import estimate
 from bus.numbering import HUB_LAST, LocalDay, label
-from hub import estimate, line
+from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
 from hub.errors import QueueRefused
@@ -27,6 +28,7 @@ class Queue(CounterOps, RatingOps):
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
+        self.token_key = tokens.key(db)
         self.reconfigure(hub)
         # every operation a request can ask for, by name: the only way `handle` reaches one
         self.ops: dict[str, Callable[..., Outcome]] = {
@@ -95,7 +97,8 @@ class Queue(CounterOps, RatingOps):
         body = self._ticket_body(ticket)
         body.update(ahead=ahead, wait=self.wait_for(service, ahead), procedures=list(svc.procedures))
         events = [] if hold else [self._event("issued", ticket, now)]
-        return Outcome("ticket.issued", {"ticket": body}, events)
+        token = tokens.token(self.token_key, ticket["id"], day)  # its phone page's address (docs/phone.md)
+        return Outcome("ticket.issued", {"ticket": body, "token": token}, events)
 
     def op_confirm(self, now: float, ticket_id: int, outcome: str, device: str = "") -> Outcome:
         """A held ticket was printed (or shown on screen and kept): it joins the queue; 'void' drops it."""
@@ -155,6 +158,10 @@ class Queue(CounterOps, RatingOps):
 
     # -- queries ---------------------------------------------------------------------------------------------
     def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
+        return estimate.wait_range(self.pace(service), ahead)
+
+    def pace(self, service: str) -> dict[str, Any]:
+        """What `service`'s waits are estimated from: its recent service times and the counters open for it."""
         policy = self.hub.policy
         rows = self.db.execute(
             "SELECT (done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets WHERE service=? AND "
@@ -162,7 +169,7 @@ class Queue(CounterOps, RatingOps):
             (service, policy.wait_samples)).fetchall()
         open_ids = {r[0] for r in self.db.execute("SELECT id FROM counters WHERE status='open'")}
         serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
-        return estimate.wait_range([r[0] for r in rows], ahead, serving, policy.min_wait_samples)
+        return estimate.pace([r[0] for r in rows], serving, policy.min_wait_samples)
 
     def ticket_body(self, ticket_id: int) -> dict[str, Any]:
         return self._ticket_body(self._ticket(ticket_id))

@@ -22,6 +22,7 @@ from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
 from bus.reset import ResetSpec
 from bus.topics import parse
+from hub import reads
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
@@ -48,8 +49,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("counter/+/command", "counter.command"): "counter",
     ("admin/request", "admin.command"): "admin",
     ("stats/request", "stats.request"): "stats",
+    ("ticket/lookup", "ticket.lookup"): "lookup",
 }
-STATS_ROWS = 300  # rows in one stats.result; a reply must stay under the broker's 64 KiB
+READ_ONLY = ("stats", "lookup")  # answered from the database: nothing stored, nothing to deduplicate (hub/reads.py)
 WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long is stuck (the watchdog stops)
 
 
@@ -71,6 +73,7 @@ class HubService:
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
         self.bus.state_detail = self._state_detail
+        self.lines = reads.LineStates(self.bus, self.queue)
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
         self._new_policy: PolicyConfig | None = None  # a reloaded config's policy, for the worker to apply
@@ -145,7 +148,8 @@ class HubService:
         last_prune = last_state = 0.0
         while not self._stop.is_set():
             self._worker_at = time.monotonic()
-            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines else 0.5)
+            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines or self.lines.dirty
+                                     else 0.5)
             if batch:
                 try:
                     self._handle_batch(batch)
@@ -156,6 +160,7 @@ class HubService:
                     time.sleep(0.5)
             if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
                 self._dirty_board = True
+                self.lines.all()
                 self._dirty_counters = {c.id for c in self.hub.counters}
             if self._new_policy is not None:
                 self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))
@@ -163,7 +168,7 @@ class HubService:
             if self._republish.is_set():
                 self._republish.clear()
                 self._publish_all()
-            elif batch or self._dirty_board or self._dirty_lines:
+            elif batch or self._dirty_board or self._dirty_lines or self.lines.dirty:
                 self._publish_changes()
             now = time.monotonic()
             if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
@@ -244,11 +249,9 @@ class HubService:
             self.bus.rejected.count("request", f"rejected {msg.type} from {msg.device} on {topic}: {refusal}")
             after.append(lambda: self._refuse(msg, "bad_request", refusal))
             return None
-        if op == "stats":  # read only: nothing to store, nothing to deduplicate
-            rows = ward_stats.compute(self.db, self.hub, args["day_from"], args["day_to"], args["by"],
-                                      args.get("per_day", False))
-            body = {"rows": rows[:STATS_ROWS], "truncated": len(rows) > STATS_ROWS}
-            after.append(lambda: self.bus.reply(msg, "stats.result", body))
+        if op in READ_ONLY:
+            reply_type, body = reads.answer(self.queue, op, args)
+            after.append(lambda: self.bus.reply(msg, reply_type, body))
             return None
         outcome = self.queue.handle(msg.key, op, **args)
         if outcome.settings is not None and outcome.fresh:  # published before the answer: whoever asked sees it
@@ -264,8 +267,11 @@ class HubService:
             after.append(lambda: self.upstream.rating(row))  # type: ignore[union-attr]
         for event in outcome.events:
             after.append(lambda e=event: self.bus.send(t.ticket_event, "ticket.event", e))
-            for service in (event["ticket"]["service"], event["ticket"].get("transferred_from")):  # waiting lists
-                self._dirty_lines |= self.queue.counters_for(service) if service else set()
+            for service in filter(None, (event["ticket"]["service"], event["ticket"].get("transferred_from"))):
+                self._dirty_lines |= self.queue.counters_for(service)  # their waiting lists
+                self.lines.dirty.add(service)
+        for counter in outcome.counters:  # opened or closed: its services' waits change
+            self.lines.dirty |= set(self.queue.counter_cfg[counter].services)
         self._dirty_board = True
         self._dirty_counters |= outcome.counters
         return outcome
@@ -283,7 +289,7 @@ class HubService:
             return op, {"service": msg.body["service"], "priority": msg.body.get("priority"),
                         "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
                         "device": msg.device}, None
-        if op in ("confirm", "offline", "rate", "admin", "stats"):
+        if op in ("confirm", "offline", "rate", "admin", "stats", "lookup"):
             return op, {**msg.body, "device": msg.device}, None
         return "", {}, f"{msg.type} is not accepted on {topic}"
 
@@ -300,6 +306,7 @@ class HubService:
         self._dirty_counters.clear()
         if due:
             self._dirty_lines.clear()
+        self.lines.publish(now)  # the phone pages' and the notifier's (docs/phone.md)
         if self._dirty_board and due:
             board = board_state(self.queue, self.hub)
             self.bus.publish(t.board_state, self.bus.message("board.state", board), retain=True,
@@ -316,6 +323,7 @@ class HubService:
             self.bus.publish(self.bus.topics.catalogue, self.bus.message("catalogue.update", self.catalogue),
                              retain=True, only_when_connected=True)
         self._dirty_counters = {c.id for c in self.hub.counters}
+        self.lines.all()
         self._dirty_board = True
         self._board_at = 0.0
         self._publish_changes()

@@ -7,9 +7,9 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
+from bus.estimate import quantile
 from bus.messages import RATING_REASONS
 from hub.config import HubSection
-from hub.estimate import quantile
 from hub.ratings import GOVERNMENT_LEVEL, SATISFIED
 from hub.store import records
 

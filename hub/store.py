@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS "handled" (
 CREATE TABLE IF NOT EXISTS "settings" (
    "version" INTEGER PRIMARY KEY, "kind" TEXT NOT NULL, "data" TEXT NOT NULL, "by" TEXT NOT NULL, "device" TEXT,
    "at" REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS "secrets" ("name" TEXT PRIMARY KEY, "value" BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS "upstream_versions" (
    "day" TEXT, "service" TEXT, "version" INTEGER, "digest" TEXT, PRIMARY KEY ("day", "service"));
 """

@@ -1,12 +1,17 @@
 # The kiosk's config sections: mode, offline block, timeouts, screen and big buttons ([printer]: kiosk/printing).
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 from bus.validation import SERVICE_CODE
 from kiosk.printing import PrinterSection, load_section
+
+
+def _page_address(value: str) -> bool:
+    return not value or (re.fullmatch(r"https?://[!-~]+", value) is not None and "{token}" in value)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ class KioskSection:
     fullscreen: bool = opt(True)
     catalogue: str = opt("", doc="catalogue file; empty: the one shipped with the kiosk")
     link_template: str = opt("", doc="per-ward portal link with {code}; empty: the catalogue's")
+    notify: bool = opt(False, doc="offer 'text me when my turn is near' (the ward runs a notify device)")
+    ticket_page: str = opt("", test=(_page_address, "an http:// or https:// address holding {token}, or empty"),
+                           doc="the ticket's phone page, e.g. http://10.10.0.2:8080/t/{token} (docs/phone.md); "
+                               "empty: the QR links the procedure's portal page")
     footer_vi: str = opt("Vui lòng chờ đến khi số của bạn được gọi.")
     footer_en: str = opt("Please wait until your number is called.")
     preview_dir: str = opt("", doc="write a PNG of every printed ticket here")

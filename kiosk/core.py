@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
 from bus.errors import ConfigError, ContractError
-from bus.messages import Message
+from bus.messages import PHONE, Message
 from bus.numbering import LocalDay, label
 from bus.reload import field_appliers
 from bus.reset import ResetSpec
@@ -123,6 +124,18 @@ class KioskCore:
         """The print failed and the citizen did not keep the number: it never joins the queue."""
         self._settle(outcome, "void")
 
+    def leave_phone(self, outcome: TicketOutcome, typed: str, lang: str) -> bool:
+        """The citizen's phone number for "your turn is near" texts (docs/phone.md), sent through the outbox so it
+        reaches the notifier after an outage too. False when it is not a mobile number, or the ticket has no place
+        in the hub's line (an offline ticket)."""
+        phone, t = mobile_number(typed), outcome.ticket
+        if not self.kiosk.notify or phone is None or outcome.offline or "id" not in t:
+            return False
+        self.bus.send_durable(self.bus.topics.notify_subscribe, "notify.subscribe", {
+            "ticket_id": t["id"], "label": t["label"], "service": t["service"], "day": t["day"], "phone": phone,
+            "lang": lang if lang in ("vi", "en") else "vi"})
+        return True
+
     def _number(self, service: str, priority: str | None, procedure: str) -> tuple[dict[str, Any] | None, bool]:
         body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {}),
                                 **({"procedure": procedure} if procedure else {})}
@@ -132,7 +145,7 @@ class KioskCore:
                                      timeout=self.kiosk.hub_timeout_s)
         self._set_hub_ok(reply is not None)
         if reply is not None and reply.type == "ticket.issued":
-            return reply.body["ticket"], False
+            return {**reply.body["ticket"], "token": reply.body.get("token")}, False
         if reply is not None:
             log.warning("hub refused a ticket for %s: %s", service, reply.body.get("reason"))
             return None, False
@@ -208,12 +221,17 @@ class KioskCore:
             ward=self._ward_name(vi), label=t["label"], service=t["service_vi"] if vi else t["service_en"],
             issued=issued, wait=wait_words(t["wait"], lang),
             ahead=str(t["ahead"]) if t["ahead"] is not None else ("chưa rõ" if vi else "unknown"),
-            qr_url=self.catalogue.link(chosen.code, self.kiosk.link_template) if chosen else "",
-            qr_caption=_caption(chosen, vi),
+            qr_url=self._page(t) or (self.catalogue.link(chosen.code, self.kiosk.link_template) if chosen else ""),
+            qr_caption=_caption(chosen, vi, page=bool(self._page(t))),
             footer=self.kiosk.footer_vi if vi else self.kiosk.footer_en,
             offline_note=("Số lấy khi mất kết nối; vẫn được gọi theo thứ tự." if vi else
                           "Taken while offline; it will be called in turn.") if offline else "",
             lang=lang)
+
+    def _page(self, t: dict[str, Any]) -> str:
+        """The ticket's phone page (docs/phone.md), where the ward has one; an offline ticket has none."""
+        return self.kiosk.ticket_page.replace("{token}", t["token"]) if self.kiosk.ticket_page and t.get("token") \
+            else ""
 
     def _ward_name(self, vi: bool) -> str:
         return self.ward.get("vi" if vi else "en") or ("Bộ phận một cửa" if vi else "One-stop centre")
@@ -272,10 +290,22 @@ class KioskCore:
                 "catalogue": self.catalogue.version}
 
 
-def _caption(chosen: cat.Procedure | None, vi: bool) -> str:
+def _caption(chosen: cat.Procedure | None, vi: bool, page: bool = False) -> str:
+    if page:  # the phone page shows the procedure's documents too
+        return "Quét để theo dõi lượt và xem giấy tờ cần mang" if vi else "Scan to follow your turn and what to bring"
     if chosen is None:
         return ""
     return ("Giấy tờ cần mang: " + chosen.name_vi) if vi else ("What to bring: " + chosen.name_en)
+
+
+def mobile_number(typed: str) -> str | None:
+    """A Vietnamese mobile number as typed (spaces, dots, dashes, +84 or 84 in front) as 0xxxxxxxxx, or None."""
+    digits = re.sub(r"[\s.\-]", "", typed)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(PHONE, digits) else None
 
 
 def wait_words(wait: dict[str, Any], lang: str) -> str:

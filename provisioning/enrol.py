@@ -64,6 +64,8 @@ def role_sections(e: Enrolment, tls: dict[str, str] | None = None) -> dict[str, 
         return {"desk": {"counter": e.counter, "next_pin": 17, "recall_pin": 27, "done_pin": 22, "led": 4}}
     if e.role == "console":
         return {"console": {"listen": "0.0.0.0", "port": 8080, **tls}}
+    if e.role == "notify":  # a modem on the hub's machine by default; ward IT sets its port, or Zalo instead
+        return {"notify": {"gateway": "gsm", "near_ahead": 3}, "gateway": {"port": "/dev/ttyUSB2"}}
     if e.role == "bridge":
         if not e.units:
             raise ProvisioningError("a bridge needs at least one --unit PORT KIND COUNTER")

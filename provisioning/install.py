@@ -26,6 +26,7 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "rating": ("gpio", "video", "render", "input"),
     "desk": ("gpio",),
     "bridge": ("dialout",),
+    "notify": ("dialout",),  # a USB GSM modem
     "hub": (), "console": (), "district": (),
 }
 DEFAULT_DATA = "/var/lib/motcua"  # the unit's StateDirectory: writable under ProtectSystem=strict

@@ -23,10 +23,12 @@ ROLES: dict[str, tuple[str, str]] = {
     "bridge": ("firmware_bridge.config:load_bridge", "firmware_bridge.main:run"),
     "district": ("district.config:load_district", "district.main:run"),
     "console": ("console.config:load_console", "console.main:run"),
+    "notify": ("notify.config:load_notify", "notify.main:run"),
 }
 
 
-ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "console")  # `motcua enrol --role` (and "it")
+# `motcua enrol --role` (and "it")
+ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "console", "notify")
 
 
 def role_of(path: str | Path) -> str:

@@ -6,13 +6,14 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bus.client import BusClient
 from bus.config import BrokerSection
-from devkit.broker import Broker
-from devkit.configs import write_hub_config
+from devkit.broker import Broker, free_port
+from devkit.configs import write_console_config, write_hub_config
 from devkit.postgres import PostgresServer
 from hub.config import load_hub
 from hub.service import HubService
@@ -21,6 +22,10 @@ from provisioning.fleet import wait_online
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 WARD = "demo-ward"
+PASSWORD = "mật-khẩu-đủ-dài-1"  # the console accounts' in the tests
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
@@ -189,3 +194,67 @@ def issue(make_client) -> Callable[..., list[str]]:  # noqa: ANN001
         return labels
 
     return take
+
+
+OFFICERS = (("mai", "Nguyễn Thị Mai", "officer", (1,)), ("lan", "Trần Thị Lan", "officer", (2,)),
+            ("quan", "Lê Văn Quản", "admin", ()), ("tin", "Phạm Văn Tin", "it", ()))  # the console's test accounts
+
+
+def _console_config(tmp_path: Path, broker: Broker, http: int) -> tuple[Path, Any, Any]:
+    """A console's config with OFFICERS as its accounts: (path, device config, console section)."""
+    from console.accounts import Accounts
+    from console.config import load_console
+
+    path = write_console_config(tmp_path, broker.port, http)
+    config, section = load_console(str(path))
+    accounts = Accounts(config.data_dir / section.accounts)
+    for name, display, role, counters in OFFICERS:
+        accounts.add(name, display, role, PASSWORD, counters)
+    accounts.close()
+    return path, config, section
+
+
+@pytest.fixture
+def console(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[tuple]:
+    """A console's live view, accounts and web app (in-process, for Starlette's client) on the test's hub."""
+    from console.accounts import Accounts
+    from console.live import LiveWard
+    from console.web import make_app
+
+    _, config, section = _console_config(tmp_path, broker, free_port())
+    live = LiveWard(config, section)
+    accounts = Accounts(config.data_dir / section.accounts)
+    live.start()
+    wait_until(lambda: live.hub_online and live.services and live.board, what="the console to see the ward")
+    yield live, accounts, make_app(live, accounts, section)
+    live.stop()
+    accounts.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: ./run test installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def console_url(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[str]:
+    """`motcua run` of a console with OFFICERS as its accounts; its address."""
+    from devkit.broker import port_open
+    from devkit.processes import RoleProcess
+
+    http = free_port()
+    path, _, _ = _console_config(tmp_path, broker, http)
+    process = RoleProcess("console", path, tmp_path / "console.log", command=("run",)).start()
+    try:
+        wait_until(lambda: port_open("127.0.0.1", http) or process.check_alive(), timeout=20,
+                   what="the console to listen")
+        yield f"http://127.0.0.1:{http}"
+    finally:
+        process.stop()

@@ -14,7 +14,7 @@ from bus.validation import Record
 from provisioning.roles import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
-ROLE_PACKAGES = ("hub", "kiosk", "display", "rating", "desk", "firmware_bridge", "district", "console")
+ROLE_PACKAGES = ("hub", "kiosk", "display", "rating", "desk", "firmware_bridge", "district", "console", "notify")
 OURS = ("bus", "hmi", *ROLE_PACKAGES, "provisioning", "devkit", "tests", "bench")
 # what each room may import of ours (besides itself); docs/architecture.md says why
 MAY_IMPORT = {
@@ -103,15 +103,17 @@ def _dataclasses(record: Record, found: dict[str, type]) -> None:
 
 def _config_sections() -> dict[str, type]:
     """Every config dataclass a device can have: the common sections, each role's SECTIONS (nested ones too), and
-    each printer backend's own options."""
+    each printer backend's and message gateway's own options."""
     from bus.config import BrokerSection, DeviceSection, plan
     from kiosk import printing
+    from notify import gateways
 
     found: dict[str, type] = {}
     roots: list[type] = [DeviceSection, BrokerSection, printing.PrinterSection]
     for loader, _ in ROLES.values():
         roots += [s for s in importlib.import_module(loader.split(":")[0]).SECTIONS.values() if isinstance(s, type)]
     roots += [printing.backend(name).Options for name in printing.BACKENDS]
+    roots += [gateways.backend(name).Options for name in gateways.BACKENDS]
     for cls in roots:
         _dataclasses(plan(cls), found)
     return found

@@ -106,6 +106,7 @@ def kiosk_toml(tmp_path: Path) -> Path:
      "printer.host", "missing: a string"),
     ('mode = "touch"', 'mode = "buttons"', "buttons", "needs a [buttons] section"),
     ("hub_timeout_s = 1.5", "hub_timeout_s = 0", "kiosk.hub_timeout_s", "expected at least 0.2"),
+    ('ticket_page = ""', 'ticket_page = "http://10.10.0.2:8080/t/"', "kiosk.ticket_page", "holding {token}"),
 ])
 def test_kiosk_config_errors_name_the_key(kiosk_toml: Path, old: str, new: str, key: str, problem: str) -> None:
     from kiosk.config import load_kiosk

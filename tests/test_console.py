@@ -2,38 +2,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from console.accounts import Accounts
-from console.config import load_console
-from console.live import LiveWard
-from console.web import make_app
-from devkit.broker import Broker, free_port
-from devkit.configs import write_console_config
 from hub.service import HubService
-from tests.conftest import wait_until
-
-PASSWORD = "mật-khẩu-đủ-dài-1"
-
-
-@pytest.fixture
-def console(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[tuple[LiveWard, Accounts, object]]:
-    config, section = load_console(str(write_console_config(tmp_path, broker.port, free_port())))
-    live = LiveWard(config, section)
-    accounts = Accounts(config.data_dir / section.accounts)
-    accounts.add("mai", "Nguyễn Thị Mai", "officer", PASSWORD, (1,))
-    accounts.add("lan", "Trần Thị Lan", "officer", PASSWORD, (2,))
-    accounts.add("quan", "Lê Văn Quản", "admin", PASSWORD)
-    accounts.add("tin", "Phạm Văn Tin", "it", PASSWORD)
-    live.start()
-    wait_until(lambda: live.hub_online and live.services and live.board, what="the console to see the ward")
-    yield live, accounts, make_app(live, accounts, section)
-    live.stop()
-    accounts.close()
+from tests.conftest import PASSWORD, wait_until
 
 
 def client(app: object) -> TestClient:

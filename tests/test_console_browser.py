@@ -2,63 +2,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bus.messages import Message
-from console.accounts import Accounts
-from console.config import load_console
-from devkit.broker import Broker, free_port
-from devkit.configs import write_console_config
-from devkit.processes import RoleProcess
 from hub.config import load_hub
 from hub.service import HubService
-from tests.conftest import wait_until
+from tests.conftest import PASSWORD, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots" / "console"
-PASSWORD = "mật-khẩu-đủ-dài-1"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: ./run test installs it (apt-get install chromium)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def console_url(tmp_path: Path, broker: Broker, hub: HubService) -> Iterator[str]:
-    """`motcua run` of a console, with an officer for counter 1, one for counter 2, an admin and ward IT."""
-    http = free_port()
-    path = write_console_config(tmp_path, broker.port, http)
-    config, section = load_console(str(path))
-    accounts = Accounts(config.data_dir / section.accounts)
-    for name, display, role, counters in (("mai", "Nguyễn Thị Mai", "officer", (1,)),
-                                          ("lan", "Trần Thị Lan", "officer", (2,)),
-                                          ("quan", "Lê Văn Quản", "admin", ()), ("tin", "Phạm Văn Tin", "it", ())):
-        accounts.add(name, display, role, PASSWORD, counters)
-    accounts.close()
-    process = RoleProcess("console", path, tmp_path / "console.log", command=("run",)).start()
-    url = f"http://127.0.0.1:{http}"
-    try:
-        wait_until(lambda: _listening(http) or process.check_alive(), timeout=20, what="the console to listen")
-        yield url
-    finally:
-        process.stop()
-
-
-def _listening(port: int) -> bool:
-    from devkit.broker import port_open
-
-    return port_open("127.0.0.1", port)
 
 
 def signed_in(browser: Browser, url: str, name: str) -> Page:

@@ -1,6 +1,7 @@
 # The touch kiosk under SDL's dummy driver: taps and finger touches, a PNG of every screen, faults kept responsive.
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +118,32 @@ def test_single_procedure_service_prints_in_one_tap(app: KioskApp) -> None:
     click(app, "service:KD")
     settle(app)
     assert app.view.outcome.ticket["service"] == "KD"
+
+
+def test_a_citizen_leaves_a_phone_number_under_a_consent_line(app: KioskApp, core: KioskCore) -> None:
+    core.kiosk = dataclasses.replace(core.kiosk, notify=True)
+    click(app, "service:KD")
+    settle(app)
+    click(app, "phone")
+    assert app.view.name == "phone" and not app.button("send_phone").enabled
+    shot(app, "phone-empty")
+    for digit in "0912345678":
+        touch(app, f"key:{digit}")
+    touch(app, "key:del")
+    touch(app, "key:8")
+    assert app.view.extra["phone"] == "0912345678" and app.button("send_phone").enabled
+    shot(app, "phone-typed")
+    click(app, "send_phone")
+    assert app.view.name == "ticket" and app.view.extra["texting"] == "091 •••• 678"
+    shot(app, "phone-sent")
+    assert [b for b in app.buttons if b.action == "phone"] == []  # asked once
+    assert core.bus.outbox.size() == 1  # kept until the notifier answers (none runs in this test)
+
+
+def test_without_a_notifier_the_kiosk_does_not_offer_texts(app: KioskApp) -> None:
+    click(app, "service:KD")
+    settle(app)
+    assert [b for b in app.buttons if b.action == "phone"] == []
 
 
 def test_english_toggle(app: KioskApp) -> None:

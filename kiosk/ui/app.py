@@ -96,6 +96,19 @@ class KioskApp:
             self._after_failure(kind)
         elif kind == "done":
             self.home()
+        elif kind in ("phone", "key", "send_phone", "ticket"):
+            self._phone(kind, arg)
+
+    def _phone(self, kind: str, key: str) -> None:
+        """The "text me when my turn is near" screen: open it, type, send, or go back to the ticket."""
+        v = self.view
+        typed = v.extra.get("phone", "")
+        if kind == "key":
+            v.extra["phone"] = typed[:-1] if key == "del" else (typed + key)[:12]
+            return
+        if kind == "send_phone" and v.outcome is not None and self.core.leave_phone(v.outcome, typed, v.lang):
+            v.extra["texting"] = f"{typed[:3]} {'•' * 4} {typed[-3:]}"  # shown back, not whole, to the next in line
+        v.name = "phone" if kind == "phone" else "ticket"
 
     def home(self) -> None:
         self.view = View(lang=self.core.kiosk.lang)

@@ -8,7 +8,7 @@ import pygame
 
 from bus.messages import PRIORITY_GROUPS
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, qr_surface, text, wrapped
-from kiosk.core import KioskCore, TicketOutcome, wait_words
+from kiosk.core import KioskCore, TicketOutcome, mobile_number, wait_words
 
 WORDS = {
     "vi": {"title": "Lấy số thứ tự", "choose": "Chạm vào dịch vụ bạn cần", "browse": "Tra cứu thủ tục",
@@ -19,6 +19,10 @@ WORDS = {
            "cancel": "Hủy", "offline": "Đang hoạt động ngoại tuyến — vé vẫn được in và gọi theo thứ tự.",
            "scan": "Quét mã để xem giấy tờ cần mang", "documents": "Giấy tờ cần mang", "time": "Thời hạn",
            "fee": "Lệ phí", "ok": "Đồng ý", "unknown": "chưa rõ",
+           "notify": "Nhắn tin cho tôi khi sắp đến lượt", "phone": "Số điện thoại di động của bạn",
+           "consent": "Số này chỉ dùng để nhắn tin về lượt của bạn hôm nay và được xoá cuối ngày.",
+           "send": "Gửi", "no_thanks": "Không, cảm ơn", "delete": "Xoá",
+           "will_text": "Sẽ nhắn tin đến {phone} khi sắp đến lượt.",
            "groups": {"elderly": "Người cao tuổi", "disability": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
                       "meritorious": "Người có công"}},
     "en": {"title": "Take a number", "choose": "Tap the service you need", "browse": "Procedures",
@@ -30,6 +34,10 @@ WORDS = {
            "offline": "Working offline — tickets still print and are called in turn.",
            "scan": "Scan to see what to bring", "documents": "What to bring", "time": "Processing time",
            "fee": "Fee", "ok": "OK", "unknown": "unknown",
+           "notify": "Text me when my turn is near", "phone": "Your mobile number",
+           "consent": "Used only to text you about today's turn; deleted at the end of the day.",
+           "send": "Send", "no_thanks": "No, thanks", "delete": "Delete",
+           "will_text": "We will text {phone} when your turn is near.",
            "groups": {"elderly": "Elderly", "disability": "Disability", "pregnant": "Pregnant",
                       "meritorious": "Meritorious service"}},
 }
@@ -170,8 +178,38 @@ def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, 
         wrapped(surface, words["scan"], pygame.Rect(right.left, right.top + size + int(8 * scale), right.width,
                                                     int(80 * scale)), int(22 * scale), MUTED, center=True)
     text(surface, words["take"], (left.centerx, y + int(150 * scale)), int(26 * scale), CALM, center=True)
-    return [Button("done", pygame.Rect(right.left, h - int(100 * scale), right.width, int(72 * scale)), words["done"],
-                   colour=OK_BG)]
+    buttons = [Button("done", pygame.Rect(right.left, h - int(100 * scale), right.width, int(72 * scale)),
+                      words["done"], colour=OK_BG)]
+    if view.extra.get("texting"):
+        text(surface, words["will_text"].format(phone=view.extra["texting"]), (left.centerx, y + int(190 * scale)),
+             int(22 * scale), CALM, center=True)
+    elif core.kiosk.notify and not out.offline:
+        buttons.append(Button("phone", pygame.Rect(right.left, h - int(190 * scale), right.width, int(72 * scale)),
+                              words["notify"], colour=(235, 240, 248)))
+    return buttons
+
+
+def _phone(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
+    """The citizen types a mobile number on a keypad, under a plain consent line; Send only when it is one."""
+    w, h = surface.get_size()
+    typed = view.extra.get("phone", "")
+    text(surface, words["phone"], (int(24 * scale), int(16 * scale)), int(36 * scale), INK, bold=True)
+    wrapped(surface, words["consent"], pygame.Rect(int(24 * scale), int(70 * scale), int(w * 0.5), int(90 * scale)),
+            int(22 * scale), MUTED)
+    box = pygame.Rect(int(24 * scale), int(170 * scale), int(w * 0.5), int(80 * scale))
+    pygame.draw.rect(surface, (255, 255, 255), box, border_radius=int(8 * scale))
+    text(surface, typed or "0…", box.center, int(48 * scale), INK if typed else MUTED, bold=True, center=True)
+    keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0"]
+    size, gap = int(96 * scale), int(10 * scale)
+    left = w - int(24 * scale) - 3 * size - 2 * gap
+    buttons = [Button(f"key:{k}", pygame.Rect(left + (i % 3) * (size + gap), int(24 * scale) + (i // 3) * (size + gap),
+                                              size, size), words["delete"] if k == "del" else k)
+               for i, k in enumerate(keys)]
+    send = Button("send_phone", pygame.Rect(int(24 * scale), h - int(110 * scale), int(w * 0.25), int(80 * scale)),
+                  words["send"], colour=OK_BG)
+    send.enabled = mobile_number(typed) is not None
+    return [*buttons, send, Button("ticket", pygame.Rect(int(48 * scale) + int(w * 0.25), h - int(110 * scale),
+                                                         int(w * 0.25), int(80 * scale)), words["no_thanks"])]
 
 
 def _problem(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
@@ -238,4 +276,4 @@ def _procedure(surface: pygame.Surface, view: View, core: KioskCore, scale: floa
 
 
 SCREENS = {"home": _home, "services": _procedures, "printing": _printing, "ticket": _ticket, "problem": _problem,
-           "browse": _browse, "field": _field, "procedure": _procedure}
+           "browse": _browse, "field": _field, "procedure": _procedure, "phone": _phone}

@@ -1,0 +1,79 @@
+# The citizen's ticket page in Debian's Chromium at a phone's size (390x844): live place, the call, a transfer.
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from bus.client import BusClient
+from tests.test_console_browser import ROOT
+
+SHOTS = ROOT / "build" / "screenshots" / "phone"
+
+
+def phone(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="vi-VN")
+    return context.new_page()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def take(kiosk: BusClient, service: str = "HT") -> str:
+    reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": service}, timeout=5)
+    assert reply is not None and reply.type == "ticket.issued", reply
+    return reply.body["token"]
+
+
+def test_a_waiting_ticket_moves_up_live_is_called_and_followed_after_a_transfer(
+        browser: Browser, console_url: str, make_client) -> None:  # noqa: ANN001
+    kiosk = make_client("kiosk-9")
+    officer = make_client("counter-1", role="desk", counters=(1,))
+    kiosk.wait_connected(5)
+    officer.wait_connected(5)
+    tokens = [take(kiosk) for _ in range(4)]
+
+    def act(action: str, **more: object) -> None:
+        reply = officer.request(officer.topics.counter_command(1), "counter.command",
+                                {"action": action, "counter": 1, **more}, timeout=5)
+        assert reply is not None and reply.type == "counter.result", reply
+
+    page = phone(browser)
+    page.goto(f"{console_url}/t/{tokens[3]}")
+    expect(page.locator("#label")).to_have_text("A004")
+    expect(page.locator("#place")).to_have_text("Còn 3 người trước bạn")
+    expect(page.locator("h2")).to_have_text("Giấy tờ cần mang")
+    expect(page.locator("details summary").first).to_have_text("Đăng ký khai sinh")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    shot(page, "waiting")
+    act("open")
+    act("call_next")
+    expect(page.locator("#place")).to_have_text("Còn 2 người trước bạn")  # live: the page was not reloaded
+    expect(page.locator("#wait")).to_contain_text("chờ")
+    act("call_next")
+    act("call_next")
+    expect(page.locator("#place")).to_have_text("Bạn là người tiếp theo")
+    act("call_next")
+    expect(page.locator("#call")).to_contain_text("Mời bạn đến")
+    expect(page.locator("#call")).to_contain_text("1")
+    expect(page.locator("#place")).to_be_hidden()
+    shot(page, "called")
+    act("start")
+    expect(page.locator("#call")).to_contain_text("Đang được phục vụ")
+    act("transfer", service="CU", reason="Hồ sơ cư trú")
+    expect(page.locator("#note")).to_contain_text("đã được chuyển sang")
+    expect(page.locator("#place")).to_have_text("Bạn là người tiếp theo")  # first in its new line
+    shot(page, "transferred")
+    page.goto(f"{console_url}/t/{tokens[3]}?lang=en")
+    expect(page.locator("#place")).to_have_text("You are next")
+    expect(page.locator("#lang")).to_have_text("Tiếng Việt")
+
+
+def test_a_wrong_token_gets_a_plain_not_found_page(browser: Browser, console_url: str) -> None:
+    page = phone(browser)
+    for token in ("Zm9vYmFyYmF6cXV4cXV1eA", "A001", "x" * 500):  # well formed but unknown, a label, too long
+        answer = page.goto(f"{console_url}/t/{token}")
+        assert answer is not None and answer.status == 404
+        expect(page.locator("#problem")).to_contain_text("Không tìm thấy số thứ tự này")
+    shot(page, "not-found")
