@@ -12,12 +12,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bus.estimate import quantile
+from bus.transaction import transaction
 from devkit.configs import write_hub_config
 from hub import stats as ward_stats
 from hub.board import board_state
 from hub.config import HubSection, load_hub
 from hub.queue import Queue
-from hub.store import open_db, open_repaired, prune_handled, transaction
+from hub.store import open_db, open_repaired, prune_handled
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_DAY = datetime(2025, 1, 6, tzinfo=VN)  # a Monday

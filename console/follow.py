@@ -21,7 +21,7 @@ class Page(Listener):
     lang: str = "vi"
 
 
-def shown(view: dict[str, Any], lang: str, event: str = "") -> dict[str, str]:
+def shown(view: dict[str, Any], lang: str) -> dict[str, str]:
     """The page's sentences for `view`: the same on its first load and in every live update."""
     en = lang == "en"
     counter = view.get("counter_en" if en else "counter_vi") or (
@@ -43,7 +43,7 @@ def shown(view: dict[str, Any], lang: str, event: str = "") -> dict[str, str]:
         call = say("serving", lang, counter=counter)
     elif status in ("done", "no_show"):
         note = say(status, lang)
-    if event == "transferred":
+    if status in ("issued", "held") and view.get("transferred_from"):  # waiting in its new line
         note = say("transferred", lang, service=view["service_en" if en else "service_vi"])
     return {"service": view["service_en" if en else "service_vi"], "place": place, "wait": wait, "call": call,
             "note": note}
@@ -85,7 +85,7 @@ class Followers:
     def view(self, ticket: dict[str, Any]) -> dict[str, Any]:
         """What the page shows: the ticket, its place and wait while it waits, where to go once called."""
         view: dict[str, Any] = {k: ticket.get(k) for k in ("label", "service", "service_vi", "service_en", "status",
-                                                            "counter", "procedure", "day")}
+                                                            "counter", "procedure", "day", "transferred_from")}
         if ticket["status"] in ("issued", "held"):
             line = self.lines.get(ticket["service"])
             ahead = self._places.get(ticket["service"], {}).get(ticket["id"])
@@ -126,8 +126,9 @@ class Followers:
             if ticket is None or not pages:
                 continue
             view = self.view(ticket)
-            updates = {lang: {"kind": "view", "event": event, "status": view["status"],
-                              "say": shown(view, lang, event)} for lang in {p.lang for p in pages}}
+            updates = {lang: {"kind": "reload"} if event == "transferred" else  # its new service's documents too
+                       {"kind": "view", "event": event, "status": view["status"], "say": shown(view, lang)}
+                       for lang in {p.lang for p in pages}}
             for page in pages:
                 try:
                     page.loop.call_soon_threadsafe(page.put, updates[page.lang])

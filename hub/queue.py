@@ -11,13 +11,13 @@ from typing import Any
 
 from bus import estimate
 from bus.numbering import HUB_LAST, LocalDay, label
+from bus.transaction import transaction
 from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps
-from hub.store import transaction
 
 log = logging.getLogger(__name__)
 

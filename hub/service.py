@@ -22,6 +22,7 @@ from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
 from bus.reset import ResetSpec
 from bus.topics import parse
+from bus.transaction import transaction
 from hub import reads
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
@@ -29,7 +30,7 @@ from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.settings import Current, Settings
-from hub.store import days_up_to, open_repaired, prune_handled, transaction
+from hub.store import days_up_to, open_repaired, prune_handled
 from hub.upstream import UpstreamForwarder
 
 if TYPE_CHECKING:

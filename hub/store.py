@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,31 +103,6 @@ def records(db: sqlite3.Connection, sql: str, params: tuple | list = ()) -> Iter
     names = [c[0] for c in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """One atomic state change: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception. Inside a transaction
-    already open (the hub's group commit) it is a savepoint, so a failure undoes only its own change."""
-    if db.in_transaction:
-        db.execute("SAVEPOINT change")
-        try:
-            yield
-        except BaseException:
-            if db.in_transaction:  # SQLite itself rolls everything back on some errors (disk full, I/O)
-                db.execute("ROLLBACK TO change")
-                db.execute("RELEASE change")
-            raise
-        db.execute("RELEASE change")
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:  # also when COMMIT itself failed (disk full): never leave it open
-            db.execute("ROLLBACK")
-        raise
 
 
 def prune_handled(db: sqlite3.Connection, now: float) -> int:

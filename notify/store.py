@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bus.sqlite_repair import open_checked
+from bus.transaction import transaction
 from notify.gateways import Outgoing
 
 SCHEMA = """
@@ -43,7 +43,7 @@ class Store:
     # -- subscriptions ---------------------------------------------------------------------------------------
     def subscribe(self, day: str, ticket: dict[str, Any], phone: str, lang: str, now: float) -> bool:
         """Keeps the ticket's phone number for the day; False when the ticket already has one (a resend)."""
-        with self._lock, self._transaction():
+        with self._lock, transaction(self.db):
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO subscriptions(day, ticket_id, label, service, phone, lang, at) "
                 "VALUES (?,?,?,?,?,?,?)", (day, ticket["ticket_id"], ticket["label"], ticket["service"], phone, lang,
@@ -86,14 +86,14 @@ class Store:
         return [Outgoing(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def sent(self, message_id: int, reference: str, day: str, now: float) -> None:
-        with self._lock, self._transaction():
+        with self._lock, transaction(self.db):
             self.db.execute("UPDATE messages SET state='sent', sent_at=?, reference=?, error=NULL, "
                             "attempts=attempts+1 WHERE id=?", (now, reference, message_id))
             self._count(day, "sent")
 
     def failed(self, message_id: int, error: str, now: float, wait_for: Callable[[int], float]) -> float:
         """Records a failed try; the message is tried again after `wait_for(tries so far)` seconds, returned."""
-        with self._lock, self._transaction():
+        with self._lock, transaction(self.db):
             tries = self.db.execute("SELECT attempts + 1 FROM messages WHERE id=?", (message_id,)).fetchone()[0]
             wait = wait_for(tries)
             self.db.execute("UPDATE messages SET attempts=?, error=?, next_at=? WHERE id=?",
@@ -108,7 +108,7 @@ class Store:
     def forget_before(self, day: str) -> int:
         """Deletes every phone number (and its texts) of the days before `day`; returns how many numbers went.
         What was not sent by then is counted as unsent: a text about yesterday's ticket helps nobody."""
-        with self._lock, self._transaction():
+        with self._lock, transaction(self.db):
             for old_day, n in self.db.execute(
                     "SELECT s.day, COUNT(*) FROM messages m JOIN subscriptions s ON s.id = m.subscription "
                     "WHERE s.day < ? AND m.state = 'queued' GROUP BY s.day", (day,)).fetchall():
@@ -123,16 +123,6 @@ class Store:
     def counts(self, day: str) -> dict[str, int]:
         with self._lock:
             return dict(self.db.execute("SELECT what, n FROM counts WHERE day=?", (day,)).fetchall())
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def _count(self, day: str, what: str, n: int = 1) -> None:
         self.db.execute("INSERT INTO counts(day, what, n) VALUES (?,?,?) ON CONFLICT(day, what) DO UPDATE SET "

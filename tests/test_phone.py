@@ -65,18 +65,17 @@ def test_a_line_state_places_every_waiting_ticket_as_the_hub_counts_ahead(tmp_pa
 def test_the_line_state_follows_issues_and_calls_on_the_bus(hub: HubService, make_client, issue) -> None:  # noqa: ANN001
     watcher = make_client("console", role="console")
     lines: list[Message] = []
-    watcher.subscribe(watcher.topics.line_state("+"), lambda m, _: lines.append(m))
+    watcher.subscribe(watcher.topics.line_state("HT"), lambda m, _: lines.append(m))
     watcher.wait_connected(5)
     issue(3)
     wait_until(lambda: lines and len(lines[-1].body["waiting"]) == 3, what="a line state with three waiting")
-    first = lines[-1].body["waiting"][0]
+    before = lines[-1].body["waiting"]
     officer = make_client("counter-1", role="desk", counters=(1,))
     officer.wait_connected(5)
     for action in ("open", "call_next"):
         officer.request(officer.topics.counter_command(1), "counter.command", {"action": action, "counter": 1},
                         timeout=5)
-    wait_until(lambda: lines[-1].body["waiting"] == lines[-2].body["waiting"][1:] and first not in
-               lines[-1].body["waiting"], what="the called ticket gone from the line")
+    wait_until(lambda: lines[-1].body["waiting"] == before[1:], what="the called ticket gone from the line")
     assert lines[-1].body["pace"]["open"] == 1
     reply = watcher.request(watcher.topics.ticket_lookup, "ticket.lookup", {"token": "n" * 16}, timeout=5)
     assert reply is not None and reply.type == "error" and reply.body["code"] == "unknown_ticket"
@@ -124,3 +123,21 @@ def test_the_page_and_its_json_twin_show_the_same_ticket(console: tuple, make_cl
     assert view["label"] == "A001" and view["ahead"] == 0 and "token" not in view
     english = c.get(f"/t/{token}", params={"lang": "en"})
     assert "You are next" in english.text and 'lang="en"' in english.text
+
+
+def test_a_remembered_ticket_of_an_earlier_day_is_not_shown(tmp_path: Path, broker) -> None:  # noqa: ANN001
+    from console.config import load_console
+    from console.follow import Followers
+    from console.live import LiveWard
+    from devkit.broker import free_port
+    from devkit.configs import write_console_config
+
+    live = LiveWard(*load_console(str(write_console_config(tmp_path, broker.port, free_port()))))
+    followers = Followers(live)
+    ticket = {"id": 4, "day": "2026-12-02", "label": "A004", "service": "HT", "service_vi": "Hộ tịch",
+              "service_en": "Civil status", "status": "issued"}
+    followers.remember("t" * 16, ticket)
+    live.board = {"day": "2026-12-02"}
+    assert followers.known("t" * 16) == ticket
+    live.board = {"day": "2026-12-03"}  # midnight: the page asks the hub again, which no longer knows the token
+    assert followers.known("t" * 16) is None

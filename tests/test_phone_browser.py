@@ -46,6 +46,9 @@ def test_a_waiting_ticket_moves_up_live_is_called_and_followed_after_a_transfer(
     expect(page.locator("h2")).to_have_text("Giấy tờ cần mang")
     expect(page.locator("details summary").first).to_have_text("Đăng ký khai sinh")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones still common
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "waiting")
     act("open")
     act("call_next")
@@ -62,7 +65,8 @@ def test_a_waiting_ticket_moves_up_live_is_called_and_followed_after_a_transfer(
     act("start")
     expect(page.locator("#call")).to_contain_text("Đang được phục vụ")
     act("transfer", service="CU", reason="Hồ sơ cư trú")
-    expect(page.locator("#note")).to_contain_text("đã được chuyển sang")
+    expect(page.locator("#note")).to_contain_text("đã được chuyển sang Cư trú")
+    expect(page.locator("details summary").first).not_to_have_text("Đăng ký khai sinh")  # the new service's
     expect(page.locator("#place")).to_have_text("Bạn là người tiếp theo")  # first in its new line
     shot(page, "transferred")
     page.goto(f"{console_url}/t/{tokens[3]}?lang=en")

@@ -337,7 +337,7 @@ def test_a_database_from_an_earlier_version_is_upgraded_in_place(tmp_path: Path,
 
 
 def test_a_failed_change_inside_a_group_commit_undoes_only_itself(tmp_path: Path) -> None:
-    from hub.store import transaction
+    from bus.transaction import transaction
 
     db = open_db(tmp_path / "group.db")
     add = "INSERT INTO counters(id, status, priority_streak, updated) VALUES (?, 'closed', 0, 0)"
