@@ -19,6 +19,7 @@ from devkit.broker import Broker
 from devkit.chaos_day import OPEN_H, Arrivals
 from devkit.chaos_kiosk import CoreKiosk
 from devkit.chaos_report import Observations, check, print_table
+from devkit.clockshift import ClockShift
 from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
 from devkit.demo import WARD, drain_upstream
 from devkit.processes import RoleProcess
@@ -66,8 +67,11 @@ class ChaosWard:
     hub: RoleProcess
     collector: RoleProcess
     board: RoleProcess
+    clock: ClockShift
+    timezone: str = "Asia/Ho_Chi_Minh"  # the hub's, for where its day ends
     kiosk: CoreKiosk | None = None
     flooded: int = 0
+    clock_jumps: list[tuple[float, float, float]] = field(default_factory=list)  # (began, ended, offset s)
     faults_done: list[tuple[chaos_faults.Fault, float, float]] = field(default_factory=list)  # (fault, began, ended)
 
 
@@ -77,17 +81,18 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     work.mkdir(parents=True, exist_ok=True)
     broker = Broker(work, kind="mosquitto").start()
     upstream = Broker(work / "district", kind="mosquitto").start()
+    clock = ClockShift(work / "clock")  # the ward's machines' wall clock, for the clock jumps
     collector = RoleProcess("district", write_district_config(work, upstream.port, [WARD]), work / "collector.log",
-                            command=("district", "run")).start()
+                            command=("district", "run"), env=clock.env()).start()
     hub_config = add_upstream(_more_counters(write_hub_config(work, broker.port), opts.counters), upstream.port,
                               retry_s=1.0, stats_interval_s=5)
-    hub = RoleProcess("hub", hub_config, work / "hub.log").start()
+    hub = RoleProcess("hub", hub_config, work / "hub.log", env=clock.env()).start()
     section = BrokerSection(port=broker.port)
     wait_online(section, WARD, "hub", timeout=20, alive=hub.check_alive)
     board = RoleProcess("display", write_display_config(work, broker.port), work / "board.log", command=("run",),
-                        env={"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
-                        ).start()
-    ward = ChaosWard(WARD, broker, upstream, hub, collector, board)
+                        env={"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1",
+                             **clock.env()}).start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock)
     watch = BusClient(section, WARD, "chaos-board-watch", "display")  # what reaches the board, and when
     board_states: list[float] = []
     watch.subscribe(watch.topics.board_state, lambda m, t: board_states.append(time.time()))
@@ -130,7 +135,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     attempts = {k.name: k.attempts for k in (*kiosks, ward.kiosk)}
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
-                        board_states)
+                        board_states, ward.clock_jumps)
 
 
 def _board_caught_up(hub_db: Path, board_states: list[float], timeout: float) -> None:

@@ -5,7 +5,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from devkit.hostile import flood, raw_client
 
@@ -15,7 +17,9 @@ if TYPE_CHECKING:
 KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged")  # faults of the real kiosk alone (its name: REAL_KIOSK)
 REAL_KIOSK = "kiosk-1"
 KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out",
-         "kiosk_file_damaged")
+         "kiosk_file_damaged", "clock_jump")
+JUMP_S = 3600.0  # how far the wall clock of the ward's machines jumps (then back): an hour, as a Pi without a
+# battery-backed clock does when NTP reaches it, or when someone sets the time by hand
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ def schedule(seed: int, hours: float, count: int, kinds: tuple[str, ...] = KINDS
     chosen = list(kinds[:count]) + [rng.choice(kinds) for _ in range(max(0, count - len(kinds)))]
     rng.shuffle(chosen)
     times = sorted(rng.uniform(0.1 * hours, 0.85 * hours) for _ in chosen)
-    lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0), "paper_out": (2.0, 5.0)}
+    lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0), "paper_out": (2.0, 5.0),
+               "clock_jump": (3.0, 6.0)}
     return [Fault(at, kind, round(rng.uniform(*lasting.get(kind, (0.5, 2.0))), 1)) for at, kind in zip(times, chosen,
                                                                                                        strict=True)]
 
@@ -116,8 +121,22 @@ def _kiosk_file_damaged(ward: ChaosWard, down_s: float) -> None:
         ward.kiosk.damaged_restart(down_s)
 
 
+def _clock_jump(ward: ChaosWard, down_s: float) -> None:
+    """The wall clock of the ward's machines (hub, board, collector) jumps an hour, then back `down_s` seconds
+    later. Forward, unless that would cross the hub's midnight (a new numbering day, rightly): then back first."""
+    tz = ZoneInfo(ward.timezone)
+    now = datetime.now(tz)
+    to_midnight = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tz) - now).total_seconds()
+    offset = JUMP_S if to_midnight > JUMP_S + 600 else -JUMP_S
+    began = time.time()
+    ward.clock.set(offset)
+    time.sleep(down_s)
+    ward.clock.set(0)
+    ward.clock_jumps.append((began, time.time(), offset))
+
+
 ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
     "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
     "upstream_down": _upstream_down, "hostile_flood": _hostile_flood, "paper_out": _paper_out,
-    "kiosk_file_damaged": _kiosk_file_damaged,
+    "kiosk_file_damaged": _kiosk_file_damaged, "clock_jump": _clock_jump,
 }

@@ -25,6 +25,7 @@ class Observations:
     outbox_left: int = 0  # what the real kiosk's outbox still held at the end
     printer_refusals: int = 0  # citizens the real kiosk told its printer could not print
     board_states: list[float] = field(default_factory=list)  # wall time each board state reached the board's topic
+    clock_jumps: list[tuple[float, float, float]] = field(default_factory=list)  # (began, ended, offset s), true time
 
 
 def check(o: Observations) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def check(o: Observations) -> list[dict[str, Any]]:
     try:
         held = Counter(f"{d} {lab}" for d, lab in hub.execute("SELECT day, label FROM tickets WHERE status <> 'void'"))
         rows = (_tickets(hub, held, o.tally) + _printed(held, o) + _ratings(hub, district) + _upstream(hub, district)
-                + [_stale(hub, o.board_states)])
+                + [_stale(hub, o.board_states, o.clock_jumps)])
     finally:
         hub.close()
         district.close()
@@ -110,9 +111,12 @@ def _upstream(hub: sqlite3.Connection, district: sqlite3.Connection) -> list[dic
     return [_row("tickets issued per day at the district equal the ward's", days or "no tickets", ward == there)]
 
 
-def _stale(hub: sqlite3.Connection, states: list[float]) -> dict[str, Any]:
-    """The longest a call went unshown: from a call committed in the hub to the next board state the board got."""
-    calls = [at for (at,) in hub.execute("SELECT at FROM events WHERE kind IN ('called', 'recalled') ORDER BY at")]
+def _stale(hub: sqlite3.Connection, states: list[float], jumps: list[tuple[float, float, float]]) -> dict[str, Any]:
+    """The longest a call went unshown: from a call committed in the hub to the next board state the board got.
+    A call made while the hub's clock was off is put back on true time (the jump is an hour, the run shorter, so
+    no true time falls in a jumped window)."""
+    calls = sorted(_true_time(at, jumps) for (at,) in hub.execute(
+        "SELECT at FROM events WHERE kind IN ('called', 'recalled')"))
     worst, i = 0.0, 0
     for at in calls:
         while i < len(states) and states[i] < at:
@@ -121,6 +125,10 @@ def _stale(hub: sqlite3.Connection, states: list[float]) -> dict[str, Any]:
             return _row("longest time the board was behind a call", f"a call at {at:.0f} never reached it", False)
         worst = max(worst, states[i] - at)
     return _row("longest time the board was behind a call", f"{worst:.2f} s over {len(calls)} calls")
+
+
+def _true_time(at: float, jumps: list[tuple[float, float, float]]) -> float:
+    return next((at - offset for began, ended, offset in jumps if began + offset <= at <= ended + offset + 1), at)
 
 
 def _resources(samples: list[tuple[float, int, float, int]]) -> list[dict[str, Any]]:

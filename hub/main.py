@@ -5,7 +5,8 @@ import logging
 
 from bus.lifecycle import running, wait_for_stop
 from hub.config import load_hub
-from hub.service import HubService, reset_spec
+from hub.service import HubService
+from hub.store import reset_spec
 
 log = logging.getLogger(__name__)
 

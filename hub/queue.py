@@ -18,6 +18,7 @@ from hub.counters import CounterOps
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps
+from hub.stats import MAX_SERVICE_S
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +162,13 @@ class Queue(CounterOps, RatingOps):
         return estimate.wait_range(self.pace(service), ahead)
 
     def pace(self, service: str) -> dict[str, Any]:
-        """What `service`'s waits are estimated from: its recent service times and the counters open for it."""
+        """What `service`'s waits are estimated from: its recent service times and the counters open for it. A time
+        the hub's clock made negative or absurd (it jumped between the call and the end) is left out."""
         policy = self.hub.policy
         rows = self.db.execute(
             "SELECT (done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets WHERE service=? AND "
-            "status='done' AND done_at IS NOT NULL ORDER BY done_at DESC LIMIT ?",
-            (service, policy.wait_samples)).fetchall()
+            "status='done' AND done_at IS NOT NULL AND done_at - COALESCE(served_at, called_at) BETWEEN 0 AND ? "
+            "ORDER BY done_at DESC LIMIT ?", (service, MAX_SERVICE_S, policy.wait_samples)).fetchall()
         open_ids = {r[0] for r in self.db.execute("SELECT id FROM counters WHERE status='open'")}
         serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
         return estimate.pace([r[0] for r in rows], serving, policy.min_wait_samples)

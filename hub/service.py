@@ -20,7 +20,6 @@ from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
-from bus.reset import ResetSpec
 from bus.topics import parse
 from bus.transaction import transaction
 from hub import reads
@@ -30,7 +29,7 @@ from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.settings import Current, Settings
-from hub.store import days_up_to, open_repaired, prune_handled
+from hub.store import days_up_to, open_repaired, prune_handled, reset_spec, storage_error
 from hub.upstream import UpstreamForwarder
 
 if TYPE_CHECKING:
@@ -102,6 +101,8 @@ class HubService:
         self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
         self._board_day: str | None = None  # the day of the board state last published
         self._worker_at = time.monotonic()  # when the worker last came round its loop
+        self._state_at = self._pruned_at = 0.0  # when the worker last published its state, pruned old answers
+        self._last_fault = ""  # the last fault of a turn, logged once while it repeats
 
     def start(self) -> None:
         t = self.bus.topics
@@ -146,43 +147,54 @@ class HubService:
         return self.bus.health() or (self.upstream.bus.health() if self.upstream is not None else None)
 
     def _work(self) -> None:
-        last_prune = last_state = 0.0
         while not self._stop.is_set():
             self._worker_at = time.monotonic()
-            batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines or self.lines.dirty
-                                     else 0.5)
-            if batch:
-                try:
-                    self._handle_batch(batch)
-                except Exception as exc:  # service edge: the commit failed (disk?); nothing answered, senders resend
-                    self.stats["failed"] += len(batch)
-                    log.exception("hub: committing a batch of %d requests failed", len(batch))
-                    self._storage(exc)
-                    time.sleep(0.5)
-            if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
-                self._dirty_board = True
-                self.lines.all()
-                self._dirty_counters = {c.id for c in self.hub.counters}
-            if self._new_policy is not None:
-                self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))
-                self._new_policy = None
-            if self._republish.is_set():
-                self._republish.clear()
-                self._publish_all()
-            elif batch or self._dirty_board or self._dirty_lines or self.lines.dirty:
-                self._publish_changes()
-            now = time.monotonic()
-            if now - last_state >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
-                self.bus.publish_state()
-                last_state = now
-            if now - last_prune > 3600:
-                prune_handled(self.db, self.queue.clock())
-                last_prune = now
-            due = self.upstream is not None and now - self._stats_at >= self.upstream.up.stats_interval_s
-            if due or self._stats_asked.is_set():
-                self._stats_asked.clear()
-                self._stats_at = now
-                self.send_day_stats()
+            try:
+                self._turn()
+            except Exception as exc:  # service edge: a state the contract refuses, a failed read: the queue goes on
+                self.stats["turn_failed"] += 1
+                if repr(exc) != self._last_fault:  # logged once while it repeats, not ten times a second
+                    log.exception("hub: the worker's turn failed after its batch; it goes on")
+                    self._last_fault = repr(exc)
+                time.sleep(0.1)
+
+    def _turn(self) -> None:
+        """One turn of the worker: a batch of requests committed and answered, then the states that changed
+        published, the device state, the housekeeping and the upstream statistics when due."""
+        batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines or self.lines.dirty else 0.5)
+        if batch:
+            try:
+                self._handle_batch(batch)
+            except Exception as exc:  # service edge: the commit failed (disk?); nothing answered, senders resend
+                self.stats["failed"] += len(batch)
+                log.exception("hub: committing a batch of %d requests failed", len(batch))
+                self._storage(exc)
+                time.sleep(0.5)
+        if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
+            self._dirty_board = True
+            self.lines.all()
+            self._dirty_counters = {c.id for c in self.hub.counters}
+        if self._new_policy is not None:
+            self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))
+            self._new_policy = None
+        if self._republish.is_set():
+            self._republish.clear()
+            self._publish_all()
+        elif batch or self._dirty_board or self._dirty_lines or self.lines.dirty:
+            self._publish_changes()
+        self._last_fault = ""
+        now = time.monotonic()
+        if now - self._state_at >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
+            self.bus.publish_state()
+            self._state_at = now
+        if now - self._pruned_at > 3600:
+            prune_handled(self.db, self.queue.clock())
+            self._pruned_at = now
+        due = self.upstream is not None and now - self._stats_at >= self.upstream.up.stats_interval_s
+        if due or self._stats_asked.is_set():
+            self._stats_asked.clear()
+            self._stats_at = now
+            self.send_day_stats()
 
     def _take_batch(self, timeout: float) -> list[tuple[Message, str]]:
         try:
@@ -215,7 +227,7 @@ class HubService:
                         raise
                     self.stats["failed"] += 1
                     log.exception("hub: handling %s from %s failed; answered with an error", msg.type, msg.device)
-                    failure = exc if _storage_error(exc) else failure
+                    failure = exc if storage_error(exc) else failure
                     sends = [lambda m=msg: self._refuse(m, "internal_error", "the hub could not handle this request; "
                                                                              "it was not applied")]
                 after += [(msg, send) for send in sends]
@@ -236,7 +248,7 @@ class HubService:
         fails every write), cleared by the next batch written without a database error."""
         if failure is None:
             self._db_failing = None
-        elif not _storage_error(failure):
+        elif not storage_error(failure):
             return
         elif self._db_failing is None:
             self._db_failing = (str(failure) or type(failure).__name__, time.time())
@@ -388,13 +400,3 @@ class HubService:
             detail["releases"] = {"port": self.releases.port, "offered": self.releases.offered()}
         return detail
 
-
-def _storage_error(exc: BaseException) -> bool:
-    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
-
-
-def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None) -> ResetSpec:
-    """The hub's factory reset: its upstream outbox emptied first, then wiped; its database (the ward's tickets,
-    settings and history) archived under archive/, and a fresh one made at the start."""
-    return ResetSpec(wipe=("upstream-outbox.db*",), archive=(f"{hub.database}*",), refuse=refuse)

@@ -47,14 +47,16 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
         row = rows[(day_of(t["day"]), _key(t, by))]
         if t["status"] == "no_show":
             row["no_shows"] += 1
-        if t["called_at"] is not None:
+        # times between two readings of the hub's clock; one it made negative (the clock jumped back between them)
+        # is left out, as is a service longer than MAX_SERVICE_S (left at the counter overnight)
+        if t["called_at"] is not None and t["called_at"] >= t["issued_at"]:
             row["waits"].append((t["called_at"] - t["issued_at"]) / 60)
         if t["status"] == "done":
             row["served"] += 1
             service_s = t["done_at"] - (t["served_at"] or t["called_at"])
-            if service_s <= MAX_SERVICE_S:  # longer: left at the counter overnight, not a real service time
+            if 0 <= service_s <= MAX_SERVICE_S:
                 row["services"].append(service_s / 60)
-            row["on_time"] += (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
+            row["on_time"] += 0 <= (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
     for e in records(db, "SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
                      "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
                      [day_from, day_to]):

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bus.reset import ResetSpec
 from bus.sqlite_repair import Repair, durable_connection, open_checked
+from hub.config import HubSection
 from hub.errors import HubError
 
 # The hub's tables in SQL, the one statement of their shape. A database from an earlier version gets the columns
@@ -141,3 +143,14 @@ def days_up_to(db: sqlite3.Connection, day: str, limit: int) -> list[str]:
     """The latest `limit` days with tickets, up to `day`, newest first."""
     return [r[0] for r in db.execute("SELECT DISTINCT day FROM tickets WHERE day <= ? ORDER BY day DESC LIMIT ?",
                                      (day, limit))]
+
+
+def storage_error(exc: BaseException) -> bool:
+    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None) -> ResetSpec:
+    """The hub's factory reset: its upstream outbox emptied first, then wiped; its database (the ward's tickets,
+    settings and history) archived under archive/, and a fresh one made at the start."""
+    return ResetSpec(wipe=("upstream-outbox.db*",), archive=(f"{hub.database}*",), refuse=refuse)

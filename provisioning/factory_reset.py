@@ -19,7 +19,7 @@ from provisioning.roles import ROLES, check_config, entry
 def reset_spec(role: str, loaded: Any) -> factory.ResetSpec | None:
     """The role's factory reset, from what its config loader returned (None: the role has none)."""
     if role == "hub":
-        from hub.service import reset_spec as hub_spec
+        from hub.store import reset_spec as hub_spec
 
         return hub_spec(loaded[1])
     if role == "console":

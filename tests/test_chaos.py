@@ -24,6 +24,9 @@ def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Pa
     assert any(offline for _, offline in observed.printed) and observed.printer_refusals > 0  # both paths taken
     with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
         assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
+        (began, ended, offset), = observed.clock_jumps  # and the hub really lived an hour off for a while
+        assert db.execute("SELECT COUNT(*) FROM events WHERE at BETWEEN ? AND ?",
+                          (began + offset, ended + offset)).fetchone()[0] > 0
 
 
 def test_the_schedule_is_the_seeds_and_the_day_has_its_peaks() -> None:

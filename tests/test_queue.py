@@ -383,3 +383,27 @@ def test_the_counter_state_shows_the_officer_what_waits_and_why(ward: Ward) -> N
     assert ward.queue.counter_state(2)["counts"]["transfers"] == 1
     detail = ward.db.execute("SELECT detail FROM events WHERE kind='transferred'").fetchone()[0]
     assert "Hồ sơ thuộc lĩnh vực cư trú" in detail
+
+
+def test_a_clock_jumping_back_between_call_and_done_skews_no_estimate_or_statistic(ward: Ward, clock: Clock) -> None:
+    # Found by the chaos run: a ticket called while the hub's clock was an hour ahead and finished after it came
+    # back had a service time of minus an hour; the wait estimate went negative, the board state broke the
+    # contract and the hub's worker stopped.
+    from hub import stats
+
+    ward.do("open", counter=1)
+    for _ in range(14):
+        ward.issue()
+    for _ in range(6):
+        ward.call(1)
+        clock.advance(10)
+        ward.do("done", counter=1)
+    for _ in range(6):
+        clock.advance(60)  # jumped ahead an hour ...
+        ward.call(1)
+        clock.advance(-58)  # ... and back, two minutes after the call
+        ward.do("done", counter=1)
+    wait = ward.queue.wait_for("HT", 3)
+    assert wait["known"] and 0 <= wait["low_min"] < wait["high_min"], wait
+    rows = stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "service")
+    assert all(v is None or v >= 0 for r in rows for k, v in r.items() if k.endswith("_min")), rows
