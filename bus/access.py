@@ -38,7 +38,7 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("read", "counter/+/state"), ("read", "device/+/state"), ("read", "ticket/event"),
                 ("read", "line/+"), ("read", "services"), ("read", "catalogue")),
     "notify": (("read", "notify/subscribe"), ("write", "reply/+"), ("read", "line/+"), ("read", "ticket/event"),
-               ("read", "board/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
+               ("read", "counter/+/state"), ("read", "board/state"), ("read", f"device/{HUB_ACCOUNT}/state")),
 }
 ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk": "kiosk account",
                  "display": "board account", "rating": "rating device account", "desk": "desk buttons account",

@@ -1,6 +1,7 @@
 # `motcua chaos`: a ward's compressed working day with faults on a seeded schedule, then its invariants checked.
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import threading
@@ -14,17 +15,29 @@ import psutil
 
 from bus.client import BusClient
 from bus.config import BrokerSection
+from console.accounts import Accounts
+from console.config import load_console
 from devkit import chaos_faults
-from devkit.broker import Broker
+from devkit.broker import Broker, free_port
+from devkit.chaos_console import ConsoleOfficer
 from devkit.chaos_day import OPEN_H, Arrivals
 from devkit.chaos_kiosk import CoreKiosk
 from devkit.chaos_report import Observations, check, print_table
 from devkit.clockshift import ClockShift
-from devkit.configs import add_upstream, write_display_config, write_district_config, write_hub_config
+from devkit.configs import (
+    add_upstream,
+    write_console_config,
+    write_display_config,
+    write_district_config,
+    write_hub_config,
+    write_notify_config,
+)
 from devkit.demo import WARD, drain_upstream
 from devkit.processes import RoleProcess
 from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
 from provisioning.fleet import wait_online
+
+PASSWORD = "mật-khẩu-quầy-trong-ngày-hỗn-loạn"  # the console officers' accounts
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class ChaosOptions:
     citizens: int = 1100  # arrivals over a whole day (the profile has a morning and an after-lunch peak)
     kiosks: int = 2  # simulated ones; one real kiosk (its core, the fake printer) runs besides them
     counters: int = 10
+    console_counters: int = 2  # the last ones, worked by officers through the web console's pages
     faults: int = 8
     kinds: tuple[str, ...] = chaos_faults.KINDS
     workdir: Path = Path("chaos-ward")
@@ -68,6 +82,8 @@ class ChaosWard:
     collector: RoleProcess
     board: RoleProcess
     clock: ClockShift
+    console: RoleProcess  # the web console and the notifier live on the hub's machine: a power cut takes them too
+    notify: RoleProcess
     timezone: str = "Asia/Ho_Chi_Minh"  # the hub's, for where its day ends
     kiosk: CoreKiosk | None = None
     flooded: int = 0
@@ -92,7 +108,12 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     board = RoleProcess("display", write_display_config(work, broker.port), work / "board.log", command=("run",),
                         env={"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "PYGAME_HIDE_SUPPORT_PROMPT": "1",
                              **clock.env()}).start()
-    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock)
+    http = free_port()
+    console = RoleProcess("console", _console_config(work, broker.port, http, opts), work / "console.log",
+                          command=("run",), env=clock.env()).start()
+    notify = RoleProcess("notify", write_notify_config(work, broker.port), work / "notify.log", command=("run",),
+                         env=clock.env()).start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock, console, notify)
     watch = BusClient(section, WARD, "chaos-board-watch", "display")  # what reaches the board, and when
     board_states: list[float] = []
     watch.subscribe(watch.topics.board_state, lambda m, t: board_states.append(time.time()))
@@ -105,29 +126,36 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     kiosks = [ChaosKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                          opened=opened, citizens=share) for i in range(1, opts.kiosks + 1)]
     ward.kiosk = CoreKiosk(work, broker.port, share, opened, opts.speed, opts.seed, stop)
-    counters = [SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
-                           outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, opts.counters + 1)]
+    at_console = range(opts.counters - opts.console_counters + 1, opts.counters + 1)
+    counters: list[threading.Thread] = [
+        SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
+                   outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, at_console.start)]
+    officers = [ConsoleOfficer(f"http://127.0.0.1:{http}", f"officer-{c}", PASSWORD, c, opts.speed,
+                               opts.seed * 1000 + c, stop) for c in at_console]
     samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
     try:
-        for actor in (*kiosks, *counters, ward.kiosk):
+        for actor in (*kiosks, *counters, *officers, ward.kiosk):
             actor.start()
         _day(opts, ward, faults, opened, samples, out)
     finally:
         stop.set()
-        for actor in (*kiosks, *counters, ward.kiosk):
+        for actor in (*kiosks, *counters, *officers, ward.kiosk):
             actor.join(10)
     left = ward.kiosk.drain(60)  # the offline tickets it printed reach the hub
     ward.kiosk.close()
     _board_caught_up(work / "hub" / "hub.db", board_states, timeout=10)  # the last calls, still in flight at the end
     watch.stop()
+    time.sleep(1.0)  # the texts of the last calls leave the notifier
     alive = {name: proc.proc is not None and proc.proc.poll() is None
-             for name, proc in (("hub", hub), ("collector", collector), ("board", board))}
+             for name, proc in (("hub", hub), ("collector", collector), ("board", board), ("console", console),
+                                ("notifier", notify))}
     alive.update({"broker": broker.running, "upstream broker": upstream.running})
     try:
         drain_upstream(section, hub, timeout=60)
         time.sleep(6)  # the hub's next day statistics (every 5 s) reach the district
     finally:
-        board.stop()
+        for proc in (board, console, notify):
+            proc.stop()
         hub.stop()
         collector.stop()
         upstream.stop()
@@ -135,7 +163,26 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     attempts = {k.name: k.attempts for k in (*kiosks, ward.kiosk)}
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
-                        board_states, ward.clock_jumps)
+                        board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
+                        ward.kiosk.subscribed, _texts(work / "notify-1" / "sent-messages.jsonl"))
+
+
+def _texts(path: Path) -> list[dict[str, Any]]:
+    """What the notifier's fake gateway wrote: one JSON line per text."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _console_config(work: Path, port: int, http: int, opts: ChaosOptions) -> Path:
+    """The console's config on loopback `http`, with an officer's account for each counter worked at it."""
+    path = write_console_config(work, port, http)
+    config, section = load_console(str(path))
+    accounts = Accounts(config.data_dir / section.accounts)
+    for c in range(opts.counters - opts.console_counters + 1, opts.counters + 1):
+        accounts.add(f"officer-{c}", f"Cán bộ quầy {c}", "officer", PASSWORD, (c,))
+    accounts.close()
+    return path
 
 
 def _board_caught_up(hub_db: Path, board_states: list[float], timeout: float) -> None:

@@ -72,18 +72,17 @@ def _meanwhile(ward: ChaosWard, down_s: float) -> None:
 
 
 def _power_cut(ward: ChaosWard, down_s: float) -> None:
-    """Every process of the ward's machines at once, with kill -9 (the board too); then they come back in boot
-    order."""
-    for proc in (ward.hub, ward.collector, ward.board):
+    """Every process of the ward's machines at once, with kill -9 (the board, the console and the notifier too);
+    then they come back in boot order."""
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify):
         proc.kill()
     ward.broker.kill()
     ward.upstream.kill()
     _meanwhile(ward, down_s)  # the kiosk is on its own (a UPS) and prints offline numbers
     ward.broker.start()
     ward.upstream.start()
-    ward.hub.start()
-    ward.collector.start()
-    ward.board.start()
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify):
+        proc.start()
 
 
 def _upstream_down(ward: ChaosWard, down_s: float) -> None:

@@ -1,6 +1,7 @@
 # The chaos run's real kiosk: the kiosk's own core (online and offline numbers, outbox, printer) on the fake printer.
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -15,6 +16,8 @@ from kiosk.config import load_kiosk
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
+
+PHONE_SHARE = 0.3  # of the citizens with a ticket from the hub, those who leave a number for texts
 
 
 class CoreKiosk(threading.Thread):
@@ -34,12 +37,13 @@ class CoreKiosk(threading.Thread):
         self.attempts: list[tuple[float, bool, bool]] = []  # (time, a ticket printed, numbered by the hub)
         self.problems = 0  # citizens told the printer cannot print
         self.restarts = 0
+        self.subscribed: list[str] = []  # labels of the tickets whose citizens left a phone number
 
     def _core(self) -> KioskCore:
         config, section, printer_cfg, _ = load_kiosk(str(self.config_path))
         if not hasattr(self, "printer"):
             self.printer = FakePrinter(printer_cfg.profile, printer_cfg.timeout_s)
-        return KioskCore(config, section, printer_cfg, self.printer)
+        return KioskCore(config, dataclasses.replace(section, notify=True), printer_cfg, self.printer)
 
     def run(self) -> None:
         self.core.start()
@@ -58,6 +62,9 @@ class CoreKiosk(threading.Thread):
         self.attempts.append((time.monotonic(), ok, ok and not outcome.offline))
         if ok:
             self.printed.append((f"{outcome.ticket['day']} {outcome.ticket['label']}", outcome.offline))
+            if self.rng.random() < PHONE_SHARE and self.core.leave_phone(outcome, f"09{self.rng.randrange(10**8):08d}",
+                                                                          "vi"):
+                self.subscribed.append(outcome.ticket["label"])
         elif outcome.state == "printer_problem":
             self.problems += 1
 

@@ -26,6 +26,9 @@ class Observations:
     printer_refusals: int = 0  # citizens the real kiosk told its printer could not print
     board_states: list[float] = field(default_factory=list)  # wall time each board state reached the board's topic
     clock_jumps: list[tuple[float, float, float]] = field(default_factory=list)  # (began, ended, offset s), true time
+    officers: dict[int, tuple[int, dict[int, int]]] = field(default_factory=dict)  # counter -> (calls, HTTP answers)
+    subscribed: list[str] = field(default_factory=list)  # labels whose citizens left a phone number at the kiosk
+    texts: list[dict[str, Any]] = field(default_factory=list)  # what the notifier's (fake) gateway sent
 
 
 def check(o: Observations) -> list[dict[str, Any]]:
@@ -36,6 +39,7 @@ def check(o: Observations) -> list[dict[str, Any]]:
         held = Counter(f"{d} {lab}" for d, lab in hub.execute("SELECT day, label FROM tickets WHERE status <> 'void'"))
         rows = (_tickets(hub, held, o.tally) + _printed(held, o) + _ratings(hub, district) + _upstream(hub, district)
                 + [_stale(hub, o.board_states, o.clock_jumps)])
+        rows += _console(o) + _texts(hub, o)
     finally:
         hub.close()
         district.close()
@@ -125,6 +129,43 @@ def _stale(hub: sqlite3.Connection, states: list[float], jumps: list[tuple[float
             return _row("longest time the board was behind a call", f"a call at {at:.0f} never reached it", False)
         worst = max(worst, states[i] - at)
     return _row("longest time the board was behind a call", f"{worst:.2f} s over {len(calls)} calls")
+
+
+def _console(o: Observations) -> list[dict[str, Any]]:
+    """The officers at the web console: they called citizens, and every answer was an outcome, a plain refusal or
+    "the hub is out of reach" (503), never a console fault."""
+    if not o.officers:
+        return []
+    calls = sum(c for c, _ in o.officers.values())
+    answers: Counter[int] = Counter()
+    for _, seen in o.officers.values():
+        answers.update(seen)
+    faults = sum(n for status, n in answers.items() if status >= 500 and status != 503)
+    shown = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
+    return [_row("officers at the console called citizens, every answer plain",
+                 f"{calls} calls at counters {', '.join(map(str, sorted(o.officers)))}; answers {shown}",
+                 calls > 0 and faults == 0)]
+
+
+def _texts(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
+    """Texts to phones: never two of a kind for one ticket, none for a number nobody left; how many of the called
+    subscribers got their "called" text (one called while the notifier was down and gone from its counter before
+    it came back gets none)."""
+    if not o.subscribed:
+        return []
+    kinds = Counter((t["fields"]["ticket"], t["kind"]) for t in o.texts)
+    twice = sum(n - 1 for n in kinds.values())
+    strangers = sum(1 for label, _ in kinds if label not in set(o.subscribed))
+    called = {label for (label,) in hub.execute("SELECT t.label FROM tickets t JOIN events e ON e.ticket_id = t.id "
+                                                 "WHERE e.kind = 'called'")} & set(o.subscribed)
+    texted = {label for label, kind in kinds if kind == "called"}
+    return [
+        _row("texts to phones: none twice, none to a number nobody left",
+             f"{len(o.texts)} sent for {len(o.subscribed)} numbers left; {twice} twice, {strangers} unasked",
+             twice == 0 and strangers == 0),
+        _row("called citizens who had left a number and got the 'called' text",
+             f"{len(texted & called)} of {len(called)}"),
+    ]
 
 
 def _true_time(at: float, jumps: list[tuple[float, float, float]]) -> float:

@@ -244,6 +244,8 @@ class KioskCore:
         self._set_hub_ok(True)
 
     def _on_hub_state(self, msg: Message, _: str) -> None:
+        if msg.device != self.kiosk.hub_id:  # only the hub speaks for itself (the broker's access list says so too)
+            return
         self.hub_said_offline = msg.body.get("status") == "offline"
         if self.hub_said_offline:
             self._set_hub_ok(False)

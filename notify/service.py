@@ -56,6 +56,7 @@ class NotifyService:
         self.bus.subscribe(t.line_state("+"), self._line)
         self.bus.subscribe(t.ticket_event, self._event)
         self.bus.subscribe(t.board_state, self._board)
+        self.bus.subscribe(t.counter_state("+"), self._counter)  # retained: a call made while this was down
         self.store.forget_before(self._day)  # numbers of a day that ended while the notifier was off
         self._sender.start()
         self.bus.start()
@@ -106,15 +107,21 @@ class NotifyService:
 
     def _event(self, msg: Message, _: str) -> None:
         event, ticket = msg.body["event"], msg.body["ticket"]
-        if event not in ("called", "recalled", "transferred"):
-            return
-        sub = next((s for s in self.store.following(self.today()) if s["ticket_id"] == ticket["id"]), None)
-        if sub is None:
-            return
         if event == "transferred":
             self.store.moved(self.today(), ticket["id"], ticket["service"])
-        elif "called" not in sub["queued"] and msg.body.get("counter") is not None:
-            counter = msg.body["counter"]
+        elif event in ("called", "recalled") and msg.body.get("counter") is not None:
+            self._called(ticket["id"], msg.body["counter"])
+
+    def _counter(self, msg: Message, _: str) -> None:
+        """A counter's state, retained: after a restart, the tickets called while the notifier was down and still
+        at their counter get their text (events are not kept for a process that was not there)."""
+        ticket = msg.body.get("ticket") or {}
+        if ticket.get("status") in ("called", "serving") and ticket.get("day") == self.today():
+            self._called(ticket["id"], msg.body["counter"])
+
+    def _called(self, ticket_id: int, counter: int) -> None:
+        sub = next((s for s in self.store.following(self.today()) if s["ticket_id"] == ticket_id), None)
+        if sub is not None and "called" not in sub["queued"]:
             names = self.counters.get(counter, {})
             name = names.get("name_en" if sub["lang"] == "en" else "name_vi") or counter_name(counter, sub["lang"])
             self.queue(sub, "called", counter=name)

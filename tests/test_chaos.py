@@ -22,6 +22,8 @@ def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Pa
     assert sorted(f.kind for f, _, _ in observed.faults) == sorted(KINDS)  # every fault really happened
     assert sum(ok for tries in observed.attempts.values() for _, ok, _ in tries) > 100 and observed.flooded > 0
     assert any(offline for _, offline in observed.printed) and observed.printer_refusals > 0  # both paths taken
+    assert all(calls > 0 for calls, _ in observed.officers.values()) and len(observed.officers) == 2  # at the console
+    assert observed.subscribed and {t["kind"] for t in observed.texts} == {"near", "called"}  # texts went out
     with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
         assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
         (began, ended, offset), = observed.clock_jumps  # and the hub really lived an hour off for a while

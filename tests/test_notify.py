@@ -122,6 +122,28 @@ def test_a_failing_gateway_is_seen_by_ward_it_and_nothing_is_lost_or_sent_twice(
         again.stop()
 
 
+def test_a_call_made_while_the_notifier_was_down_is_texted_when_it_is_back(
+        tmp_path: Path, broker: Broker, hub: HubService, make_client, issue) -> None:  # noqa: ANN001
+    service = notifier(tmp_path, broker)
+    kiosk = make_client("kiosk-1", outbox=True)
+    kiosk.wait_connected(5)
+    issue(6)
+    body = {"ticket_id": 6, "label": "A006", "service": "HT", "day": service.today(), "phone": PHONE, "lang": "vi"}
+    kiosk.send_durable(kiosk.topics.notify_subscribe, "notify.subscribe", body)
+    wait_until(lambda: kiosk.outbox.size() == 0, what="the number accepted")
+    service.stop()  # down (a power cut, an update) while the officer calls
+    act = officer(make_client)
+    act("open")
+    for _ in range(6):
+        act("call_next")
+    again = notifier(tmp_path, broker)
+    try:
+        wait_until(lambda: [m["kind"] for m in sent(again)] == ["called"], what="the missed call texted")
+        assert sent(again)[0]["text"] == "Số A006: mời bạn đến Quầy 1."
+    finally:
+        again.stop()
+
+
 def test_phone_numbers_are_gone_from_the_file_after_their_day(tmp_path: Path, broker: Broker) -> None:
     now = [datetime(2026, 12, 2, 16, 0, tzinfo=VN).timestamp()]
     config, section = load_notify(str(write_notify_config(tmp_path, broker.port)))
