@@ -17,6 +17,8 @@ def body(client: BusClient, status: str) -> dict[str, Any]:
     detail = {**client.facts, **client.state_detail()}
     if client.outbox is not None and status == "online":
         detail["outbox"] = client.outbox.size()
+        if client.outbox.held:  # the disk is full: these are in memory only
+            detail["outbox_in_memory"] = client.outbox.held
     if client.repairs:
         detail["repaired"] = [r.summary() for r in client.repairs]
     kept = damaged_copies(client.data_dir) if client.data_dir else []

@@ -1,6 +1,7 @@
 # Durable outbox: messages that must not be lost wait in SQLite until the receiver's application-level ack.
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bus.messages import Message
 
 log = logging.getLogger(__name__)
+HELD_MAX = 5000  # entries kept in memory while the disk is full; beyond, `add` refuses (OutboxError)
 EXPORT_SUFFIX = ".export.jsonl"  # beside the outbox: entries a factory reset took out, sent again by the next start
 
 SCHEMA = """
@@ -56,6 +58,7 @@ class Outbox:
             self._db, self.repair = open_checked(self.path, lambda db: db.executescript(SCHEMA))
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
+        self._held: dict[str, list] = {}  # corr -> [entry, next try]: what a full disk refused, kept in memory
         self.carried = self._take_export()
 
     @property
@@ -102,9 +105,39 @@ class Outbox:
         return taken
 
     def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
+        """Stores an entry (committed). A full disk does not refuse it: it is held in memory, sent and resent like
+        the rest, and written to the file as soon as there is room (`held` says how many wait so)."""
         now = time.time() if now is None else now
-        self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) VALUES (?,?,?,?,?)",
-                  (corr, topic, payload, now, now))
+        try:
+            self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) VALUES (?,?,?,?,?)",
+                      (corr, topic, payload, now, now))
+        except OutboxError as exc:
+            if not _full(exc) or len(self._held) >= HELD_MAX:
+                raise
+            with self._lock:
+                if not self._held:
+                    log.error("%s: the disk is full; messages are held in memory until there is room", self.path)
+                self._held[corr] = [Entry(corr, topic, payload, now, 0), now]
+
+    @property
+    def held(self) -> int:
+        """Entries a full disk keeps in memory only (a power cut now would lose them)."""
+        return len(self._held)
+
+    def store_held(self) -> int:
+        """Writes what a full disk held in memory to the file, as far as there is room now; how many are left."""
+        with self._lock:
+            for corr, (entry, next_try) in list(self._held.items()):
+                try:
+                    self._db.execute("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try, attempts) "
+                                     "VALUES (?,?,?,?,?,?)", (corr, entry.topic, entry.payload, entry.created,
+                                                              next_try, entry.attempts))
+                except sqlite3.Error:
+                    break
+                del self._held[corr]
+                if not self._held:
+                    log.info("%s: room on the disk again; every held message is stored", self.path)
+            return len(self._held)
 
     def due(self, now: float | None = None, limit: int = 200) -> list[Entry]:
         now = time.time() if now is None else now
@@ -112,7 +145,8 @@ class Outbox:
             rows = self._db.execute(
                 "SELECT corr, topic, payload, created, attempts FROM outbox WHERE next_try <= ? "
                 "ORDER BY created LIMIT ?", (now, limit)).fetchall()
-        return [Entry(*row) for row in rows]
+            held = [entry for entry, next_try in self._held.values() if next_try <= now]
+        return [Entry(*row) for row in rows] + held[:max(0, limit - len(rows))]
 
     def sent(self, corr: str, now: float | None = None) -> None:
         """Records a send attempt and schedules the next one with exponential backoff."""
@@ -122,6 +156,11 @@ class Outbox:
         """`sent` for a batch, in one transaction (one fsync rather than one per message)."""
         now = time.time() if now is None else now
         with self._lock:
+            for corr in corrs:
+                if corr in self._held:
+                    entry, _ = self._held[corr]
+                    delay = min(self.max_retry, self.first_retry * 2 ** min(entry.attempts, 16))
+                    self._held[corr] = [dataclasses.replace(entry, attempts=entry.attempts + 1), now + delay]
             self._db.execute("BEGIN")
             try:
                 for corr in corrs:
@@ -140,7 +179,8 @@ class Outbox:
         """Removes an entry once its receiver acknowledged it; False if it was not (or no longer) here."""
         with self._lock:
             cur = self._db.execute("DELETE FROM outbox WHERE corr = ?", (corr,))
-        return cur.rowcount > 0
+            held = self._held.pop(corr, None) is not None
+        return cur.rowcount > 0 or held
 
     def ack_many(self, corrs: list[str]) -> int:
         """`ack` for a batch, in one transaction; returns how many were still here."""
@@ -148,6 +188,7 @@ class Outbox:
             self._db.execute("BEGIN")
             removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount for c in corrs)
             self._db.execute("COMMIT")
+            removed += sum(self._held.pop(c, None) is not None for c in corrs)
         return removed
 
     def acknowledged_by(self, reply: Message) -> bool:
@@ -160,14 +201,19 @@ class Outbox:
 
     def make_all_due(self) -> None:
         self._run("UPDATE outbox SET next_try = 0", ())
+        with self._lock:
+            for held in self._held.values():
+                held[1] = 0.0
 
     def size(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] + len(self._held)
 
     def oldest(self) -> float | None:
         with self._lock:
-            return self._db.execute("SELECT MIN(created) FROM outbox").fetchone()[0]
+            stored = self._db.execute("SELECT MIN(created) FROM outbox").fetchone()[0]
+            return min([t for t in (stored, *(e.created for e, _ in self._held.values())) if t is not None],
+                       default=None)
 
     def pump(self, publish: Callable[[str, bytes], object], connected: threading.Event, stop: threading.Event,
              wake: threading.Event, who: str) -> None:
@@ -177,6 +223,8 @@ class Outbox:
             wake.wait(0.5)
             wake.clear()
             try:
+                if self._held:
+                    self.store_held()
                 while connected.is_set() and not stop.is_set():
                     due = self.due(limit=500)
                     for entry in due:
@@ -198,3 +246,8 @@ class Outbox:
                 self._db.execute(sql, args)
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.path}: {exc}") from exc
+
+
+def _full(exc: BaseException) -> bool:
+    """Whether a failed write says the disk (or the file's allowed size) is full."""
+    return "full" in str(exc).lower()

@@ -49,7 +49,7 @@ class ChaosOptions:
     kiosks: int = 2  # simulated ones; one real kiosk (its core, the fake printer) runs besides them
     counters: int = 10
     console_counters: int = 2  # the last ones, worked by officers through the web console's pages
-    faults: int = 8
+    faults: int = 10  # every kind (nine) at least once, one of them twice
     kinds: tuple[str, ...] = chaos_faults.KINDS
     workdir: Path = Path("chaos-ward")
 
@@ -164,7 +164,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
-                        ward.kiosk.subscribed, _texts(work / "notify-1" / "sent-messages.jsonl"))
+                        ward.kiosk.subscribed, _texts(work / "notify-1" / "sent-messages.jsonl"),
+                        ward.kiosk.disk_was_full)
 
 
 def _texts(path: Path) -> list[dict[str, Any]]:

@@ -14,10 +14,11 @@ from devkit.hostile import flood, raw_client
 if TYPE_CHECKING:
     from devkit.chaos import ChaosWard
 
-KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged")  # faults of the real kiosk alone (its name: REAL_KIOSK)
+# faults of the real kiosk alone (its name: REAL_KIOSK)
+KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged", "kiosk_disk_full")
 REAL_KIOSK = "kiosk-1"
 KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out",
-         "kiosk_file_damaged", "clock_jump")
+         "kiosk_file_damaged", "kiosk_disk_full", "clock_jump")
 JUMP_S = 3600.0  # how far the wall clock of the ward's machines jumps (then back): an hour, as a Pi without a
 # battery-backed clock does when NTP reaches it, or when someone sets the time by hand
 
@@ -40,7 +41,7 @@ def schedule(seed: int, hours: float, count: int, kinds: tuple[str, ...] = KINDS
     rng.shuffle(chosen)
     times = sorted(rng.uniform(0.1 * hours, 0.85 * hours) for _ in chosen)
     lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0), "paper_out": (2.0, 5.0),
-               "clock_jump": (3.0, 6.0)}
+               "clock_jump": (3.0, 6.0), "kiosk_disk_full": (2.0, 5.0)}
     return [Fault(at, kind, round(rng.uniform(*lasting.get(kind, (0.5, 2.0))), 1)) for at, kind in zip(times, chosen,
                                                                                                        strict=True)]
 
@@ -120,6 +121,12 @@ def _kiosk_file_damaged(ward: ChaosWard, down_s: float) -> None:
         ward.kiosk.damaged_restart(down_s)
 
 
+def _kiosk_disk_full(ward: ChaosWard, down_s: float) -> None:
+    """The real kiosk's data disk is full for `down_s` seconds."""
+    if ward.kiosk is not None:
+        ward.kiosk.disk_full(down_s)
+
+
 def _clock_jump(ward: ChaosWard, down_s: float) -> None:
     """The wall clock of the ward's machines (hub, board, collector) jumps an hour, then back `down_s` seconds
     later. Forward, unless that would cross the hub's midnight (a new numbering day, rightly): then back first."""
@@ -137,5 +144,5 @@ def _clock_jump(ward: ChaosWard, down_s: float) -> None:
 ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
     "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
     "upstream_down": _upstream_down, "hostile_flood": _hostile_flood, "paper_out": _paper_out,
-    "kiosk_file_damaged": _kiosk_file_damaged, "clock_jump": _clock_jump,
+    "kiosk_file_damaged": _kiosk_file_damaged, "kiosk_disk_full": _kiosk_disk_full, "clock_jump": _clock_jump,
 }

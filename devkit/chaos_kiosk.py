@@ -1,10 +1,16 @@
 # The chaos run's real kiosk: the kiosk's own core (online and offline numbers, outbox, printer) on the fake printer.
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import random
+import shutil
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from devkit.chaos_day import Arrivals
@@ -17,6 +23,7 @@ from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.printing.status import PrinterStatus
 
+DISK_MB = 32  # the real kiosk's data disk in the chaos run: its files fit many times over
 PHONE_SHARE = 0.3  # of the citizens with a ticket from the hub, those who leave a number for texts
 
 
@@ -28,6 +35,7 @@ class CoreKiosk(threading.Thread):
     def __init__(self, workdir: Path, port: int, citizens: float, opened: float, speed: float, seed: int,
                  stop: threading.Event) -> None:
         super().__init__(name=REAL_KIOSK, daemon=True)
+        self.disk = SmallDisk(workdir / REAL_KIOSK, DISK_MB)  # its data disk, small enough to fill (as root)
         self.config_path = write_kiosk_config(workdir, port, REAL_KIOSK, block=1, printer_backend="fake")
         self.core = self._core()
         self._lock = threading.Lock()  # a ticket being taken, or the kiosk being restarted
@@ -38,6 +46,7 @@ class CoreKiosk(threading.Thread):
         self.problems = 0  # citizens told the printer cannot print
         self.restarts = 0
         self.subscribed: list[str] = []  # labels of the tickets whose citizens left a phone number
+        self.disk_was_full = False  # its data disk really had no room left during the disk-full fault
 
     def _core(self) -> KioskCore:
         config, section, printer_cfg, _ = load_kiosk(str(self.config_path))
@@ -88,6 +97,16 @@ class CoreKiosk(threading.Thread):
             self.core.start()
             self.restarts += 1
 
+    def disk_full(self, seconds: float) -> None:
+        """The kiosk's data disk fills up (a log gone wild, a failing card); `seconds` later the space is back. Its
+        tickets from the hub still print (their confirmations wait in memory); an offline number that could not
+        be kept is refused, never printed."""
+        with self.disk.filled():
+            self.disk_was_full = self.disk.mounted and shutil.disk_usage(self.disk.folder).free < 64 * 1024
+            began = time.monotonic()
+            self.citizen()  # somebody comes while it is full
+            time.sleep(max(0.0, seconds - (time.monotonic() - began)))
+
     def drain(self, timeout: float) -> int:
         """Waits for the kiosk's outbox to deliver what it holds (offline tickets, confirmations); returns what is
         left."""
@@ -99,3 +118,36 @@ class CoreKiosk(threading.Thread):
 
     def close(self) -> None:
         self.core.stop()
+        self.disk.close()
+
+
+class SmallDisk:
+    """A tmpfs of `size_mb` mounted on `folder` when this runs as root (else the folder stays on the main disk and
+    `filled` does nothing: printed as such), which `filled` fills to the last byte for a while."""
+
+    def __init__(self, folder: Path, size_mb: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        mount = ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(folder)]
+        self.mounted = os.geteuid() == 0 and shutil.which("mount") is not None and subprocess.run(
+            mount, capture_output=True).returncode == 0
+
+    @contextmanager
+    def filled(self) -> Iterator[None]:
+        filler = self.folder / "filler"
+        if self.mounted:
+            with filler.open("wb") as out, contextlib.suppress(OSError):  # until the disk says it is full
+                while True:
+                    out.write(bytes(1 << 20))
+                    out.flush()
+        else:
+            print("  (kiosk disk full needs root to mount a small disk: skipped)", flush=True)
+        try:
+            yield
+        finally:
+            filler.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.folder)], capture_output=True)
+            self.mounted = False

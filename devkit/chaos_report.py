@@ -29,6 +29,7 @@ class Observations:
     officers: dict[int, tuple[int, dict[int, int]]] = field(default_factory=dict)  # counter -> (calls, HTTP answers)
     subscribed: list[str] = field(default_factory=list)  # labels whose citizens left a phone number at the kiosk
     texts: list[dict[str, Any]] = field(default_factory=list)  # what the notifier's (fake) gateway sent
+    kiosk_disk_was_full: bool = False  # the disk-full fault really left the real kiosk no room (needs root)
 
 
 def check(o: Observations) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bus import catalogue as cat
+from bus.atomic import write_json
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
@@ -106,9 +107,9 @@ class KioskCore:
             if not status.can_print:
                 self._publish_state()
                 return TicketOutcome("printer_problem", printer=status, reason=status.en)
-            ticket, offline = self._number(service, priority, procedure)
+            ticket, offline, why = self._number(service, priority, procedure)
             if ticket is None:
-                return TicketOutcome("refused", reason="offline block used up" if offline else "refused by the hub")
+                return TicketOutcome("refused", offline=offline, reason=why)
             data = self._ticket_data(ticket, service, procedure, lang, offline)
             return self._print(TicketOutcome("printed", ticket, offline, data=data))
 
@@ -136,7 +137,9 @@ class KioskCore:
             "lang": lang if lang in ("vi", "en") else "vi"})
         return True
 
-    def _number(self, service: str, priority: str | None, procedure: str) -> tuple[dict[str, Any] | None, bool]:
+    def _number(self, service: str, priority: str | None, procedure: str
+                ) -> tuple[dict[str, Any] | None, bool, str]:
+        """The ticket from the hub, or an offline number of this kiosk's block; (ticket or None, offline, why not)."""
         body: dict[str, Any] = {"service": service, "hold": True, **({"priority": priority} if priority else {}),
                                 **({"procedure": procedure} if procedure else {})}
         reply = None
@@ -145,21 +148,21 @@ class KioskCore:
                                      timeout=self.kiosk.hub_timeout_s)
         self._set_hub_ok(reply is not None)
         if reply is not None and reply.type == "ticket.issued":
-            return {**reply.body["ticket"], "token": reply.body.get("token")}, False
+            return {**reply.body["ticket"], "token": reply.body.get("token")}, False, ""
         if reply is not None:
             log.warning("hub refused a ticket for %s: %s", service, reply.body.get("reason"))
-            return None, False
+            return None, False, f"refused by the hub: {reply.body.get('reason')}"
         try:
             day, number = self.offline.next(service, self.clock())
-        except KioskError as exc:
+        except KioskError as exc:  # the block used up, or a number that cannot be kept (a full disk)
             log.error("%s", exc)
-            return None, True
+            return None, True, str(exc)
         info = self.services[service]
         now = datetime.fromtimestamp(self.clock(), self.tz)
         return {"label": label(info["prefix"], number), "number": number, "day": day, "service": service,
                 "service_vi": info["name_vi"], "service_en": info["name_en"], "priority": priority,
                 "issued_at": now.isoformat(timespec="seconds"), "procedures": info.get("procedures", []),
-                "ahead": None, "wait": {"known": False, "reason": "offline"}}, True
+                "ahead": None, "wait": {"known": False, "reason": "offline"}}, True, ""
 
     def _print(self, outcome: TicketOutcome) -> TicketOutcome:
         assert outcome.data is not None
@@ -175,8 +178,11 @@ class KioskCore:
             return outcome
         if self.kiosk.preview_dir:
             folder = Path(self.kiosk.preview_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            preview.save(layout, folder / f"{outcome.ticket['day']}-{outcome.ticket['label']}.png")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                preview.save(layout, folder / f"{outcome.ticket['day']}-{outcome.ticket['label']}.png")
+            except OSError as exc:  # a picture for people to look at: never worth a citizen's ticket (a full disk?)
+                log.warning("preview of %s not saved: %s", outcome.ticket["label"], exc)
         self._settle(outcome, "printed")
         return outcome
 
@@ -326,7 +332,10 @@ def _read_json(path: Path, default: Any) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    """Keeps a copy of what the hub last sent, for a start without the hub; a copy that cannot be written (a full
+    disk) is only logged: the kiosk goes on with what it has in memory."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, data)
+    except OSError as exc:
+        log.warning("%s not kept: %s", path, exc)

@@ -25,6 +25,7 @@ class OfflineNumbers:
     def __init__(self, path: str | Path, block: int, days: LocalDay) -> None:
         self.range = offline_range(block)
         self.days = days
+        self.path = Path(path)
         self._lock = threading.Lock()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -67,8 +68,12 @@ class OfflineNumbers:
                 number += self._jump
             if number not in self.range:
                 raise KioskError(f"offline block used up for {service} today ({len(self.range)} tickets)")
-            self._db.execute("INSERT INTO offline_numbers(day, service, last) VALUES (?,?,?) "
-                             "ON CONFLICT(day, service) DO UPDATE SET last=excluded.last", (day, service, number))
+            try:
+                self._db.execute("INSERT INTO offline_numbers(day, service, last) VALUES (?,?,?) "
+                                 "ON CONFLICT(day, service) DO UPDATE SET last=excluded.last", (day, service, number))
+            except sqlite3.Error as exc:  # a number that cannot be kept could be given again: none is given
+                raise KioskError(f"{self.path}: cannot keep an offline number ({exc}); the data disk may be "
+                                 "full") from None
             try:
                 write_json(self.mirror, {"day": day, "last": dict(self._db.execute(
                     "SELECT service, last FROM offline_numbers WHERE day=?", (day,)).fetchall())})

@@ -113,7 +113,8 @@ def demo(duration: float, speed: float, seed: int, workdir: Path, broker: str, k
               help="Ward time runs this many times faster than real time.")
 @click.option("--citizens", type=click.IntRange(10, 10000), default=1100, show_default=True,
               help="Citizens over a whole day (morning and after-lunch peaks).")
-@click.option("--faults", type=click.IntRange(0, 100), default=8, show_default=True, help="Faults in the run.")
+@click.option("--faults", type=click.IntRange(0, 100), default=10, show_default=True,
+              help="Faults in the run (every kind once from 9).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("chaos-ward"),
               show_default=True, help="Where the run keeps its files; must be empty or absent.")
 def chaos(seed: int, hours: float, speed: float, citizens: int, faults: int, workdir: Path) -> None:

@@ -130,3 +130,23 @@ def test_catalogue_update_from_the_hub_applies_without_restart(kiosk: KioskCore,
     assert changed.wait(5)  # listeners are told just after the catalogue is swapped in
     out = kiosk.take_ticket("CU", procedure="1.004194")
     assert out.data is not None and out.data.qr_url == "https://dvc.hanoi.example/tt/1.004194"
+
+
+def test_a_full_data_disk_still_prints_online_tickets_and_refuses_offline_ones_plainly(
+        kiosk: KioskCore, hub: HubService, broker: Broker) -> None:
+    from bus.health import problems
+    from tests.test_outbox import disk_full
+
+    disk_full(kiosk.bus.outbox)  # type: ignore[arg-type]
+    outs = [kiosk.take_ticket("HT") for _ in range(30)]  # their confirmations no longer fit in the outbox's file
+    assert all(o.state == "printed" and not o.offline for o in outs)
+    wait_until(lambda: kiosk.bus.outbox.size() == 0, timeout=30, what="every confirmation answered")
+    assert hub.db.execute("SELECT COUNT(*) FROM tickets WHERE status='issued'").fetchone()[0] == 30
+    kiosk.bus.outbox.add("probe", "t", b"x" * 5000)  # one held now shows in the fleet's words
+    assert kiosk.bus.outbox.held == 1
+    assert any("data disk full" in p for p in problems("kiosk", "online", kiosk.bus.state_body("online")["detail"]))
+    kiosk.offline._db.execute("PRAGMA query_only = 1")  # the numbering file refuses every write, as a full disk does
+    broker.stop()
+    wait_until(lambda: not kiosk.bus.connected.is_set(), what="kiosk sees the outage")
+    refused = kiosk.take_ticket("HT")  # an offline number that cannot be kept is never printed
+    assert refused.state == "refused" and refused.offline and "disk may be full" in refused.reason, refused

@@ -33,3 +33,27 @@ def test_resend_backs_off_exponentially_and_reconnect_makes_all_due(tmp_path: Pa
     assert not box.due(now=now + 9)
     box.make_all_due()
     assert box.due(now=now)
+
+
+def disk_full(box: Outbox) -> None:
+    """No write may grow the outbox's file any more, as on a full SD card (SQLite's own limit on its pages)."""
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_a_full_disk_holds_entries_in_memory_sends_them_and_stores_them_when_there_is_room(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", first_retry=1.0)
+    disk_full(box)
+    for i in range(40):  # far more than the file's last page holds
+        box.add(f"b.{i}", "t", b"x" * 500, now=100.0 + i)
+    assert box.held > 0 and box.size() == 40
+    assert len(box.due(now=200.0, limit=100)) == 40  # sent like the rest
+    box.sent_many([f"b.{i}" for i in range(40)], now=200.0)
+    assert box.due(now=200.5) == [] and len(box.due(now=201.5, limit=100)) == 40  # and resent with backoff
+    assert box.ack("b.39") and box.size() == 39  # an answer takes a held entry away too
+    box._db.execute("PRAGMA max_page_count = 1073741823")  # space freed
+    assert box.store_held() == 0 and box.held == 0
+    box.close()
+    again = Outbox(tmp_path / "o.db")
+    assert again.size() == 39 and again.oldest() == 100.0  # in the file now: a restart keeps them
+    again.close()
