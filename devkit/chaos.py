@@ -19,6 +19,8 @@ from console.accounts import Accounts
 from console.config import load_console
 from devkit import chaos_faults
 from devkit.broker import Broker, free_port
+from devkit.chaos_bridge import COUNTER as BRIDGE_COUNTER
+from devkit.chaos_bridge import ChaosBridge
 from devkit.chaos_console import ConsoleOfficer
 from devkit.chaos_day import OPEN_H, Arrivals
 from devkit.chaos_kiosk import CoreKiosk
@@ -49,7 +51,7 @@ class ChaosOptions:
     kiosks: int = 2  # simulated ones; one real kiosk (its core, the fake printer) runs besides them
     counters: int = 10
     console_counters: int = 2  # the last ones, worked by officers through the web console's pages
-    faults: int = 10  # every kind (nine) at least once, one of them twice
+    faults: int = 10  # every kind (ten) once
     kinds: tuple[str, ...] = chaos_faults.KINDS
     workdir: Path = Path("chaos-ward")
 
@@ -84,6 +86,7 @@ class ChaosWard:
     clock: ClockShift
     console: RoleProcess  # the web console and the notifier live on the hub's machine: a power cut takes them too
     notify: RoleProcess
+    bridge: ChaosBridge  # counter 1's serial units on the C firmware
     timezone: str = "Asia/Ho_Chi_Minh"  # the hub's, for where its day ends
     kiosk: CoreKiosk | None = None
     flooded: int = 0
@@ -113,7 +116,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
                           command=("run",), env=clock.env()).start()
     notify = RoleProcess("notify", write_notify_config(work, broker.port), work / "notify.log", command=("run",),
                          env=clock.env()).start()
-    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock, console, notify)
+    bridge = ChaosBridge(work, broker.port, clock.env()).start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock, console, notify, bridge)
     watch = BusClient(section, WARD, "chaos-board-watch", "display")  # what reaches the board, and when
     board_states: list[float] = []
     watch.subscribe(watch.topics.board_state, lambda m, t: board_states.append(time.time()))
@@ -129,7 +133,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     at_console = range(opts.counters - opts.console_counters + 1, opts.counters + 1)
     counters: list[threading.Thread] = [
         SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
-                   outbox=work / f"counter-{c}.outbox", counter=c) for c in range(1, at_console.start)]
+                   outbox=work / f"counter-{c}.outbox", counter=c, keypad=bridge.press if c == BRIDGE_COUNTER else None)
+        for c in range(1, at_console.start)]
     officers = [ConsoleOfficer(f"http://127.0.0.1:{http}", f"officer-{c}", PASSWORD, c, opts.speed,
                                opts.seed * 1000 + c, stop) for c in at_console]
     samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
@@ -145,7 +150,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     ward.kiosk.close()
     _board_caught_up(work / "hub" / "hub.db", board_states, timeout=10)  # the last calls, still in flight at the end
     watch.stop()
-    time.sleep(1.0)  # the texts of the last calls leave the notifier
+    time.sleep(1.0)  # the texts of the last calls leave the notifier; the display shows the last call
+    units = _units(work / "hub" / "hub.db", bridge)
     alive = {name: proc.proc is not None and proc.proc.poll() is None
              for name, proc in (("hub", hub), ("collector", collector), ("board", board), ("console", console),
                                 ("notifier", notify))}
@@ -156,6 +162,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     finally:
         for proc in (board, console, notify):
             proc.stop()
+        bridge.stop()
         hub.stop()
         collector.stop()
         upstream.stop()
@@ -165,7 +172,21 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
                         ward.kiosk.subscribed, _texts(work / "notify-1" / "sent-messages.jsonl"),
-                        ward.kiosk.disk_was_full)
+                        ward.kiosk.disk_was_full, units)
+
+
+def _units(hub_db: Path, bridge: ChaosBridge) -> dict[str, Any]:
+    """Counter 1's serial units at the end: the keypad's presses (and those lost to a pulled cable), the last number
+    called there and what the LED display showed last, once it had a few seconds to catch up."""
+    with closing(sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT t.label FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.counter = ? AND "
+                         "e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT 1", (BRIDGE_COUNTER,)).fetchone()
+    last = row[0] if row else ""
+    deadline = time.monotonic() + 5
+    while last not in bridge.display.shown[-3:] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {"presses": bridge.presses, "lost": bridge.lost, "last_called": last,
+            "shown": bridge.display.shown[-3:], "answers": len(bridge.keypad.feedback)}
 
 
 def _texts(path: Path) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged", "kiosk_disk_full")
 REAL_KIOSK = "kiosk-1"
 KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out",
-         "kiosk_file_damaged", "kiosk_disk_full", "clock_jump")
+         "kiosk_file_damaged", "kiosk_disk_full", "clock_jump", "unit_unplugged")
 JUMP_S = 3600.0  # how far the wall clock of the ward's machines jumps (then back): an hour, as a Pi without a
 # battery-backed clock does when NTP reaches it, or when someone sets the time by hand
 
@@ -41,7 +41,7 @@ def schedule(seed: int, hours: float, count: int, kinds: tuple[str, ...] = KINDS
     rng.shuffle(chosen)
     times = sorted(rng.uniform(0.1 * hours, 0.85 * hours) for _ in chosen)
     lasting = {"upstream_down": (4.0, 8.0), "hostile_flood": (1.0, 2.0), "paper_out": (2.0, 5.0),
-               "clock_jump": (3.0, 6.0), "kiosk_disk_full": (2.0, 5.0)}
+               "clock_jump": (3.0, 6.0), "kiosk_disk_full": (2.0, 5.0), "unit_unplugged": (1.0, 4.0)}
     return [Fault(at, kind, round(rng.uniform(*lasting.get(kind, (0.5, 2.0))), 1)) for at, kind in zip(times, chosen,
                                                                                                        strict=True)]
 
@@ -73,16 +73,16 @@ def _meanwhile(ward: ChaosWard, down_s: float) -> None:
 
 
 def _power_cut(ward: ChaosWard, down_s: float) -> None:
-    """Every process of the ward's machines at once, with kill -9 (the board, the console and the notifier too);
-    then they come back in boot order."""
-    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify):
+    """Every process of the ward's machines at once, with kill -9 (the board, the console, the notifier and the
+    counter's bridge too); then they come back in boot order."""
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process):
         proc.kill()
     ward.broker.kill()
     ward.upstream.kill()
     _meanwhile(ward, down_s)  # the kiosk is on its own (a UPS) and prints offline numbers
     ward.broker.start()
     ward.upstream.start()
-    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify):
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process):
         proc.start()
 
 
@@ -127,6 +127,11 @@ def _kiosk_disk_full(ward: ChaosWard, down_s: float) -> None:
         ward.kiosk.disk_full(down_s)
 
 
+def _unit_unplugged(ward: ChaosWard, down_s: float) -> None:
+    """Counter 1's serial units (the C firmware's rating keypad and LED display) lose their cables for a while."""
+    ward.bridge.unplug(down_s)
+
+
 def _clock_jump(ward: ChaosWard, down_s: float) -> None:
     """The wall clock of the ward's machines (hub, board, collector) jumps an hour, then back `down_s` seconds
     later. Forward, unless that would cross the hub's midnight (a new numbering day, rightly): then back first."""
@@ -145,4 +150,5 @@ ACTIONS: dict[str, Callable[[ChaosWard, float], None]] = {
     "broker_restart": _broker_restart, "hub_kill": _hub_kill, "power_cut": _power_cut,
     "upstream_down": _upstream_down, "hostile_flood": _hostile_flood, "paper_out": _paper_out,
     "kiosk_file_damaged": _kiosk_file_damaged, "kiosk_disk_full": _kiosk_disk_full, "clock_jump": _clock_jump,
+    "unit_unplugged": _unit_unplugged,
 }

@@ -30,6 +30,7 @@ class Observations:
     subscribed: list[str] = field(default_factory=list)  # labels whose citizens left a phone number at the kiosk
     texts: list[dict[str, Any]] = field(default_factory=list)  # what the notifier's (fake) gateway sent
     kiosk_disk_was_full: bool = False  # the disk-full fault really left the real kiosk no room (needs root)
+    units: dict[str, Any] = field(default_factory=dict)  # counter 1's C-firmware units at the end (devkit/chaos.py)
 
 
 def check(o: Observations) -> list[dict[str, Any]]:
@@ -40,7 +41,7 @@ def check(o: Observations) -> list[dict[str, Any]]:
         held = Counter(f"{d} {lab}" for d, lab in hub.execute("SELECT day, label FROM tickets WHERE status <> 'void'"))
         rows = (_tickets(hub, held, o.tally) + _printed(held, o) + _ratings(hub, district) + _upstream(hub, district)
                 + [_stale(hub, o.board_states, o.clock_jumps)])
-        rows += _console(o) + _texts(hub, o)
+        rows += _console(o) + _texts(hub, o) + _units(hub, o)
     finally:
         hub.close()
         district.close()
@@ -146,6 +147,22 @@ def _console(o: Observations) -> list[dict[str, Any]]:
     return [_row("officers at the console called citizens, every answer plain",
                  f"{calls} calls at counters {', '.join(map(str, sorted(o.officers)))}; answers {shown}",
                  calls > 0 and faults == 0)]
+
+
+def _units(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
+    """Counter 1's serial units on the C firmware, through unplugging and power cuts: the display ends on the last
+    number called there; the keypad's ratings are stored (each tied to a call: the ratings row above)."""
+    if not o.units:
+        return []
+    u = o.units
+    rated = hub.execute("SELECT COUNT(*) FROM ratings WHERE counter = 1").fetchone()[0]
+    return [
+        _row("counter 1's LED display (C firmware) shows the last number called there",
+             f"last called {u['last_called'] or 'none'}, display last showed {u['shown']}",
+             not u["last_called"] or u["last_called"] in u["shown"]),
+        _row("counter 1's rating keypad (C firmware): presses / answered / stored / lost to a pulled cable",
+             f"{u['presses']} / {u['answers']} / {rated} / {u['lost']}"),
+    ]
 
 
 def _texts(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Pa
     assert all(calls > 0 for calls, _ in observed.officers.values()) and len(observed.officers) == 2  # at the console
     assert observed.subscribed and {t["kind"] for t in observed.texts} == {"near", "called"}  # texts went out
     assert observed.kiosk_disk_was_full or os.geteuid() != 0  # a tmpfs filled to the last byte (as root)
+    assert observed.units["presses"] > 0 and observed.units["answers"] > 0  # the C keypad rated through the bridge
     with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
         assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
         (began, ended, offset), = observed.clock_jumps  # and the hub really lived an hour off for a while
