@@ -1,7 +1,6 @@
 # `motcua chaos`: a ward's compressed working day with faults on a seeded schedule, then its invariants checked.
 from __future__ import annotations
 
-import json
 import sqlite3
 import sys
 import threading
@@ -19,7 +18,6 @@ from console.accounts import Accounts
 from console.config import load_console
 from devkit import chaos_faults
 from devkit.broker import Broker, free_port
-from devkit.chaos_bridge import COUNTER as BRIDGE_COUNTER
 from devkit.chaos_bridge import ChaosBridge
 from devkit.chaos_console import ConsoleOfficer
 from devkit.chaos_day import OPEN_H, Arrivals
@@ -35,8 +33,10 @@ from devkit.configs import (
     write_notify_config,
 )
 from devkit.demo import WARD, drain_upstream
+from devkit.demo_bridge import COUNTER as BRIDGE_COUNTER
 from devkit.processes import RoleProcess
 from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
+from notify.gateways.fake import FakeGateway, Options
 from provisioning.fleet import wait_online
 
 PASSWORD = "mật-khẩu-quầy-trong-ngày-hỗn-loạn"  # the console officers' accounts
@@ -171,7 +171,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     return Observations(work / "hub" / "hub.db", work / "district" / "district.db", tally, attempts,
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
-                        ward.kiosk.subscribed, _texts(work / "notify-1" / "sent-messages.jsonl"),
+                        ward.kiosk.subscribed, FakeGateway(work / "notify-1" / Options().path).sent(),
                         ward.kiosk.disk_was_full, units)
 
 
@@ -187,13 +187,6 @@ def _units(hub_db: Path, bridge: ChaosBridge) -> dict[str, Any]:
         time.sleep(0.1)
     return {"presses": bridge.presses, "lost": bridge.lost, "last_called": last,
             "shown": bridge.display.shown[-3:], "answers": len(bridge.keypad.feedback)}
-
-
-def _texts(path: Path) -> list[dict[str, Any]]:
-    """What the notifier's fake gateway wrote: one JSON line per text."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def _console_config(work: Path, port: int, http: int, opts: ChaosOptions) -> Path:

@@ -4,14 +4,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-import shutil
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bus import systemd
@@ -29,7 +27,7 @@ from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.settings import Current, Settings
-from hub.store import days_up_to, open_repaired, prune_handled, reset_spec, storage_error
+from hub.store import database_status, days_up_to, open_repaired, prune_handled, reset_spec, storage_error
 from hub.upstream import UpstreamForwarder
 
 if TYPE_CHECKING:
@@ -380,20 +378,9 @@ class HubService:
         rows = [row for day in days for row in ward_stats.compute(self.db, self.hub, day, day, "service")]
         return self.upstream.day_stats(rows)
 
-    def _database_status(self) -> dict[str, Any]:
-        try:
-            free: int | None = round(shutil.disk_usage((self.config.data_dir / self.hub.database).parent).free / 1e6)
-        except OSError:  # the folder is gone or unreadable: the failing writes below will say more
-            free = None
-        status: dict[str, Any] = {"free_mb": free}
-        if self._db_failing is not None:
-            status.update(failing=self._db_failing[0],
-                          since=datetime.fromtimestamp(self._db_failing[1], UTC).isoformat(timespec="seconds"))
-        return status
-
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "database": self._database_status()}
+                  "database": database_status(self.config.data_dir / self.hub.database, self._db_failing)}
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         if self.releases is not None:

@@ -1,8 +1,10 @@
 # The hub's SQLite database: schema, WAL with full sync, repair on open, transactions.
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +156,15 @@ def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None)
     """The hub's factory reset: its upstream outbox emptied first, then wiped; its database (the ward's tickets,
     settings and history) archived under archive/, and a fresh one made at the start."""
     return ResetSpec(wipe=("upstream-outbox.db*",), archive=(f"{hub.database}*",), refuse=refuse)
+
+
+def database_status(path: Path, failing: tuple[str, float] | None) -> dict[str, Any]:
+    """The database's health for the hub's state: free space on its disk, and since when and why writes fail."""
+    try:
+        free: int | None = round(shutil.disk_usage(path.parent).free / 1e6)
+    except OSError:  # the folder is gone or unreadable: the failing writes will say more
+        free = None
+    status: dict[str, Any] = {"free_mb": free}
+    if failing is not None:
+        status.update(failing=failing[0], since=datetime.fromtimestamp(failing[1], UTC).isoformat(timespec="seconds"))
+    return status

@@ -223,12 +223,13 @@ class KioskCore:
         procs = self.catalogue.for_service(service)
         chosen = self.catalogue.procedure(procedure) if procedure else (procs[0] if len(procs) == 1 else None)
         issued = datetime.fromisoformat(t["issued_at"]).astimezone(self.tz).strftime("%d/%m/%Y %H:%M")
+        page = self._page(t)
         return TicketData(
             ward=self._ward_name(vi), label=t["label"], service=t["service_vi"] if vi else t["service_en"],
             issued=issued, wait=wait_words(t["wait"], lang),
             ahead=str(t["ahead"]) if t["ahead"] is not None else ("chưa rõ" if vi else "unknown"),
-            qr_url=self._page(t) or (self.catalogue.link(chosen.code, self.kiosk.link_template) if chosen else ""),
-            qr_caption=_caption(chosen, vi, page=bool(self._page(t))),
+            qr_url=page or (self.catalogue.link(chosen.code, self.kiosk.link_template) if chosen else ""),
+            qr_caption=_caption(chosen, vi, page=bool(page)),
             footer=self.kiosk.footer_vi if vi else self.kiosk.footer_en,
             offline_note=("Số lấy khi mất kết nối; vẫn được gọi theo thứ tự." if vi else
                           "Taken while offline; it will be called in turn.") if offline else "",

@@ -120,11 +120,11 @@ class NotifyService:
             self._called(ticket["id"], msg.body["counter"])
 
     def _called(self, ticket_id: int, counter: int) -> None:
-        sub = next((s for s in self.store.following(self.today()) if s["ticket_id"] == ticket_id), None)
-        if sub is not None and "called" not in sub["queued"]:
-            names = self.counters.get(counter, {})
-            name = names.get("name_en" if sub["lang"] == "en" else "name_vi") or counter_name(counter, sub["lang"])
-            self.queue(sub, "called", counter=name)
+        for sub in self.store.following(self.today(), ticket_id=ticket_id):  # none, or the ticket's one
+            if "called" not in sub["queued"]:
+                names = self.counters.get(counter, {})
+                name = names.get("name_en" if sub["lang"] == "en" else "name_vi") or counter_name(counter, sub["lang"])
+                self.queue(sub, "called", counter=name)
 
     def _board(self, msg: Message, _: str) -> None:
         self.counters = {c["counter"]: c for c in msg.body["counters"]}

@@ -52,13 +52,18 @@ class Store:
                 self._count(day, "subscribed")
             return bool(cur.rowcount)
 
-    def following(self, day: str, service: str | None = None) -> list[dict[str, Any]]:
-        """Today's subscriptions (of `service`), each with the kinds of message already queued for it."""
+    def following(self, day: str, service: str | None = None, ticket_id: int | None = None) -> list[dict[str, Any]]:
+        """Today's subscriptions (of `service`, or of one ticket), each with the kinds of message already queued
+        for it. Read along the (day, ticket) key: a ticket event costs one row, not the day's list."""
+        where, args = "s.day = ?", [day]
+        if service:
+            where, args = where + " AND s.service = ?", [*args, service]
+        if ticket_id is not None:
+            where, args = where + " AND s.ticket_id = ?", [*args, ticket_id]
         sql = ("SELECT s.id, s.ticket_id, s.label, s.service, s.lang, GROUP_CONCAT(m.kind) FROM subscriptions s "
-               "LEFT JOIN messages m ON m.subscription = s.id WHERE s.day = ?"
-               + (" AND s.service = ?" if service else "") + " GROUP BY s.id")
+               f"LEFT JOIN messages m ON m.subscription = s.id WHERE {where} GROUP BY s.id")
         with self._lock:
-            rows = self.db.execute(sql, (day, service) if service else (day,)).fetchall()
+            rows = self.db.execute(sql, args).fetchall()
         return [{"id": r[0], "ticket_id": r[1], "label": r[2], "service": r[3], "lang": r[4],
                  "queued": set((r[5] or "").split(",")) - {""}} for r in rows]
 
