@@ -5,6 +5,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,10 @@ from devkit.broker import Broker, free_port
 from devkit.chaos_bridge import ChaosBridge
 from devkit.chaos_console import ConsoleOfficer
 from devkit.chaos_day import OPEN_H, Arrivals
-from devkit.chaos_kiosk import CoreKiosk
-from devkit.chaos_report import Observations, check, print_table
+from devkit.chaos_kiosk import DrivenKiosk
+from devkit.chaos_rating import COUNTER as RATING_COUNTER
+from devkit.chaos_rating import GpioRating
+from devkit.chaos_report import Observations, Sample, check, print_table
 from devkit.clockshift import ClockShift
 from devkit.configs import (
     add_upstream,
@@ -87,8 +90,9 @@ class ChaosWard:
     console: RoleProcess  # the web console and the notifier live on the hub's machine: a power cut takes them too
     notify: RoleProcess
     bridge: ChaosBridge  # counter 1's serial units on the C firmware
+    rating: GpioRating  # counter 2's GPIO rating keypad
     timezone: str = "Asia/Ho_Chi_Minh"  # the hub's, for where its day ends
-    kiosk: CoreKiosk | None = None
+    kiosk: DrivenKiosk | None = None
     flooded: int = 0
     clock_jumps: list[tuple[float, float, float]] = field(default_factory=list)  # (began, ended, offset s)
     faults_done: list[tuple[chaos_faults.Fault, float, float]] = field(default_factory=list)  # (fault, began, ended)
@@ -117,7 +121,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     notify = RoleProcess("notify", write_notify_config(work, broker.port), work / "notify.log", command=("run",),
                          env=clock.env()).start()
     bridge = ChaosBridge(work, broker.port, clock.env()).start()
-    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock, console, notify, bridge)
+    rating = GpioRating(work, broker.port, {}).start()
+    ward = ChaosWard(WARD, broker, upstream, hub, collector, board, clock, console, notify, bridge, rating)
     watch = BusClient(section, WARD, "chaos-board-watch", "display")  # what reaches the board, and when
     board_states: list[float] = []
     watch.subscribe(watch.topics.board_state, lambda m, t: board_states.append(time.time()))
@@ -129,15 +134,16 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     share = opts.citizens / (opts.kiosks + 1)
     kiosks = [ChaosKiosk(f"kiosk-sim-{i}", section, WARD, "kiosk", opts.speed, opts.seed * 100 + i, stop, tally,
                          opened=opened, citizens=share) for i in range(1, opts.kiosks + 1)]
-    ward.kiosk = CoreKiosk(work, broker.port, share, opened, opts.speed, opts.seed, stop)
+    ward.kiosk = DrivenKiosk(work, broker.port, share, opened, opts.speed, opts.seed, stop)
+    keypads = {BRIDGE_COUNTER: bridge.press, RATING_COUNTER: rating.press}  # the rest rate on the bus
     at_console = range(opts.counters - opts.console_counters + 1, opts.counters + 1)
     counters: list[threading.Thread] = [
         SimCounter(f"counter-sim-{c}", section, WARD, "bridge", opts.speed, opts.seed * 1000 + c, stop, tally,
-                   outbox=work / f"counter-{c}.outbox", counter=c, keypad=bridge.press if c == BRIDGE_COUNTER else None)
+                   outbox=work / f"counter-{c}.outbox", counter=c, keypad=keypads.get(c))
         for c in range(1, at_console.start)]
     officers = [ConsoleOfficer(f"http://127.0.0.1:{http}", f"officer-{c}", PASSWORD, c, opts.speed,
                                opts.seed * 1000 + c, stop) for c in at_console]
-    samples: list[tuple[float, int, float, int]] = []  # (time, hub pid, hub RSS MB, hub open files)
+    samples: list[Sample] = []
     try:
         for actor in (*kiosks, *counters, *officers, ward.kiosk):
             actor.start()
@@ -152,6 +158,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
     watch.stop()
     time.sleep(1.0)  # the texts of the last calls leave the notifier; the display shows the last call
     units = _units(work / "hub" / "hub.db", bridge)
+    gpio = {"presses": rating.presses, "lost": rating.lost}
     alive = {name: proc.proc is not None and proc.proc.poll() is None
              for name, proc in (("hub", hub), ("collector", collector), ("board", board), ("console", console),
                                 ("notifier", notify))}
@@ -163,6 +170,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
         for proc in (board, console, notify):
             proc.stop()
         bridge.stop()
+        rating.stop()
         hub.stop()
         collector.stop()
         upstream.stop()
@@ -172,7 +180,7 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
                         ward.kiosk.subscribed, FakeGateway(work / "notify-1" / Options().path).sent(),
-                        ward.kiosk.disk_was_full, units)
+                        ward.kiosk.disk_was_full, units, ward.kiosk.cut_mid_ticket, ward.kiosk.starts, gpio)
 
 
 def _units(hub_db: Path, bridge: ChaosBridge) -> dict[str, Any]:
@@ -223,7 +231,7 @@ def _more_counters(hub_config: Path, count: int) -> Path:
 
 
 def _day(opts: ChaosOptions, ward: ChaosWard, faults: list[chaos_faults.Fault], opened: float,
-         samples: list[tuple[float, int, float, int]], out: TextIO) -> None:
+         samples: list[Sample], out: TextIO) -> None:
     """Runs the ward until the day's end and every fault has been applied, each at its ward time (or as soon as the
     one before has ended), sampling the hub's resources."""
     end = opened + opts.hours * 3600 / opts.speed
@@ -237,13 +245,24 @@ def _day(opts: ChaosOptions, ward: ChaosWard, faults: list[chaos_faults.Fault], 
             chaos_faults.apply(fault, ward)
             ward.faults_done.append((fault, began, time.monotonic()))
             continue
-        if ward.hub.proc is not None and ward.hub.proc.poll() is None:
-            try:
-                proc = psutil.Process(ward.hub.proc.pid)
-                samples.append((now, proc.pid, proc.memory_info().rss / 2**20, proc.num_fds()))
-            except psutil.NoSuchProcess:
-                pass
+        samples.extend(_sample(ward, now))
         time.sleep(0.5)
+
+
+def _sample(ward: ChaosWard, now: float) -> Iterator[Sample]:
+    """Memory and open files of every process of the ward that is running."""
+    roles = {"hub": ward.hub, "collector": ward.collector, "board": ward.board, "console": ward.console,
+             "notifier": ward.notify, "bridge": ward.bridge.process, "rating keypad": ward.rating.process,
+             **({"kiosk": ward.kiosk.process} if ward.kiosk is not None else {})}
+    for role, process in roles.items():
+        child = process.proc
+        if child is None or child.poll() is not None:
+            continue
+        try:
+            proc = psutil.Process(child.pid)
+            yield now, role, proc.pid, proc.memory_info().rss / 2**20, proc.num_fds()
+        except psutil.NoSuchProcess:  # gone since: a fault's kill
+            pass
 
 
 def run_and_report(opts: ChaosOptions, out: TextIO = sys.stdout) -> list[dict[str, Any]]:

@@ -73,17 +73,24 @@ def _meanwhile(ward: ChaosWard, down_s: float) -> None:
 
 
 def _power_cut(ward: ChaosWard, down_s: float) -> None:
-    """Every process of the ward's machines at once, with kill -9 (the board, the console, the notifier and the
-    counter's bridge too); then they come back in boot order."""
-    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process):
+    """Every process of the ward's machines at once, with kill -9: the hub's machine (hub, broker, board, console,
+    notifier), counter 1's bridge, counter 2's rating keypad, the real kiosk (a citizen may be at its screen, a
+    ticket half printed); then they come back in boot order. A citizen who comes meanwhile finds the kiosk dark."""
+    if ward.kiosk is not None:
+        ward.kiosk.power_off()
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process,
+                 ward.rating.process):
         proc.kill()
     ward.broker.kill()
     ward.upstream.kill()
-    _meanwhile(ward, down_s)  # the kiosk is on its own (a UPS) and prints offline numbers
+    _meanwhile(ward, down_s)
     ward.broker.start()
     ward.upstream.start()
-    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process):
+    for proc in (ward.hub, ward.collector, ward.board, ward.console, ward.notify, ward.bridge.process,
+                 ward.rating.process):
         proc.start()
+    if ward.kiosk is not None:
+        ward.kiosk.power_on()
 
 
 def _upstream_down(ward: ChaosWard, down_s: float) -> None:

@@ -78,6 +78,13 @@ def write_bridge_config(workdir: str | Path, port: int, units: list[dict[str, ob
                           {"bridge": {"units": units}})
 
 
+def write_rating_config(workdir: str | Path, port: int, device: str, counter: int, pins: list[int],
+                        hold_off_s: float = 1.5) -> Path:
+    """A GPIO rating keypad's config at `counter`: one button per level on `pins`, best first."""
+    return _device_config(workdir, device, "rating", "demo-ward", Path(workdir) / device, port,
+                          {"rating": {"counter": counter, "mode": "keypad", "pins": pins, "hold_off_s": hold_off_s}})
+
+
 def _device_config(workdir: str | Path, device: str, role: str, ward: str, data_dir: Path, port: int,
                    sections: dict[str, dict[str, Any]]) -> Path:
     """Writes `workdir`/DEVICE.toml for a broker on loopback `port`, with the role's sections."""

@@ -24,6 +24,7 @@ from bus.reload import field_appliers
 from bus.reset import ResetSpec
 from kiosk.config import KioskSection, load_kiosk
 from kiosk.errors import KioskError, PrinterError
+from kiosk.journal import PrintJournal
 from kiosk.offline import OfflineNumbers
 from kiosk.printing import PrinterSection, preview, profiles
 from kiosk.printing import job as jobs
@@ -49,6 +50,7 @@ class TicketOutcome:
     printer: PrinterStatus = PrinterStatus.OK
     reason: str = ""
     data: TicketData | None = None
+    journal: int | None = None  # its row in the print journal until its outcome is in the outbox
 
 
 class KioskCore:
@@ -64,8 +66,10 @@ class KioskCore:
                                        extra={"test_print": self.test_print})
         self.bus.state_detail = self._state_detail
         self.offline = OfflineNumbers(data / "kiosk.db", kiosk.offline_block, LocalDay(kiosk.timezone, "2025-01-01"))
-        if self.offline.repair is not None:
-            self.bus.repairs.append(self.offline.repair)
+        self.journal = PrintJournal(data / "kiosk-printing.db")
+        for db in (self.offline, self.journal):
+            if db.repair is not None:
+                self.bus.repairs.append(db.repair)
         cached = _read_json(data / "services.json", {})
         self.services: dict[str, dict[str, Any]] = cached.get("services", {})
         self.ward: dict[str, str] = cached.get("ward", {})
@@ -83,11 +87,19 @@ class KioskCore:
         self.bus.subscribe(t.catalogue, self._on_catalogue)
         self.bus.subscribe(t.device_state(self.kiosk.hub_id), self._on_hub_state)
         self.bus.on_disconnect(lambda: self._set_hub_ok(False))
+        self._settle_left()
         self.bus.start()
+
+    def _settle_left(self) -> None:
+        """Tickets that were being printed when the kiosk last stopped (power lost mid-print) join the queue."""
+        for key, ticket, offline in self.journal.left():
+            log.warning("ticket %s was being printed when the kiosk stopped: it joins the queue", ticket.get("label"))
+            self._settle(TicketOutcome("printed", ticket, offline, journal=key), "printed")
 
     def stop(self) -> None:
         self.bus.stop()
         self.offline.close()
+        self.journal.close()
         self.printer.close()
 
     def on_change(self, callback: Any) -> None:
@@ -111,11 +123,13 @@ class KioskCore:
             if ticket is None:
                 return TicketOutcome("refused", offline=offline, reason=why)
             data = self._ticket_data(ticket, service, procedure, lang, offline)
-            return self._print(TicketOutcome("printed", ticket, offline, data=data))
+            key = self.journal.begin(ticket, offline)
+            return self._print(TicketOutcome("printed", ticket, offline, data=data, journal=key))
 
     def reprint(self, outcome: TicketOutcome) -> TicketOutcome:
         with self._lock:
-            return self._print(TicketOutcome("printed", outcome.ticket, outcome.offline, data=outcome.data))
+            return self._print(TicketOutcome("printed", outcome.ticket, outcome.offline, data=outcome.data,
+                                             journal=outcome.journal))
 
     def keep(self, outcome: TicketOutcome) -> None:
         """The print failed but the citizen keeps the number shown on screen: it joins the queue."""
@@ -195,6 +209,7 @@ class KioskCore:
                     ({"priority": t["priority"]} if t.get("priority") else {}))
         else:
             self.bus.send_durable(topics.ticket_confirm, "ticket.confirm", {"ticket_id": t["id"], "outcome": result})
+        self.journal.end(outcome.journal)
 
     def test_print(self, _: dict[str, Any]) -> dict[str, Any]:
         """Ward IT's test ticket: this kiosk's name, version and printer status on paper, and in the answer."""

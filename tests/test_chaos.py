@@ -27,6 +27,7 @@ def test_a_short_day_with_every_kind_of_fault_keeps_every_invariant(tmp_path: Pa
     assert observed.subscribed and {t["kind"] for t in observed.texts} == {"near", "called"}  # texts went out
     assert observed.kiosk_disk_was_full or os.geteuid() != 0  # a tmpfs filled to the last byte (as root)
     assert observed.units["presses"] > 0 and observed.units["answers"] > 0  # the C keypad rated through the bridge
+    assert observed.gpio["presses"] > 0 and observed.kiosk_starts == 3  # GPIO keypad; the kiosk: power cut, file
     with sqlite3.connect(observed.hub_db) as db:  # every counter of the day worked
         assert db.execute("SELECT COUNT(DISTINCT counter) FROM events WHERE kind='called'").fetchone()[0] == 10
         (began, ended, offset), = observed.clock_jumps  # and the hub really lived an hour off for a while
@@ -62,7 +63,8 @@ def test_the_checks_find_a_number_issued_twice_and_a_rating_nobody_was_called_fo
     assert broken == {"no number issued twice in a day", "every ticket a kiosk was given is in the hub, once",
                       "every rating stored once, tied to a ticket served at its counter",
                       "ratings at the district equal the ward's", "tickets issued per day at the district equal "
-                      "the ward's", "no service down for good", "hub memory and open files flat",
+                      "the ward's", "no service down for good",
+                      "memory and open files of every process flat over the day",
                       "every ticket the real kiosk printed is in the hub, once",
                       "the real kiosk's outbox delivered everything"}
     assert sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 2
