@@ -39,6 +39,7 @@ from devkit.demo import WARD, drain_upstream
 from devkit.demo_bridge import COUNTER as BRIDGE_COUNTER
 from devkit.processes import RoleProcess
 from devkit.simulate import SERVICE_MIX, SimCounter, SimKiosk, Tally
+from firmware_bridge.led_display import CLOSED, display_text
 from notify.gateways.fake import FakeGateway, Options
 from provisioning.fleet import wait_online
 
@@ -184,16 +185,17 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
 
 
 def _units(hub_db: Path, bridge: ChaosBridge) -> dict[str, Any]:
-    """Counter 1's serial units at the end: the keypad's presses (and those lost to a pulled cable), the last number
-    called there and what the LED display showed last, once it had a few seconds to catch up."""
+    """Counter 1's serial units at the end: the keypad's presses (and those lost to a pulled cable), what the hub
+    says the counter's display should show (the number it serves, blank or '--') and what the LED display showed
+    last, once it had a few seconds to catch up."""
     with closing(sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True)) as db:
-        row = db.execute("SELECT t.label FROM events e JOIN tickets t ON t.id = e.ticket_id WHERE e.counter = ? AND "
-                         "e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT 1", (BRIDGE_COUNTER,)).fetchone()
-    last = row[0] if row else ""
+        row = db.execute("SELECT c.status, t.label FROM counters c LEFT JOIN tickets t ON t.id = c.ticket_id "
+                         "WHERE c.id = ?", (BRIDGE_COUNTER,)).fetchone()
+    expected = display_text(*row) if row else CLOSED
     deadline = time.monotonic() + 5
-    while last not in bridge.display.shown[-3:] and time.monotonic() < deadline:
+    while bridge.display.shown[-1:] != [expected] and time.monotonic() < deadline:
         time.sleep(0.1)
-    return {"presses": bridge.presses, "lost": bridge.lost, "last_called": last,
+    return {"presses": bridge.presses, "lost": bridge.lost, "expected": expected,
             "shown": bridge.display.shown[-3:], "answers": len(bridge.keypad.feedback)}
 
 

@@ -159,8 +159,8 @@ def _console(o: Observations) -> list[dict[str, Any]]:
 
 def _units(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
     """Counter 2's GPIO rating keypad and counter 1's serial units on the C firmware, through unplugging and power
-    cuts: the display ends on the last number called there; the keypads' ratings are stored (each tied to a call:
-    the ratings row above)."""
+    cuts: the display ends on what the hub says is at the counter (its number, blank or '--'); the keypads' ratings
+    are stored (each tied to a call: the ratings row above)."""
     rows = []
     if o.gpio:
         rated = hub.execute("SELECT COUNT(*) FROM ratings WHERE counter = 2").fetchone()[0]
@@ -171,9 +171,8 @@ def _units(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
     u = o.units
     rated = hub.execute("SELECT COUNT(*) FROM ratings WHERE counter = 1").fetchone()[0]
     return rows + [
-        _row("counter 1's LED display (C firmware) shows the last number called there",
-             f"last called {u['last_called'] or 'none'}, display last showed {u['shown']}",
-             not u["last_called"] or u["last_called"] in u["shown"]),
+        _row("counter 1's LED display (C firmware) ends showing what the hub says is at the counter",
+             f"hub: {u['expected']!r}, display last showed {u['shown']}", u["shown"][-1:] == [u["expected"]]),
         _row("counter 1's rating keypad (C firmware): presses / answered / stored / lost to a pulled cable",
              f"{u['presses']} / {u['answers']} / {rated} / {u['lost']}"),
     ]

@@ -14,6 +14,11 @@ from firmware_bridge.unit import Unit
 CLOSED = "--"
 
 
+def display_text(status: str | None, label: str | None) -> str:
+    """What a counter's display shows: the number called there, blank while open with nobody called, '--' else."""
+    return label if label else ("" if status == "open" else CLOSED)
+
+
 class LedDisplayUnit(Unit):
     """Shows the number called to this counter, blank while open with nobody called, '--' while closed. The text
     is sent again whenever the device comes back (replug, reboot), so a display never keeps a stale number."""
@@ -30,7 +35,7 @@ class LedDisplayUnit(Unit):
 
     def _counter_state(self, msg: Message, _: str) -> None:
         ticket: dict[str, Any] | None = msg.body.get("ticket")
-        text = ticket["label"] if ticket else ("" if msg.body.get("status") == "open" else CLOSED)
+        text = display_text(msg.body.get("status"), ticket["label"] if ticket else None)
         with self._lock:
             if text == self.text:
                 return
