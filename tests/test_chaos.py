@@ -68,3 +68,20 @@ def test_the_checks_find_a_number_issued_twice_and_a_rating_nobody_was_called_fo
                       "every ticket the real kiosk printed is in the hub, once",
                       "the real kiosk's outbox delivered everything"}
     assert sqlite3.connect(tmp_path / "hub.db").execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 2
+
+
+def test_memory_that_grows_with_the_day_breaks_the_invariant_a_sign_ins_moment_does_not(tmp_path: Path) -> None:
+    open_db(tmp_path / "hub.db").close()
+    SqliteStore(tmp_path / "district.db").close()
+
+    def memory_row(grows: float, spike_at: int) -> dict[str, object]:
+        samples = [(float(t), "console", 7, 42.0 + grows * t + (19.0 if t == spike_at else 0.0), 14)
+                   for t in range(100)]  # a sample a second; the spike: a password hashed as an officer signs in
+        observed = Observations(tmp_path / "hub.db", tmp_path / "district.db", Tally(), {}, [], samples,
+                                {"console": True}, 0, [], 0)
+        row, = (r for r in check(observed) if r["invariant"].startswith("memory of every process"))
+        return row
+
+    assert memory_row(0.0, spike_at=90)["ok"] is True  # after a power cut, officers sign in again late in the day
+    assert memory_row(0.2, spike_at=-1)["ok"] is False  # 20 MB more by the end of the day: a leak
+    assert memory_row(0.2, spike_at=10)["ok"] is False
