@@ -25,6 +25,7 @@ FAILURE_WINDOW_S = 900.0  # failures older than this are forgotten
 MAX_WAIT_S = 300.0
 # argon2id with OWASP's parameters for a small machine: 19 MiB of memory, two passes (a Pi signs in within 0.2 s)
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+HASHING_AT_ONCE = 2  # passwords hashed at the same time: a flood of sign-ins costs 2 × 19 MiB, not one per thread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -68,6 +69,7 @@ class Accounts:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db, self.repair = open_checked(Path(path), lambda db: db.executescript(SCHEMA))
         self._lock = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
         self.clock = clock
 
     # -- accounts ------------------------------------------------------------------------------------------
@@ -134,7 +136,8 @@ class Accounts:
             row = self._db.execute("SELECT hash FROM accounts WHERE name=?", (name,)).fetchone()
         stored = row[0] if row else _dummy()  # the same work for an unknown name: no hint which names exist
         try:
-            HASHER.verify(stored, password)
+            with self._hashing:
+                HASHER.verify(stored, password)
             ok = row is not None
         except (VerificationError, InvalidHashError):
             ok = False

@@ -9,6 +9,7 @@ import uvicorn
 
 from bus import systemd
 from bus.lifecycle import running, wait_for_stop
+from bus.memory import return_big_buffers
 from console.accounts import Accounts
 from console.config import load_console
 from console.errors import ConsoleError
@@ -70,6 +71,7 @@ class ConsoleService:
 def run(config_path: str) -> None:
     config, section = load_console(config_path)
     logging.getLogger().setLevel(config.device.log_level.upper())
+    return_big_buffers()  # a sign-in's 19 MiB password hash is given back when done, not kept per thread
     with running(config, reset_spec(section)):
         service = ConsoleService(config_path)
         service.start()
