@@ -39,12 +39,13 @@ class RatingOps:
         reasons_json = json.dumps(reasons or [], ensure_ascii=False)
         if existing:  # a later press within the window replaces the rating
             self.db.execute("UPDATE ratings SET level=?, scale=?, reasons=?, at=?, version=version+1, "
-                            "visits=COALESCE(?, visits) WHERE ticket_id=? AND counter=?",
+                            "visits=COALESCE(?, visits), upstream=COALESCE(upstream, version) "
+                            "WHERE ticket_id=? AND counter=?",
                             (level, scale, reasons_json, now, visits, ticket["id"], counter))
         else:
             self.db.execute(
                 "INSERT INTO ratings(ticket_id, counter, day, service, procedure, officer, level, scale, reasons, at, "
-                "version, visits) VALUES (?,?,?,?,?,?,?,?,?,?,1,?)",
+                "version, visits, upstream) VALUES (?,?,?,?,?,?,?,?,?,?,1,?,0)",
                 (ticket["id"], counter, ticket["day"], ticket["service"], ticket["procedure"], officer, level, scale,
                  reasons_json, now, visits))
         rating = {"ticket": ticket["label"], "ticket_id": ticket["id"], "counter": counter, "officer": officer,

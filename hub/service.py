@@ -107,10 +107,11 @@ class HubService:
         for kind in {kind for kind, _ in ROUTES}:  # every topic a request may come on, and nothing else
             self.bus.subscribe(t.below(kind), self._enqueue)
         self.bus.on_connect(self.republish)
-        self._worker.start()
-        self.bus.start()
         if self.upstream is not None:
             self.upstream.start()
+            self.upstream.send_unsent()
+        self._worker.start()
+        self.bus.start()
         if self.releases is not None:
             self.releases.start()
         systemd.notify("READY=1")
@@ -236,6 +237,8 @@ class HubService:
             except Exception:  # service edge: an answer the contract refuses is a hub fault; logged with its trace
                 self.stats["unsent"] += 1
                 log.exception("hub: answering %s from %s failed", msg.type, msg.device)
+        if self.upstream is not None:
+            self.upstream.note_handed()
 
     def _refuse(self, msg: Message, code: str, reason: str) -> None:
         if msg.corr:

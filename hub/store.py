@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS "counters" (
 CREATE TABLE IF NOT EXISTS "ratings" (
    "ticket_id" INTEGER, "counter" INTEGER, "day" TEXT, "service" TEXT, "procedure" TEXT, "officer" TEXT,
    "level" INTEGER, "scale" INTEGER, "reasons" TEXT, "at" REAL, "version" INTEGER, "visits" INTEGER,
-   PRIMARY KEY ("ticket_id", "counter"));
+   "upstream" INTEGER, PRIMARY KEY ("ticket_id", "counter"));
 CREATE TABLE IF NOT EXISTS "handled" (
    "device" TEXT, "boot" TEXT, "seq" INTEGER, "at" REAL, "reply_type" TEXT, "reply" TEXT,
    PRIMARY KEY ("device", "boot", "seq"));

@@ -12,9 +12,10 @@ from typing import Any
 from bus.client import BusClient
 from bus.config import BrokerSection, DeviceConfig
 from bus.messages import Message
+from bus.transaction import transaction
 from bus.upstream import DayStatsRecord, RatingRecord, as_dict
 from hub.config import UpstreamSection
-from hub.store import next_stats_version
+from hub.store import next_stats_version, records
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class UpstreamForwarder:
         self.bus.on_reply(self._on_ack)
         self.last_ack: float | None = None
         self.rejected = 0
+        self._handed: list[tuple[int, int, int]] = []  # (version, ticket, counter) in the outbox, not yet noted
 
     def start(self) -> None:
         self.bus.start()
@@ -44,6 +46,35 @@ class UpstreamForwarder:
                               service=r["service"], level=r["level"], scale=r["scale"], version=r["version"],
                               procedure=r["procedure"] or "", officer=r["officer"] or "", visits=r.get("visits") or 0)
         self._send("rating", as_dict(record))
+        self._handed.append((r["version"], r["ticket_id"], r["counter"]))
+
+    def note_handed(self) -> None:
+        """Notes in the hub's database, in one commit, the ratings whose records are in the outbox now (a rating's
+        `upstream` column: the version handed over). A rating is committed first and handed to the outbox after;
+        one the hub died between (kill -9, a power cut, an outbox it could not write) is sent at the next start
+        (`send_unsent`). Failing to note is not losing: the record is sent again and the collector keeps one."""
+        if not self._handed:
+            return
+        try:
+            with transaction(self.db):
+                self.db.executemany("UPDATE ratings SET upstream=? WHERE upstream < ?1 AND ticket_id=? AND counter=?",
+                                    self._handed)
+            self._handed.clear()
+        except sqlite3.Error as exc:
+            log.warning("upstream: could not note %d ratings as handed over (%s); tried again later",
+                        len(self._handed), exc)
+
+    def send_unsent(self) -> int:
+        """At start, before the worker runs: every rating whose latest version never reached the outbox (ratings
+        from before this was kept count as sent). Returns how many."""
+        unsent = list(records(self.db, "SELECT * FROM ratings WHERE upstream < version"))
+        for row in unsent:
+            self.rating(row)
+        if unsent:
+            log.warning("upstream: %d ratings committed but never handed to the outbox (the hub stopped between); "
+                        "sent now", len(unsent))
+        self.note_handed()
+        return len(unsent)
 
     def day_stats(self, rows: list[dict[str, Any]]) -> int:
         """Sends each (day, service) row whose figures changed since it was last sent, as a new version."""

@@ -83,5 +83,5 @@ def test_memory_that_grows_with_the_day_breaks_the_invariant_a_sign_ins_moment_d
         return row
 
     assert memory_row(0.0, spike_at=90)["ok"] is True  # after a power cut, officers sign in again late in the day
-    assert memory_row(0.2, spike_at=-1)["ok"] is False  # 20 MB more by the end of the day: a leak
-    assert memory_row(0.2, spike_at=10)["ok"] is False
+    assert memory_row(0.4, spike_at=-1)["ok"] is False  # 40 MB more by the end of the day: a leak
+    assert memory_row(0.4, spike_at=10)["ok"] is False

@@ -9,7 +9,7 @@ import pytest
 from bus.client import BusClient
 from bus.config import BrokerSection
 from devkit.broker import Broker
-from devkit.configs import write_district_config, write_hub_config
+from devkit.configs import add_upstream, write_district_config, write_hub_config
 from devkit.processes import RoleProcess
 from district.collector import Collector
 from district.config import load_district
@@ -115,6 +115,42 @@ def test_upstream_down_for_a_day_then_every_record_arrives_and_totals_match(
     assert dict(db.execute("SELECT service, issued FROM day_stats")) == ward_totals
     assert db.execute("SELECT SUM(level_1 + level_2 + level_3) FROM day_stats").fetchone()[0] == 12
     assert db.execute("SELECT SUM(visits_recorded), SUM(first_visits) FROM day_stats").fetchone() == (12, 6)
+
+
+def test_a_rating_stored_but_never_handed_to_the_outbox_is_sent_at_the_next_start(
+        tmp_path: Path, broker: Broker, district_broker: Broker, devices: tuple) -> None:
+    """The hub commits a rating, then hands its record to the upstream outbox (another file): a hub killed or
+    refused in between (here the outbox held by another writer) sends it when it starts again, once."""
+    config, section = load_hub(str(add_upstream(write_hub_config(tmp_path, broker.port), district_broker.port,
+                                                retry_s=0.5, stats_interval_s=3600)))
+    hub = HubService(config, section)
+    hub.start()
+    wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+    kiosk, counter, rater = devices
+    assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5) is not None
+    for action in ("call_next", "done"):
+        assert counter.request(counter.topics.counter_command(2), "counter.command",
+                               {"action": action, "counter": 2}, timeout=5) is not None
+    outbox = sqlite3.connect(hub.config.data_dir / "upstream-outbox.db", isolation_level=None)
+    outbox.execute("BEGIN EXCLUSIVE")  # nobody else can write it until this ends
+    reply = rater.request(rater.topics.rating, "rating.submit", {"counter": 2, "level": 1, "scale": 3}, timeout=10)
+    assert reply is not None and reply.type == "rating.recorded", reply  # stored and answered
+    wait_until(lambda: hub.stats["unsent"] == 1, timeout=30, what="the record the outbox refused")
+    outbox.execute("ROLLBACK")
+    outbox.close()
+    assert hub.db.execute("SELECT version, upstream FROM ratings").fetchall() == [(1, 0)]  # never handed over
+    hub.stop()
+    again = HubService(config, section)
+    again.start()
+    c = collector(tmp_path, district_broker)
+    try:
+        wait_until(lambda: again.upstream.status()["backlog"] == 0 and district_db(tmp_path).execute(
+            "SELECT COUNT(*) FROM ratings").fetchone()[0] == 1, timeout=30, what="the rating at the district")
+        assert again.db.execute("SELECT version, upstream FROM ratings").fetchall() == [(1, 1)]
+        assert again.upstream.send_unsent() == 0  # noted: not sent again at the start after
+    finally:
+        c.stop()
+        again.stop()
 
 
 def test_a_correction_replaces_the_days_record_never_adds(tmp_path: Path, hub: HubService, district_broker: Broker,
