@@ -11,6 +11,7 @@ from typing import Any
 # the rows it needs instead of sorting the whole day's line.
 ORDER = ("priority IS NULL", "queue_at")
 _WHERE = "status='issued' AND day=? AND service=?"
+BEHIND_SCAN = 64  # tickets behind one counted before its line's length is used instead (see `ahead`)
 
 
 def waiting(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[str, ...], limit: int) -> list[tuple]:
@@ -33,9 +34,19 @@ def heads(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[
     return [row for row in rows if row is not None]
 
 
-def ahead(db: sqlite3.Connection, ticket: dict[str, Any]) -> int:
+def ahead(db: sqlite3.Connection, ticket: dict[str, Any], scan: int = BEHIND_SCAN) -> int:
     """Tickets of the same service called before this one: every waiting priority ticket when this one has none,
-    then those earlier in line. A count over the index alone."""
-    sql = (f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) < (?, ?, ?)")
+    then those earlier in line. SQLite counts along an index row by row, so the count is taken from the short end:
+    those behind the ticket (at most `scan`, read from the line's end), taken from the line's length, which the
+    `line_counts` triggers keep (hub/store.py) — a newly issued ticket, last in line, costs the same however long the
+    line. Further forward than that, the tickets ahead are counted directly."""
     mine = (int(ticket["priority"] is None), ticket["queue_at"], ticket["id"])
-    return db.execute(sql, (ticket["day"], ticket["service"], *mine)).fetchone()[0]
+    key = (ticket["day"], ticket["service"])
+    behind = db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) "
+                        f"> (?, ?, ?) LIMIT ?)", (*key, *mine, scan)).fetchone()[0]
+    if behind < scan:
+        length = db.execute("SELECT waiting FROM line_counts WHERE day=? AND service=?", key).fetchone()
+        itself = db.execute(f"SELECT COUNT(*) FROM tickets WHERE id=? AND {_WHERE}", (ticket["id"], *key)).fetchone()
+        return (length[0] if length else 0) - behind - itself[0]
+    sql = f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) < (?, ?, ?)"
+    return db.execute(sql, (*key, *mine)).fetchone()[0]
