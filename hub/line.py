@@ -36,17 +36,27 @@ def heads(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[
 
 def ahead(db: sqlite3.Connection, ticket: dict[str, Any], scan: int = BEHIND_SCAN) -> int:
     """Tickets of the same service called before this one: every waiting priority ticket when this one has none,
-    then those earlier in line. SQLite counts along an index row by row, so the count is taken from the short end:
-    those behind the ticket (at most `scan`, read from the line's end), taken from the line's length, which the
-    `line_counts` triggers keep (hub/store.py) — a newly issued ticket, last in line, costs the same however long the
-    line. Further forward than that, the tickets ahead are counted directly."""
-    mine = (int(ticket["priority"] is None), ticket["queue_at"], ticket["id"])
+    then those earlier in line. SQLite counts along an index row by row, so each count below is a range of the
+    index (`_range`) and the longest is avoided: for a regular ticket, those behind it (at most `scan`, from the
+    line's end) are taken from the line's length, which the `line_counts` triggers keep (hub/store.py) — a newly
+    issued ticket, last in line, costs the same however long the line. Further forward, or with priority, the
+    tickets ahead are counted directly."""
     key = (ticket["day"], ticket["service"])
-    behind = db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) "
-                        f"> (?, ?, ?) LIMIT ?)", (*key, *mine, scan)).fetchone()[0]
-    if behind < scan:
-        length = db.execute("SELECT waiting FROM line_counts WHERE day=? AND service=?", key).fetchone()
-        itself = db.execute(f"SELECT COUNT(*) FROM tickets WHERE id=? AND {_WHERE}", (ticket["id"], *key)).fetchone()
-        return (length[0] if length else 0) - behind - itself[0]
-    sql = f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}, queue_at, id) < (?, ?, ?)"
-    return db.execute(sql, (*key, *mine)).fetchone()[0]
+    regular, mine = int(ticket["priority"] is None), (ticket["queue_at"], ticket["id"])
+    if regular:
+        behind = db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE {_range('>')} LIMIT ?)",
+                            (*key, 1, *mine, scan)).fetchone()[0]
+        if behind < scan:
+            length = db.execute("SELECT waiting FROM line_counts WHERE day=? AND service=?", key).fetchone()
+            itself = db.execute(f"SELECT COUNT(*) FROM tickets WHERE id=? AND {_WHERE}", (ticket["id"], *key))
+            return (length[0] if length else 0) - behind - itself.fetchone()[0]
+    earlier = db.execute(f"SELECT COUNT(*) FROM tickets WHERE {_range('<')}", (*key, regular, *mine)).fetchone()[0]
+    if not regular:
+        return earlier
+    return earlier + db.execute(f"SELECT COUNT(*) FROM tickets WHERE {_WHERE} AND ({ORDER[0]}) = 0", key).fetchone()[0]
+
+
+def _range(side: str) -> str:
+    """Waiting tickets of a day's service, priority or not, before ('<') or after ('>') a place in line: written so
+    that SQLite reads a range of the tickets_line index rather than the service's whole line."""
+    return f"{_WHERE} AND ({ORDER[0]}) = ? AND (queue_at, id) {side} (?, ?)"
