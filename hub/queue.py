@@ -83,8 +83,7 @@ class Queue(CounterOps, RatingOps):
         if not decision.clock_trusted:
             log.warning("numbering day %s: %s", decision.day, decision.reason)
         day = decision.day
-        number = self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE day=? AND "
-                                 "issued_service=? AND offline=0", (day, service)).fetchone()[0]
+        number = self._top_number(day, service) + 1
         if number > HUB_LAST:
             raise QueueRefused("day_full", f"service {service} has issued {HUB_LAST} numbers today")
         cur = self.db.execute(
@@ -149,15 +148,20 @@ class Queue(CounterOps, RatingOps):
         day = self.today()
         with transaction(self.db):
             for code, svc in self.services.items():
-                top = self.db.execute("SELECT COALESCE(MAX(number), 0) FROM tickets WHERE day=? AND issued_service=? "
-                                      "AND offline=0", (day, code)).fetchone()[0]
-                number = min(top + gap, HUB_LAST)
+                number = min(self._top_number(day, code) + gap, HUB_LAST)
                 self.db.execute("INSERT OR IGNORE INTO tickets(day, issued_service, number, label, service, status, "
                                 "issued_at, queue_at, device) VALUES (?,?,?,?,?,'void',?,?,'repair')",
                                 (day, code, number, label(svc.prefix, number), code, now, now))
         log.warning("numbering on %s jumps %d ahead after a repair that lost rows", day, gap)
 
     # -- queries ---------------------------------------------------------------------------------------------
+    def _top_number(self, day: str, service: str) -> int:
+        """The last number the hub gave for `service` on `day` (0 before the first). Kiosks' offline numbers start
+        above HUB_LAST (the contract refuses others), so the range is the hub's own: one read at the end of the
+        index, where a filter on `offline` would read every ticket of the day."""
+        return self.db.execute("SELECT COALESCE(MAX(number), 0) FROM tickets WHERE day=? AND issued_service=? AND "
+                               "number <= ?", (day, service, HUB_LAST)).fetchone()[0]
+
     def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
         return estimate.wait_range(self.pace(service), ahead)
 
