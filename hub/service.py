@@ -188,6 +188,8 @@ class HubService:
             self._state_at = now
         if now - self._pruned_at > 3600:
             prune_handled(self.db, self.queue.clock())
+            if self.upstream is not None:  # a rating's record the outbox refused (a full disk) goes now
+                self.upstream.send_unsent()
             self._pruned_at = now
         due = self.upstream is not None and now - self._stats_at >= self.upstream.up.stats_interval_s
         if due or self._stats_asked.is_set():

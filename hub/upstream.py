@@ -11,6 +11,7 @@ from typing import Any
 
 from bus.client import BusClient
 from bus.config import BrokerSection, DeviceConfig
+from bus.errors import OutboxError
 from bus.messages import Message
 from bus.transaction import transaction
 from bus.upstream import DayStatsRecord, RatingRecord, as_dict
@@ -65,16 +66,22 @@ class UpstreamForwarder:
                         len(self._handed), exc)
 
     def send_unsent(self) -> int:
-        """At start, before the worker runs: every rating whose latest version never reached the outbox (ratings
-        from before this was kept count as sent). Returns how many."""
+        """Every rating whose latest version never reached the outbox (ratings from before this was kept count as
+        sent), at start before the worker runs and then hourly from the worker. Returns how many went; an outbox
+        that still cannot be written is logged and tried again next time, never stops the hub."""
         unsent = list(records(self.db, "SELECT * FROM ratings WHERE upstream < version"))
-        for row in unsent:
-            self.rating(row)
+        sent = 0
+        try:
+            for row in unsent:
+                self.rating(row)
+                sent += 1
+        except (OutboxError, sqlite3.Error) as exc:
+            log.error("upstream: the outbox refused a rating's record (%s); %d left for later", exc, len(unsent) - sent)
         if unsent:
-            log.warning("upstream: %d ratings committed but never handed to the outbox (the hub stopped between); "
-                        "sent now", len(unsent))
+            log.warning("upstream: %d ratings committed but never handed to the outbox (the hub stopped between, or "
+                        "the outbox could not be written); %d sent now", len(unsent), sent)
         self.note_handed()
-        return len(unsent)
+        return sent
 
     def day_stats(self, rows: list[dict[str, Any]]) -> int:
         """Sends each (day, service) row whose figures changed since it was last sent, as a new version."""
