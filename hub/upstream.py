@@ -52,8 +52,8 @@ class UpstreamForwarder:
     def note_handed(self) -> None:
         """Notes in the hub's database, in one commit, the ratings whose records are in the outbox now (a rating's
         `upstream` column: the version handed over). A rating is committed first and handed to the outbox after;
-        one the hub died between (kill -9, a power cut, an outbox it could not write) is sent at the next start
-        (`send_unsent`). Failing to note is not losing: the record is sent again and the collector keeps one."""
+        one the hub died between (kill -9, a power cut) is sent at the next start, one the outbox refused within the
+        hour (`send_unsent`). Failing to note is not losing: the record is sent again and the collector keeps one."""
         if not self._handed:
             return
         try:
@@ -76,7 +76,7 @@ class UpstreamForwarder:
                 self.rating(row)
                 sent += 1
         except (OutboxError, sqlite3.Error) as exc:
-            log.error("upstream: the outbox refused a rating's record (%s); %d left for later", exc, len(unsent) - sent)
+            log.error("upstream: the outbox refused a rating's record (%s); tried again within the hour", exc)
         if unsent:
             log.warning("upstream: %d ratings committed but never handed to the outbox (the hub stopped between, or "
                         "the outbox could not be written); %d sent now", len(unsent), sent)

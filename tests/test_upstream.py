@@ -125,21 +125,24 @@ def test_a_rating_stored_but_never_handed_to_the_outbox_is_sent_at_the_next_star
                                                 retry_s=0.5, stats_interval_s=3600)))
     hub = HubService(config, section)
     hub.start()
-    wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
-    kiosk, counter, rater = devices
-    assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5) is not None
-    for action in ("call_next", "done"):
-        assert counter.request(counter.topics.counter_command(2), "counter.command",
-                               {"action": action, "counter": 2}, timeout=5) is not None
-    outbox = sqlite3.connect(hub.config.data_dir / "upstream-outbox.db", isolation_level=None)
-    outbox.execute("BEGIN EXCLUSIVE")  # nobody else can write it until this ends
-    reply = rater.request(rater.topics.rating, "rating.submit", {"counter": 2, "level": 1, "scale": 3}, timeout=10)
-    assert reply is not None and reply.type == "rating.recorded", reply  # stored and answered
-    wait_until(lambda: hub.stats["unsent"] == 1, timeout=30, what="the record the outbox refused")
-    outbox.execute("ROLLBACK")
-    outbox.close()
-    assert hub.db.execute("SELECT version, upstream FROM ratings").fetchall() == [(1, 0)]  # never handed over
-    hub.stop()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+        kiosk, counter, rater = devices
+        assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5) is not None
+        for action in ("call_next", "done"):
+            assert counter.request(counter.topics.counter_command(2), "counter.command",
+                                   {"action": action, "counter": 2}, timeout=5) is not None
+        outbox = sqlite3.connect(hub.config.data_dir / "upstream-outbox.db", isolation_level=None)
+        outbox.execute("BEGIN EXCLUSIVE")  # nobody else can write it until this ends
+        reply = rater.request(rater.topics.rating, "rating.submit", {"counter": 2, "level": 1, "scale": 3},
+                              timeout=10)
+        assert reply is not None and reply.type == "rating.recorded", reply  # stored and answered
+        wait_until(lambda: hub.stats["unsent"] == 1, timeout=30, what="the record the outbox refused")
+        outbox.execute("ROLLBACK")
+        outbox.close()
+        assert hub.db.execute("SELECT version, upstream FROM ratings").fetchall() == [(1, 0)]  # never handed over
+    finally:
+        hub.stop()
     again = HubService(config, section)
     again.start()
     c = collector(tmp_path, district_broker)
