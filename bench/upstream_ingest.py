@@ -13,8 +13,11 @@ import time
 from pathlib import Path
 
 from bench.figures import emit
+from bus.bundle import pack
 from bus.client import BusClient
 from bus.config import BrokerSection
+from bus.messages import decode
+from bus.outbox import Entry
 from devkit.broker import Broker
 from devkit.configs import write_district_config
 from devkit.postgres import PostgresServer
@@ -65,12 +68,12 @@ class Acks:
         self.proc.wait()
 
 
-def ingest(port: int, count: int, sender_kind: str) -> tuple[float, int]:
+def ingest(port: int, count: int, sender_kind: str, bundled: bool = False) -> tuple[float, int]:
     """Records per second one collector process stores and acknowledges. The records are made and encoded first;
     `mosquitto_pub` (C) then publishes them and `mosquitto_sub` (C) takes the acknowledgements, so the measure is
     the collector's and not a Python sender's sharing the same two cores (with `python` a BusClient publishes
-    them). Like the hub's outbox, the bench resends what was not acknowledged after a quiet spell; returns the rate
-    and the resends."""
+    them). `bundled` packs them as an outbox sends a backlog (bus/bundle.py). Like the hub's outbox, the bench
+    resends what was not acknowledged after a quiet spell; returns the rate and the resends."""
     client = BusClient(BrokerSection(port=port), WARD, "bench-hub", "hub")
     client.start()
     client.wait_connected(10)
@@ -79,13 +82,16 @@ def ingest(port: int, count: int, sender_kind: str) -> tuple[float, int]:
              for i in range(count)}
     acks = Acks(port, client.topics.reply(client.device), list(batch))
     time.sleep(0.5)  # mosquitto_sub subscribed
+    entries = [Entry(corr, topic, msg.encode(), 0.0, 0) for corr, msg in batch.items()]
+    payloads = ([p for _, p in pack(entries, lambda held: client.message("bundle", {"messages": held}))] if bundled
+                else [e.payload for e in entries])
+    outgoing = [decode(p) for p in payloads] if sender_kind == "python" else []
     started = time.perf_counter()
     if sender_kind == "mosquitto_pub":
-        lines = b"\n".join(m.encode() for m in batch.values()) + b"\n"
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic, "-l",
-                        "-i", "bench-sender"], input=lines, check=True)
+                        "-i", "bench-sender"], input=b"\n".join(payloads) + b"\n", check=True)
     else:
-        for msg in batch.values():
+        for msg in outgoing:
             client.publish(topic, msg)
     resent, last, last_change = 0, -1, time.perf_counter()
     while left := acks.left():
@@ -160,6 +166,9 @@ def main() -> None:
             results = [ingest(broker.port, args.count, sender) for _ in range(args.runs)]
             rates = sorted(r for r, _ in results)
             rate, resent = statistics.median(rates), sum(n for _, n in results)
+            in_bundles = [ingest(broker.port, args.count, sender, bundled=True) for _ in range(args.runs)]
+            bundled_rates = sorted(r for r, _ in in_bundles)
+            bundled_rate, resent = statistics.median(bundled_rates), resent + sum(n for _, n in in_bundles)
             n, drain = week_backlog(tmp, broker.port, broker, proc)
         finally:
             proc.stop()
@@ -171,9 +180,12 @@ def main() -> None:
     print(f"  ingest: {args.count} rating records stored and acknowledged at {rate:.0f} records/s (median of "
           f"{args.runs} runs, {rates[0]:.0f}-{rates[-1]:.0f})" + (f"; {resent} resent after a lost connection"
                                                                  if resent else ""))
+    print(f"  the same in bundles, as an outbox sends its backlog: {bundled_rate:.0f} records/s "
+          f"({bundled_rates[0]:.0f}-{bundled_rates[-1]:.0f})")
     print(f"  a week of one busy ward ({n} records) queued during an outage: drained in {drain:.1f} s "
           "after the broker and collector returned")
-    emit({f"collector_{args.store}_per_s": rate, f"collector_{args.store}_backlog_s": drain})
+    emit({f"collector_{args.store}_per_s": rate, f"collector_{args.store}_bundled_per_s": bundled_rate,
+          f"collector_{args.store}_backlog_s": drain})
 
 
 if __name__ == "__main__":

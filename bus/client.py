@@ -14,13 +14,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bus import access, device_state, messages, tls
+from bus import access, bundle, device_state, messages, tls
 from bus.config import BrokerSection
 from bus.errors import AccessRefused, ContractError
 from bus.health import STATE_EVERY
 from bus.liveness import Liveness
 from bus.messages import Message
-from bus.outbox import Outbox
+from bus.outbox import Entry, Outbox
 from bus.rejections import Rejections
 from bus.replies import Replies
 from bus.sqlite_repair import Repair
@@ -361,10 +361,11 @@ class BusClient:
             self.rejected.count("type", f"rejected a {msg.type} from {msg.device} on {topic}: that topic carries "
                                         f"{words_for(topic)} only")
             return
-        for topic_filter, (_, handlers) in list(self._subs.items()):
-            if topic_matches(topic_filter, topic):
-                for handler in handlers:
-                    self._guard(lambda h=handler: h(msg, topic), f"handler for {topic}")
+        handlers = [h for topic_filter, (_, hs) in list(self._subs.items()) if topic_matches(topic_filter, topic)
+                    for h in hs]  # once for a whole bundle
+        for one in bundle.unpack(msg, topic, self.rejected) if msg.type == "bundle" else (msg,):
+            for handler in handlers:
+                self._guard(lambda h=handler, m=one: h(m, topic), f"handler for {topic}")
 
     def _on_reply(self, msg: Message, topic: str) -> None:
         if msg.corr is None:
@@ -389,8 +390,11 @@ class BusClient:
 
     def _pump_loop(self) -> None:
         assert self.outbox is not None
-        self.outbox.pump(lambda topic, payload: self._mqtt.publish(topic, payload, qos=1), self.connected,
-                         self._stop, self._wake, self.device)
+        self.outbox.pump(self._publish_due, self.connected, self._stop, self._wake, self.device)
+
+    def _publish_due(self, due: list[Entry]) -> None:  # a backlog for a topic that takes bundles goes in bundles
+        for topic, payload in bundle.pack(due, lambda held: self.message("bundle", {"messages": held})):
+            self._mqtt.publish(topic, payload, qos=1)
 
     def state_body(self, status: str) -> dict[str, Any]:
         return device_state.body(self, status)

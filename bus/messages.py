@@ -29,6 +29,7 @@ from bus.validation import (
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
+BUNDLE_MAX = 200  # messages in one `bundle` (bus/bundle.py)
 MAX_NESTING = 32  # arrays and objects in one payload; a body's free values nest at most 8 (bus/validation.py)
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -167,6 +168,7 @@ _BODIES: dict[str, dict[str, Rule]] = {
     "device.command": {"command": F(str, pattern=r"[a-z_]{1,32}"), "args": _opt(JSON),
                        "id": F(str, pattern=COMMAND_ID), "expires": F((int, float), lo=0, hi=2**40)},
     "device.reply": {"command": F(str, pattern=r"[a-z_]{1,32}"), "ok": F(bool), "result": _opt(JSON)},
+    "bundle": {"messages": F(list, items=F(dict), max_len=BUNDLE_MAX)},  # each checked as a message (bus/bundle.py)
     "upstream.record": {"kind": F(str, choices=("rating", "day_stats")), "record": F(JSON)},
     "upstream.ack": {"stored": F(bool), "reason": _opt(str, max_len=500),
                      "corrs": _opt(list, items=F(str, max_len=80), max_len=10000)},

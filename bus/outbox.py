@@ -215,10 +215,11 @@ class Outbox:
             return min([t for t in (stored, *(e.created for e, _ in self._held.values())) if t is not None],
                        default=None)
 
-    def pump(self, publish: Callable[[str, bytes], object], connected: threading.Event, stop: threading.Event,
+    def pump(self, publish: Callable[[list[Entry]], object], connected: threading.Event, stop: threading.Event,
              wake: threading.Event, who: str) -> None:
-        """Sends what is due while `connected`, until `stop`; `wake` makes it look at once (after a reconnect or a
-        new entry). Runs on the client's outbox thread and outlives a transient disk or broker error."""
+        """Sends what is due while `connected`, until `stop`, handing `publish` up to 500 entries at a time; `wake`
+        makes it look at once (after a reconnect or a new entry). Runs on the client's outbox thread and outlives a
+        transient disk or broker error."""
         while not stop.is_set():
             wake.wait(0.5)
             wake.clear()
@@ -227,8 +228,7 @@ class Outbox:
                     self.store_held()
                 while connected.is_set() and not stop.is_set():
                     due = self.due(limit=500)
-                    for entry in due:
-                        publish(entry.topic, entry.payload)
+                    publish(due)
                     self.sent_many([entry.corr for entry in due])
                     if len(due) < 500:  # drained what is due; a full batch means more is waiting
                         break

@@ -136,7 +136,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "device/+/state": ("device states", ("device.state",)),
     "device/+/command": ("device commands", ("device.command",)),
     "device/+/alive": ("liveness probes", ()),
-    "upstream/record": ("upstream records", ("upstream.record",)),
+    "upstream/record": ("upstream records", ("upstream.record", "bundle")),
     "upstream/ack": ("upstream acknowledgements", ("upstream.ack",)),
 }
 
@@ -186,6 +186,12 @@ def carries(topic: str, type_: str) -> bool:
     """Whether a message of `type_` may arrive on `topic` (a topic of no known kind carries anything)."""
     parsed = parse(topic)
     return parsed is None or type_ in KINDS[parsed.kind][1]
+
+
+def bundles_on(topic: str) -> bool:
+    """Whether `topic` takes bundles: durable messages sent many to one publish (bus/bundle.py)."""
+    parsed = parse(topic)
+    return parsed is not None and "bundle" in KINDS[parsed.kind][1]
 
 
 def topic_matches(topic_filter: str, topic: str) -> bool:

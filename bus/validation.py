@@ -53,7 +53,8 @@ JSON = "json"  # the kind of a free-form JSON value: bounded in depth and size, 
 
 @dataclass(frozen=True, eq=False)
 class Rule:
-    """What one value must be. `kind` is str, int, float, bool, list, JSON, a Record, or a tuple of scalar kinds.
+    """What one value must be. `kind` is str, int, float, bool, list, JSON, a Record, dict (any object, checked
+    later by its own schema) or a tuple of scalar kinds.
     For a list, `items` is the rule of each item and `max_len` its length; for text `max_len` counts characters."""
 
     kind: Any
@@ -131,6 +132,10 @@ def check(r: Rule, value: Any, where: str) -> Any:
     if kind == JSON:
         check_json(value, where)
         return value
+    if kind is dict:  # an object its receiver checks in full by its own schema (a message in a bundle)
+        if type(value) is not dict:
+            raise Invalid(where, describe(r), value)
+        return value
     raise TypeError(f"{where}: unsupported rule kind {kind!r}")
 
 
@@ -190,7 +195,7 @@ def check_json(value: Any, where: str) -> None:
 def describe(r: Rule) -> str:
     """The rule's kind in words, as error messages say it."""
     kind = r.kind
-    if isinstance(kind, Record):
+    if isinstance(kind, Record) or kind is dict:
         return "a JSON object"
     words = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
              JSON: "JSON"}

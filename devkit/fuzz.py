@@ -66,6 +66,8 @@ def _base(r: Rule, hints: Hints) -> st.SearchStrategy[Any]:
         return st.lists(items, max_size=min(r.max_len or 4, 4))
     if kind == JSON:
         return JSON_VALUES
+    if kind is dict:
+        return st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4)
     raise TypeError(f"no strategy for {kind!r}")
 
 
@@ -132,9 +134,16 @@ def body(type_: str, hints: Hints | None = None) -> st.SearchStrategy[dict[str, 
 def envelope(type_: str, hints: Hints | None = None) -> st.SearchStrategy[dict[str, Any]]:
     fields = {k: of_rule(r, hints, k) for k, r in ENVELOPE.items() if k not in ("v", "type", "ts")}
     fields["corr"] = from_pattern(r"[0-9a-f]{4,12}\.[0-9]{1,6}")
-    return st.fixed_dictionaries({
+    made = st.fixed_dictionaries({
         "v": st.just(1), "type": st.just(type_), "ts": st.datetimes().map(lambda d: d.isoformat()),
         "body": body(type_, hints), **fields})
+    if type_ != "bundle":
+        return made
+    inner = st.lists(st.one_of(envelope("upstream.record", hints), of_rule(BODIES["bundle"].fields["messages"].items)),
+                     min_size=1, max_size=6)  # records, mostly valid, and objects that are not messages
+    return st.tuples(made, inner, st.booleans()).map(  # most from the bundle's own sender, as an outbox sends them
+        lambda t: {**t[0], "body": {"messages": [{**m, "device": t[0]["device"]} if t[2] and "device" in m else m
+                                                 for m in t[1]]}})
 
 
 def message(types: Sequence[str] | None = None, hints: Hints | None = None) -> st.SearchStrategy[bytes]:

@@ -18,7 +18,7 @@ from devkit.configs import write_bridge_config, write_display_config, write_dist
 WARD = "demo-ward"
 HINTS = {"service": ["HT", "CT", "CU", "KD", "XH"], "counter": [1, 2, 3, 4], "device": ["kiosk-1", "it"],
          "ward": [WARD]}
-RECORD_TYPES = ["upstream.record", "upstream.ack", "device.command"]
+RECORD_TYPES = ["upstream.record", "bundle", "upstream.ack", "device.command"]
 RECORD_HINTS = {"ward": [WARD, "ward-b"], "kind": ["rating", "day_stats"], "day": ["2026-11-23"]}
 
 
