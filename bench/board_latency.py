@@ -17,7 +17,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import psutil  # noqa: E402
 import pygame  # noqa: E402
 
-from bench.figures import emit
+from bench.figures import as_installed, emit
 from bus.client import BusClient  # noqa: E402
 from bus.config import BrokerSection  # noqa: E402
 from bus.estimate import quantile  # noqa: E402
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle measurement")
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         config, display, voice, audio = load_display(str(write_display_config(tmp, broker.port, audio="none")))
         service = BoardService(config, display, dataclasses.replace(voice, speak=False), audio, size=(1920, 1080))

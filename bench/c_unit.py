@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.figures import emit
+from bench.figures import as_installed, emit
 from bus.config import BrokerSection
 from bus.estimate import quantile
 from devkit.broker import Broker
@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=300)
     parser.add_argument("--replugs", type=int, default=5)
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         folder = Path(tmp)
         program = build(folder)

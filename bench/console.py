@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import expect, sync_playwright
 
+from bench.figures import as_installed
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.estimate import quantile
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=60)
     parser.add_argument("--pages", type=int, default=50)
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
         wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=20, alive=hub.check_alive)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.figures import emit
+from bench.figures import as_installed, emit
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.estimate import quantile
@@ -66,9 +66,10 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=32, help="unanswered requests allowed in the saturation run")
     parser.add_argument("--rate", type=float, default=500, help="offered load of the paced run, issues/s")
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         section = BrokerSection(port=broker.port)
-        hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
+        hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log", command=("run",)).start()
         try:
             wait_online(section, WARD, "hub", alive=hub.check_alive)
             proc = psutil.Process(hub.proc.pid)  # type: ignore[union-attr]

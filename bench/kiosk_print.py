@@ -16,7 +16,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import psutil  # noqa: E402
 import pygame  # noqa: E402
 
-from bench.figures import emit
+from bench.figures import as_installed, emit
 from bus.config import BrokerSection  # noqa: E402
 from bus.estimate import quantile  # noqa: E402
 from devkit.broker import Broker  # noqa: E402
@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--starts", type=int, default=5)
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.figures import emit
+from bench.figures import as_installed, emit
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.estimate import quantile
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
+    as_installed()
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         hub = RoleProcess("hub", write_hub_config(tmp, broker.port), Path(tmp) / "hub.log").start()
         wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=20, alive=hub.check_alive)

@@ -1,4 +1,4 @@
 # Allows `python -m provisioning ...`, used to start role processes with the running interpreter.
-from provisioning.cli import main
+from provisioning.entry import main
 
 main()

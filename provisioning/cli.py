@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from provisioning.cli_common import guard
+from provisioning.entry import LOG_FORMAT
 
 # Subcommands kept in other modules, by name: imported only when one of them runs (or help lists them), so a service
 # started by `motcua run` does not carry ward IT's commands and their libraries for weeks.
@@ -39,8 +40,7 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail to stderr.")
 def cli(verbose: bool) -> None:
     """motcua - queue, display and satisfaction system for ward one-stop centres."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
 
 
 @cli.command()

@@ -8,19 +8,7 @@ import sys
 import click
 
 from bus.config import BrokerSection
-from bus.errors import BusError
-from console.errors import ConsoleError
-from desk.errors import DeskError
-from display.errors import DisplayError
-from district.errors import DistrictError
-from firmware_bridge.errors import BridgeError
-from hub.errors import HubError
-from kiosk.errors import KioskError
-from provisioning.errors import ProvisioningError
-from rating.errors import RatingError
-
-OUR_ERRORS = (BusError, DisplayError, DistrictError, BridgeError, HubError, KioskError, ProvisioningError,
-              RatingError, ConsoleError, DeskError)
+from provisioning.entry import OUR_ERRORS
 
 
 def connection_options(fn):  # noqa: ANN001, ANN202 - click decorator stack

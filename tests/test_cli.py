@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -11,6 +13,7 @@ from click.testing import CliRunner
 from devkit.broker import Broker, free_port
 from hub.service import HubService
 from provisioning.cli import cli
+from provisioning.entry import service_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +82,30 @@ def test_a_hub_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--config", str(config)])
     assert result.exit_code == 1, result.output
     assert "cannot open the hub database" in result.output and "Traceback" not in result.output
+
+
+def test_a_service_starts_without_click_and_says_its_errors_as_click_would(tmp_path: Path) -> None:
+    """`motcua run --config F` (every systemd unit) skips click and ward IT's commands: a megabyte of each service's
+    memory. Its errors read the same: one line, exit code 1."""
+    from devkit.configs import write_hub_config
+
+    config = write_hub_config(tmp_path, free_port())
+    (tmp_path / "hub").write_text("a file where the hub's data folder should be", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "provisioning", "run", "--config", str(config)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert "hub.store" in imported and "click" not in imported
+    said = [line for line in run.stderr.splitlines() if not line.startswith("import time:")]
+    assert said == [f"Error: cannot use the data folder {tmp_path / 'hub'}: File exists"], said
+
+
+@pytest.mark.parametrize(("args", "fast"), [
+    (["run", "--config", "hub.toml"], "hub.toml"), (["run", "--config=hub.toml"], "hub.toml"),
+    (["run", "--config", "--help"], None), (["run", "--help"], None), (["-v", "run", "--config", "hub.toml"], None),
+    (["run", "--config"], None), (["run", "--config="], None), (["hub", "--config", "hub.toml"], None)])
+def test_only_a_plain_run_takes_the_short_way(args: list[str], fast: str | None) -> None:
+    assert service_config(args) == fast
 
 
 def test_a_kiosk_whose_data_folder_cannot_be_made_says_so(tmp_path: Path) -> None:
