@@ -140,7 +140,7 @@ def envelope(type_: str, hints: Hints | None = None) -> st.SearchStrategy[dict[s
     if type_ != "bundle":
         return made
     inner = st.lists(st.one_of(envelope("upstream.record", hints), of_rule(BODIES["bundle"].fields["messages"].items)),
-                     min_size=1, max_size=6)  # records, mostly valid, and objects that are not messages
+                     min_size=1, max_size=3)  # records, mostly valid, and objects that are not messages
     return st.tuples(made, inner, st.booleans()).map(  # most from the bundle's own sender, as an outbox sends them
         lambda t: {**t[0], "body": {"messages": [{**m, "device": t[0]["device"]} if t[2] and "device" in m else m
                                                  for m in t[1]]}})
