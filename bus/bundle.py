@@ -67,7 +67,7 @@ def unpack(bundle: Message, topic: str, rejected: Rejections) -> Iterator[Messag
         try:
             one = messages.from_dict(data)
         except ContractError as exc:
-            rejected.count(f"bundle.{exc.field}", f"rejected {where}: {exc}")
+            rejected.count(f"bundle.{exc.counted_as}", f"rejected {where}: {exc}")
             continue
         if one.device != bundle.device:
             rejected.count("bundle.device", f"rejected {where}: it names another sender, {one.device}")

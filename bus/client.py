@@ -351,11 +351,10 @@ class BusClient:
     def _dispatch(self, topic: str, payload: bytes) -> None:
         try:
             msg = messages.decode(payload)
-        except ContractError as exc:  # counted by the field at fault, never by a name the sender made up
+        except ContractError as exc:
             if exc.field == "v" and self.on_other_contract is not None:
                 self.on_other_contract(topic, exc.got)
-            key = "unknown field" if exc.expected.startswith(("a known", "no such")) else exc.field
-            self.rejected.count(key, f"rejected a message on {topic} ({words_for(topic)}): {exc}")
+            self.rejected.count(exc.counted_as, f"rejected a message on {topic} ({words_for(topic)}): {exc}")
             return
         if not carries(topic, msg.type):
             self.rejected.count("type", f"rejected a {msg.type} from {msg.device} on {topic}: that topic carries "

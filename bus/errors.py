@@ -19,6 +19,12 @@ class ContractError(BusError):
         self.got = got
         super().__init__(f"{field}: expected {expected}, got {shown(got)}")
 
+    @property
+    def counted_as(self) -> str:
+        """The key a receiver counts this refusal under: the field at fault, never a name the sender made up (a
+        flood of made-up names would grow the counts without bound)."""
+        return "unknown field" if self.expected.startswith(("a known", "no such")) else self.field
+
 
 class ConfigError(BusError):
     """A device config is wrong; names the file and the key (or line) at fault."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -11,10 +12,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bus import messages
-from bus.bundle import ALONE_AFTER, BUNDLE_BYTES, BUNDLE_MAX, pack
+from bus.bundle import ALONE_AFTER, BUNDLE_BYTES, BUNDLE_MAX, pack, unpack
 from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.outbox import Entry
+from bus.rejections import Rejections
 from bus.topics import Topics
 from devkit.broker import Broker
 from tests.conftest import WARD, wait_until
@@ -65,6 +67,13 @@ def test_a_bundle_stops_at_the_payload_limit_and_one_record_goes_as_itself() -> 
     assert sum(len(json.loads(p)["body"]["messages"]) for _, p in sent) == 120
     alone = entry(7)
     assert list(pack([alone], bundle_of)) == [(UP, alone.payload)]
+
+
+def test_names_a_sender_made_up_inside_a_bundle_are_counted_as_unknown_fields() -> None:
+    rejected = Rejections(logging.getLogger(__name__), "collector-1")
+    made_up = [{**json.loads(entry(i).payload), f"x{i}": 1} for i in range(1, 51)]
+    assert list(unpack(bundle_of(made_up), UP, rejected)) == []
+    assert rejected["bundle.unknown field"] == 50 and len(rejected.counts) == 1
 
 
 class Spy:
