@@ -235,20 +235,32 @@ def _more_counters(hub_config: Path, count: int) -> Path:
 def _day(opts: ChaosOptions, ward: ChaosWard, faults: list[chaos_faults.Fault], opened: float,
          samples: list[Sample], out: TextIO) -> None:
     """Runs the ward until the day's end and every fault has been applied, each at its ward time (or as soon as the
-    one before has ended), sampling the hub's resources."""
+    one before has ended), sampling every process's resources twice a second meanwhile — faults included: in a short
+    day they run back to back, and a sampler that waited for a quiet moment would see only the first seconds."""
     end = opened + opts.hours * 3600 / opts.speed
     pending = list(faults)
-    while (now := time.monotonic()) < end or pending:  # a fault that ran late (the ones before took long) still runs
-        hour = (now - opened) * opts.speed / 3600
-        if pending and hour >= pending[0].at_h:
-            fault = pending.pop(0)
-            print(f"  +{hour:5.2f}h {fault.describe()}", file=out, flush=True)
-            began = time.monotonic()
-            chaos_faults.apply(fault, ward)
-            ward.faults_done.append((fault, began, time.monotonic()))
-            continue
-        samples.extend(_sample(ward, now))
-        time.sleep(0.5)
+    done = threading.Event()
+    sampler = threading.Thread(target=_sampling, args=(ward, samples, done), name="sampler", daemon=True)
+    sampler.start()
+    try:
+        while (now := time.monotonic()) < end or pending:  # a fault that ran late still runs
+            hour = (now - opened) * opts.speed / 3600
+            if pending and hour >= pending[0].at_h:
+                fault = pending.pop(0)
+                print(f"  +{hour:5.2f}h {fault.describe()}", file=out, flush=True)
+                began = time.monotonic()
+                chaos_faults.apply(fault, ward)
+                ward.faults_done.append((fault, began, time.monotonic()))
+                continue
+            time.sleep(0.1)
+    finally:
+        done.set()
+        sampler.join(5)
+
+
+def _sampling(ward: ChaosWard, samples: list[Sample], done: threading.Event) -> None:
+    while not done.wait(0.5):
+        samples.extend(_sample(ward, time.monotonic()))
 
 
 def _sample(ward: ChaosWard, now: float) -> Iterator[Sample]:

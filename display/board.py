@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pygame
 
-from hmi.fonts import font_path
+from hmi.widgets import font
 
 BG = (12, 32, 64)
 PANEL = (20, 48, 92)
@@ -22,17 +22,6 @@ OFFLINE = (120, 60, 0)
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 
-class Fonts:
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, bool], pygame.font.Font] = {}
-
-    def get(self, size: int, bold: bool = False) -> pygame.font.Font:
-        key = (max(8, size), bold)
-        if key not in self._cache:
-            self._cache[key] = pygame.font.Font(str(font_path(bold)), key[0])
-        return self._cache[key]
-
-
 class Board:
     """Draws onto `surface`. `frame(now)` returns the rectangles it changed, or [] when nothing did."""
 
@@ -40,7 +29,6 @@ class Board:
                  highlight_s: float = 6.0, wall: Callable[[], float] = time.time) -> None:
         self.surface, self.english, self.tz, self.highlight_s, self.wall = surface, english, ZoneInfo(tz), \
             highlight_s, wall
-        self.fonts = Fonts()
         self.state: dict[str, Any] = {}
         self.flash: dict[str, float] = {}  # "counter:label" -> until (monotonic)
         self.online = False
@@ -173,7 +161,7 @@ class Board:
         notice = self.state.get("notice", "")
         if notice:
             if self._ticker is None:
-                self._ticker = self.fonts.get(int(30 * s)).render(unicodedata.normalize("NFC", notice), True, INK)
+                self._ticker = font(int(30 * s)).render(unicodedata.normalize("NFC", notice), True, INK)
             self._ticker_x -= 3 * s
             if self._ticker_x < -self._ticker.get_width():
                 self._ticker_x = w
@@ -196,15 +184,15 @@ class Board:
 
     def _text(self, words: str, pos: tuple[int, int], size: int, colour: tuple, bold: bool = False,
               anchor: str = "topleft", max_w: int = 0) -> None:
-        font = self.fonts.get(size, bold)
+        face = font(size, bold)
         words = unicodedata.normalize("NFC", words)
         floor = max(12, int(size * 0.7))  # shrink a little to fit, never below readable; then cut with "…"
-        while max_w and font.size(words)[0] > max_w and size > floor:
+        while max_w and face.size(words)[0] > max_w and size > floor:
             size = int(size * 0.92)
-            font = self.fonts.get(size, bold)
-        while max_w and font.size(words)[0] > max_w and len(words) > 2:
+            face = font(size, bold)
+        while max_w and face.size(words)[0] > max_w and len(words) > 2:
             words = words[:-2].rstrip() + "…"
-        image = font.render(words, True, colour)
+        image = face.render(words, True, colour)
         self.surface.blit(image, image.get_rect(**{anchor: pos}))
 
     def _local(self, ts: float) -> datetime:

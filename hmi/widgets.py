@@ -1,6 +1,7 @@
 # Drawing helpers for the kiosk UI: Vietnamese text (NFC, bundled font), wrapped text, buttons, QR surfaces.
 from __future__ import annotations
 
+import io
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,9 +21,16 @@ WARN_BG = (255, 243, 205)
 OK_BG = (226, 240, 230)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=2)
+def _font_file(bold: bool) -> bytes:
+    return font_path(bold).read_bytes()
+
+
+@lru_cache(maxsize=128)
 def font(size: int, bold: bool = False) -> pygame.font.Font:
-    return pygame.font.Font(str(font_path(bold)), max(8, size))
+    """The bundled font at `size` pixels, read from memory: a font opened by name holds its file open for as long as
+    it lives, one descriptor per size, and a board that shrinks long names to fit meets new sizes all day."""
+    return pygame.font.Font(io.BytesIO(_font_file(bold)), max(8, size))
 
 
 def text(surface: pygame.Surface, words: str, pos: tuple[int, int], size: int, colour: tuple = INK,

@@ -66,6 +66,21 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     assert not board.online and board.offline_since is not None
 
 
+def test_names_of_every_length_are_drawn_without_holding_a_file_per_size() -> None:
+    """Long names are shrunk to fit, a size at a time: a font per size opened by file name would hold a descriptor
+    each, and a board meeting new names all day would creep up in open files."""
+    pygame.font.init()
+    board = Board(pygame.Surface((1280, 720)), english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state(STATE)
+    board.frame(0.0)
+    before = psutil.Process().num_fds()
+    for n in range(8, len(LONG) + 1, 2):
+        counters = [{**c, "name_vi": LONG[:n]} for c in STATE["counters"]]
+        board.set_state({**STATE, "counters": counters, "notice": LONG[:n] * 3})
+        board.frame(n)
+    assert psutil.Process().num_fds() == before
+
+
 @pytest.fixture
 def board_service(tmp_path: Path, broker: Broker, hub: HubService, tone_clip_folder: Path) -> Iterator[BoardService]:
     config, display, voice, audio = load_display(str(write_display_config(tmp_path, broker.port, audio="fake")))
