@@ -5,7 +5,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -68,6 +68,10 @@ class Rule:
     items: Rule | None = None
     default: Any = MISSING
     test: tuple[Callable[[Any], bool], str] | None = None  # a further check and what it wants, in words
+    fast: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fast", _fast(self))
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +106,16 @@ def is_day(text: str) -> bool:
 REAL_DAY = (is_day, "a real date, YYYY-MM-DD")
 
 
+SLOW: Any = object()  # what a rule's fast check returns for a value it cannot pass alone: `check` decides
+
+
 def check(r: Rule, value: Any, where: str) -> Any:
     """The value if it keeps rule `r` (text normalised to NFC, records built); raises Invalid otherwise."""
+    checked = r.fast(value)
+    return _check(r, value, where) if checked is SLOW else checked
+
+
+def _check(r: Rule, value: Any, where: str) -> Any:
     if value is None:
         if r.nullable:
             return None
@@ -150,7 +162,9 @@ def check_record(record: Record, data: Any, where: str) -> Any:
     out: dict[str, Any] = {}
     for name, r in fields.items():
         if name in data:
-            out[name] = check(r, data[name], _join(where, name))
+            value = data[name]
+            checked = r.fast(value)
+            out[name] = _check(r, value, _join(where, name)) if checked is SLOW else checked
         elif r.required:
             raise Invalid(_join(where, name), f"{describe(r)} (required)", MISSING)
     if record.check is not None:
@@ -265,3 +279,33 @@ def _list(r: Rule, value: Any, where: str) -> list[Any]:
         check_json(value, where)
         return value
     return [check(r.items, item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+
+def _fast(r: Rule) -> Callable[[Any], Any]:
+    """A check of `r` for the common value, worked out once per rule: plain ASCII text, an integer or a number in
+    bounds. It returns the value as `_check` would, or SLOW for anything else — then `_check` decides and says
+    what is wrong, so the fast check never changes what is accepted or how a refusal reads."""
+    kind, nullable, choices, test = r.kind, r.nullable, r.choices, r.test
+    if kind is str:
+        limit, match = r.max_len or MAX_TEXT, r.pattern.fullmatch if r.pattern is not None else None
+
+        def text(v: Any) -> Any:
+            if type(v) is not str or len(v) > limit or not v.isascii() or not v.isprintable() \
+                    or (match is not None and match(v) is None) or (choices is not None and v not in choices) \
+                    or (test is not None and not test[0](v)):
+                return None if v is None and nullable else SLOW
+            return v
+        return text
+    if kind is int or kind is float or kind == (int, float):
+        lo = INT_MIN if r.lo is None else r.lo
+        hi = INT_MAX if r.hi is None else r.hi
+        kinds = (int,) if kind is int else (int, float)
+
+        def number(v: Any) -> Any:
+            if type(v) not in kinds or not lo <= v <= hi or (choices is not None and v not in choices):
+                return None if v is None and nullable else SLOW  # NaN fails lo <= v; infinity fails a bound or
+            return v                                              # goes the slow way (no bound: INT_MIN/INT_MAX)
+        return number
+    if kind is bool:
+        return lambda v: v if type(v) is bool else (None if v is None and nullable else SLOW)
+    return lambda v: SLOW

@@ -1,14 +1,20 @@
 # The ward message contract: envelopes, body schemas, precise rejection reasons, NFC text, topics.
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bus import messages
+from bus.config import BrokerSection, DeviceSection, plan
 from bus.errors import ContractError
 from bus.topics import Topics, topic_matches
+from bus.upstream import KINDS
+from bus.validation import SLOW, Record, Rule, _check
 
 
 def envelope(**over: object) -> dict:
@@ -31,6 +37,43 @@ def test_round_trip_keeps_every_field() -> None:
     back = messages.decode(msg.encode())
     assert back == msg
     assert back.key == ("kiosk-1", "a1b2c3", 3)
+    assert vars(back) == vars(msg) and list(vars(back)) == [f.name for f in dataclasses.fields(messages.Message)]
+    alone = messages.make("ticket.request", "kiosk-1", "a1b2c3", 4, {"service": "CT"})
+    assert vars(messages.decode(alone.encode())) == vars(alone)  # no corr: None, as the dataclass has it
+
+
+def _rules() -> list[Rule]:
+    """Every rule of the contract, the upstream records and the device configs, nested ones included."""
+    found: list[Rule] = []
+    records = [Record("envelope", messages.ENVELOPE), *messages.BODIES.values(), *(plan(k) for k in KINDS.values()),
+               *(plan(k) for k in (DeviceSection, BrokerSection))]
+    while records:
+        for r in records.pop().fields.values():
+            while r is not None:
+                found.append(r)
+                if isinstance(r.kind, Record):
+                    records.append(r.kind)
+                r = r.items
+    return found
+
+
+RULES = _rules()
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-5, 100), st.floats(), st.text(),
+                    st.text(alphabet=st.characters(codec="ascii"), max_size=12), st.sampled_from(["HT", "1.001193"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(RULES), st.data())
+def test_a_rules_fast_check_passes_only_what_the_full_check_passes_and_returns_the_same(rule: Rule, data) -> None:
+    if rule.pattern is not None:
+        value = data.draw(st.one_of(SCALARS, st.from_regex(rule.pattern, fullmatch=True)))
+    else:
+        value = data.draw(SCALARS if rule.choices is None else st.one_of(SCALARS, st.sampled_from(rule.choices)))
+    fast = rule.fast(value)
+    if fast is SLOW:
+        return
+    full = _check(rule, value, "x")  # raises if the fast check passed a value the full one refuses
+    assert type(full) is type(fast) and full == fast
 
 
 @pytest.mark.parametrize(("data", "field", "expected"), [
