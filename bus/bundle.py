@@ -75,4 +75,3 @@ def unpack(bundle: Message, topic: str, rejected: Rejections) -> Iterator[Messag
             rejected.count("bundle.type", f"rejected {where}: a {one.type} may not come in a bundle here")
         else:
             yield one
-
