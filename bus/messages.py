@@ -33,6 +33,7 @@ BUNDLE_MAX = 200  # messages in one `bundle` (bus/bundle.py)
 MAX_NESTING = 32  # arrays and objects in one payload; a body's free values nest at most 8 (bus/validation.py)
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'[]{}"')
 CODE_RE = SERVICE_CODE  # kept for the roles' configs, which name services the same way
 PRIORITY_GROUPS = ("elderly", "disability", "pregnant", "meritorious")
 COUNTER_ACTIONS = ("open", "close", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")
@@ -258,8 +259,12 @@ def nesting(payload: bytes) -> int:
     before parsing, so the parser never nears Python's recursion limit: there a garbage collection runs finalizers
     with no stack left, and they fail in whatever thread was parsing. Exact for valid JSON; for a broken text never
     less than the depth the parser reaches before it stops."""
-    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"")  # escapes gone, every quote left opens or closes
-    outside = b"".join(text.split(b'"')[::2])
+    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in payload else payload  # escapes gone:
+    # every quote left opens or closes a string
+    # Only quotes and brackets matter; two quotes side by side enclose nothing, so dropping them leaves every bracket
+    # inside or outside as it was — and a bundle's thousands of strings are gone before the split.
+    marks = text.translate(None, _NOT_MARKS).replace(b'""', b"")
+    outside = b"".join(marks.split(b'"')[::2])
     steps = outside.translate(_BRACKET_STEP, _NOT_BRACKETS)
     return max(accumulate(memoryview(steps).cast("b")), default=0)
 

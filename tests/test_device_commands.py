@@ -239,10 +239,9 @@ def test_hold_to_reset_counts_down_and_an_early_release_does_nothing(tmp_path: P
                                                                      hub: HubService, make_client, issue) -> None:  # noqa: ANN001
     tickets = served(make_client, issue, 2)
     factory = MockFactory()
-    held = RatingDevice(rating_config(tmp_path, broker.port, "rating-1", "\n[reset_button]\npin = 17\nled = 27\nhold_s = 6\n"),
-                        factory)
-    early = RatingDevice(rating_config(tmp_path, broker.port, "rating-2", "\n[reset_button]\npin = 22\nled = 23\nhold_s = 6\n"),
-                         factory)
+    button = "\n[reset_button]\nhold_s = 6\npin = {}\nled = {}\n"  # 6 s, not the default 10: the suite's time
+    held = RatingDevice(rating_config(tmp_path, broker.port, "rating-1", button.format(17, 27)), factory)
+    early = RatingDevice(rating_config(tmp_path, broker.port, "rating-2", button.format(22, 23)), factory)
     try:
         held.bus.wait_connected(5)
         broker.stop()  # the broker is down: the reset exports the outbox
