@@ -14,7 +14,7 @@ from bus.config import BrokerSection, DeviceConfig
 from bus.errors import OutboxError
 from bus.messages import Message
 from bus.transaction import transaction
-from bus.upstream import DayStatsRecord, RatingRecord, as_dict
+from bus.upstream import DayStatsRecord, RatingRecord, as_dict, parse
 from hub.config import UpstreamSection
 from hub.store import next_stats_version, records
 
@@ -102,6 +102,9 @@ class UpstreamForwarder:
         return sent
 
     def _send(self, kind: str, record: dict[str, Any]) -> None:
+        """Checked by the collector's own schema first (ContractError): a record the collector would refuse never
+        enters the outbox, and a bundle never carries one."""
+        parse(kind, record)
         self.bus.send_durable(self.bus.topics.upstream_record, "upstream.record", {"kind": kind, "record": record})
 
     def _on_ack(self, msg: Message, _: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bus.client import BusClient
 from bus.config import BrokerSection
+from bus.errors import ContractError
 from devkit.broker import Broker
 from devkit.configs import add_upstream, write_district_config, write_hub_config
 from devkit.processes import RoleProcess
@@ -216,6 +217,19 @@ def test_two_collectors_share_the_load_without_loss_or_duplicates(tmp_path: Path
     assert a.counts["stored"] > 0 and b.counts["stored"] > 0, (a.counts, b.counts)
     assert a.counts["stored"] + b.counts["stored"] == 400
     assert store.one("SELECT COUNT(*), COUNT(DISTINCT ticket_id) FROM ratings") == (400, 400)
+
+
+@pytest.mark.parametrize(("field", "value"), [("level", 9), ("officer", "Cán bộ \ud800"), ("ticket_id", 2**63)])
+def test_a_record_the_collector_would_refuse_never_enters_the_hubs_outbox(hub: HubService, field: str,
+                                                                           value: object) -> None:
+    row = {"day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1, "scale": 3, "version": 1,
+           "procedure": "", "officer": ""}
+    with pytest.raises(ContractError) as refused:
+        hub.upstream.rating({**row, field: value})
+    assert refused.value.field == f"body.record.{field}"
+    assert hub.upstream.status()["backlog"] == 0
+    hub.upstream.rating(row)
+    assert hub.upstream.status()["backlog"] == 1
 
 
 def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path: Path,
