@@ -259,10 +259,10 @@ def nesting(payload: bytes) -> int:
     before parsing, so the parser never nears Python's recursion limit: there a garbage collection runs finalizers
     with no stack left, and they fail in whatever thread was parsing. Exact for valid JSON; for a broken text never
     less than the depth the parser reaches before it stops."""
-    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in payload else payload  # escapes gone:
-    # every quote left opens or closes a string
-    # Only quotes and brackets matter; two quotes side by side enclose nothing, so dropping them leaves every bracket
-    # inside or outside as it was — and a bundle's thousands of strings are gone before the split.
+    # With the escapes gone every quote left opens or closes a string. Only quotes and brackets matter then, and two
+    # quotes side by side enclose nothing: dropping them leaves every bracket inside or outside a string as it was,
+    # and a bundle's thousands of strings are gone before the split.
+    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"") if b"\\" in payload else payload
     marks = text.translate(None, _NOT_MARKS).replace(b'""', b"")
     outside = b"".join(marks.split(b'"')[::2])
     steps = outside.translate(_BRACKET_STEP, _NOT_BRACKETS)

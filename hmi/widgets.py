@@ -1,4 +1,4 @@
-# Drawing helpers for the kiosk UI: Vietnamese text (NFC, bundled font), wrapped text, buttons, QR surfaces.
+# Drawing helpers for the screens (kiosk, rating, board): Vietnamese text (NFC, bundled font), buttons, QR surfaces.
 from __future__ import annotations
 
 import io
