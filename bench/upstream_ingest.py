@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from bench.figures import emit
 from bus.bundle import pack
 from bus.client import BusClient
@@ -68,12 +70,14 @@ class Acks:
         self.proc.wait()
 
 
-def ingest(port: int, count: int, sender_kind: str, bundled: bool = False) -> tuple[float, int]:
+def ingest(port: int, count: int, sender_kind: str, collector: psutil.Process,
+           bundled: bool = False) -> tuple[float, int, float]:
     """Records per second one collector process stores and acknowledges. The records are made and encoded first;
     `mosquitto_pub` (C) then publishes them and `mosquitto_sub` (C) takes the acknowledgements, so the measure is
     the collector's and not a Python sender's sharing the same two cores (with `python` a BusClient publishes
     them). `bundled` packs them as an outbox sends a backlog (bus/bundle.py). Like the hub's outbox, the bench
-    resends what was not acknowledged after a quiet spell; returns the rate and the resends."""
+    resends what was not acknowledged after a quiet spell; returns the rate, the resends and the collector's CPU
+    time per record in µs (user and system: less moved than the rate by a busy neighbour on a shared machine)."""
     client = BusClient(BrokerSection(port=port), WARD, "bench-hub", "hub")
     client.start()
     client.wait_connected(10)
@@ -86,6 +90,7 @@ def ingest(port: int, count: int, sender_kind: str, bundled: bool = False) -> tu
     payloads = ([p for _, p in pack(entries, lambda held: client.message("bundle", {"messages": held}))] if bundled
                 else [e.payload for e in entries])
     outgoing = [decode(p) for p in payloads] if sender_kind == "python" else []
+    cpu_before = sum(collector.cpu_times()[:2])
     started = time.perf_counter()
     if sender_kind == "mosquitto_pub":
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic, "-l",
@@ -106,9 +111,10 @@ def ingest(port: int, count: int, sender_kind: str, bundled: bool = False) -> tu
         if time.perf_counter() - started > 300:
             raise SystemExit(f"{len(left)} of {count} still unacknowledged after 300 s")
     elapsed = time.perf_counter() - started
+    cpu_us = (sum(collector.cpu_times()[:2]) - cpu_before) / count * 1e6
     acks.stop()
     client.stop()
-    return count / elapsed, resent
+    return count / elapsed, resent, cpu_us
 
 
 def week_backlog(tmp: Path, port: int, broker: Broker, proc: RoleProcess) -> tuple[int, float]:
@@ -163,12 +169,14 @@ def main() -> None:
         proc = RoleProcess("district", config, tmp / "collector.log", command=("district", "run")).start()
         try:
             wait_online(BrokerSection(port=broker.port), "district", "collector-1", alive=proc.check_alive)
-            results = [ingest(broker.port, args.count, sender) for _ in range(args.runs)]
-            rates = sorted(r for r, _ in results)
-            rate, resent = statistics.median(rates), sum(n for _, n in results)
-            in_bundles = [ingest(broker.port, args.count, sender, bundled=True) for _ in range(args.runs)]
-            bundled_rates = sorted(r for r, _ in in_bundles)
-            bundled_rate, resent = statistics.median(bundled_rates), resent + sum(n for _, n in in_bundles)
+            collector = psutil.Process(proc.proc.pid)  # type: ignore[union-attr]
+            results = [ingest(broker.port, args.count, sender, collector) for _ in range(args.runs)]
+            rates = sorted(r for r, _, _ in results)
+            rate, resent = statistics.median(rates), sum(n for _, n, _ in results)
+            in_bundles = [ingest(broker.port, args.count, sender, collector, bundled=True) for _ in range(args.runs)]
+            bundled_rates = sorted(r for r, _, _ in in_bundles)
+            bundled_rate, resent = statistics.median(bundled_rates), resent + sum(n for _, n, _ in in_bundles)
+            cpu, bundled_cpu = (statistics.median(c for _, _, c in runs) for runs in (results, in_bundles))
             n, drain = week_backlog(tmp, broker.port, broker, proc)
         finally:
             proc.stop()
@@ -178,13 +186,14 @@ def main() -> None:
     store = "PostgreSQL 15 on loopback, fsync on" if pg else "SQLite WAL synchronous=FULL"
     print(f"district collector (one process, {store}, mosquitto; records published by {sender})")
     print(f"  ingest: {args.count} rating records stored and acknowledged at {rate:.0f} records/s (median of "
-          f"{args.runs} runs, {rates[0]:.0f}-{rates[-1]:.0f})" + (f"; {resent} resent after a lost connection"
-                                                                 if resent else ""))
+          f"{args.runs} runs, {rates[0]:.0f}-{rates[-1]:.0f}), collector CPU {cpu:.1f} µs a record"
+          + (f"; {resent} resent after a lost connection" if resent else ""))
     print(f"  the same in bundles, as an outbox sends its backlog: {bundled_rate:.0f} records/s "
-          f"({bundled_rates[0]:.0f}-{bundled_rates[-1]:.0f})")
+          f"({bundled_rates[0]:.0f}-{bundled_rates[-1]:.0f}), collector CPU {bundled_cpu:.1f} µs a record")
     print(f"  a week of one busy ward ({n} records) queued during an outage: drained in {drain:.1f} s "
           "after the broker and collector returned")
     emit({f"collector_{args.store}_per_s": rate, f"collector_{args.store}_bundled_per_s": bundled_rate,
+          f"collector_{args.store}_cpu_us": cpu, f"collector_{args.store}_bundled_cpu_us": bundled_cpu,
           f"collector_{args.store}_backlog_s": drain})
 
 
