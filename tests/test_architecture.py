@@ -91,6 +91,38 @@ def test_contract_doc_names_every_message_type_and_field() -> None:
     assert not missing, f"docs/contract.md does not name: {missing}"
 
 
+def _cells(row: str) -> list[str]:
+    """A Markdown table row's cells; a `|` inside backticks is text, not a border."""
+    found, cell, code = [], "", False
+    for ch in row.strip().strip("|"):
+        code = not code if ch == "`" else code
+        if ch == "|" and not code:
+            found.append(cell)
+            cell = ""
+        else:
+            cell += ch
+    return [*found, cell]
+
+
+def test_every_docs_table_row_is_whole_and_every_message_type_has_its_row() -> None:
+    """A row with fewer or more cells than its table's header is text pasted into the wrong table (a message's row
+    once landed among the topics); every message type has its own row in docs/contract.md."""
+    broken = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        width = None
+        for number, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not row.startswith("|"):
+                width = None
+            elif width is None:
+                width = len(_cells(row))
+            elif len(_cells(row)) != width:
+                broken.append(f"{path.name}:{number}: {row[:60]}")
+    contract = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8").splitlines()
+    first = [_cells(row)[0] for row in contract if row.startswith("| `")]
+    broken += [f"contract.md: no row for {t}" for t in BODIES if not any(f"`{t}`" in cell for cell in first)]
+    assert not broken, broken
+
+
 def _dataclasses(record: Record, found: dict[str, type]) -> None:
     if record.make is None or record.make.__name__ in found:
         return
