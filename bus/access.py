@@ -1,7 +1,7 @@
 # Who may read and write which topics on a ward broker: the one table behind the access list, the clients and the docs.
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bus.topics import Topics, topic_matches, words_for
 
@@ -44,6 +44,7 @@ ACCOUNT_WORDS = {"hub": "the hub's account", "it": "ward IT's account", "kiosk":
                  "display": "board account", "rating": "rating device account", "desk": "desk buttons account",
                  "bridge": "bridge account", "notify": "the notifier's account",
                  "console": "the console's account"}
+ANSWERS_KEPT = 4096  # a client's access answers remembered (the topics it used); forgotten all at once past this
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,18 @@ class Grants:
     role: str
     ward: str
     rules: tuple[tuple[str, str], ...]  # (read|write|readwrite, full topic filter)
+    _answers: dict[tuple[str, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def may(self, access: str, topic: str) -> bool:
-        return any(access in kind and topic_matches(f, topic) for kind, f in self.rules)
+        """Whether this account may `access` ("read" or "write") `topic`. Asked before every publish: a role uses
+        few topics, so each answer is kept (at most ANSWERS_KEPT) instead of matching every rule again."""
+        answer = self._answers.get((access, topic))
+        if answer is None:
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            answer = self._answers[access, topic] = any(access in kind and topic_matches(f, topic)
+                                                        for kind, f in self.rules)
+        return answer
 
     def refusal(self, access: str, topic: str) -> str:
         """The sentence a person reads when this account may not use `topic`."""

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus.client import BusClient
 from bus.messages import LINE_SHOWN
 from hub import line, tokens
 from hub import stats as ward_stats
 from hub.queue import Queue
+from hub.retained import RetainedStates
 
 STATS_ROWS = 300  # rows in one stats.result; a reply must stay under the broker's 64 KiB
 LINE_INTERVAL = 0.5  # a service's line state goes out at most this often: a phone's place may lag half a second,
@@ -43,8 +43,8 @@ class LineStates:
     longest-waiting whose last went out LINE_INTERVAL ago or more: one line (at most LINE_SHOWN rows, about a
     millisecond) per turn, never all of them at once in front of the requests."""
 
-    def __init__(self, bus: BusClient, queue: Queue) -> None:
-        self.bus, self.queue = bus, queue
+    def __init__(self, retained: RetainedStates, queue: Queue) -> None:
+        self.retained, self.queue = retained, queue
         self.dirty: set[str] = set()
         self._at: dict[str, float] = {}
 
@@ -59,6 +59,6 @@ class LineStates:
         service = min(due, key=lambda s: self._at.get(s, 0.0))
         self.dirty.discard(service)
         if service in self.queue.services:
-            self.bus.publish(self.bus.topics.line_state(service), self.bus.message("line.state", line_state(
-                self.queue, service)), retain=True, only_when_connected=True)
+            self.retained.publish(self.retained.bus.topics.line_state(service), "line.state",
+                                  line_state(self.queue, service))
         self._at[service] = now

@@ -26,6 +26,7 @@ from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
 from hub.outcome import Outcome
 from hub.queue import Queue
+from hub.retained import RetainedStates
 from hub.settings import Current, Settings
 from hub.store import database_status, days_up_to, open_repaired, prune_handled, reset_spec, storage_error
 from hub.upstream import UpstreamForwarder
@@ -71,7 +72,8 @@ class HubService:
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
         self.bus.state_detail = self._state_detail
-        self.lines = reads.LineStates(self.bus, self.queue)
+        self.retained = RetainedStates(self.bus)
+        self.lines = reads.LineStates(self.retained, self.queue)
         up = config.sections.get("upstream")
         self.upstream = UpstreamForwarder(config, up, self.db) if up is not None and up.host else None
         self._new_policy: PolicyConfig | None = None  # a reloaded config's policy, for the worker to apply
@@ -316,23 +318,21 @@ class HubService:
         now = time.monotonic()
         due = now - self._board_at >= BOARD_INTERVAL
         for counter in sorted(self._dirty_counters | (self._dirty_lines if due else set())):
-            self.bus.publish(t.counter_state(counter),
-                             self.bus.message("counter.state", self.queue.counter_state(counter)),
-                             retain=True, only_when_connected=True)
+            self.retained.publish(t.counter_state(counter), "counter.state", self.queue.counter_state(counter))
         self._dirty_counters.clear()
         if due:
             self._dirty_lines.clear()
         self.lines.publish(now)  # the phone pages' and the notifier's (docs/phone.md)
         if self._dirty_board and due:
             board = board_state(self.queue, self.hub)
-            self.bus.publish(t.board_state, self.bus.message("board.state", board), retain=True,
-                             only_when_connected=True)
+            self.retained.publish(t.board_state, "board.state", board)
             self._dirty_board = False
             self._board_at = now
             self._board_day = board["day"]
 
     def _publish_all(self) -> None:
         """After (re)connecting: the retained service list, every counter and the board, from the database."""
+        self.retained.forget()
         self.bus.publish(self.bus.topics.services, self.bus.message("services.list", services_list(self.hub)),
                          retain=True, only_when_connected=True)
         if self.catalogue is not None:

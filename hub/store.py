@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS "line_counts" (
    "day" TEXT, "service" TEXT, "waiting" INTEGER NOT NULL, PRIMARY KEY ("day", "service"));
 """
 # How many tickets wait for each service each day (status 'issued'), kept by SQLite itself in the transaction that
-# changes a ticket, whatever the statement: the count of tickets ahead of a new one (hub/line.py) reads it instead
-# of counting the line row by row.
+# changes a ticket, whatever the statement: the count of tickets ahead of a new one (hub/line.py) and the board's
+# waiting counts read it instead of counting the line row by row.
 TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS line_joined AFTER INSERT ON tickets WHEN NEW.status = 'issued' BEGIN
    INSERT INTO line_counts VALUES (NEW.day, NEW.service, 1)
@@ -167,9 +167,8 @@ def recent_calls(db: sqlite3.Connection, day: str, limit: int) -> list[tuple[str
 
 
 def waiting_counts(db: sqlite3.Connection, day: str) -> dict[str, int]:
-    """Tickets waiting per service on `day`."""
-    return dict(db.execute("SELECT service, COUNT(*) FROM tickets WHERE status='issued' AND day=? GROUP BY service",
-                           (day,)).fetchall())
+    """Tickets waiting per service on `day`, as the `line_counts` triggers keep them (not counted row by row)."""
+    return dict(db.execute("SELECT service, waiting FROM line_counts WHERE day=? AND waiting > 0", (day,)).fetchall())
 
 
 def days_up_to(db: sqlite3.Connection, day: str, limit: int) -> list[str]:

@@ -11,10 +11,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bus.config import BrokerSection
-from bus.messages import Message
+from bus.messages import WAITING_SHOWN, Message
 from devkit import samples
 from devkit.broker import Broker
-from hub.service import HubService
+from hub.service import BOARD_INTERVAL, HubService
 from provisioning.fleet import FleetWatch, wait_online
 from tests.conftest import WARD, wait_until
 
@@ -48,6 +48,28 @@ def test_ticket_request_reply_event_and_retained_board(hub: HubService, make_cli
     late.subscribe(late.topics.board_state, lambda m, _: got.append(m))
     wait_until(lambda: got, what="retained board for a late subscriber")
     assert got[0].body["ward_vi"].startswith("Phường Mẫu")
+
+
+def test_a_state_rebuilt_unchanged_is_not_sent_again_until_a_reconnect(hub: HubService, make_client, issue) -> None:  # noqa: ANN001
+    """A counter shows its first WAITING_SHOWN waiting tickets: once its line is longer, more tickets behind change
+    nothing it shows, and the hub does not send the same state again (a burst rebuilt it ten times a second). A
+    change still goes out, and after a reconnect every state is sent once more."""
+    unit = make_client("counter-1", role="bridge", counters=(1,))
+    states: list[Message] = []
+    unit.subscribe(unit.topics.counter_state(1), lambda m, _: states.append(m))
+    assert unit.wait_connected(5)
+    issue(WAITING_SHOWN + 5)
+    wait_until(lambda: states and len(states[-1].body["waiting"]) == WAITING_SHOWN, what="a full waiting list")
+    full = len(states)
+    for _ in range(10):  # behind the shown ones, over several of the hub's rebuilds of counter 1's state
+        issue(1)
+        time.sleep(BOARD_INTERVAL / 2)
+    unit.request(unit.topics.counter_command(1), "counter.command", {"action": "open", "counter": 1}, timeout=5)
+    wait_until(lambda: states[-1].body["status"] == "open", what="the opened counter's state")
+    assert len(states) == full + 1, [m.body["status"] for m in states[full:]]  # the change, and nothing before it
+    hub.republish()  # as after a reconnect: the broker may have lost it
+    wait_until(lambda: len(states) == full + 2, what="the state sent again")
+    assert states[-1].body == states[-2].body
 
 
 def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_config, make_client) -> None:  # noqa: ANN001

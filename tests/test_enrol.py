@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bus import access
 from bus.client import BusClient
 from bus.config import BrokerSection, build
 from bus.device_commands import DeviceCommands
@@ -211,3 +214,27 @@ def test_every_role_runs_in_a_sandbox_that_systemd_accepts(tmp_path: Path) -> No
         exposure[name] = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", scored.stdout).group(1))
     print("systemd-analyze security exposure:", exposure)
     assert all(level <= 2.0 for level in exposure.values()), exposure  # "OK" is below 4; the old unit scored 9.2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(sorted({t.replace("{counter}", "1").replace("%u", "kiosk-1")
+                            for rules in (access.EVERY_DEVICE, *access.GRANTS.values()) for _, t in rules})),
+    st.lists(st.sampled_from(("ticket", "request", "counter", "1", "2", "state", "reply", "kiosk-1", "+", "#")),
+             min_size=1, max_size=4).map("/".join)), max_size=30),
+    st.sampled_from(sorted(access.GRANTS)))
+def test_remembered_access_answers_agree_with_the_rules(asked: list, role: str) -> None:
+    """A client keeps each access answer (it asks before every publish): kept or fresh, read or write first, past
+    the limit where they are forgotten too, the answer is the rules' own."""
+    kept = access.grants(role, "kiosk-1", WARD, (1,))
+    assert kept is not None
+    topics = [f"motcua/v1/{WARD}/{below}" for below in asked]
+    for round_, kinds in enumerate((("read", "write"), ("write", "read"), ("read", "write"))):
+        for topic in topics:
+            fresh = access.grants(role, "kiosk-1", WARD, (1,))
+            assert fresh is not None
+            assert [kept.may(kind, topic) for kind in kinds] == [fresh.may(kind, topic) for kind in kinds]
+        if round_ == 1:  # as many other topics as are kept: the answers above are forgotten
+            for i in range(access.ANSWERS_KEPT):
+                kept.may("write", f"motcua/v1/{WARD}/reply/d{i}")
+    assert len(kept._answers) <= access.ANSWERS_KEPT  # what is kept stays bounded

@@ -1,7 +1,8 @@
-# The waiting line read along its index (hub/line.py) against the rules read plainly over every waiting ticket.
+# The waiting line read along its index (hub/line.py), and its kept counts, against every waiting ticket read plainly.
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from hub.line import ahead
 from hub.priority import Candidate, choose
+from hub.store import waiting_counts
 from tests.test_queue import Clock, Ward
 
 PRIORITIES = st.sampled_from([None, None, None, "elderly", "disability"])
@@ -55,6 +57,8 @@ def test_the_line_read_along_the_index_is_the_line_the_rules_give(steps: list[tu
         for step in steps:
             _apply(ward, step)
             ward.clock.advance(0.1)
+        everyone = _waiting(ward, [s.code for s in ward.section.services])
+        assert waiting_counts(ward.db, ward.queue.today()) == dict(Counter(t["service"] for t in everyone))
         for counter in ward.section.counters:
             line = _waiting(ward, list(counter.services))
             state = ward.queue.counter_state(counter.id)
