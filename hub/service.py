@@ -17,7 +17,7 @@ from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
-from bus.messages import WAITING_SHOWN, Message
+from bus.messages import Message
 from bus.topics import parse
 from bus.transaction import transaction
 from hub import reads
@@ -285,8 +285,9 @@ class HubService:
             after.append(lambda: self.upstream.rating(row))  # type: ignore[union-attr]
         for event in outcome.events:
             after.append(lambda e=event: self.bus.send(t.ticket_event, "ticket.event", e))
+            behind = outcome.joins_behind_shown(event)
             for service in filter(None, (event["ticket"]["service"], event["ticket"].get("transferred_from"))):
-                if not _joins_behind_shown(outcome, event):
+                if not behind:
                     self._dirty_lines |= self.queue.counters_for(service)  # their waiting lists
                 self.lines.dirty.add(service)
         for counter in outcome.counters:  # opened or closed: its services' waits change
@@ -393,11 +394,3 @@ class HubService:
             detail["releases"] = {"port": self.releases.port, "offered": self.releases.offered()}
         return detail
 
-
-def _joins_behind_shown(outcome: Outcome, event: dict[str, Any]) -> bool:
-    """Whether `event` is a ticket issued with WAITING_SHOWN or more ahead of it in its own line. Its place in any
-    counter's waiting list (its services' lines merged in calling order) is at least that, so no counter's shown
-    list changes: in a burst with a long line, each issue would otherwise rebuild every such counter's state."""
-    ticket = outcome.reply.get("ticket")
-    return (event["event"] == "issued" and isinstance(ticket, dict) and ticket.get("id") == event["ticket"]["id"]
-            and (ticket.get("ahead") or 0) >= WAITING_SHOWN)
