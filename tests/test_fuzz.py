@@ -9,7 +9,7 @@ import pytest
 from devkit.fuzzrun import NAMES, Ward
 
 EXAMPLES = 2000  # per receiver here; `python -m bench.fuzz` runs 100,000 (docs/reliability.md)
-DRAWN = 1000  # of them drawn by Hypothesis (the costly part, ~5 ms each), the rest edited copies of those
+DRAWN = 700  # of them drawn by Hypothesis (the costly part, ~5 ms each), the rest edited copies of those
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def _apply(ward: Ward, step: tuple) -> None:
         ward.do(op, counter=arg)  # refusals (nothing to skip, counter closed) change nothing and are fine here
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=STEPS)
 def test_the_line_read_along_the_index_is_the_line_the_rules_give(steps: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
