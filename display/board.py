@@ -35,7 +35,7 @@ class Board:
         self.offline_since: float | None = None
         self.received_at: float | None = None
         self._dirty = True
-        self._minute = ""
+        self._minute = -1  # the minute on the clock drawn, counted from the epoch
         self._ticker_x = 0.0
         self._ticker: pygame.Surface | None = None
         self.shown: dict[str, float] = {}  # "counter:label" -> monotonic time first drawn (for the bench)
@@ -67,7 +67,7 @@ class Board:
 
     # -- drawing ---------------------------------------------------------------------------------------------
     def frame(self, now: float) -> list[pygame.Rect]:
-        minute = self._local(self.wall()).strftime("%H:%M")
+        minute = int(self.wall() // 60)  # every zone's offset is whole minutes: the local clock turns with it
         blinking = any(until > now for until in self.flash.values())
         self.flash = {k: v for k, v in self.flash.items() if v > now - 1}
         if self._dirty or blinking or minute != self._minute:
@@ -161,7 +161,8 @@ class Board:
         notice = self.state.get("notice", "")
         if notice:
             if self._ticker is None:
-                self._ticker = font(int(30 * s)).render(unicodedata.normalize("NFC", notice), True, INK)
+                # drawn once onto the band's colour: an opaque strip is copied each frame, not blended
+                self._ticker = font(int(30 * s)).render(unicodedata.normalize("NFC", notice), True, INK, PANEL)
             self._ticker_x -= 3 * s
             if self._ticker_x < -self._ticker.get_width():
                 self._ticker_x = w

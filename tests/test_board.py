@@ -66,6 +66,22 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     assert not board.online and board.offline_since is not None
 
 
+@pytest.mark.parametrize("tz", ["Asia/Ho_Chi_Minh", "Asia/Kathmandu"])  # +07:00 and +05:45
+def test_the_clock_is_redrawn_when_its_minute_turns_and_not_before(tz: str) -> None:
+    pygame.font.init()
+    now = [1_763_870_000.0]
+    board = Board(pygame.Surface((1280, 720)), english=True, tz=tz, wall=lambda: now[0])
+    board.set_state(STATE)
+    board.frame(0.0)
+    turn = (now[0] // 60 + 1) * 60  # the next whole minute, there and in every zone
+    shown = board._local(turn - 0.5).strftime("%H:%M")
+    now[0] = turn - 0.5
+    assert board.frame(0.1) != [board.surface.get_rect()]  # the same minute: the notice band only
+    now[0] = turn
+    assert board._local(turn).strftime("%H:%M") != shown
+    assert board.frame(0.2) == [board.surface.get_rect()]
+
+
 def test_names_of_every_length_are_drawn_without_holding_a_file_per_size() -> None:
     """Long names are shrunk to fit, a size at a time: a font per size opened by file name would hold a descriptor
     each, and a board meeting new names all day would creep up in open files."""
