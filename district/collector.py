@@ -25,6 +25,7 @@ from district.store import open_store
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.005
+INBOX_MAX = 100000  # records taken off the bus and not yet stored; past it the network thread waits for the worker
 
 
 class Collector:
@@ -41,14 +42,16 @@ class Collector:
         self.commands = DeviceCommands(self.bus, Device(config, load_district, live))
         self.days = LocalDay(section.timezone, "2025-01-01")
         self.counts: Counter[str] = Counter()
-        self._inbox: queue.Queue[tuple[Message, str]] = queue.Queue(maxsize=100000)
+        # a SimpleQueue: putting a record does not wake the worker while it gathers a batch (a Queue's would, each)
+        self._inbox: queue.SimpleQueue[tuple[Message, str]] = queue.SimpleQueue()
+        self.inbox_max = INBOX_MAX
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
         plain = Topics.all_wards().upstream_record
         self.topic_filter = f"$share/{section.group}/{plain}" if section.group else plain
 
     def start(self) -> None:
-        self.bus.subscribe(self.topic_filter, lambda m, t: self._inbox.put((m, t)))
+        self.bus.subscribe(self.topic_filter, self._take)
         self._worker.start()
         self.bus.start()
         systemd.notify("READY=1")
@@ -65,16 +68,24 @@ class Collector:
             return "the collector's worker thread has stopped"
         return self.bus.health()
 
+    def _take(self, msg: Message, topic: str) -> None:
+        """On the network thread: hands a record to the worker; while `inbox_max` wait, it waits (the broker holds
+        the rest) rather than let memory grow."""
+        while self._inbox.qsize() >= self.inbox_max and not self._stop.is_set():
+            time.sleep(0.01)
+        self._inbox.put((msg, topic))
+
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
                 batch = [self._inbox.get(timeout=0.5)]
             except queue.Empty:
                 continue
-            gather_until = time.monotonic() + GATHER_S  # under load a few ms more make one commit serve many records
+            if self._inbox.qsize() < self.section.batch:  # under load a few ms more make one commit serve many
+                time.sleep(GATHER_S)
             while len(batch) < self.section.batch:
                 try:
-                    batch.append(self._inbox.get(timeout=max(0.0, gather_until - time.monotonic())))
+                    batch.append(self._inbox.get_nowait())
                 except queue.Empty:
                     break
             try:

@@ -1,7 +1,9 @@
 # Upstream, with two real brokers (the ward's and the district's): outages, a killed collector, shared load, bad data.
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -260,6 +262,35 @@ def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path
     assert c.counts["rejected"] == len(cases)
     assert db.execute("SELECT COUNT(*) FROM rejects").fetchone()[0] == len(cases)
     assert db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+
+
+def test_a_full_inbox_holds_the_network_thread_until_the_locked_database_frees(tmp_path: Path,
+                                                                                district_broker: Broker) -> None:
+    """Another writer (a report, a second collector) holds the database: the worker waits on it with one record,
+    the inbox fills to its limit, then the network thread waits too; when the lock goes, every record is stored."""
+    c = collector(tmp_path, district_broker)
+    c.inbox_max, c.section = 2, dataclasses.replace(c.section, batch=1)
+    sender = BusClient(BrokerSection(port=district_broker.port), WARD, "hub-1", "hub")
+    good = {"ward": WARD, "day": "2026-11-23", "counter": 1, "service": "HT", "level": 4, "scale": 5, "version": 1}
+    payloads = [sender.message("upstream.record", {"kind": "rating", "record": {**good, "ticket_id": i}},
+                               corr=f"{sender.boot}.{i}").encode() for i in range(1, 6)]
+    lock = district_db(tmp_path)
+    lock.execute("BEGIN IMMEDIATE")
+    delivering = threading.Thread(target=lambda: [c.bus.deliver(sender.topics.upstream_record, p) for p in payloads])
+    try:
+        delivering.start()
+        wait_until(lambda: c._inbox.qsize() == 2 and c.counts["stored"] == 0, what="the inbox full")
+        delivering.join(0.3)
+        assert delivering.is_alive()  # the fourth record waits for room
+        lock.rollback()
+        delivering.join(10)
+        assert not delivering.is_alive()
+        wait_until(lambda: c.counts["stored"] == 5, what="every record stored")
+    finally:
+        if lock.in_transaction:
+            lock.rollback()
+        c.stop()
+    assert district_db(tmp_path).execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 5
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
