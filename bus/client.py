@@ -21,6 +21,7 @@ from bus.health import STATE_EVERY
 from bus.liveness import Liveness
 from bus.messages import Message
 from bus.outbox import Entry, Outbox
+from bus.own_loop import OwnLoop
 from bus.rejections import Rejections
 from bus.replies import Replies
 from bus.sqlite_repair import Repair
@@ -42,12 +43,9 @@ class BusClient:
     def __init__(self, broker: BrokerSection, ward: str, device: str, role: str, *,
                  outbox_path: str | Path | None = None, clean_session: bool = True,
                  version: str = VERSION, retry_first: float = 5.0, client_id: str = "",
-                 data_dir: str | Path | None = None, counters: tuple[int, ...] = (), replies: bool = True) -> None:
-        self.broker = broker
-        self.topics = Topics(ward)
-        self.device = device
-        self.role = role
-        self.version = version
+                 data_dir: str | Path | None = None, counters: tuple[int, ...] = (), replies: bool = True,
+                 own_loop: bool = False) -> None:
+        self.broker, self.topics, self.device, self.role, self.version = broker, Topics(ward), device, role, version
         self.boot = secrets.token_hex(6)
         self.connected = threading.Event()
         self.rejected = Rejections(log, device)  # messages refused, by the field at fault
@@ -65,8 +63,7 @@ class BusClient:
         self.on_other_contract: Callable[[str, Any], None] | None = None
         self.facts: dict[str, Any] = {}  # fixed facts for the state's detail (the last factory reset)
         self._seq = itertools.count(1)
-        self._seq_lock = threading.Lock()
-        self._state_lock = threading.Lock()
+        self._seq_lock, self._state_lock = threading.Lock(), threading.Lock()
         self._subs: dict[str, tuple[int, list[Handler]]] = {}
         self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
         self._asked = Replies()
@@ -79,8 +76,10 @@ class BusClient:
         self._threads: list[threading.Thread] = []
         self._probe_topic = self.topics.device_alive(device)
         self.liveness = Liveness(lambda: self._mqtt.publish(self._probe_topic, self.boot.encode(), qos=0),
-                                 lambda: getattr(self._mqtt, "_thread", None) is not None)  # paho clears it at exit
+                                 lambda: self.loop is not None or getattr(self._mqtt, "_thread", None) is not None)
         self._mqtt = self._make_client(clean_session, client_id or f"{self.topics.ward}.{device}")
+        # with own_loop a thread of the device's (the hub's worker) runs `loop`, and its health is the device's to watch
+        self.loop = OwnLoop(self._mqtt, self.connected, self._stop) if own_loop else None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def _make_client(self, clean_session: bool, client_id: str) -> mqtt.Client:
@@ -108,7 +107,8 @@ class BusClient:
             self.subscribe(self.topics.reply(self.device), self._on_reply)
         self._started = True
         self._mqtt.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
-        self._mqtt.loop_start()
+        if self.loop is None:
+            self._mqtt.loop_start()
         if self.outbox is not None:
             self._thread(self._pump_loop, "outbox")
         if self.role != "cli":
@@ -130,8 +130,7 @@ class BusClient:
                 self._guard(self.publish_state, "state refresh")
 
     def adopt(self, thread: threading.Thread) -> None:
-        """A thread the device needs (its commands): watched by health, joined by stop; it must end once
-        `stopping` is set."""
+        """A thread the device needs (its commands): watched by health, joined by stop; it ends once `stopping` is."""
         self._threads.append(thread)
 
     @property
@@ -158,9 +157,12 @@ class BusClient:
                 if self.connected.is_set() and self.role != "cli" else None
         if info is not None:
             deadline = time.monotonic() + timeout
+            wait = self.loop.pump if self.loop is not None else time.sleep  # its thread has stopped pumping by now
             while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
-                time.sleep(0.01)
+                wait(0.01)
         self._mqtt.disconnect()
+        if self.loop is not None:
+            self.loop.flush(timeout)
         self._mqtt.loop_stop()
         for thread in self._threads:
             thread.join(timeout)
@@ -209,8 +211,7 @@ class BusClient:
         return msg
 
     def send_request(self, topic: str, type_: str, body: dict[str, Any]) -> Message:
-        """Sends a request without waiting, at most once (see `_send_once`); its reply reaches the `on_reply`
-        listeners."""
+        """Sends a request without waiting, at most once (`_send_once`); its reply reaches the `on_reply` listeners."""
         self.may("write", topic)
         msg = self._request_message(type_, body)
         self._send_once(topic, msg)
@@ -273,9 +274,8 @@ class BusClient:
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
-        """Calls `handler(message, topic)` for every valid message on a matching topic, on the network thread. A
-        filter the ward's access list does not let this account read is logged plainly (the broker would accept the
-        subscription and then deliver nothing)."""
+        """Calls `handler(message, topic)` for every valid message on a matching topic, on the network thread; a filter
+        the ward's access list will not let this account read is logged plainly (the broker would deliver nothing)."""
         if self.grants is not None and not self.grants.may("read", topic_filter):
             log.error("%s: %s; nothing will arrive there", self.device, self.grants.refusal("read", topic_filter))
         with self._subs_lock:
@@ -340,9 +340,10 @@ class BusClient:
         self.deliver(raw.topic, raw.payload)
 
     def deliver(self, topic: str, payload: bytes) -> None:
-        """The receive path every message from the broker takes, on the network thread (the fuzzers feed it too):
-        the liveness probe, else the contract check, then every matching handler, each behind a guard. Never
-        raises."""
+        """The receive path of every message from the broker (the fuzzers feed it too): the liveness probe, else the
+        contract check, then every matching handler behind a guard; nothing once stop() began. Never raises."""
+        if self._stop.is_set():  # no handler runs again, nor on the thread that pumps while it says goodbye
+            return
         if topic == self._probe_topic:  # only this account may write there (bus/access.py)
             self.liveness.came_back()
             return

@@ -18,6 +18,7 @@ from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
+from bus.own_loop import OwnLoop
 from bus.topics import parse
 from bus.transaction import transaction
 from hub import reads
@@ -55,7 +56,7 @@ WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long
 
 
 class HubService:
-    """Owns the queue. One worker thread applies requests in arrival order; the network thread only enqueues."""
+    """Owns the queue. One worker thread runs the network loop and applies requests in arrival order."""
 
     def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
         self.config = config
@@ -70,7 +71,10 @@ class HubService:
             self.queue.jump_numbers(REPAIR_JUMP)
         # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
-        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir)
+        # own_loop: the worker runs the network loop, so a request is read, applied and answered on one thread
+        self.bus = BusClient(config.broker, config.device.ward, config.device.id, "hub", data_dir=config.data_dir,
+                             own_loop=True)
+        self.network: OwnLoop = self.bus.loop  # type: ignore[assignment]
         self.bus.state_detail = self._state_detail
         self.retained = RetainedStates(self.bus)
         self.lines = reads.LineStates(self.retained, self.queue)
@@ -112,8 +116,8 @@ class HubService:
         if self.upstream is not None:
             self.upstream.start()
             self.upstream.send_unsent()
+        self.bus.start()  # the connection is made by the worker's first round of the network loop
         self._worker.start()
-        self.bus.start()
         if self.releases is not None:
             self.releases.start()
         systemd.notify("READY=1")
@@ -128,7 +132,7 @@ class HubService:
             self.releases.stop()
         self.db.close()
 
-    # -- network thread --------------------------------------------------------------------------------------
+    # -- the network loop's callback (on the worker; the fuzzers call it from theirs) --------------------------
     def _enqueue(self, msg: Message, topic: str) -> None:
         try:
             self._inbox.put_nowait((msg, topic))
@@ -171,6 +175,7 @@ class HubService:
                 log.exception("hub: committing a batch of %d requests failed", len(batch))
                 self._storage(exc)
                 time.sleep(0.5)
+            self.network.pump(0)  # the answers are written now, before the states are rebuilt
         if self._board_day not in (None, self.queue.today()):  # midnight: yesterday's calls leave the displays
             self._dirty_board = True
             self.lines.all()
@@ -200,10 +205,9 @@ class HubService:
             self.send_day_stats()
 
     def _take_batch(self, timeout: float) -> list[tuple[Message, str]]:
-        try:
-            batch = [self._inbox.get(timeout=timeout)]
-        except queue.Empty:
-            return []
+        """Runs the network loop until requests wait or `timeout` passes (bus/own_loop.py), then takes a batch."""
+        self.network.until(self._inbox.qsize, timeout, BATCH)
+        batch: list[tuple[Message, str]] = []
         while len(batch) < BATCH:
             try:
                 batch.append(self._inbox.get_nowait())

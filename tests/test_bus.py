@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.messages import WAITING_SHOWN, Message
 from devkit import samples
@@ -213,3 +214,45 @@ def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubServ
     assert rows == (25, 25)
     called = hub.db.execute("SELECT label FROM tickets WHERE status='called'").fetchall()
     assert called == [("A001",)]  # the call made during the outage was applied exactly once
+
+
+def test_a_client_running_its_own_loop_writes_on_that_thread_only_and_is_woken_by_others(broker: Broker,
+                                                                                         make_client) -> None:  # noqa: ANN001
+    """The hub's worker runs its client's network loop (bus/own_loop.py). A publish from another thread (device
+    commands, the keeper) only queues its packet: two threads writing one socket could interleave a packet half
+    written. It goes out when the loop thread next pumps, and wakes a pump waiting for the socket at once."""
+    own = BusClient(BrokerSection(port=broker.port), WARD, "hub", "hub", own_loop=True)
+    loop = own.loop
+    assert loop is not None
+    events: list[str] = []
+    listener = make_client("board-1", role="display")
+    listener.subscribe(listener.topics.ticket_event, lambda m, _: events.append(m.body["ticket"]["label"]))
+    own.start()
+    wait_until(lambda: (loop.pump(0.05), own.connected.is_set())[1], what="connected by pumping")
+    assert listener.wait_connected(5)
+    publisher = threading.Thread(target=own.send, args=(own.topics.ticket_event, "ticket.event",
+                                                        samples.call("A001", 1)))
+    publisher.start()
+    publisher.join()
+    assert own._mqtt.want_write()  # queued, not written on the publishing thread
+    time.sleep(0.2)
+    assert events == []
+    done = threading.Event()
+
+    def pump_until_done() -> None:
+        while not done.is_set():
+            loop.pump(60)  # a minute's wait for the socket, unless something wakes it
+
+    pumping = threading.Thread(target=pump_until_done)
+    pumping.start()
+    try:
+        wait_until(lambda: events == ["A001"], what="the queued event written by the pumping thread")
+        time.sleep(0.2)  # the pump now waits for the socket
+        own.send(own.topics.ticket_event, "ticket.event", samples.call("A002", 1))
+        wait_until(lambda: events == ["A001", "A002"], timeout=10, what="the waiting pump woken to write it")
+    finally:
+        done.set()
+        own.send(own.topics.ticket_event, "ticket.event", samples.call("A003", 1))  # wakes it to see `done`
+        pumping.join(10)
+        own.stop()
+    assert not pumping.is_alive()
