@@ -21,6 +21,9 @@ from hub.service import HubService
 from provisioning.fleet import wait_online
 from tests.conftest import WARD, wait_until
 
+RATING = {"ward": WARD, "day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1, "scale": 3,
+          "version": 1}  # a valid rating record as a ward sends it upstream
+
 
 @pytest.fixture
 def hub(upstream_hub: HubService) -> HubService:
@@ -237,13 +240,11 @@ def test_a_record_the_collector_would_refuse_never_enters_the_hubs_outbox(hub: H
 def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path: Path,
                                                                        district_broker: Broker) -> None:
     c = collector(tmp_path, district_broker)
-    good = {"ward": WARD, "day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1, "scale": 3,
-            "version": 1}
-    cases = [("rogue-ward", {**good, "ward": "rogue-ward"}, "unknown ward 'rogue-ward'"),
-             (WARD, {**good, "level": 9}, "body.record.level"),
-             (WARD, {**good, "colour": "red"}, "a known option"),
-             (WARD, {**good, "day": "2031-01-01"}, "in the future"),
-             (WARD, {**good, "ward": "other-ward"}, "sent on ward")]
+    cases = [("rogue-ward", {**RATING, "ward": "rogue-ward"}, "unknown ward 'rogue-ward'"),
+             (WARD, {**RATING, "level": 9}, "body.record.level"),
+             (WARD, {**RATING, "colour": "red"}, "a known option"),
+             (WARD, {**RATING, "day": "2031-01-01"}, "in the future"),
+             (WARD, {**RATING, "ward": "other-ward"}, "sent on ward")]
     clients = []
     try:
         for i, (ward, record, reason) in enumerate(cases):
@@ -271,8 +272,7 @@ def test_a_full_inbox_holds_the_network_thread_until_the_locked_database_frees(t
     c = collector(tmp_path, district_broker)
     c.inbox_max, c.section = 2, dataclasses.replace(c.section, batch=1)
     sender = BusClient(BrokerSection(port=district_broker.port), WARD, "hub-1", "hub")
-    good = {"ward": WARD, "day": "2026-11-23", "counter": 1, "service": "HT", "level": 4, "scale": 5, "version": 1}
-    payloads = [sender.message("upstream.record", {"kind": "rating", "record": {**good, "ticket_id": i}},
+    payloads = [sender.message("upstream.record", {"kind": "rating", "record": {**RATING, "ticket_id": i}},
                                corr=f"{sender.boot}.{i}").encode() for i in range(1, 6)]
     lock = district_db(tmp_path)
     lock.execute("BEGIN IMMEDIATE")
