@@ -1,9 +1,10 @@
 # Bundles: a durable backlog sent many messages to one publish, and taken apart again on arrival, each checked alone.
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from bus import messages
 from bus.errors import ContractError
@@ -44,7 +45,7 @@ def _inner(entry: Entry) -> dict[str, Any] | None:
     if entry.attempts >= ALONE_AFTER or not bundles_on(entry.topic) or len(entry.payload) > BUNDLE_BYTES // 2:
         return None
     try:
-        one = json.loads(entry.payload)
+        one = orjson.loads(entry.payload)
     except ValueError:
         return None
     return one if isinstance(one, dict) else None

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any
 
+import orjson
+
 from bus.errors import ContractError
 from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
 from bus.validation import (
@@ -215,7 +217,7 @@ class Message:
                                 "seq": self.seq, "ts": self.ts, "body": self.body}
         if self.corr is not None:
             data["corr"] = self.corr
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return orjson.dumps(data)  # compact UTF-8 JSON: json.dumps's bytes, but a float may be written otherwise
 
 
 def now_ts() -> str:
@@ -246,6 +248,10 @@ def load_json(payload: bytes) -> Any:
     few_brackets = payload.count(b"[") + payload.count(b"{") <= MAX_NESTING  # every ordinary message
     if not few_brackets and (depth := nesting(payload)) > MAX_NESTING:
         raise ContractError("payload", f"JSON nested at most {MAX_NESTING} deep", f"nested {depth} deep")
+    try:  # orjson, five times quicker, takes every valid payload; what it refuses the standard parser names
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(payload.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:

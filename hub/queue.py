@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from bus import estimate
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
@@ -67,7 +69,7 @@ class Queue(CounterOps, RatingOps):
                 outcome = Outcome("error", {"code": exc.code, "reason": exc.reason})
             self.db.execute("RELEASE op")
             self.db.execute("INSERT INTO handled(device, boot, seq, at, reply_type, reply) VALUES (?,?,?,?,?,?)",
-                            (*key, now, outcome.reply_type, json.dumps(outcome.reply, ensure_ascii=False)))
+                            (*key, now, outcome.reply_type, orjson.dumps(outcome.reply).decode()))
         return outcome
 
     def today(self) -> str:

@@ -79,6 +79,8 @@ def test_a_rules_fast_check_passes_only_what_the_full_check_passes_and_returns_t
 @pytest.mark.parametrize(("data", "field", "expected"), [
     (b"not json at all", "payload", "a JSON object"),
     (b"\xff\xfe", "payload", "UTF-8"),
+    (b'{"v": 1, "seq": NaN}', "payload", "no NaN or Infinity"),
+    (b'{"v": 1, "seq": 7', "payload", "a JSON object"),
     ([1, 2], "payload", "a JSON object"),
     (envelope(v=2), "v", "schema version 1"),
     (envelope(type="ticket.teleport"), "type", "a known message type"),
@@ -97,6 +99,40 @@ def test_rejections_name_field_expected_and_got(data: object, field: str, expect
     assert err.field == field
     assert expected in err.expected
     assert field in str(err) and "got" in str(err)
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.text(),
+              st.floats(allow_nan=False, allow_infinity=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=8), inner, max_size=5)),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.booleans())
+def test_payloads_read_and_messages_encode_as_the_standard_json_module_would(value: object, ascii_only: bool) -> None:
+    """The quick parser and encoder (orjson) are a drop-in for the standard library's: the same values read, escaped
+    or not (surrogate pairs included); written as the same compact UTF-8 bytes, a float aside (orjson may write
+    6.103515625e-05 as 0.00006103515625): the same value reads back."""
+    raw = json.dumps({"value": value}, ensure_ascii=ascii_only).encode()
+    assert messages.load_json(raw) == json.loads(raw)
+    msg = messages.Message(type="admin.command", device="console-1", boot="abcd", seq=1, ts="2026-11-22T09:00:00Z",
+                           body={"data": value})
+    standard = {"v": 1, "type": msg.type, "device": msg.device, "boot": "abcd", "seq": 1, "ts": msg.ts,
+                "body": msg.body}
+    written, expected = msg.encode(), json.dumps(standard, ensure_ascii=False, separators=(",", ":")).encode()
+    assert json.loads(written) == standard
+    assert written == expected or "float" in type_names(value)
+
+
+def type_names(value: object) -> set[str]:
+    """The types found anywhere in a JSON value."""
+    found, stack = set(), [value]
+    while stack:
+        item = stack.pop()
+        found.add(type(item).__name__)
+        stack.extend(item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+    return found
 
 
 def test_oversized_payload_is_rejected_before_parsing() -> None:
