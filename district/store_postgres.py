@@ -51,7 +51,9 @@ class PostgresStore(Store):
     def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
         """A whole batch in one statement per table, each taking its rows as one array per column (`unnest`):
         mark every key seen, returning the new ones, then upsert the new records. A key twice in one batch counts
-        as new once; of two versions of one record in a batch only the newer is written, as one by one would."""
+        as new once; of two versions of one record in a batch only the newer is written, as one by one would. The
+        arrays go in binary (`%b`): psycopg writes them in C, where the text form quoted each value in Python, at
+        about 15 µs of CPU a record (docs/performance.md)."""
         if not items:
             return []
         with self.conn.cursor(row_factory=tuple_row) as cur:
@@ -100,8 +102,8 @@ def _safe(dsn: str) -> str:
     return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
 
 
-_SEEN_SQL = ("INSERT INTO seen(ward, device, boot, seq, at) SELECT w, d, b, s, %s FROM unnest(%s::text[], %s::text[], "
-             "%s::text[], %s::bigint[]) AS u(w, d, b, s) ON CONFLICT DO NOTHING RETURNING ward, device, boot, seq")
+_SEEN_SQL = ("INSERT INTO seen(ward, device, boot, seq, at) SELECT w, d, b, s, %s FROM unnest(%b::text[], %b::text[], "
+             "%b::text[], %b::bigint[]) AS u(w, d, b, s) ON CONFLICT DO NOTHING RETURNING ward, device, boot, seq")
 
 
 @functools.cache
@@ -117,7 +119,7 @@ def _upsert_sql(kind: type) -> str:
     version (the same rule as district.store.upsert_sql, for a batch)."""
     table, names, pk = _shape(kind)
     types = next(columns for name, columns, _ in TABLES if name == table)
-    arrays = ", ".join(f"%s::{types[c].lower()}[]" for c in names)
+    arrays = ", ".join(f"%b::{types[c].lower()}[]" for c in names)
     updates = ", ".join(f"{c}=excluded.{c}" for c in names if c not in pk)
     return (f"INSERT INTO {table}({', '.join(names)}) SELECT * FROM unnest({arrays}) "
             f"ON CONFLICT({', '.join(pk)}) DO UPDATE SET {updates} WHERE excluded.version > {table}.version")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -139,6 +140,11 @@ def test_a_batch_stores_each_message_once(tmp_path: Path, postgres_dsn: str, bac
         assert store.store_new(items, 0.0) == [True, True, True]
     assert [r["version"] for r in store.query("SELECT version FROM ratings WHERE ticket_id = ?", (6,))] == [3]
     assert [(r["issued"], r["served"]) for r in store.query("SELECT issued, served FROM day_stats")] == [(9, 8)]
+    assert list(store.query("SELECT * FROM day_stats")) == [dataclasses.asdict(items[2][1])]  # every column as sent
+    officer = parse("rating", {"ward": WARD, **rating(2**62), "officer": "Cán bộ Nguyễn Thị Hằng", "visits": 2})
+    with store.transaction():
+        assert store.store_new([((WARD, "hub", "b", 9), officer)], 0.0) == [True]
+    assert list(store.query("SELECT * FROM ratings WHERE ticket_id = ?", (2**62 + 1,))) == [dataclasses.asdict(officer)]
     store.close()
 
 
