@@ -40,7 +40,7 @@ def ahead(db: sqlite3.Connection, ticket: dict[str, Any], scan: int = BEHIND_SCA
     index (`_range`) and the longest is avoided: for a regular ticket, those behind it (at most `scan`, from the
     line's end) are taken from the line's length, which the `line_counts` triggers keep (hub/store.py) — a newly
     issued ticket, last in line, costs the same however long the line. Further forward, or with priority, the
-    tickets ahead are counted directly."""
+    tickets ahead are counted directly. `ticket` is the row as the database holds it now."""
     key = (ticket["day"], ticket["service"])
     regular, mine = int(ticket["priority"] is None), (ticket["queue_at"], ticket["id"])
     if regular:
@@ -48,8 +48,8 @@ def ahead(db: sqlite3.Connection, ticket: dict[str, Any], scan: int = BEHIND_SCA
                             (*key, 1, *mine, scan)).fetchone()[0]
         if behind < scan:
             length = db.execute("SELECT waiting FROM line_counts WHERE day=? AND service=?", key).fetchone()
-            itself = db.execute(f"SELECT COUNT(*) FROM tickets WHERE id=? AND {_WHERE}", (ticket["id"], *key))
-            return (length[0] if length else 0) - behind - itself.fetchone()[0]
+            itself = ticket["status"] == "issued"  # counted in its own line's length when it waits in it
+            return (length[0] if length else 0) - behind - itself
     earlier = db.execute(f"SELECT COUNT(*) FROM tickets WHERE {_range('<')}", (*key, regular, *mine)).fetchone()[0]
     if not regular:
         return earlier

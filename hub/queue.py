@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,9 +53,11 @@ class Queue(CounterOps, RatingOps):
 
     # -- entry point -----------------------------------------------------------------------------------------
     def handle(self, key: tuple[str, str, int], op: str, **args: Any) -> Outcome:
-        """Applies operation `op` exactly once per request key (device, boot, seq); a repeat gets the stored reply."""
+        """Applies operation `op` exactly once per request key (device, boot, seq); a repeat gets the stored reply.
+        Its own transaction, or, inside one already open, its caller's: the hub's batch gives each request a
+        savepoint of its own, which a second one here would only repeat."""
         now = self.clock()
-        with transaction(self.db):
+        with nullcontext() if self.db.in_transaction else transaction(self.db):
             row = self.db.execute("SELECT reply_type, reply FROM handled WHERE device=? AND boot=? AND seq=?",
                                   key).fetchone()
             if row is not None:
