@@ -87,7 +87,7 @@ class BusClient:
                              clean_session=clean_session, protocol=mqtt.MQTTv311)
         client.enable_logger(logging.getLogger("paho"))
         client.reconnect_delay_set(1, 16)
-        client.max_inflight_messages_set(200)
+        client.max_inflight_messages_set(0)  # no limit: with one, paho scans every unacknowledged message per ack
         client.max_queued_messages_set(20000)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password or None)
