@@ -19,6 +19,7 @@ from bus.validation import (
     PROCEDURE_CODE,
     REAL_DAY,
     SERVICE_CODE,
+    SLOW,
     TICKET_LABEL,
     Invalid,
     Record,
@@ -193,6 +194,7 @@ ENVELOPE: dict[str, Rule] = {
     "ts": F(str, max_len=40),  # then parsed as ISO 8601
     "corr": _opt(str, max_len=80, pattern=r"[!-~]{1,80}"),
 }
+_ENVELOPE_NAMES = frozenset((*ENVELOPE, "body"))
 
 
 @dataclass(frozen=True)
@@ -283,12 +285,18 @@ def from_dict(data: dict[str, Any]) -> Message:
     version = data.get("v")  # first: a message of another contract is named as such, whatever else it carries
     if type(version) is int and version != SCHEMA_VERSION:
         raise ContractError("v", f"schema version {SCHEMA_VERSION}", version)
-    for name in data:
-        if name not in ENVELOPE and name != "body":
-            raise ContractError(name, "no such envelope field", data[name])
+    if not data.keys() <= _ENVELOPE_NAMES:
+        name = next(name for name in data if name not in _ENVELOPE_NAMES)
+        raise ContractError(name, "no such envelope field", data[name])
     try:
-        env = {name: check(r, data[name], name) if name in data else _missing(name, r)
-               for name, r in ENVELOPE.items()}
+        env = {}
+        for name, r in ENVELOPE.items():  # `check`, inlined: the rule's fast check first
+            if name in data:
+                value = data[name]
+                checked = r.fast(value)
+                env[name] = check(r, value, name) if checked is SLOW else checked
+            else:
+                env[name] = _missing(name, r)
         datetime.fromisoformat(env["ts"])  # (env["v"], an int by now, was checked first)
     except Invalid as exc:
         raise ContractError(exc.where, exc.expected, exc.got) from None
