@@ -81,7 +81,10 @@ def main() -> None:
             run_phase(kiosk, 200, 1)  # warm-up
             _, one_by_one = run_phase(kiosk, min(args.count, 2000), 1)
             _, paced = run_phase(kiosk, args.count, 10000, rate=args.rate)
+            procs = {"hub": proc, "broker": psutil.Process(broker.pid), "bench's kiosk": psutil.Process()}
+            cpu0 = {name: sum(p.cpu_times()[:2]) for name, p in procs.items()}
             elapsed, windowed = run_phase(kiosk, args.count, args.window)
+            cpu = {name: (sum(p.cpu_times()[:2]) - cpu0[name]) / args.count * 1e6 for name, p in procs.items()}
             rss_busy = proc.memory_info().rss / 2**20
             kiosk.stop()
         finally:
@@ -96,9 +99,13 @@ def main() -> None:
           f"p99 {quantile(paced_ms, .99):.2f} ms")
     print(f"  saturated ({args.count} requests, window {args.window}): {args.count / elapsed:.0f} issues/s, "
           f"p50 {quantile(win_ms, .5):.2f} ms, p99 {quantile(win_ms, .99):.2f} ms")
+    print("  CPU per issue while saturated (user + system): "
+          + ", ".join(f"{name} {us:.0f} µs" for name, us in cpu.items()))
     print(f"  hub RSS: {rss_idle:.1f} MB idle, {rss_busy:.1f} MB after {2 * args.count + 2200} tickets")
     emit({"issue_one_p50_ms": quantile(seq_ms, .5), "issue_paced_p99_ms": quantile(paced_ms, .99),
-          "issue_paced_rate": args.rate, "issue_saturated_per_s": args.count / elapsed, "hub_rss_mb": rss_busy})
+          "issue_paced_rate": args.rate, "issue_saturated_per_s": args.count / elapsed, "hub_rss_mb": rss_busy,
+          "issue_saturated_hub_cpu_us": cpu["hub"],
+          "issue_saturated_others_cpu_us": cpu["broker"] + cpu["bench's kiosk"]})
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ ROWS = (
         ("echo_p99_ms", "sqlite_commit_p99_ms")),
     Row("issue, saturated", "issue_saturated_per_s", False, 2000, "/s", "broker round trips/s, window 32 (C echo)",
         ("echo_window_per_s",)),
+    Row("issue, saturated: the hub's CPU per issue", "issue_saturated_hub_cpu_us", True, 0, "µs"),
+    Row("issue, saturated: the broker's and the bench kiosk's CPU per issue", "issue_saturated_others_cpu_us", True,
+        0, "µs"),
     Row("hub resident memory after 12,200 tickets", "hub_rss_mb", True, 30, "MB",
         "interpreter with paho and sqlite3 only", ("bare_rss_mb",)),
     Row("board: call to frame, p95", "board_call_frame_p95_ms", True, 35, "ms", "one frame at the board's rate",
@@ -79,6 +82,7 @@ PINNED_ROWS = (
         "round trip p99 + durable commit p99, one core", ("echo_p99_ms", "sqlite_commit_p99_ms")),
     Row("one core: issue, saturated", "issue_saturated_per_s", False, 0, "/s",
         "broker round trips/s, window 32, one core", ("echo_window_per_s",)),
+    Row("one core: issue, saturated: the hub's CPU per issue", "issue_saturated_hub_cpu_us", True, 0, "µs"),
 )
 
 

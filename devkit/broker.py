@@ -133,6 +133,11 @@ class Broker:
             time.sleep(0.5)
 
     @property
+    def pid(self) -> int | None:
+        """The broker process's id while it runs (benches read its CPU time)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
