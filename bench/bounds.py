@@ -39,6 +39,33 @@ def sqlite_commits(folder: Path, count: int) -> tuple[float, list[float]]:
     return count / elapsed, sorted(times)
 
 
+def paced_commits(folder: Path, rate: float, seconds: float) -> list[float]:
+    """A hub that costs nothing, paced at `rate` requests a second for `seconds`: whenever requests are due, one
+    transaction inserts a row for each and commits (the hub's group commit). Each request's time from when it was
+    due to the commit that holds it, in ms, sorted: the disk's share of a paced run's latency, its slow fsyncs
+    included, which no hub can beat."""
+    db = sqlite3.connect(str(folder / "paced.db"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    count, served, times = int(rate * seconds), 0, []
+    began = time.perf_counter()
+    while served < count:
+        now = time.perf_counter()
+        due = min(count, int((now - began) * rate) + 1)
+        if due <= served:
+            time.sleep(max(0.0, began + served / rate - now))
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO t(body) VALUES (?)", [(f"ticket {i}",) for i in range(served, due)])
+        db.execute("COMMIT")
+        done = time.perf_counter()
+        times += [(done - began - i / rate) * 1000 for i in range(served, due)]
+        served = due
+    db.close()
+    return sorted(times)
+
+
 class Echo:
     """The broker's round trip with nothing of motcua in it: a paho client (as every role uses) sends a request
     and `mosquitto_sub | mosquitto_pub` (C, line-buffered) sends it straight back."""
@@ -113,12 +140,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The machine's own limits under the motcua benches.")
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--trips", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=500, help="requests/s of the paced commits (as the issue bench)")
+    parser.add_argument("--paced-seconds", type=float, default=10, help="how long the paced commits run")
     args = parser.parse_args()
     missing = [tool for tool in ("mosquitto_sub", "mosquitto_pub", "stdbuf") if not shutil.which(tool)]
     if missing:
         raise SystemExit(f"needs {', '.join(missing)}: apt install mosquitto-clients coreutils")
     with tempfile.TemporaryDirectory() as tmp, Broker(Path(tmp), kind="mosquitto") as broker:
         commits, commit_ms = sqlite_commits(Path(tmp), args.commits)
+        paced_ms = paced_commits(Path(tmp), args.rate, args.paced_seconds)
         echo = Echo(broker.port)
         try:
             echo.run(200, 1)  # warm-up
@@ -131,11 +161,15 @@ def main() -> None:
     print("the machine's own limits (no motcua code)")
     print(f"  SQLite WAL synchronous=FULL, one row per commit: {commits:.0f} commits/s, "
           f"p50 {quantile(commit_ms, .5):.2f} ms, p99 {quantile(commit_ms, .99):.2f} ms")
+    print(f"  the same paced at {args.rate:.0f}/s for {args.paced_seconds:.0f} s, due requests in one commit "
+          f"(a hub of no cost): p50 {quantile(paced_ms, .5):.2f} ms, p99 {quantile(paced_ms, .99):.2f} ms, "
+          f"slowest {paced_ms[-1]:.1f} ms")
     print(f"  broker round trip, paho client and a C echo: one at a time p50 {quantile(one_ms, .5):.2f} ms, "
           f"p99 {quantile(one_ms, .99):.2f} ms; window 32: {window_rate:.0f} round trips/s")
     print(f"  broker alone, C to C at QoS 1: {qos1:.0f} messages/s")
     print(f"  interpreter with paho and sqlite3 loaded: {rss:.1f} MB resident")
     emit({"sqlite_commits_per_s": commits, "sqlite_commit_p99_ms": quantile(commit_ms, .99),
+          "paced_commit_p99_ms": quantile(paced_ms, .99), "paced_commit_max_ms": paced_ms[-1],
           "echo_p50_ms": quantile(one_ms, .5), "echo_p99_ms": quantile(one_ms, .99), "echo_window_per_s": window_rate,
           "broker_qos1_per_s": qos1, "bare_rss_mb": rss})
 
