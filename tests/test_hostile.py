@@ -5,6 +5,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from bus import messages, systemd
 from bus.config import BrokerSection
 from bus.errors import ContractError
+from bus.lifecycle import wait_for_stop
 from bus.messages import Message
 from devkit import samples
 from devkit.broker import Broker
@@ -217,3 +219,21 @@ def test_a_dead_or_wedged_network_thread_stops_the_watchdog(hub_config: Path, br
     finally:
         release.set()
         service.stop()
+
+
+def test_a_started_service_leaves_what_it_holds_out_of_the_collectors_full_passes() -> None:
+    """wait_for_stop (bus/lifecycle.py), where every role waits once started, freezes what exists then: a full
+    collection no longer walks the modules, config and caches the service holds for its whole life."""
+    gc.unfreeze()
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+    try:
+        timer.start()
+        wait_for_stop(tick=0.05)  # returns at the SIGTERM, as a service stops
+        frozen = gc.get_freeze_count()
+    finally:
+        timer.cancel()
+        gc.unfreeze()
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert frozen > 10000  # the interpreter and every module this process imported
