@@ -70,14 +70,15 @@ class Acks:
         self.proc.wait()
 
 
-def ingest(port: int, count: int, sender_kind: str, collector: psutil.Process,
+def ingest(port: int, count: int, sender_kind: str, collectors: list[psutil.Process],
            bundled: bool = False) -> tuple[float, int, float]:
     """Records per second one collector process stores and acknowledges. The records are made and encoded first;
     `mosquitto_pub` (C) then publishes them and `mosquitto_sub` (C) takes the acknowledgements, so the measure is
     the collector's and not a Python sender's sharing the same two cores (with `python` a BusClient publishes
     them). `bundled` packs them as an outbox sends a backlog (bus/bundle.py). Like the hub's outbox, the bench
-    resends what was not acknowledged after a quiet spell; returns the rate, the resends and the collector's CPU
-    time per record in µs (user and system: less moved than the rate by a busy neighbour on a shared machine)."""
+    resends what was not acknowledged after a quiet spell; returns the rate, the resends and the collectors' CPU
+    time per record in µs (user and system, all the processes: less moved than the rate by a busy neighbour on a
+    shared machine)."""
     client = BusClient(BrokerSection(port=port), WARD, "bench-hub", "hub")
     client.start()
     client.wait_connected(10)
@@ -90,7 +91,7 @@ def ingest(port: int, count: int, sender_kind: str, collector: psutil.Process,
     payloads = ([p for _, p in pack(entries, lambda held: client.message("bundle", {"messages": held}))] if bundled
                 else [e.payload for e in entries])
     outgoing = [decode(p) for p in payloads] if sender_kind == "python" else []
-    cpu_before = sum(collector.cpu_times()[:2])
+    cpu_before = sum(sum(c.cpu_times()[:2]) for c in collectors)
     started = time.perf_counter()
     if sender_kind == "mosquitto_pub":
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic, "-l",
@@ -111,17 +112,18 @@ def ingest(port: int, count: int, sender_kind: str, collector: psutil.Process,
         if time.perf_counter() - started > 300:
             raise SystemExit(f"{len(left)} of {count} still unacknowledged after 300 s")
     elapsed = time.perf_counter() - started
-    cpu_us = (sum(collector.cpu_times()[:2]) - cpu_before) / count * 1e6
+    cpu_us = (sum(sum(c.cpu_times()[:2]) for c in collectors) - cpu_before) / count * 1e6
     acks.stop()
     client.stop()
     return count / elapsed, resent, cpu_us
 
 
-def week_backlog(tmp: Path, port: int, broker: Broker, proc: RoleProcess) -> tuple[int, float]:
+def week_backlog(tmp: Path, port: int, broker: Broker, procs: list[RoleProcess]) -> tuple[int, float]:
     """A week of a busy ward (400 ratings a day, 5 services' statistics re-sent hourly) queued while upstream
     was down, then the broker and collector come back: seconds until the hub's outbox is empty."""
     broker.stop()
-    proc.stop()
+    for proc in procs:
+        proc.stop()
     hub = BusClient(BrokerSection(port=port), WARD, "bench-week", "hub", outbox_path=tmp / "week-outbox.db")
     hub.start()
     n = 0
@@ -136,7 +138,8 @@ def week_backlog(tmp: Path, port: int, broker: Broker, proc: RoleProcess) -> tup
                 n += 1
     assert hub.outbox is not None and hub.outbox.size() == n
     broker.start()
-    proc.start()
+    for proc in procs:
+        proc.start()
     started = time.perf_counter()
     while hub.outbox.size():
         time.sleep(0.05)
@@ -156,6 +159,8 @@ def main() -> None:
     parser.add_argument("--sender", choices=("auto", "mosquitto_pub", "python"), default="auto",
                         help="who publishes the records: auto takes mosquitto_pub (Debian package mosquitto-clients) "
                              "when installed")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="collector processes in one shared-subscription group (district.group), one store")
     args = parser.parse_args()
     logging.getLogger("bus").setLevel(logging.ERROR)  # the sender's client logs each ack it did not ask for itself
     if not shutil.which("mosquitto_sub"):
@@ -165,11 +170,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         broker = Broker(tmp / "broker", kind="mosquitto").start()
-        config = write_district_config(tmp, broker.port, [WARD], dsn=pg.dsn if pg else "")
-        proc = RoleProcess("district", config, tmp / "collector.log", command=("district", "run")).start()
+        names, dsn = [f"collector-{i + 1}" for i in range(args.processes)], pg.dsn if pg else ""
+        procs = [RoleProcess("district", write_district_config(tmp, broker.port, [WARD], name, dsn=dsn),
+                             tmp / f"{name}.log", command=("district", "run")).start() for name in names]
         try:
-            wait_online(BrokerSection(port=broker.port), "district", "collector-1", alive=proc.check_alive)
-            collector = psutil.Process(proc.proc.pid)  # type: ignore[union-attr]
+            for name, proc in zip(names, procs, strict=True):
+                wait_online(BrokerSection(port=broker.port), "district", name, alive=proc.check_alive)
+            collector = [psutil.Process(proc.proc.pid) for proc in procs]  # type: ignore[union-attr]
             results = [ingest(broker.port, args.count, sender, collector) for _ in range(args.runs)]
             rates = sorted(r for r, _, _ in results)
             rate, resent = statistics.median(rates), sum(n for _, n, _ in results)
@@ -177,14 +184,16 @@ def main() -> None:
             bundled_rates = sorted(r for r, _, _ in in_bundles)
             bundled_rate, resent = statistics.median(bundled_rates), resent + sum(n for _, n, _ in in_bundles)
             cpu, bundled_cpu = (statistics.median(c for _, _, c in runs) for runs in (results, in_bundles))
-            n, drain = week_backlog(tmp, broker.port, broker, proc)
+            n, drain = week_backlog(tmp, broker.port, broker, procs)
         finally:
-            proc.stop()
+            for proc in procs:
+                proc.stop()
             broker.stop()
             if pg is not None:
                 pg.remove()
     store = "PostgreSQL 15 on loopback, fsync on" if pg else "SQLite WAL synchronous=FULL"
-    print(f"district collector (one process, {store}, mosquitto; records published by {sender})")
+    how_many = "one process" if args.processes == 1 else f"{args.processes} processes in one group, one store"
+    print(f"district collector ({how_many}, {store}, mosquitto; records published by {sender})")
     print(f"  ingest: {args.count} rating records stored and acknowledged at {rate:.0f} records/s (median of "
           f"{args.runs} runs, {rates[0]:.0f}-{rates[-1]:.0f}), collector CPU {cpu:.1f} µs a record"
           + (f"; {resent} resent after a lost connection" if resent else ""))
