@@ -29,6 +29,18 @@ from bus.topics import Topics, carries, topic_matches, words_for
 from bus.version import VERSION
 
 log = logging.getLogger(__name__)
+
+
+class _RetryNoise(logging.Filter):
+    """Drops the error paho's own thread logs on each round that finds no connection while it retries one: the
+    client's warning "lost the broker ... reconnecting" has said so once, and ward IT should not read an error per
+    retry of an outage the ward rides out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Client is not connected")
+
+
+_RETRY_NOISE = _RetryNoise()
 Handler = Callable[[Message, str], None]
 
 
@@ -85,7 +97,10 @@ class BusClient:
     def _make_client(self, clean_session: bool, client_id: str) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=clean_session, protocol=mqtt.MQTTv311)
-        client.enable_logger(logging.getLogger("paho"))
+        paho_log = logging.getLogger("paho")
+        if _RETRY_NOISE not in paho_log.filters:
+            paho_log.addFilter(_RETRY_NOISE)
+        client.enable_logger(paho_log)
         client.reconnect_delay_set(1, 16)
         client.max_inflight_messages_set(0)  # no limit: with one, paho scans every unacknowledged message per ack
         client.max_queued_messages_set(20000)
