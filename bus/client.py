@@ -16,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bus import access, bundle, device_state, messages, tls
 from bus.config import BrokerSection
+from bus.connection_log import ConnectionLog, paho_logger
 from bus.errors import AccessRefused, ContractError
 from bus.health import STATE_EVERY
 from bus.liveness import Liveness
@@ -30,17 +31,6 @@ from bus.version import VERSION
 
 log = logging.getLogger(__name__)
 
-
-class _RetryNoise(logging.Filter):
-    """Drops the error paho's own thread logs on each round that finds no connection while it retries one: the
-    client's warning "lost the broker ... reconnecting" has said so once, and ward IT should not read an error per
-    retry of an outage the ward rides out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Client is not connected")
-
-
-_RETRY_NOISE = _RetryNoise()
 Handler = Callable[[Message, str], None]
 
 
@@ -64,6 +54,7 @@ class BusClient:
         # what the ward broker's access list lets this account do; None for an account the ward table does not know
         self.grants = access.client_grants(broker.username, role, device, ward, counters)
         self.refused_by_broker = ""  # why the broker refused this client's last connection, if it did
+        self.connection_log = ConnectionLog(device, broker.host, broker.port)
         self.replies = replies  # False for a client that only listens (a fleet watch): no reply topic to read
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
         # damaged files this process repaired when it opened them; shown in its state for ward IT
@@ -97,10 +88,7 @@ class BusClient:
     def _make_client(self, clean_session: bool, client_id: str) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                              clean_session=clean_session, protocol=mqtt.MQTTv311)
-        paho_log = logging.getLogger("paho")
-        if _RETRY_NOISE not in paho_log.filters:
-            paho_log.addFilter(_RETRY_NOISE)
-        client.enable_logger(paho_log)
+        client.enable_logger(paho_logger())
         client.reconnect_delay_set(1, 16)
         client.max_inflight_messages_set(0)  # no limit: with one, paho scans every unacknowledged message per ack
         client.max_queued_messages_set(20000)
@@ -108,7 +96,7 @@ class BusClient:
             client.username_pw_set(self.broker.username, self.broker.password or None)
         if self.broker.tls:
             client.tls_set_context(tls.context(self.broker))
-            client.on_connect_fail = self._on_connect_fail
+        client.on_connect_fail = self._on_connect_fail
         if self.role != "cli":  # a command-line client is not a device: it leaves no retained state behind
             client.will_set(self.topics.device_state(self.device), device_state.last_will(self), qos=1, retain=True)
         client.on_connect = self._on_connect
@@ -318,7 +306,7 @@ class BusClient:
             self.refused_by_broker = refused
             return
         self.refused_by_broker = ""
-        log.info("%s: connected to %s:%s", self.device, self.broker.host, self.broker.port)
+        self.connection_log.connected()
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -336,18 +324,20 @@ class BusClient:
             self._guard(hook, "connect hook")
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        """A TLS connection that failed: says so plainly when the broker's certificate is the reason."""
-        problem = tls.handshake_problem(self.broker)
+        """A connection attempt that failed: says so plainly when the broker's certificate is the reason, else once
+        until the next connection (the attempts go on in the background)."""
+        problem = tls.handshake_problem(self.broker) if self.broker.tls else None
         if problem and problem != self.refused_by_broker:
             log.error("%s: %s", self.device, problem)
         self.refused_by_broker = problem or ""
+        if not problem:
+            self.connection_log.attempt_failed()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
         if was_connected and not self._stop.is_set():
-            log.warning("%s: lost the broker at %s:%s (%s); reconnecting in the background", self.device,
-                        self.broker.host, self.broker.port, reason)
+            self.connection_log.lost(reason)
             for hook in self._disconnect_hooks:
                 self._guard(hook, "disconnect hook")
 
