@@ -30,7 +30,6 @@ from bus.topics import Topics, carries, topic_matches, words_for
 from bus.version import VERSION
 
 log = logging.getLogger(__name__)
-
 Handler = Callable[[Message, str], None]
 
 
@@ -53,7 +52,6 @@ class BusClient:
         self.rejected = Rejections(log, device)  # messages refused, by the field at fault
         # what the ward broker's access list lets this account do; None for an account the ward table does not know
         self.grants = access.client_grants(broker.username, role, device, ward, counters)
-        self.refused_by_broker = ""  # why the broker refused this client's last connection, if it did
         self.connection_log = ConnectionLog(device, broker.host, broker.port)
         self.replies = replies  # False for a client that only listens (a fleet watch): no reply topic to read
         self.outbox = Outbox(outbox_path, first_retry=retry_first) if outbox_path else None
@@ -171,6 +169,11 @@ class BusClient:
             thread.join(timeout)
         if self.outbox is not None:
             self.outbox.close()
+
+    @property
+    def refused_by_broker(self) -> str:
+        """Why the broker refused this client's last connection, if it did ("" otherwise)."""
+        return self.connection_log.refused
 
     def wait_connected(self, timeout: float) -> bool:
         """Waits up to `timeout` for the broker; False at once when the broker refused this client's account."""
@@ -300,12 +303,9 @@ class BusClient:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             account = f"account {self.broker.username!r}" if self.broker.username else "an anonymous client"
-            refused = f"the broker at {self.broker.host}:{self.broker.port} refused {account}: {reason}"
-            if refused != self.refused_by_broker:
-                log.error("%s: %s", self.device, refused)
-            self.refused_by_broker = refused
+            self.connection_log.refusal(f"the broker at {self.broker.host}:{self.broker.port} refused {account}: "
+                                        f"{reason}")
             return
-        self.refused_by_broker = ""
         self.connection_log.connected()
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
@@ -324,14 +324,8 @@ class BusClient:
             self._guard(hook, "connect hook")
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        """A connection attempt that failed: says so plainly when the broker's certificate is the reason, else once
-        until the next connection (the attempts go on in the background)."""
-        problem = tls.handshake_problem(self.broker) if self.broker.tls else None
-        if problem and problem != self.refused_by_broker:
-            log.error("%s: %s", self.device, problem)
-        self.refused_by_broker = problem or ""
-        if not problem:
-            self.connection_log.attempt_failed()
+        """A connection attempt that failed: named plainly when the broker's certificate is the reason."""
+        self.connection_log.attempt_failed(tls.handshake_problem(self.broker) if self.broker.tls else None)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         was_connected = self.connected.is_set()

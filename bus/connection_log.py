@@ -1,9 +1,9 @@
-# What a bus client's connection leaves in the log: each outage said once, not paho's error on every retry.
+# What a bus client's connection leaves in the log: each outage and refusal said once, not paho's error per retry.
 from __future__ import annotations
 
 import logging
 
-log = logging.getLogger("bus.client")
+log = logging.getLogger("bus.client")  # the client's own lines, under the name they always had
 
 
 class _RetryNoise(logging.Filter):
@@ -19,30 +19,42 @@ _RETRY_NOISE = _RetryNoise()
 
 
 def paho_logger() -> logging.Logger:
-    """The logger paho's clients write to, with its per-retry error dropped."""
+    """The logger paho's clients write to, with its per-retry error dropped (adding the filter again is a no-op)."""
     paho = logging.getLogger("paho")
-    if _RETRY_NOISE not in paho.filters:
-        paho.addFilter(_RETRY_NOISE)
+    paho.addFilter(_RETRY_NOISE)
     return paho
 
 
 class ConnectionLog:
     """One device's connection in the log: a broker it cannot reach, or lost, is one warning until it connects
-    again; each connection is one line. Called from the thread that runs the client's network loop."""
+    again; a refusal is one error while it repeats; each connection is one line. Called from the thread that runs
+    the client's network loop."""
 
     def __init__(self, device: str, host: str, port: int) -> None:
         self.device, self.where = device, f"{host}:{port}"
+        self.refused = ""  # why the broker refused the last connection, if it did
         self._said = False  # the outage going on has been logged
 
     def connected(self) -> None:
-        self._said = False
+        self._said, self.refused = False, ""
         log.info("%s: connected to %s", self.device, self.where)
+
+    def refusal(self, why: str) -> None:
+        if why != self.refused:
+            log.error("%s: %s", self.device, why)
+        self.refused = why
 
     def lost(self, reason: object) -> None:
         self._said = True
         log.warning("%s: lost the broker at %s (%s); reconnecting in the background", self.device, self.where, reason)
 
-    def attempt_failed(self) -> None:
+    def attempt_failed(self, problem: str | None) -> None:
+        """An attempt that failed: for `problem` (a TLS handshake's, in plain words) a refusal, else, not knowing
+        why, once until the next connection."""
+        if problem:
+            self.refusal(problem)
+            return
+        self.refused = ""
         if not self._said:
             self._said = True
             log.warning("%s: cannot reach the broker at %s (is it running, and the address right?); trying again in "
