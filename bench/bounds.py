@@ -19,13 +19,19 @@ from bus.estimate import quantile
 from devkit.broker import Broker
 
 
-def sqlite_commits(folder: Path, count: int) -> tuple[float, list[float]]:
-    """One small row per transaction in a WAL file with synchronous=FULL, as the hub and the outboxes commit:
-    commits per second and each commit's time in ms."""
-    db = sqlite3.connect(str(folder / "bound.db"), isolation_level=None)
+def durable_table(path: Path) -> sqlite3.Connection:
+    """A WAL file with synchronous=FULL, as the hub, the outboxes and the collector commit, holding one table t."""
+    db = sqlite3.connect(str(path), isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    return db
+
+
+def sqlite_commits(folder: Path, count: int) -> tuple[float, list[float]]:
+    """One small row per transaction, as the hub and the outboxes commit: commits per second and each commit's
+    time in ms."""
+    db = durable_table(folder / "bound.db")
     times = []
     began = time.perf_counter()
     for i in range(count):
@@ -44,10 +50,7 @@ def paced_commits(folder: Path, rate: float, seconds: float) -> list[float]:
     transaction inserts a row for each and commits (the hub's group commit). Each request's time from when it was
     due to the commit that holds it, in ms, sorted: the disk's share of a paced run's latency, its slow fsyncs
     included, which no hub can beat."""
-    db = sqlite3.connect(str(folder / "paced.db"), isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    db = durable_table(folder / "paced.db")
     count, served, times = int(rate * seconds), 0, []
     began = time.perf_counter()
     while served < count:

@@ -72,7 +72,7 @@ class Acks:
 
 def ingest(port: int, count: int, sender_kind: str, collectors: list[psutil.Process],
            bundled: bool = False) -> tuple[float, int, float]:
-    """Records per second one collector process stores and acknowledges. The records are made and encoded first;
+    """Records per second the collector processes store and acknowledge. The records are made and encoded first;
     `mosquitto_pub` (C) then publishes them and `mosquitto_sub` (C) takes the acknowledgements, so the measure is
     the collector's and not a Python sender's sharing the same two cores (with `python` a BusClient publishes
     them). `bundled` packs them as an outbox sends a backlog (bus/bundle.py). Like the hub's outbox, the bench
@@ -176,11 +176,11 @@ def main() -> None:
         try:
             for name, proc in zip(names, procs, strict=True):
                 wait_online(BrokerSection(port=broker.port), "district", name, alive=proc.check_alive)
-            collector = [psutil.Process(proc.proc.pid) for proc in procs]  # type: ignore[union-attr]
-            results = [ingest(broker.port, args.count, sender, collector) for _ in range(args.runs)]
+            collectors = [psutil.Process(proc.proc.pid) for proc in procs]  # type: ignore[union-attr]
+            results = [ingest(broker.port, args.count, sender, collectors) for _ in range(args.runs)]
             rates = sorted(r for r, _, _ in results)
             rate, resent = statistics.median(rates), sum(n for _, n, _ in results)
-            in_bundles = [ingest(broker.port, args.count, sender, collector, bundled=True) for _ in range(args.runs)]
+            in_bundles = [ingest(broker.port, args.count, sender, collectors, bundled=True) for _ in range(args.runs)]
             bundled_rates = sorted(r for r, _, _ in in_bundles)
             bundled_rate, resent = statistics.median(bundled_rates), resent + sum(n for _, n, _ in in_bundles)
             cpu, bundled_cpu = (statistics.median(c for _, _, c in runs) for runs in (results, in_bundles))
