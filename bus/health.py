@@ -10,6 +10,7 @@ from bus.messages import SCHEMA_VERSION, Message
 STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/client.py)
 STALE_AFTER_S = 3 * STATE_EVERY
 LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
+SLOW_COMMIT_MS = 1000  # a hub's write this slow keeps every answer waiting: a worn or failing SD card
 
 
 def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None,
@@ -99,6 +100,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
         found.append((f"data disk nearly full: {db['free_mb']} MB free",
                       f"đĩa dữ liệu sắp đầy: còn {db['free_mb']} MB"))
+    slowest = db.get("slowest_commit_ms")
+    if isinstance(slowest, int | float) and slowest >= SLOW_COMMIT_MS:
+        found.append((f"data disk slow: a write took {slowest / 1000:.1f} s at {db.get('slowest_commit_at')} (every "
+                      "answer waited for it; check or replace the SD card)",
+                      f"thẻ nhớ ghi chậm: một lần ghi mất {slowest / 1000:.1f} giây lúc {db.get('slowest_commit_at')} "
+                      "(mọi câu trả lời phải chờ; hãy kiểm tra hoặc thay thẻ nhớ)"))
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):

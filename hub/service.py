@@ -25,11 +25,12 @@ from hub import reads
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
+from hub.database_health import DatabaseHealth, storage_error
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.retained import RetainedStates
 from hub.settings import Current, Settings
-from hub.store import database_status, days_up_to, open_repaired, prune_handled, reset_spec, storage_error
+from hub.store import days_up_to, open_repaired, prune_handled, reset_spec
 from hub.upstream import UpstreamForwarder
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class HubService:
         self._dirty_counters: set[int] = set()  # their own ticket or status changed: published after the batch
         self._dirty_lines: set[int] = set()  # only who waits for them changed: published with the board
         self._republish = threading.Event()
-        self._db_failing: tuple[str, float] | None = None  # why the last commit failed, and since when
+        self.database = DatabaseHealth(config.data_dir / hub.database)
         self._board_day: str | None = None  # the day of the board state last published
         self._worker_at = time.monotonic()  # when the worker last came round its loop
         self._state_at = self._pruned_at = 0.0  # when the worker last published its state, pruned old answers
@@ -194,7 +195,8 @@ class HubService:
             self.bus.publish_state()
             self._state_at = now
         if now - self._pruned_at > 3600:
-            prune_handled(self.db, self.queue.clock())
+            with self.database.timed():
+                prune_handled(self.db, self.queue.clock())
             if self.upstream is not None:  # a rating's record the outbox refused (a full disk) goes now
                 self.upstream.send_unsent()
             self._pruned_at = now
@@ -223,7 +225,7 @@ class HubService:
         batch unanswered, for the senders to resend."""
         after: list[tuple[Message, Callable[[], object]]] = []
         failure: BaseException | None = None
-        with transaction(self.db):
+        with self.database.timed(), transaction(self.db):
             for msg, topic in batch:
                 sends: list[Callable[[], object]] = []
                 try:
@@ -253,15 +255,8 @@ class HubService:
             self.bus.reply(msg, "error", {"code": code, "reason": reason})
 
     def _storage(self, failure: BaseException | None) -> None:
-        """Keeps the database's health for the hub's state: failing since when and why (a full or read-only disk
-        fails every write), cleared by the next batch written without a database error."""
-        if failure is None:
-            self._db_failing = None
-        elif not storage_error(failure):
-            return
-        elif self._db_failing is None:
-            self._db_failing = (str(failure) or type(failure).__name__, time.time())
-            self.bus.publish_state()  # ward IT sees it now, not at the next minute
+        if self.database.outcome(failure):  # writes have begun to fail: ward IT sees it now, not at the next state
+            self.bus.publish_state()
 
     def _handle(self, msg: Message, topic: str, after: list[Callable[[], object]]) -> Outcome | None:
         t = self.bus.topics
@@ -391,7 +386,7 @@ class HubService:
 
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "database": database_status(self.config.data_dir / self.hub.database, self._db_failing)}
+                  "database": self.database.status()}
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         if self.releases is not None:

@@ -1,10 +1,8 @@
 # The hub's SQLite database: schema, WAL with full sync, repair on open, transactions.
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -177,24 +175,8 @@ def days_up_to(db: sqlite3.Connection, day: str, limit: int) -> list[str]:
                                      (day, limit))]
 
 
-def storage_error(exc: BaseException) -> bool:
-    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
-
-
 def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None) -> ResetSpec:
     """The hub's factory reset: its upstream outbox emptied first, then wiped; its database (the ward's tickets,
     settings and history) archived under archive/, and a fresh one made at the start."""
     return ResetSpec(wipe=("upstream-outbox.db*",), archive=(f"{hub.database}*",), refuse=refuse)
 
-
-def database_status(path: Path, failing: tuple[str, float] | None) -> dict[str, Any]:
-    """The database's health for the hub's state: free space on its disk, and since when and why writes fail."""
-    try:
-        free: int | None = round(shutil.disk_usage(path.parent).free / 1e6)
-    except OSError:  # the folder is gone or unreadable: the failing writes will say more
-        free = None
-    status: dict[str, Any] = {"free_mb": free}
-    if failing is not None:
-        status.update(failing=failing[0], since=datetime.fromtimestamp(failing[1], UTC).isoformat(timespec="seconds"))
-    return status

@@ -1,7 +1,9 @@
 # Damaged SQLite files (an SD card after a power cut) and a full disk: real files with real damage, a real hub.
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from devkit.broker import Broker
 from devkit.configs import write_hub_config
 from devkit.damage import damage, pages_of
 from hub.config import load_hub
+from hub.database_health import DatabaseHealth
 from hub.queue import Queue
 from hub.service import HubService
 from hub.store import open_repaired
@@ -182,6 +185,52 @@ def test_the_hub_reports_failing_writes_and_recovers_when_the_disk_has_room(hub:
     assert not [p for p in problems("hub", "online", detail) if "disk" in p or "database" in p]
     nearly_full = {**detail, "database": {"free_mb": 150}}
     assert "data disk nearly full: 150 MB free" in problems("hub", "online", nearly_full)
+
+
+def test_a_write_over_a_second_shows_in_fleet_status_and_the_log(hub: HubService, make_client, caplog) -> None:
+    kiosk = make_client("kiosk-1")
+    kiosk.wait_connected(5)
+
+    def issue() -> bool:
+        reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+        return reply is not None and reply.type == "ticket.issued"
+
+    assert issue() and issue()  # the second in a later turn of the worker: its first turn's housekeeping is done
+    detail = hub.bus.state_body("online")["detail"]
+    assert 0 < detail["database"]["slowest_commit_ms"] < 1000, detail["database"]
+    assert not [p for p in problems("hub", "online", detail) if "disk" in p]
+    # A stalled disk, as a worn SD card stalls: another writer holds the file, and the hub's next batch waits
+    outside = sqlite3.connect(str(hub.database.path), isolation_level=None, check_same_thread=False)
+    outside.execute("BEGIN IMMEDIATE")
+    stalled = threading.Timer(1.3, outside.execute, ("COMMIT",))
+    stalled.start()
+    with caplog.at_level(logging.WARNING, logger="hub.database_health"):
+        assert issue()
+        stalled.join()
+        outside.close()
+        assert issue()  # a fast write after it: the slowest of the hour is still the slow one
+    detail = hub.bus.state_body("online")["detail"]
+    assert detail["database"]["slowest_commit_ms"] >= 1000, detail["database"]
+    assert [p for p in problems("hub", "online", detail) if p.startswith("data disk slow: a write took 1.")]
+    assert [p for p in problems("hub", "online", detail, lang="vi") if p.startswith("thẻ nhớ ghi chậm")]
+    assert len([r for r in caplog.records if "writing to the database took" in r.getMessage()]) == 1
+
+
+def test_the_slowest_write_is_kept_for_an_hour_and_then_forgotten(tmp_path: Path) -> None:
+    now = [1000.0]
+    health = DatabaseHealth(tmp_path / "hub.db", clock=lambda: now[0])
+    assert "slowest_commit_ms" not in health.status()  # no write yet
+    health.note(1.5)
+    health.note(0.002)
+    now[0] += 3000
+    assert health.status()["slowest_commit_ms"] == 1500
+    now[0] += 1000  # a new hour has begun: the last one's slowest still shows
+    health.note(0.003)
+    assert health.status()["slowest_commit_ms"] == 1500
+    now[0] += 3600  # two hours on: only the last hour's writes
+    assert health.status()["slowest_commit_ms"] == 3
+    now[0] += 7200  # nothing written for two hours: nothing to say
+    assert "slowest_commit_ms" not in health.status()
 
 
 def test_kiosk_offline_numbers_skip_ahead_after_a_repair_that_lost_rows(tmp_path: Path) -> None:
