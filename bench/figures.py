@@ -18,6 +18,17 @@ def emit(figures: dict[str, Any]) -> None:
             json.dump(figures, out)
 
 
+def stolen_seconds() -> float:
+    """CPU time the virtual machine's host has taken from this machine's cores so far (the `steal` column of
+    /proc/stat, all cores summed); 0 where the kernel does not count it."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def as_installed() -> None:
     """Writes the bytecode of motcua's packages, as pip does when it installs the wheel, so a process a bench measures
     carries no compiler's leftovers: where bytecode is never written (PYTHONDONTWRITEBYTECODE, a read-only checkout)

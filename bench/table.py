@@ -20,6 +20,7 @@ from bench.figures import ENV
 RUNS: dict[str, list[str]] = {
     "bounds": ["bench.bounds"],
     "issue": ["bench.issue_throughput"],
+    "issue_in_memory": ["bench.issue_throughput", "--dir", "/dev/shm"],
     "board": ["bench.board_latency"],
     "kiosk": ["bench.kiosk_print"],
     "collector_sqlite": ["bench.upstream_ingest", "--store", "sqlite"],
@@ -30,7 +31,10 @@ RUNS: dict[str, list[str]] = {
 PINNED_RUNS: dict[str, list[str]] = {  # one core, as a stand-in for a Raspberry Pi
     "bounds": ["bench.bounds", "--rate", "200", "--paced-seconds", "25"],
     "issue": ["bench.issue_throughput", "--rate", "200"],
+    "issue_in_memory": ["bench.issue_throughput", "--rate", "200", "--dir", "/dev/shm"],
 }
+# Runs whose figures are kept under their own names: the issue bench again with the hub's database in memory.
+KEY_PREFIX = {"issue_in_memory": "memory_"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ ROWS = (
         ("echo_p50_ms",)),
     Row("issue, paced 500/s, p99", "issue_paced_p99_ms", True, 20, "ms",
         "round trip p99 + the disk's p99 paced at 500/s", ("echo_p99_ms", "paced_commit_p99_ms")),
+    Row("issue, paced 500/s: the VM's host's share of the cores meanwhile", "issue_paced_stolen_pct", True, 0,
+        "%"),
+    Row("issue, paced 500/s: the hub's slowest write (its own timing)", "issue_paced_slowest_write_ms", True, 0,
+        "ms"),
+    Row("issue, paced 500/s, p99, the hub's database in memory (/dev/shm)", "memory_issue_paced_p99_ms", True, 20,
+        "ms", "broker round trip p99 (C echo)", ("echo_p99_ms",)),
     Row("issue, saturated", "issue_saturated_per_s", False, 2000, "/s", "broker round trips/s, window 32 (C echo)",
         ("echo_window_per_s",)),
     Row("issue, saturated: the hub's CPU per issue", "issue_saturated_hub_cpu_us", True, 0, "µs"),
@@ -80,6 +90,12 @@ ROWS = (
 PINNED_ROWS = (
     Row("one core: issue, paced 200/s, p99", "issue_paced_p99_ms", True, 20, "ms",
         "round trip p99 + the disk's p99 paced at 200/s, one core", ("echo_p99_ms", "paced_commit_p99_ms")),
+    Row("one core: issue, paced 200/s: the VM's host's share of the cores meanwhile", "issue_paced_stolen_pct", True,
+        0, "%"),
+    Row("one core: issue, paced 200/s: the hub's slowest write (its own timing)", "issue_paced_slowest_write_ms",
+        True, 0, "ms"),
+    Row("one core: issue, paced 200/s, p99, the hub's database in memory (/dev/shm)", "memory_issue_paced_p99_ms",
+        True, 20, "ms", "broker round trip p99, one core", ("echo_p99_ms",)),
     Row("one core: issue, saturated", "issue_saturated_per_s", False, 0, "/s",
         "broker round trips/s, window 32, one core", ("echo_window_per_s",)),
     Row("one core: issue, saturated: the hub's CPU per issue", "issue_saturated_hub_cpu_us", True, 0, "µs"),
@@ -93,11 +109,12 @@ def run_all(runs: dict[str, list[str]], pin: str | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, module in runs.items():
             out = Path(tmp) / f"{name}.json"
-            prefix = ["taskset", "-c", pin] if pin is not None else []
+            pinning = ["taskset", "-c", pin] if pin is not None else []
             print(f"--- {name}{' (pinned to core ' + pin + ')' if pin else ''}: python -m {' '.join(module)}",
                   flush=True)
-            subprocess.run([*prefix, sys.executable, "-m", *module], env={**os.environ, ENV: str(out)}, check=True)
-            figures.update(json.loads(out.read_text(encoding="utf-8")))
+            subprocess.run([*pinning, sys.executable, "-m", *module], env={**os.environ, ENV: str(out)}, check=True)
+            prefix = KEY_PREFIX.get(name, "")
+            figures.update({prefix + k: v for k, v in json.loads(out.read_text(encoding="utf-8")).items()})
     return figures
 
 
@@ -134,11 +151,16 @@ def main() -> None:
     parser.add_argument("--pin", default="0", help="the core the one-core runs are pinned to; '' skips them")
     parser.add_argument("--only", choices=sorted(RUNS), action="append", help="run only these benches (and bounds)")
     args = parser.parse_args()
-    runs = {k: v for k, v in RUNS.items() if not args.only or k in args.only or k == "bounds"}
+    runs = {k: v for k, v in RUNS.items()
+            if not args.only or k.removesuffix("_in_memory") in args.only or k == "bounds"}
+    pinned_runs = dict(PINNED_RUNS)
+    if not Path("/dev/shm").is_dir():  # no memory-backed directory: the in-memory runs are left out
+        runs.pop("issue_in_memory", None)
+        pinned_runs.pop("issue_in_memory", None)
     figures = run_all(runs, None)
     pinned: dict[str, Any] = {}
     if args.pin and shutil.which("taskset"):
-        pinned = run_all(PINNED_RUNS, args.pin)
+        pinned = run_all(pinned_runs, args.pin)
     print(f"\n{machine()}\n")
     print("\n".join(table(ROWS, figures)))
     if pinned:
