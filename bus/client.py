@@ -156,7 +156,7 @@ class BusClient:
             offline = self.message("device.state", self.state_body("offline"))
             info = self.publish(self.topics.device_state(self.device), offline, retain=True) \
                 if self.connected.is_set() and self.role != "cli" else None
-        if info is not None:
+        if info is not None and info.rc == mqtt.MQTT_ERR_SUCCESS:  # not when the broker went in the meantime
             deadline = time.monotonic() + timeout
             wait = self.loop.pump if self.loop is not None else time.sleep  # its thread has stopped pumping by now
             while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
