@@ -16,6 +16,7 @@ from bus.device_commands import Device, DeviceCommands
 from bus.errors import ContractError
 from bus.messages import Message
 from bus.numbering import LocalDay
+from bus.own_loop import OwnLoop
 from bus.reload import field_appliers
 from bus.topics import WARD, Topics
 from bus.topics import parse as parse_topic
@@ -25,18 +26,21 @@ from district.store import open_store
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.005
-INBOX_MAX = 100000  # records taken off the bus and not yet stored; past it the network thread waits for the worker
+INBOX_MAX = 100000  # records handed in by another thread (the fuzzers) and not yet stored; past it that thread waits
 
 
 class Collector:
     """Any number of collector processes may run in one shared-subscription group; the broker gives each record to
     one of them. A record is acknowledged only after the transaction holding it (and its seen-mark) committed, so a
-    collector killed in between gets the record again and stores it once."""
+    collector killed in between gets the record again and stores it once. One worker thread runs the network loop
+    and stores what it read: it reads at most a batch (and the rest of a bundle) before storing it, and the broker
+    holds the rest meanwhile."""
 
     def __init__(self, config: DeviceConfig, section: DistrictSection) -> None:
         self.config, self.section = config, section
         self.store = open_store(section, config.data_dir)
-        self.bus = BusClient(config.broker, "district", config.device.id, "district")
+        self.bus = BusClient(config.broker, "district", config.device.id, "district", own_loop=True)
+        self.network: OwnLoop = self.bus.loop  # type: ignore[assignment]
         live = field_appliers("district", ("wards", "batch", "max_future_days"), lambda loaded: loaded[1], self,
                               "section")
         self.commands = DeviceCommands(self.bus, Device(config, load_district, live))
@@ -52,8 +56,8 @@ class Collector:
 
     def start(self) -> None:
         self.bus.subscribe(self.topic_filter, self._take)
+        self.bus.start()  # the connection is made by the worker's first round of the network loop
         self._worker.start()
-        self.bus.start()
         systemd.notify("READY=1")
 
     def stop(self) -> None:
@@ -69,27 +73,22 @@ class Collector:
         return self.bus.health()
 
     def _take(self, msg: Message, topic: str) -> None:
-        """On the network thread: hands a record to the worker; while `inbox_max` wait, it waits (the broker holds
-        the rest) rather than let memory grow."""
-        while self._inbox.qsize() >= self.inbox_max and not self._stop.is_set():
+        """Takes a record for the worker's next batch. On the worker's own network loop it never waits (the worker
+        reads no more than a batch before storing); a thread handing records in directly waits while `inbox_max`
+        wait, rather than let memory grow."""
+        while self._inbox.qsize() >= self.inbox_max and not self._stop.is_set() \
+                and threading.current_thread() is not self._worker:
             time.sleep(0.01)
         self._inbox.put((msg, topic))
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            try:
-                batch = [self._inbox.get(timeout=0.5)]
-            except queue.Empty:
+            batch = self._take_batch()
+            if not batch:
                 continue
-            if self._inbox.qsize() < self.section.batch:  # under load a few ms more make one commit serve many
-                time.sleep(GATHER_S)
-            while len(batch) < self.section.batch:
-                try:
-                    batch.append(self._inbox.get_nowait())
-                except queue.Empty:
-                    break
             try:
                 self._commit(batch)
+                self.network.pump(0)  # the acknowledgements are written now
             except Exception:  # service edge: nothing was acknowledged, so every sender resends; logged
                 log.exception("collector: storing a batch of %d failed", len(batch))
                 if len(batch) > 1:  # one record's fault must not hold back the others: each alone, once
@@ -97,6 +96,23 @@ class Collector:
                         self._commit_alone(one)
                 else:
                     time.sleep(1)
+
+    def _take_batch(self) -> list[tuple[Message, str]]:
+        """Runs the network loop until records wait (or half a second passes), then GATHER_S more unless a batch is
+        there already: under load a few ms make one commit serve many. Returns up to a batch."""
+        most = self.section.batch
+        self.network.until(self._inbox.qsize, 0.5, most)
+        if 0 < self._inbox.qsize() < most:
+            deadline = time.monotonic() + GATHER_S
+            while self._inbox.qsize() < most and (left := deadline - time.monotonic()) > 0:
+                self.network.pump(left)
+        batch: list[tuple[Message, str]] = []
+        while len(batch) < most:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _commit_alone(self, item: tuple[Message, str]) -> None:
         try:

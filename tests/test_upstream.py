@@ -265,10 +265,12 @@ def test_bad_records_are_refused_with_a_reason_counted_and_never_stored(tmp_path
     assert db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
 
 
-def test_a_full_inbox_holds_the_network_thread_until_the_locked_database_frees(tmp_path: Path,
-                                                                                district_broker: Broker) -> None:
+def test_a_full_inbox_holds_a_thread_handing_records_in_until_the_locked_database_frees(
+        tmp_path: Path, district_broker: Broker) -> None:
     """Another writer (a report, a second collector) holds the database: the worker waits on it with one record,
-    the inbox fills to its limit, then the network thread waits too; when the lock goes, every record is stored."""
+    the inbox fills to its limit, then a thread handing records in directly (as the fuzzers do) waits too; when the
+    lock goes, every record is stored. (The worker's own network loop reads no more than a batch before storing it:
+    the test below.)"""
     c = collector(tmp_path, district_broker)
     c.inbox_max, c.section = 2, dataclasses.replace(c.section, batch=1)
     sender = BusClient(BrokerSection(port=district_broker.port), WARD, "hub-1", "hub")
@@ -310,6 +312,35 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     ):
         subprocess.run([str(c) for c in cmd], check=True, capture_output=True)
     return ca, cert, key
+
+
+def test_the_worker_reads_no_more_than_a_batch_while_the_locked_database_holds_it(
+        tmp_path: Path, district_broker: Broker) -> None:
+    """The collector's worker runs its network loop: while it waits on a locked database it reads nothing, so the
+    records a ward sends meanwhile stay with the broker, not in the collector's memory; when the lock goes, every
+    one is stored once."""
+    c = collector(tmp_path, district_broker)
+    c.section = dataclasses.replace(c.section, batch=5)
+    sender = BusClient(BrokerSection(port=district_broker.port), WARD, "hub-1", "hub")
+    sender.start()
+    assert sender.wait_connected(10)
+    lock = district_db(tmp_path)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        for i in range(1, 41):
+            msg = sender.message("upstream.record", {"kind": "rating", "record": {**RATING, "ticket_id": i}},
+                                 corr=f"{sender.boot}.{i}")
+            sender.publish(sender.topics.upstream_record, msg)
+        threading.Event().wait(1.0)  # time enough to read all 40 (the network thread of old did, into memory)
+        assert c._inbox.qsize() <= 5 and c.counts["stored"] == 0, c._inbox.qsize()
+        lock.rollback()
+        wait_until(lambda: c.counts["stored"] == 40, what="every record stored")
+    finally:
+        if lock.in_transaction:
+            lock.rollback()
+        sender.stop()
+        c.stop()
+    assert district_db(tmp_path).execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 40
 
 
 def test_upstream_over_tls_with_a_verified_certificate(tmp_path: Path, broker: Broker) -> None:
