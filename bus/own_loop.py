@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 RETRY_FIRST, RETRY_MAX = 1.0, 16.0  # seconds between connection attempts, doubling, as paho's own thread waits
 
 
@@ -36,6 +38,24 @@ class OwnLoop:
             self.pump(0)
             if waiting() == before:
                 return
+
+    def take(self, inbox: queue.Queue[T] | queue.SimpleQueue[T], timeout: float, most: int,
+             gather: float = 0.0) -> list[T]:
+        """A batch for a device's worker: pumps until what the callbacks put in `inbox` waits (`until`), then up to
+        `gather` s more unless `most` wait already (under load a few ms make one commit serve many), and takes up
+        to `most` of it without waiting."""
+        self.until(inbox.qsize, timeout, most)
+        if gather and 0 < inbox.qsize() < most:
+            deadline = time.monotonic() + gather
+            while inbox.qsize() < most and (left := deadline - time.monotonic()) > 0 and not self.stopping.is_set():
+                self.pump(left)
+        batch: list[T] = []
+        while len(batch) < most:
+            try:
+                batch.append(inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def pump(self, timeout: float) -> None:
         """Runs one round of the network loop, waiting at most `timeout` s for something to read or write."""

@@ -83,7 +83,7 @@ class Collector:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            batch = self._take_batch()
+            batch = self.network.take(self._inbox, 0.5, self.section.batch, gather=GATHER_S)
             if not batch:
                 continue
             try:
@@ -96,23 +96,6 @@ class Collector:
                         self._commit_alone(one)
                 else:
                     time.sleep(1)
-
-    def _take_batch(self) -> list[tuple[Message, str]]:
-        """Runs the network loop until records wait (or half a second passes), then GATHER_S more unless a batch is
-        there already: under load a few ms make one commit serve many. Returns up to a batch."""
-        most = self.section.batch
-        self.network.until(self._inbox.qsize, 0.5, most)
-        if 0 < self._inbox.qsize() < most:
-            deadline = time.monotonic() + GATHER_S
-            while self._inbox.qsize() < most and (left := deadline - time.monotonic()) > 0:
-                self.network.pump(left)
-        batch: list[tuple[Message, str]] = []
-        while len(batch) < most:
-            try:
-                batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                break
-        return batch
 
     def _commit_alone(self, item: tuple[Message, str]) -> None:
         try:

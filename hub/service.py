@@ -167,7 +167,8 @@ class HubService:
     def _turn(self) -> None:
         """One turn of the worker: a batch of requests committed and answered, then the states that changed
         published, the device state, the housekeeping and the upstream statistics when due."""
-        batch = self._take_batch(BOARD_INTERVAL if self._dirty_board or self._dirty_lines or self.lines.dirty else 0.5)
+        busy = self._dirty_board or self._dirty_lines or self.lines.dirty  # states to publish within BOARD_INTERVAL
+        batch = self.network.take(self._inbox, BOARD_INTERVAL if busy else 0.5, BATCH)
         if batch:
             try:
                 self._handle_batch(batch)
@@ -205,17 +206,6 @@ class HubService:
             self._stats_asked.clear()
             self._stats_at = now
             self.send_day_stats()
-
-    def _take_batch(self, timeout: float) -> list[tuple[Message, str]]:
-        """Runs the network loop until requests wait or `timeout` passes (bus/own_loop.py), then takes a batch."""
-        self.network.until(self._inbox.qsize, timeout, BATCH)
-        batch: list[tuple[Message, str]] = []
-        while len(batch) < BATCH:
-            try:
-                batch.append(self._inbox.get_nowait())
-            except queue.Empty:
-                break
-        return batch
 
     def _handle_batch(self, batch: list[tuple[Message, str]]) -> None:
         """Group commit: the whole batch is one transaction, so under load one fsync serves many requests. Each
