@@ -35,7 +35,7 @@ class OwnLoop:
         while not waiting() and (left := deadline - time.monotonic()) > 0 and not self.stopping.is_set():
             self.pump(left)
         while (before := waiting()) < most:
-            self.pump(0)
+            self.read()
             if waiting() == before:
                 return
 
@@ -56,6 +56,13 @@ class OwnLoop:
             except queue.Empty:
                 break
         return batch
+
+    def read(self) -> None:
+        """Reads what has arrived without asking the socket first: a round of `pump(0)` less its `select` and its
+        housekeeping, for draining what came together (the next `pump` writes and keeps the connection alive)."""
+        if self.client.socket() is not None and self.client.loop_read() != mqtt.MQTT_ERR_SUCCESS \
+                and self.client.socket() is None:
+            self._back_off()  # lost: on_disconnect has run
 
     def pump(self, timeout: float) -> None:
         """Runs one round of the network loop, waiting at most `timeout` s for something to read or write."""
