@@ -181,7 +181,8 @@ def run_chaos(opts: ChaosOptions, out: TextIO = sys.stdout) -> Observations:
                         ward.faults_done, samples, alive, ward.flooded, ward.kiosk.printed, left, ward.kiosk.problems,
                         board_states, ward.clock_jumps, {o.counter: (o.calls, dict(o.answers)) for o in officers},
                         ward.kiosk.subscribed, FakeGateway(work / "notify-1" / Options().path).sent(),
-                        ward.kiosk.disk_was_full, units, ward.kiosk.cut_mid_ticket, ward.kiosk.starts, gpio)
+                        ward.kiosk.disk_was_full, units, ward.kiosk.cut_mid_ticket, ward.kiosk.starts, gpio,
+                        phones_in_the_dark=ward.kiosk.phones_in_the_dark)
 
 
 def _units(hub_db: Path, bridge: ChaosBridge) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class DrivenKiosk(threading.Thread):
         self.problems = 0  # citizens told the printer cannot print
         self.cut_mid_ticket = 0  # citizens at the screen when the power went (what came out of the printer unknown)
         self.subscribed: list[str] = []  # labels of the tickets whose citizens left a phone number
+        self.phones_in_the_dark: list[str] = []  # numbers typed at the screen when the power went (kept or not)
         self.disk_was_full = False  # its data disk really had no room left during the disk-full fault
         self.starts = 0
         self.power_on()
@@ -80,6 +81,8 @@ class DrivenKiosk(threading.Thread):
             answer = self._ask({"do": "ticket", "service": service, "priority": priority, "phone": phone})
         if answer is None:
             self.cut_mid_ticket += running
+            if running and phone is not None:
+                self.phones_in_the_dark.append(phone)
             self.attempts.append((time.monotonic(), False, False))
             return
         if answer["state"] == "no_services":  # not yet heard from the hub: its screen offers nothing to take

@@ -37,6 +37,9 @@ class Observations:
     cut_mid_ticket: int = 0  # citizens at the real kiosk's screen when a power cut killed it
     kiosk_starts: int = 0  # the real kiosk's process started (first, after a power cut, after a damaged file)
     gpio: dict[str, int] = field(default_factory=dict)  # counter 2's GPIO rating keypad: presses taken and lost
+    # numbers typed at the real kiosk's screen when the power went: the kiosk may have kept one in its outbox before
+    # it could say so, and then its texts come (the citizen did leave it)
+    phones_in_the_dark: list[str] = field(default_factory=list)
 
 
 def check(o: Observations) -> list[dict[str, Any]]:
@@ -180,21 +183,24 @@ def _units(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
 
 
 def _texts(hub: sqlite3.Connection, o: Observations) -> list[dict[str, Any]]:
-    """Texts to phones: never two of a kind for one ticket, none for a number nobody left; how many of the called
-    subscribers got their "called" text (one called while the notifier was down and gone from its counter before
-    it came back gets none)."""
-    if not o.subscribed:
+    """Texts to phones: never two of a kind for one ticket, none for a number nobody left (a number typed at the
+    kiosk's screen as the power went may have been kept without the screen saying so: its texts are asked for);
+    how many of the called subscribers got their "called" text (one called while the notifier was down and gone
+    from its counter before it came back gets none)."""
+    if not o.subscribed and not o.phones_in_the_dark:
         return []
     kinds = Counter((t["fields"]["ticket"], t["kind"]) for t in o.texts)
     twice = sum(n - 1 for n in kinds.values())
-    strangers = sum(1 for label, _ in kinds if label not in set(o.subscribed))
+    left, dark = set(o.subscribed), set(o.phones_in_the_dark)
+    unsaid = {t["fields"]["ticket"] for t in o.texts if t["fields"]["ticket"] not in left and t["phone"] in dark}
+    strangers = sum(1 for label, _ in kinds if label not in left | unsaid)
     called = {label for (label,) in hub.execute("SELECT t.label FROM tickets t JOIN events e ON e.ticket_id = t.id "
-                                                 "WHERE e.kind = 'called'")} & set(o.subscribed)
+                                                 "WHERE e.kind = 'called'")} & left
     texted = {label for label, kind in kinds if kind == "called"}
     return [
         _row("texts to phones: none twice, none to a number nobody left",
-             f"{len(o.texts)} sent for {len(o.subscribed)} numbers left; {twice} twice, {strangers} unasked",
-             twice == 0 and strangers == 0),
+             f"{len(o.texts)} sent for {len(left)} numbers left (and {len(unsaid)} of {len(dark)} typed as the "
+             f"power went); {twice} twice, {strangers} unasked", twice == 0 and strangers == 0),
         _row("called citizens who had left a number and got the 'called' text",
              f"{len(texted & called)} of {len(called)}"),
     ]

@@ -85,3 +85,22 @@ def test_memory_that_grows_with_the_day_breaks_the_invariant_a_sign_ins_moment_d
     assert memory_row(0.0, spike_at=90)["ok"] is True  # after a power cut, officers sign in again late in the day
     assert memory_row(0.4, spike_at=-1)["ok"] is False  # 40 MB more by the end of the day: a leak
     assert memory_row(0.4, spike_at=10)["ok"] is False
+
+
+def test_a_text_nobody_asked_for_breaks_the_invariant_one_typed_as_the_power_went_does_not(tmp_path: Path) -> None:
+    open_db(tmp_path / "hub.db").close()
+    SqliteStore(tmp_path / "district.db").close()
+
+    def text(label: str, phone: str, kind: str = "near") -> dict[str, object]:
+        return {"id": 1, "phone": phone, "kind": kind, "text": "", "fields": {"ticket": label}}
+
+    def texts_row(texts: list[dict[str, object]]) -> dict[str, object]:
+        observed = Observations(tmp_path / "hub.db", tmp_path / "district.db", Tally(), {}, [], [], {}, 0,
+                                subscribed=["A001"], texts=texts, phones_in_the_dark=["0912345678"])
+        row, = (r for r in check(observed) if r["invariant"].startswith("texts to phones"))
+        return row
+
+    assert texts_row([text("A001", "0987654321"), text("A002", "0912345678"),
+                      text("A002", "0912345678", "called")])["ok"] is True  # A002: kept as the screen went dark
+    assert texts_row([text("A001", "0987654321"), text("A003", "0900000000")])["ok"] is False  # nobody left it
+    assert texts_row([text("A001", "0987654321"), text("A001", "0987654321")])["ok"] is False  # twice
