@@ -59,6 +59,7 @@ class Outbox:
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
         self._held: dict[str, list] = {}  # corr -> [entry, next try]: what a full disk refused, kept in memory
+        self._answered: set[str] = set()  # entries answered while a full disk kept them in the file: not sent again
         self.carried = self._take_export()
 
     @property
@@ -125,8 +126,11 @@ class Outbox:
         return len(self._held)
 
     def store_held(self) -> int:
-        """Writes what a full disk held in memory to the file, as far as there is room now; how many are left."""
+        """Writes what a full disk held in memory to the file, and takes out what was answered meanwhile, as far as
+        there is room now; how many entries are left held in memory."""
         with self._lock:
+            if self._answered:
+                self._remove(list(self._answered))
             for corr, (entry, next_try) in list(self._held.items()):
                 try:
                     self._db.execute("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try, attempts) "
@@ -144,7 +148,9 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 "SELECT corr, topic, payload, created, attempts FROM outbox WHERE next_try <= ? "
-                "ORDER BY created LIMIT ?", (now, limit)).fetchall()
+                "ORDER BY created LIMIT ?", (now, limit + len(self._answered))).fetchall()
+            if self._answered:
+                rows = [row for row in rows if row[0] not in self._answered][:limit]
             held = [entry for entry, next_try in self._held.values() if next_try <= now]
         return [Entry(*row) for row in rows] + held[:max(0, limit - len(rows))]
 
@@ -152,8 +158,9 @@ class Outbox:
         """Records a send attempt and schedules the next one with exponential backoff."""
         self.sent_many([corr], now)
 
-    def sent_many(self, corrs: list[str], now: float | None = None) -> None:
-        """`sent` for a batch, in one transaction (one fsync rather than one per message)."""
+    def sent_many(self, corrs: list[str], now: float | None = None) -> bool:
+        """`sent` for a batch, in one transaction (one fsync rather than one per message). False when a full disk
+        kept the attempts out of the file: those entries are due again at once (their receivers take each once)."""
         now = time.time() if now is None else now
         with self._lock:
             for corr in corrs:
@@ -170,26 +177,52 @@ class Outbox:
                     delay = min(self.max_retry, self.first_retry * 2 ** min(row[0], 16))
                     self._db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE corr = ?",
                                      (now + delay, corr))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                if not _full(exc):
+                    raise OutboxError(f"{self.path}: {exc}") from exc
+                log.warning("%s: the disk is full; %d sent message(s) stay due at once", self.path, len(corrs))
+                return False
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
+        return True
 
     def ack(self, corr: str) -> bool:
         """Removes an entry once its receiver acknowledged it; False if it was not (or no longer) here."""
-        with self._lock:
-            cur = self._db.execute("DELETE FROM outbox WHERE corr = ?", (corr,))
-            held = self._held.pop(corr, None) is not None
-        return cur.rowcount > 0 or held
+        return self.ack_many([corr]) > 0
 
     def ack_many(self, corrs: list[str]) -> int:
         """`ack` for a batch, in one transaction; returns how many were still here."""
         with self._lock:
+            return self._remove(corrs)
+
+    def _remove(self, corrs: list[str]) -> int:
+        """Deletes `corrs` from the file and from memory (the lock held); how many were here and not yet answered.
+        A full disk can refuse even a delete: the entries then stay in the file, answered in memory (never sent
+        again) until `store_held` finds room."""
+        try:
             self._db.execute("BEGIN")
-            removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount for c in corrs)
+            removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount > 0
+                          and c not in self._answered for c in corrs)
             self._db.execute("COMMIT")
-            removed += sum(self._held.pop(c, None) is not None for c in corrs)
-        return removed
+            self._answered.difference_update(corrs)
+        except sqlite3.Error as exc:
+            self._rollback()
+            if not _full(exc):
+                raise OutboxError(f"{self.path}: {exc}") from exc
+            fresh = {c for c in corrs if c not in self._answered
+                     and self._db.execute("SELECT 1 FROM outbox WHERE corr = ?", (c,)).fetchone() is not None}
+            if fresh and not self._answered:
+                log.error("%s: the disk is full; answered messages stay in the file until there is room", self.path)
+            self._answered |= fresh
+            removed = len(fresh)
+        return removed + sum(self._held.pop(c, None) is not None for c in corrs)
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # SQLite rolls back by itself after some errors (a full disk among them)
+            self._db.execute("ROLLBACK")
 
     def acknowledged_by(self, reply: Message) -> bool:
         """Removes what a reply acknowledges (an `upstream.ack` may list many records in `corrs`); whether it
@@ -200,18 +233,28 @@ class Outbox:
         return self.ack(reply.corr or "")
 
     def make_all_due(self) -> None:
-        self._run("UPDATE outbox SET next_try = 0", ())
+        """Every entry due now (after a reconnect). A full disk can refuse it: the stored ones then keep their
+        backoff (at most `max_retry`)."""
+        try:
+            self._run("UPDATE outbox SET next_try = 0", ())
+        except OutboxError as exc:
+            if not _full(exc):
+                raise
+            log.warning("%s: the disk is full; stored messages are sent again as their backoff says", self.path)
         with self._lock:
             for held in self._held.values():
                 held[1] = 0.0
 
     def size(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] + len(self._held)
+            stored = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] - len(self._answered)
+            return stored + len(self._held)
 
     def oldest(self) -> float | None:
         with self._lock:
-            stored = self._db.execute("SELECT MIN(created) FROM outbox").fetchone()[0]
+            stored = next((at for corr, at in self._db.execute(
+                "SELECT corr, created FROM outbox ORDER BY created LIMIT ?", (len(self._answered) + 1,))
+                if corr not in self._answered), None)
             return min([t for t in (stored, *(e.created for e, _ in self._held.values())) if t is not None],
                        default=None)
 
@@ -224,12 +267,14 @@ class Outbox:
             wake.wait(0.5)
             wake.clear()
             try:
-                if self._held:
+                if self._held or self._answered:
                     self.store_held()
                 while connected.is_set() and not stop.is_set():
                     due = self.due(limit=500)
                     publish(due)
-                    self.sent_many([entry.corr for entry in due])
+                    if not self.sent_many([entry.corr for entry in due]):  # a full disk: nor were their backoffs
+                        stop.wait(self.max_retry)  # kept, so they wait here as long as the longest would have
+                        break
                     if len(due) < 500:  # drained what is due; a full batch means more is waiting
                         break
             except Exception:  # service edge: the pump must outlive a transient error; logged, retried

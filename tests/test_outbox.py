@@ -1,9 +1,13 @@
 # The durable outbox on a real SQLite file: survives reopening, backs off, leaves only on ack.
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+
 from bus.outbox import Outbox
+from devkit.chaos_kiosk import SmallDisk
 
 
 def test_entries_survive_reopen_and_leave_only_on_ack(tmp_path: Path) -> None:
@@ -57,3 +61,41 @@ def test_a_full_disk_holds_entries_in_memory_sends_them_and_stores_them_when_the
     again = Outbox(tmp_path / "o.db")
     assert again.size() == 39 and again.oldest() == 100.0  # in the file now: a restart keeps them
     again.close()
+
+
+def test_on_a_really_full_disk_answers_and_sends_go_on_and_reach_the_file_when_there_is_room(tmp_path: Path) -> None:
+    """A full tmpfs refuses more than new rows: even recording a send attempt or deleting an answered entry needs
+    room in the write-ahead log."""
+    disk = SmallDisk(tmp_path / "disk", 4)
+    if not disk.mounted:
+        pytest.skip("a small disk to fill needs root (mount -t tmpfs)")
+    try:
+        box = Outbox(disk.folder / "o.db")
+        for i in range(50):
+            box.add(f"a.{i}", "t", b"x" * 300, now=100.0 + i)
+        with disk.filled():
+            assert box.sent_many(["a.0", "a.1"], now=200.0) is False  # not recorded, and no error for the sender
+            assert [e.corr for e in box.due(now=200.0, limit=2)] == ["a.0", "a.1"]  # due again at once
+            assert box.ack("a.0") and not box.ack("a.0") and box.ack_many(["a.1", "a.2", "a.0"]) == 2
+            assert box.size() == 47 and box.oldest() == 103.0
+            assert [e.corr for e in box.due(now=200.0, limit=2)] == ["a.3", "a.4"]  # the answered never again
+            box.make_all_due()  # a reconnect while full
+            box.add("b.0", "t", b"y" * 300, now=300.0)
+            assert box.held == 1 and box.size() == 48
+            stop, connected, wake, published = threading.Event(), threading.Event(), threading.Event(), []
+            connected.set()
+            wake.set()
+
+            def publish(entries: list) -> None:
+                published.append({e.corr for e in entries})
+                stop.set()  # one round
+
+            box.pump(publish, connected, stop, wake, "test")
+            assert published == [{f"a.{i}" for i in range(3, 50)} | {"b.0"}]  # not the answered; the held too
+        assert box.store_held() == 0 and box.held == 0  # room again: held stored, answered deleted
+        box.close()
+        again = Outbox(disk.folder / "o.db")
+        assert again.size() == 48 and {"a.0", "a.1", "a.2"}.isdisjoint(e.corr for e in again.due(limit=100))
+        again.close()
+    finally:
+        disk.close()
