@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import Any
 from bus.sqlite_repair import open_checked
 from bus.transaction import transaction
 from notify.gateways import Outgoing
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -35,6 +39,8 @@ class Store:
         self.db, self.repair = open_checked(path, lambda db: db.executescript(SCHEMA))
         self.db.execute("PRAGMA secure_delete=ON")  # a deleted phone number is overwritten, not left in a free page
         self._lock = threading.Lock()
+        # texts the gateway took that the file could not yet mark sent (a full or read-only disk): never due again
+        self._unrecorded: dict[int, tuple[str, str, float]] = {}  # id -> (reference, day, sent at)
 
     def close(self) -> None:
         with self._lock:
@@ -84,17 +90,37 @@ class Store:
 
     def due(self, now: float, limit: int = 20) -> list[Outgoing]:
         with self._lock:
+            if self._unrecorded:
+                self._record_sent()
             rows = self.db.execute(
                 "SELECT m.id, s.phone, m.kind, m.text, m.fields FROM messages m JOIN subscriptions s "
                 "ON s.id = m.subscription WHERE m.state = 'queued' AND m.next_at <= ? ORDER BY m.id LIMIT ?",
-                (now, limit)).fetchall()
+                (now, limit + len(self._unrecorded))).fetchall()
+            rows = [r for r in rows if r[0] not in self._unrecorded][:limit]
         return [Outgoing(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def sent(self, message_id: int, reference: str, day: str, now: float) -> None:
-        with self._lock, transaction(self.db):
-            self.db.execute("UPDATE messages SET state='sent', sent_at=?, reference=?, error=NULL, "
-                            "attempts=attempts+1 WHERE id=?", (now, reference, message_id))
-            self._count(day, "sent")
+        """Marks a text sent. A disk that refuses the write (full, read-only) does not make it due again — the
+        citizen has it: it is kept in memory as sent and written at the next chance (a restart before then sends it
+        once more)."""
+        with self._lock:
+            self._unrecorded[message_id] = (reference, day, now)
+            if not self._record_sent():
+                log.error("notify: %d sent text(s) not yet marked sent in the file (the disk refused the write); "
+                          "none is sent again", len(self._unrecorded))
+
+    def _record_sent(self) -> bool:
+        """Writes the texts sent but not yet marked so (the lock held); False when the disk refused."""
+        try:
+            with transaction(self.db):
+                for message_id, (reference, day, at) in self._unrecorded.items():
+                    self.db.execute("UPDATE messages SET state='sent', sent_at=?, reference=?, error=NULL, "
+                                    "attempts=attempts+1 WHERE id=?", (at, reference, message_id))
+                    self._count(day, "sent")
+        except sqlite3.OperationalError:  # the disk, not our SQL: kept in memory, tried again each round
+            return False
+        self._unrecorded.clear()
+        return True
 
     def failed(self, message_id: int, error: str, now: float, wait_for: Callable[[int], float]) -> float:
         """Records a failed try; the message is tried again after `wait_for(tries so far)` seconds, returned."""
@@ -107,7 +133,8 @@ class Store:
 
     def waiting(self) -> int:
         with self._lock:
-            return self.db.execute("SELECT COUNT(*) FROM messages WHERE state='queued'").fetchone()[0]
+            return self.db.execute("SELECT COUNT(*) FROM messages WHERE state='queued'").fetchone()[0] \
+                - len(self._unrecorded)
 
     # -- the end of the day ----------------------------------------------------------------------------------
     def forget_before(self, day: str) -> int:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bus.health import problems
 from devkit.broker import Broker
+from devkit.chaos_kiosk import SmallDisk
 from devkit.configs import write_notify_config
 from devkit.fake_modem import FakeModem
 from hub.service import HubService
@@ -25,6 +26,7 @@ from notify.config import load_notify
 from notify.errors import GatewayError
 from notify.gateways import Outgoing, gsm, zns
 from notify.service import NotifyService
+from notify.store import Store
 from tests.conftest import wait_until
 
 PHONE = "0912345678"
@@ -159,6 +161,29 @@ def test_phone_numbers_are_gone_from_the_file_after_their_day(tmp_path: Path, br
     service.start()  # a new day: yesterday's numbers deleted, overwritten, out of the log too
     service.stop()
     assert not any(PHONE.encode() in f.read_bytes() for f in path.parent.glob("notify.db*"))
+
+
+def test_a_text_sent_while_the_disk_refuses_to_mark_it_is_never_sent_again(tmp_path: Path) -> None:
+    """The gateway took the text (the citizen has it), then the full disk refused to mark it sent: before, the
+    sender found it due again every second and texted the citizen again and again."""
+    disk = SmallDisk(tmp_path / "disk", 4)
+    if not disk.mounted:
+        pytest.skip("a small disk to fill needs root (mount -t tmpfs)")
+    try:
+        store = Store(disk.folder / "notify.db")
+        assert store.subscribe("2026-12-02", {"ticket_id": 7, "label": "A007", "service": "HT"}, PHONE, "vi", 1.0)
+        assert store.queue(1, "near", "Số A007: ...", {}, 1.0) and store.queue(1, "called", "Số A007: ...", {}, 1.0)
+        with disk.filled():
+            first, second = store.due(2.0)
+            store.sent(first.id, "ref-1", "2026-12-02", 2.0)  # the disk refuses: no error for the sender
+            assert [m.id for m in store.due(3.0)] == [second.id] and store.waiting() == 1  # not due again
+        assert [m.id for m in store.due(4.0)] == [second.id]  # room again: written down on the next look
+        store.close()
+        again = Store(disk.folder / "notify.db")
+        assert again.counts("2026-12-02") == {"subscribed": 1, "sent": 1} and again.waiting() == 1
+        again.close()
+    finally:
+        disk.close()
 
 
 # -- the modem ---------------------------------------------------------------------------------------------------
