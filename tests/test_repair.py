@@ -14,6 +14,7 @@ from bus.errors import OutboxError
 from bus.health import problems
 from bus.outbox import Outbox
 from devkit.broker import Broker
+from devkit.chaos_kiosk import SmallDisk
 from devkit.configs import write_hub_config
 from devkit.damage import damage, pages_of
 from hub.config import load_hub
@@ -185,6 +186,45 @@ def test_the_hub_reports_failing_writes_and_recovers_when_the_disk_has_room(hub:
     assert not [p for p in problems("hub", "online", detail) if "writes failing" in p or "nearly full" in p]
     nearly_full = {**detail, "database": {"free_mb": 150}}
     assert "data disk nearly full: 150 MB free" in problems("hub", "online", nearly_full)
+
+
+def test_a_really_full_disk_under_the_hub_costs_answers_never_tickets(tmp_path: Path, broker: Broker,
+                                                                       make_client) -> None:
+    """The hub's data disk a tmpfs filled to the last byte (the WAL cannot grow either, so even a COMMIT fails, which
+    SQLite's page limit above never makes happen): no answer without its ticket stored, the worker alive, and
+    tickets again once there is room."""
+    disk = SmallDisk(tmp_path / "ward" / "hub", 8)
+    if not disk.mounted:
+        pytest.skip("a small disk to fill needs root (mount -t tmpfs)")
+    hub = None
+    try:
+        config, section = load_hub(str(write_hub_config(tmp_path / "ward", broker.port)))
+        hub = HubService(config, section)
+        hub.start()
+        wait_online(BrokerSection(port=broker.port), WARD, config.device.id, timeout=10)
+        kiosk = make_client("kiosk-1")
+        kiosk.wait_connected(5)
+
+        def issue() -> str | None:
+            reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=1.5)
+            return reply.body["ticket"]["label"] if reply is not None and reply.type == "ticket.issued" else None
+
+        answered = [issue() for _ in range(3)]
+        with disk.filled():
+            while_full: list[str | None] = []
+            while while_full.count(None) < 2:  # the WAL's last free frames may take a few first
+                while_full.append(issue())
+                assert len(while_full) < 30, "thirty tickets written on a full disk"
+            assert hub.health() is None  # the worker and the bus alive: the watchdog may go on being kicked
+            assert "full" in hub.bus.state_body("online")["detail"]["database"]["failing"]
+        answered += while_full + [issue() for _ in range(3)]
+        assert all(answered[-3:]), answered  # room again: tickets again
+        labels = [label for (label,) in hub.db.execute("SELECT label FROM tickets ORDER BY id")]
+        assert labels == [a for a in answered if a is not None]  # every answer stored, once; nothing else
+    finally:
+        if hub is not None:
+            hub.stop()
+        disk.close()
 
 
 def test_a_write_over_a_second_shows_in_fleet_status_and_the_log(hub: HubService, make_client, caplog) -> None:
