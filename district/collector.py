@@ -26,6 +26,7 @@ from district.store import open_store
 
 log = logging.getLogger(__name__)
 GATHER_S = 0.005
+UNAVAILABLE_LOG_S = 60.0  # while the store refuses writes, one line in the log a minute
 INBOX_MAX = 100000  # records handed in by another thread (the fuzzers) and not yet stored; past it that thread waits
 
 
@@ -50,6 +51,7 @@ class Collector:
         self._inbox: queue.SimpleQueue[tuple[Message, str]] = queue.SimpleQueue()
         self.inbox_max = INBOX_MAX
         self._stop = threading.Event()
+        self._refused, self._refused_logged = 0, -UNAVAILABLE_LOG_S  # records the store refused; last said when
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
         plain = Topics.all_wards().upstream_record
         self.topic_filter = f"$share/{section.group}/{plain}" if section.group else plain
@@ -89,13 +91,25 @@ class Collector:
             try:
                 self._commit(batch)
                 self.network.pump(0)  # the acknowledgements are written now
-            except Exception:  # service edge: nothing was acknowledged, so every sender resends; logged
+            except Exception as exc:  # service edge: nothing was acknowledged, so every sender resends; logged
+                if self.store.unavailable(exc):  # the disk or the server: each record alone would fail the same
+                    self._unavailable(exc, len(batch))
+                    time.sleep(1)
+                    continue
                 log.exception("collector: storing a batch of %d failed", len(batch))
                 if len(batch) > 1:  # one record's fault must not hold back the others: each alone, once
                     for one in batch:
                         self._commit_alone(one)
                 else:
                     time.sleep(1)
+
+    def _unavailable(self, exc: BaseException, records: int) -> None:
+        """One line in the log a minute while the store refuses writes, with how many records it refused."""
+        self._refused += records
+        if time.monotonic() >= self._refused_logged + UNAVAILABLE_LOG_S:
+            log.error("collector: the store cannot take writes (%s); %d record(s) refused since the last such line, "
+                      "left unacknowledged for their wards to send again", str(exc).strip(), self._refused)
+            self._refused, self._refused_logged = 0, time.monotonic()
 
     def _commit_alone(self, item: tuple[Message, str]) -> None:
         try:

@@ -44,6 +44,10 @@ class Store:
         """Runs one statement; returns the number of rows it changed."""
         raise NotImplementedError
 
+    def unavailable(self, exc: BaseException) -> bool:
+        """Whether `exc` says the store cannot take writes now (a full disk, a server gone), whatever the records."""
+        return False
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
 

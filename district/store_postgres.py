@@ -34,6 +34,10 @@ class PostgresStore(Store):
             conn.execute("SET default_transaction_read_only = on")
         return conn
 
+    def unavailable(self, exc: BaseException) -> bool:
+        # the server gone, refusing (its disk full among them) or not taking a new connection (StoreError)
+        return isinstance(exc, psycopg.OperationalError | StoreError)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self.conn.broken or self.conn.closed:  # the server restarted or the network dropped: connect again

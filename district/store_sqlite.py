@@ -39,6 +39,9 @@ class SqliteStore(Store):
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         return self.db.execute(sql, params).rowcount
 
+    def unavailable(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError)  # full, read-only, I/O, locked past busy_timeout
+
     def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
         """A batch in a few statements: the seen-marks as multi-row INSERTs that return the keys they added (a key
         twice in the batch is added once, so only its first item is new), then each new record's upsert, in order

@@ -36,7 +36,8 @@ def hub(upstream_hub: HubService) -> HubService:
 
 
 def test_database_restart_loses_nothing(tmp_path: Path, hub: HubService, district_broker: Broker,
-                                        postgres_server: PostgresServer, postgres_dsn: str) -> None:
+                                        postgres_server: PostgresServer, postgres_dsn: str,
+                                        caplog: pytest.LogCaptureFixture) -> None:
     pg = StoreUnderTest(tmp_path, postgres_dsn)
     c = collector(tmp_path, district_broker, dsn=postgres_dsn)
     try:
@@ -47,11 +48,13 @@ def test_database_restart_loses_nothing(tmp_path: Path, hub: HubService, distric
         for i in range(100, 200):
             hub.upstream.rating(rating(i))
         wait_until(lambda: hub.upstream.status()["backlog"] > 0, what="records waiting unacknowledged")
+        wait_until(lambda: "the store cannot take writes" in caplog.text, what="the collector to say so")
         postgres_server.start()
         wait_until(lambda: hub.upstream.status()["backlog"] == 0, timeout=60, what="the rest after the restart")
     finally:
         c.stop()
     assert pg.one("SELECT COUNT(*), COUNT(DISTINCT ticket_id) FROM ratings") == (200, 200)
+    assert "storing a record" not in caplog.text  # while the server was down: no record tried alone, in vain
 
 
 def test_a_record_resent_to_two_collectors_at_once_is_stored_once(postgres_dsn: str) -> None:

@@ -12,6 +12,7 @@ from bus.client import BusClient
 from bus.config import BrokerSection
 from bus.errors import ContractError
 from devkit.broker import Broker
+from devkit.chaos_kiosk import SmallDisk
 from devkit.configs import add_upstream, write_district_config, write_hub_config
 from devkit.processes import RoleProcess
 from district.collector import Collector
@@ -341,6 +342,41 @@ def test_the_worker_reads_no_more_than_a_batch_while_the_locked_database_holds_i
         sender.stop()
         c.stop()
     assert district_db(tmp_path).execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 40
+
+
+def test_a_full_district_disk_loses_no_record_and_stores_each_once_when_there_is_room(
+        tmp_path: Path, district_broker: Broker, caplog: pytest.LogCaptureFixture) -> None:
+    """The collector's disk a tmpfs filled to the last byte: no record is acknowledged (so the ward's outbox keeps
+    every one), the worker lives on, and once there is room every record is stored once."""
+    disk = SmallDisk(tmp_path / "district", 8)
+    if not disk.mounted:
+        pytest.skip("a small disk to fill needs root (mount -t tmpfs)")
+    c = None
+    sender = BusClient(BrokerSection(port=district_broker.port), WARD, "hub-1", "hub",
+                       outbox_path=tmp_path / "hub-outbox.db")
+    try:
+        c = collector(tmp_path, district_broker)
+        sender.start()
+        assert sender.wait_connected(10)
+        assert sender.outbox is not None
+        with disk.filled():
+            for i in range(1, 21):
+                sender.send_durable(sender.topics.upstream_record, "upstream.record",
+                                    {"kind": "rating", "record": {**RATING, "ticket_id": i}})
+            wait_until(lambda: "the store cannot take writes" in caplog.text, what="the collector to try")
+            threading.Event().wait(1.0)  # a second more: still one line, and no record tried alone
+            assert sender.outbox.size() == 20 and c.health() is None  # nothing acknowledged; the worker alive
+            assert caplog.text.count("the store cannot take writes") == 1 and "failed" not in caplog.text
+        sender.outbox.make_all_due()
+        sender.wake_outbox()
+        wait_until(lambda: sender.outbox.size() == 0, timeout=30, what="every record acknowledged")
+    finally:
+        sender.stop()
+        if c is not None:
+            c.stop()
+        rows = district_db(tmp_path).execute("SELECT ticket_id, COUNT(*) FROM ratings GROUP BY ticket_id").fetchall()
+        disk.close()
+    assert rows == [(i, 1) for i in range(1, 21)]
 
 
 def test_upstream_over_tls_with_a_verified_certificate(tmp_path: Path, broker: Broker) -> None:
