@@ -106,6 +106,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "answer waited for it; check or replace the SD card)",
                       f"thẻ nhớ ghi chậm: một lần ghi mất {slowest / 1000:.1f} giây lúc {db.get('slowest_commit_at')} "
                       "(mọi câu trả lời phải chờ; hãy kiểm tra hoặc thay thẻ nhớ)"))
+    store = detail.get("store") if role == "district" and isinstance(detail.get("store"), dict) else {}
+    if store.get("failing"):
+        found.append((f"store cannot take writes since {store.get('since')}: {store['failing']} (records wait with "
+                      "the wards, unacknowledged; disk full or database server down?)",
+                      f"không ghi được kho dữ liệu từ {store.get('since')}: {store['failing']} (bản ghi chờ ở các "
+                      "phường; đĩa đầy hoặc máy chủ CSDL ngừng?)"))
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):

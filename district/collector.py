@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bus import systemd
@@ -52,6 +52,8 @@ class Collector:
         self.inbox_max = INBOX_MAX
         self._stop = threading.Event()
         self._refused, self._refused_logged = 0, -UNAVAILABLE_LOG_S  # records the store refused; last said when
+        self.failing: tuple[str, float] | None = None  # why the store refuses writes, since when (wall clock)
+        self.bus.state_detail = self._detail
         self._worker = threading.Thread(target=self._work, name="collector", daemon=True)
         plain = Topics.all_wards().upstream_record
         self.topic_filter = f"$share/{section.group}/{plain}" if section.group else plain
@@ -91,6 +93,10 @@ class Collector:
             try:
                 self._commit(batch)
                 self.network.pump(0)  # the acknowledgements are written now
+                if self.failing is not None:
+                    log.info("collector: the store takes writes again")
+                    self.failing = None
+                    self.bus.publish_state()
             except Exception as exc:  # service edge: nothing was acknowledged, so every sender resends; logged
                 if self.store.unavailable(exc):  # the disk or the server: each record alone would fail the same
                     self._unavailable(exc, len(batch))
@@ -106,10 +112,19 @@ class Collector:
     def _unavailable(self, exc: BaseException, records: int) -> None:
         """One line in the log a minute while the store refuses writes, with how many records it refused."""
         self._refused += records
+        if self.failing is None:
+            self.failing = (str(exc).strip()[:300], time.time())
+            self.bus.publish_state()  # district IT sees it now, not at the next minute
         if time.monotonic() >= self._refused_logged + UNAVAILABLE_LOG_S:
             log.error("collector: the store cannot take writes (%s); %d record(s) refused since the last such line, "
                       "left unacknowledged for their wards to send again", str(exc).strip(), self._refused)
             self._refused, self._refused_logged = 0, time.monotonic()
+
+    def _detail(self) -> dict[str, Any]:
+        if self.failing is None:
+            return {}
+        reason, since = self.failing
+        return {"store": {"failing": reason, "since": datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")}}
 
     def _commit_alone(self, item: tuple[Message, str]) -> None:
         try:

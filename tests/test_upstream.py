@@ -19,7 +19,7 @@ from district.collector import Collector
 from district.config import load_district
 from hub.config import load_hub
 from hub.service import HubService
-from provisioning.fleet import wait_online
+from provisioning.fleet import fleet_rows, wait_online
 from tests.conftest import WARD, wait_until
 
 RATING = {"ward": WARD, "day": "2026-11-23", "ticket_id": 1, "counter": 1, "service": "HT", "level": 1, "scale": 3,
@@ -367,9 +367,15 @@ def test_a_full_district_disk_loses_no_record_and_stores_each_once_when_there_is
             threading.Event().wait(1.0)  # a second more: still one line, and no record tried alone
             assert sender.outbox.size() == 20 and c.health() is None  # nothing acknowledged; the worker alive
             assert caplog.text.count("the store cannot take writes") == 1 and "failed" not in caplog.text
+            said = {r["device"]: r["problems"] for r in fleet_rows(BrokerSection(port=district_broker.port),
+                                                                    "district", settle_s=0.5)}["collector-1"]
+            assert any(p.startswith("store cannot take writes since") and "full" in p for p in said), said
         sender.outbox.make_all_due()
         sender.wake_outbox()
         wait_until(lambda: sender.outbox.size() == 0, timeout=30, what="every record acknowledged")
+        wait_until(lambda: {r["device"]: r["problems"] for r in fleet_rows(
+            BrokerSection(port=district_broker.port), "district", settle_s=0.3)}["collector-1"] == [],
+            what="fleet status to clear")
     finally:
         sender.stop()
         if c is not None:
