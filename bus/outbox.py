@@ -263,17 +263,18 @@ class Outbox:
         """Sends what is due while `connected`, until `stop`, handing `publish` up to 500 entries at a time; `wake`
         makes it look at once (after a reconnect or a new entry). Runs on the client's outbox thread and outlives a
         transient disk or broker error."""
+        quiet_until = 0.0  # after a round whose attempts a full disk kept out of the file: no resends before this
         while not stop.is_set():
             wake.wait(0.5)
             wake.clear()
             try:
                 if self._held or self._answered:
-                    self.store_held()
-                while connected.is_set() and not stop.is_set():
+                    self.store_held()  # every half second: what only memory holds reaches the file soon
+                while connected.is_set() and not stop.is_set() and time.monotonic() >= quiet_until:
                     due = self.due(limit=500)
                     publish(due)
-                    if not self.sent_many([entry.corr for entry in due]):  # a full disk: nor were their backoffs
-                        stop.wait(self.max_retry)  # kept, so they wait here as long as the longest would have
+                    if not self.sent_many([entry.corr for entry in due]):  # nor were their backoffs kept, so they
+                        quiet_until = time.monotonic() + self.max_retry  # wait as long as the longest would have
                         break
                     if len(due) < 500:  # drained what is due; a full batch means more is waiting
                         break

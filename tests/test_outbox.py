@@ -8,6 +8,7 @@ import pytest
 
 from bus.outbox import Outbox
 from devkit.chaos_kiosk import SmallDisk
+from tests.conftest import wait_until
 
 
 def test_entries_survive_reopen_and_leave_only_on_ack(tmp_path: Path) -> None:
@@ -82,17 +83,18 @@ def test_on_a_really_full_disk_answers_and_sends_go_on_and_reach_the_file_when_t
             box.make_all_due()  # a reconnect while full
             box.add("b.0", "t", b"y" * 300, now=300.0)
             assert box.held == 1 and box.size() == 48
-            stop, connected, wake, published = threading.Event(), threading.Event(), threading.Event(), []
+            stop, connected, published = threading.Event(), threading.Event(), []
             connected.set()
-            wake.set()
-
-            def publish(entries: list) -> None:
-                published.append({e.corr for e in entries})
-                stop.set()  # one round
-
-            box.pump(publish, connected, stop, wake, "test")
-            assert published == [{f"a.{i}" for i in range(3, 50)} | {"b.0"}]  # not the answered; the held too
-        assert box.store_held() == 0 and box.held == 0  # room again: held stored, answered deleted
+            pump = threading.Thread(target=box.pump, args=(lambda entries: published.append({e.corr for e in entries}),
+                                                           connected, stop, threading.Event(), "test"))
+            pump.start()
+            wait_until(lambda: published, what="a round of the pump")
+        wait_until(lambda: box.held == 0, timeout=5, what="the held entry written as soon as there is room")
+        stop.set()
+        pump.join(5)
+        assert published == [{f"a.{i}" for i in range(3, 50)} | {"b.0"}]  # not the answered; the held too; and
+        assert box.size() == 48  # none again at once: their attempts were not recorded, so they wait max_retry
+        assert box.store_held() == 0  # the answered deleted from the file too
         box.close()
         again = Outbox(disk.folder / "o.db")
         assert again.size() == 48 and {"a.0", "a.1", "a.2"}.isdisjoint(e.corr for e in again.due(limit=100))
