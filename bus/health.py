@@ -27,10 +27,10 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         found.append((f"{detail['outbox']} messages waiting for an answer",
                       f"{detail['outbox']} tin đang chờ được trả lời"))
     if detail.get("outbox_in_memory"):
-        found.append((f"data disk full: {detail['outbox_in_memory']} messages held in memory only (a power cut "
-                      "would lose them; free space on the SD card)",
-                      f"thẻ nhớ đầy: {detail['outbox_in_memory']} tin chỉ còn trong bộ nhớ (mất điện sẽ mất; hãy "
-                      "giải phóng thẻ nhớ)"))
+        found.append((f"data disk full or read-only: {detail['outbox_in_memory']} messages held in memory only (a "
+                      "power cut would lose them; free space on the SD card, or replace a card gone read-only)",
+                      f"thẻ nhớ đầy hoặc chỉ đọc: {detail['outbox_in_memory']} tin chỉ còn trong bộ nhớ (mất điện sẽ "
+                      "mất; hãy giải phóng thẻ nhớ, hoặc thay thẻ đã chuyển sang chỉ đọc)"))
     copies = detail.get("damaged_copies")
     if isinstance(copies, dict) and copies.get("files"):
         n = len(copies["files"])

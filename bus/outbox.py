@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from bus.messages import Message
 
 log = logging.getLogger(__name__)
-HELD_MAX = 5000  # entries kept in memory while the disk is full; beyond, `add` refuses (OutboxError)
+HELD_MAX = 5000  # entries kept in memory while the disk refuses writes; beyond, `add` refuses (OutboxError)
 EXPORT_SUFFIX = ".export.jsonl"  # beside the outbox: entries a factory reset took out, sent again by the next start
 
 SCHEMA = """
@@ -106,18 +106,19 @@ class Outbox:
         return taken
 
     def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
-        """Stores an entry (committed). A full disk does not refuse it: it is held in memory, sent and resent like
-        the rest, and written to the file as soon as there is room (`held` says how many wait so)."""
+        """Stores an entry (committed). A full or read-only disk does not refuse it: it is held in memory, sent and
+        resent like the rest, and written to the file as soon as the disk takes it (`held` says how many wait so)."""
         now = time.time() if now is None else now
         try:
             self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) VALUES (?,?,?,?,?)",
                       (corr, topic, payload, now, now))
         except OutboxError as exc:
-            if not _full(exc) or len(self._held) >= HELD_MAX:
+            if not _refused(exc) or len(self._held) >= HELD_MAX:
                 raise
             with self._lock:
                 if not self._held:
-                    log.error("%s: the disk is full; messages are held in memory until there is room", self.path)
+                    log.error("%s: the disk refuses writes (full or read-only); messages are held in memory "
+                              "until it takes them", self.path)
                 self._held[corr] = [Entry(corr, topic, payload, now, 0), now]
 
     @property
@@ -180,9 +181,9 @@ class Outbox:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                if not _full(exc):
+                if not _refused(exc):
                     raise OutboxError(f"{self.path}: {exc}") from exc
-                log.warning("%s: the disk is full; %d sent message(s) stay due at once", self.path, len(corrs))
+                log.warning("%s: the disk refuses writes; %d sent message(s) stay due at once", self.path, len(corrs))
                 return False
             except BaseException:
                 self._rollback()
@@ -210,12 +211,13 @@ class Outbox:
             self._answered.difference_update(corrs)
         except sqlite3.Error as exc:
             self._rollback()
-            if not _full(exc):
+            if not _refused(exc):
                 raise OutboxError(f"{self.path}: {exc}") from exc
             fresh = {c for c in corrs if c not in self._answered
                      and self._db.execute("SELECT 1 FROM outbox WHERE corr = ?", (c,)).fetchone() is not None}
             if fresh and not self._answered:
-                log.error("%s: the disk is full; answered messages stay in the file until there is room", self.path)
+                log.error("%s: the disk refuses writes; answered messages stay in the file until it takes them",
+                          self.path)
             self._answered |= fresh
             removed = len(fresh)
         return removed + sum(self._held.pop(c, None) is not None for c in corrs)
@@ -238,9 +240,9 @@ class Outbox:
         try:
             self._run("UPDATE outbox SET next_try = 0", ())
         except OutboxError as exc:
-            if not _full(exc):
+            if not _refused(exc):
                 raise
-            log.warning("%s: the disk is full; stored messages are sent again as their backoff says", self.path)
+            log.warning("%s: the disk refuses writes; stored messages are sent again as their backoff says", self.path)
         with self._lock:
             for held in self._held.values():
                 held[1] = 0.0
@@ -294,6 +296,8 @@ class Outbox:
             raise OutboxError(f"{self.path}: {exc}") from exc
 
 
-def _full(exc: BaseException) -> bool:
-    """Whether a failed write says the disk (or the file's allowed size) is full."""
-    return "full" in str(exc).lower()
+def _refused(exc: BaseException) -> bool:
+    """Whether a failed write says the disk refuses writes: full (or the file at its allowed size), or read-only — as
+    a worn SD card turns, or the kernel remounts a file system after an error."""
+    text = str(exc).lower()
+    return "full" in text or "readonly" in text or "read-only" in text

@@ -132,6 +132,23 @@ def test_catalogue_update_from_the_hub_applies_without_restart(kiosk: KioskCore,
     assert out.data is not None and out.data.qr_url == "https://dvc.hanoi.example/tt/1.004194"
 
 
+def test_a_read_only_data_disk_still_prints_online_tickets_and_says_so(kiosk: KioskCore, hub: HubService) -> None:
+    """A worn SD card turns read-only (or the kernel remounts it so after an error): every write refused, not for
+    want of room. Before, the confirmation's write raised out of take_ticket after the paper came out, and the
+    citizen's number stayed held at the hub, never called."""
+    from bus.health import problems
+
+    kiosk.bus.outbox._db.execute("PRAGMA query_only = 1")  # type: ignore[union-attr]  # every write refused
+    outs = [kiosk.take_ticket("HT") for _ in range(3)]
+    assert all(o.state == "printed" and not o.offline for o in outs)
+    wait_until(lambda: hub.db.execute("SELECT COUNT(*) FROM tickets WHERE status='issued'").fetchone()[0] == 3,
+               what="every confirmation, from memory, reaching the hub")
+    assert kiosk.bus.outbox._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0  # type: ignore[union-attr]
+    kiosk.bus.outbox.add("probe", "t", b"x")  # type: ignore[union-attr]  # one held now shows in the fleet's words
+    said = problems("kiosk", "online", kiosk.bus.state_body("online")["detail"])
+    assert any(p.startswith("data disk full or read-only: ") and "held in memory only" in p for p in said), said
+
+
 def test_a_full_data_disk_still_prints_online_tickets_and_refuses_offline_ones_plainly(
         kiosk: KioskCore, hub: HubService, broker: Broker) -> None:
     from bus.health import problems
