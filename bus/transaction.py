@@ -1,9 +1,14 @@
-# One atomic change to a SQLite file: BEGIN IMMEDIATE ... COMMIT, or a savepoint inside a transaction already open.
+# One atomic change to a SQLite file (BEGIN IMMEDIATE ... COMMIT, or a savepoint); which of its errors the disk made.
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def storage_error(exc: BaseException) -> bool:
+    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bus.transaction import transaction
+from bus.transaction import storage_error, transaction
 from district.errors import StoreError
 from district.store import Key, Record, Store, upsert_sql
 
@@ -40,7 +40,7 @@ class SqliteStore(Store):
         return self.db.execute(sql, params).rowcount
 
     def unavailable(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.OperationalError)  # full, read-only, I/O, locked past busy_timeout
+        return storage_error(exc)  # full, read-only, I/O, damaged, locked past busy_timeout
 
     def store_new(self, items: list[tuple[Key, Record]], now: float) -> list[bool]:
         """A batch in a few statements: the seen-marks as multi-row INSERTs that return the keys they added (a key

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,16 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from bus.health import SLOW_COMMIT_MS
+from bus.transaction import storage_error
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 3600.0  # the slowest write is kept for at least this long, at most twice this
 WARN_EVERY_S = 60.0  # while the disk stalls, one line in the log a minute says how often
-
-
-def storage_error(exc: BaseException) -> bool:
-    """Errors that come from the disk or the file (full, read-only, I/O, damaged, locked), not from our own SQL."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 class DatabaseHealth:

@@ -20,12 +20,12 @@ from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
 from bus.own_loop import OwnLoop
 from bus.topics import parse
-from bus.transaction import transaction
+from bus.transaction import storage_error, transaction
 from hub import reads
 from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
-from hub.database_health import DatabaseHealth, storage_error
+from hub.database_health import DatabaseHealth
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.retained import RetainedStates

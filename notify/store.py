@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bus.sqlite_repair import open_checked
-from bus.transaction import transaction
+from bus.transaction import storage_error, transaction
 from notify.gateways import Outgoing
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,10 @@ class Store:
                     self.db.execute("UPDATE messages SET state='sent', sent_at=?, reference=?, error=NULL, "
                                     "attempts=attempts+1 WHERE id=?", (at, reference, message_id))
                     self._count(day, "sent")
-        except sqlite3.OperationalError:  # the disk, not our SQL: kept in memory, tried again each round
-            return False
+        except sqlite3.Error as exc:
+            if not storage_error(exc):
+                raise
+            return False  # the disk, not our SQL: kept in memory, tried again each round
         self._unrecorded.clear()
         return True
 
