@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bus.errors import OutboxError
 from bus.sqlite_repair import open_checked
+from bus.transaction import transaction
 
 if TYPE_CHECKING:
     from bus.messages import Message
@@ -169,25 +170,20 @@ class Outbox:
                     entry, _ = self._held[corr]
                     delay = min(self.max_retry, self.first_retry * 2 ** min(entry.attempts, 16))
                     self._held[corr] = [dataclasses.replace(entry, attempts=entry.attempts + 1), now + delay]
-            self._db.execute("BEGIN")
             try:
-                for corr in corrs:
-                    row = self._db.execute("SELECT attempts FROM outbox WHERE corr = ?", (corr,)).fetchone()
-                    if row is None:
-                        continue
-                    delay = min(self.max_retry, self.first_retry * 2 ** min(row[0], 16))
-                    self._db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE corr = ?",
-                                     (now + delay, corr))
-                self._db.execute("COMMIT")
+                with transaction(self._db):
+                    for corr in corrs:
+                        row = self._db.execute("SELECT attempts FROM outbox WHERE corr = ?", (corr,)).fetchone()
+                        if row is None:
+                            continue
+                        delay = min(self.max_retry, self.first_retry * 2 ** min(row[0], 16))
+                        self._db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ? WHERE corr = ?",
+                                         (now + delay, corr))
             except sqlite3.Error as exc:
-                self._rollback()
                 if not _refused(exc):
                     raise OutboxError(f"{self.path}: {exc}") from exc
                 log.warning("%s: the disk refuses writes; %d sent message(s) stay due at once", self.path, len(corrs))
                 return False
-            except BaseException:
-                self._rollback()
-                raise
         return True
 
     def ack(self, corr: str) -> bool:
@@ -204,13 +200,11 @@ class Outbox:
         A full disk can refuse even a delete: the entries then stay in the file, answered in memory (never sent
         again) until `store_held` finds room."""
         try:
-            self._db.execute("BEGIN")
-            removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount > 0
-                          and c not in self._answered for c in corrs)
-            self._db.execute("COMMIT")
+            with transaction(self._db):
+                removed = sum(self._db.execute("DELETE FROM outbox WHERE corr = ?", (c,)).rowcount > 0
+                              and c not in self._answered for c in corrs)
             self._answered.difference_update(corrs)
         except sqlite3.Error as exc:
-            self._rollback()
             if not _refused(exc):
                 raise OutboxError(f"{self.path}: {exc}") from exc
             fresh = {c for c in corrs if c not in self._answered
@@ -221,10 +215,6 @@ class Outbox:
             self._answered |= fresh
             removed = len(fresh)
         return removed + sum(self._held.pop(c, None) is not None for c in corrs)
-
-    def _rollback(self) -> None:
-        if self._db.in_transaction:  # SQLite rolls back by itself after some errors (a full disk among them)
-            self._db.execute("ROLLBACK")
 
     def acknowledged_by(self, reply: Message) -> bool:
         """Removes what a reply acknowledges (an `upstream.ack` may list many records in `corrs`); whether it
