@@ -26,7 +26,8 @@ from bus.own_loop import OwnLoop
 from bus.rejections import Rejections
 from bus.replies import Replies
 from bus.sqlite_repair import Repair
-from bus.topics import Topics, carries, topic_matches, words_for
+from bus.subscriptions import Subscriptions
+from bus.topics import Topics, carries, words_for
 from bus.version import VERSION
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ class BusClient:
         self.facts: dict[str, Any] = {}  # fixed facts for the state's detail (the last factory reset)
         self._seq = itertools.count(1)
         self._seq_lock, self._state_lock = threading.Lock(), threading.Lock()
-        self._subs: dict[str, tuple[int, list[Handler]]] = {}
-        self._subs_lock = threading.Lock()  # subscribe() and _on_connect() must not interleave
+        self._subs = Subscriptions()
         self._asked = Replies()
         self._reply_listeners: list[Handler] = []
         self._connect_hooks: list[Callable[[], None]] = []
@@ -284,9 +284,8 @@ class BusClient:
         the ward's access list will not let this account read is logged plainly (the broker would deliver nothing)."""
         if self.grants is not None and not self.grants.may("read", topic_filter):
             log.error("%s: %s; nothing will arrive there", self.device, self.grants.refusal("read", topic_filter))
-        with self._subs_lock:
-            old = self._subs.get(topic_filter)
-            self._subs[topic_filter] = (max(qos, old[0]) if old else qos, [*(old[1] if old else []), handler])
+        with self._subs.lock:
+            self._subs.add(topic_filter, handler, qos)
             if self.connected.is_set():
                 self._mqtt.subscribe(topic_filter, qos)
 
@@ -310,8 +309,8 @@ class BusClient:
         sock = client.socket()
         if isinstance(sock, socket.socket):  # small MQTT packets must not wait for delayed ACKs (Nagle)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._subs_lock:  # subscriptions go out before anyone told "connected" can publish a request
-            for topic_filter, (qos, _) in self._subs.items():
+        with self._subs.lock:  # subscriptions go out before anyone told "connected" can publish a request
+            for topic_filter, qos in self._subs.filters():
                 client.subscribe(topic_filter, qos)
             if self.role != "cli":
                 client.subscribe(self._probe_topic, 0)
@@ -360,8 +359,7 @@ class BusClient:
             self.rejected.count("type", f"rejected a {msg.type} from {msg.device} on {topic}: that topic carries "
                                         f"{words_for(topic)} only")
             return
-        handlers = [h for topic_filter, (_, hs) in list(self._subs.items()) if topic_matches(topic_filter, topic)
-                    for h in hs]  # once for a whole bundle
+        handlers = self._subs.handlers(topic)  # once for a whole bundle
         for one in bundle.unpack(msg, topic, self.rejected) if msg.type == "bundle" else (msg,):
             for handler in handlers:
                 self._guard(lambda h=handler, m=one: h(m, topic), f"handler for {topic}")

@@ -280,3 +280,22 @@ def test_a_client_running_its_own_loop_writes_on_that_thread_only_and_is_woken_b
         pumping.join(10)
         own.stop()
     assert not pumping.is_alive()
+
+
+def test_a_filter_subscribed_after_a_topic_was_heard_reaches_its_next_message(make_client) -> None:  # noqa: ANN001
+    """A client remembers which handlers a topic reaches (bus/subscriptions.py); a subscription made later, whose
+    filter also matches that topic, is heard from the next message on, after the handlers subscribed before it."""
+    listener = make_client("board-1", role="display")
+    heard: list[tuple[str, str]] = []
+    listener.subscribe(listener.topics.ticket_event, lambda m, _: heard.append(("exact", m.body["ticket"]["label"])))
+    sender = make_client("hub", role="hub")
+    assert listener.wait_connected(5) and sender.wait_connected(5)
+    sender.send(sender.topics.ticket_event, "ticket.event", samples.call("A001", 1))
+    wait_until(lambda: heard == [("exact", "A001")], what="the first event")
+    wildcard = listener.topics.ticket_event.rsplit("/", 1)[0] + "/#"
+    listener.subscribe(wildcard, lambda m, _: heard.append(("wildcard", m.body["ticket"]["label"])))
+    time.sleep(0.3)  # the broker has the new subscription
+    sender.send(sender.topics.ticket_event, "ticket.event", samples.call("A002", 1))
+    wait_until(lambda: len(heard) >= 3, what="the second event")
+    time.sleep(0.2)
+    assert heard == [("exact", "A001"), ("exact", "A002"), ("wildcard", "A002")]
