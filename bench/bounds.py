@@ -18,6 +18,11 @@ from bench.figures import emit
 from bus.estimate import quantile
 from devkit.broker import Broker
 
+# a message the size of an upstream record (about 320 bytes), for the receiving bound
+RECORD = (b'{"v":1,"type":"upstream.record","device":"hub","boot":"0a1b2c3d","seq":1,"ts":"2026-11-23T10:00:00+07:00",'
+          b'"body":{"kind":"rating","record":{"ward":"demo-ward","day":"2026-11-23","ticket_id":1,"counter":1,'
+          b'"service":"HT","level":1,"scale":3,"version":1,"procedure":"1.001193","officer":"x"}},"corr":"0a1b.1"}')
+
 
 def durable_table(path: Path) -> sqlite3.Connection:
     """A WAL file with synchronous=FULL, as the hub, the outboxes and the collector commit, holding one table t."""
@@ -131,6 +136,40 @@ def broker_qos1(port: int, count: int) -> float:
     return count / (time.perf_counter() - began)
 
 
+def paho_receive(port: int, count: int, folder: Path) -> tuple[float, float]:
+    """A paho client (as every role uses, TCP_NODELAY set) that does nothing with what it receives: QoS 1 messages
+    the size of an upstream record from `mosquitto_pub` (C), read as bus/own_loop.py reads them (all that came
+    together, then one round of the loop for the acknowledgements). Messages per second and the receiving thread's
+    CPU per message in µs: the most any collector on paho can take at a record a message."""
+    lines = folder / "records.txt"
+    lines.write_bytes((RECORD + b"\n") * count)  # read by mosquitto_pub from a file: no work of this process
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-paho-receive")
+    got = [0]
+    client.on_message = lambda *_: got.__setitem__(0, got[0] + 1)
+    client.max_inflight_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client.subscribe("bench/receive", 1)
+    for _ in range(20):
+        client.loop(0.05)  # connected and subscribed
+    with lines.open("rb") as feed:
+        sender = subprocess.Popen(["mosquitto_pub", "-p", str(port), "-t", "bench/receive", "-q", "1", "-l"],
+                                  stdin=feed)
+    began, cpu = time.perf_counter(), time.thread_time()
+    while got[0] < count and time.perf_counter() - began < 120:
+        client.loop(1)
+        before = -1
+        while got[0] != before:
+            before = got[0]
+            client.loop_read()
+    rate, cpu_us = got[0] / (time.perf_counter() - began), (time.thread_time() - cpu) / max(got[0], 1) * 1e6
+    sender.wait(timeout=60)
+    client.disconnect()
+    if got[0] < count:
+        raise SystemExit(f"paho received {got[0]} of {count} in 120 s")
+    return rate, cpu_us
+
+
 def bare_rss() -> float:
     """Resident MB of an interpreter that has loaded paho and sqlite3 and nothing of motcua: the floor under every
     role's memory."""
@@ -160,6 +199,7 @@ def main() -> None:
         finally:
             echo.close()
         qos1 = broker_qos1(broker.port, 20000)
+        received, received_cpu = paho_receive(broker.port, 40000, Path(tmp))
     rss = bare_rss()
     print("the machine's own limits (no motcua code)")
     print(f"  SQLite WAL synchronous=FULL, one row per commit: {commits:.0f} commits/s, "
@@ -170,11 +210,14 @@ def main() -> None:
     print(f"  broker round trip, paho client and a C echo: one at a time p50 {quantile(one_ms, .5):.2f} ms, "
           f"p99 {quantile(one_ms, .99):.2f} ms; window 32: {window_rate:.0f} round trips/s")
     print(f"  broker alone, C to C at QoS 1: {qos1:.0f} messages/s")
+    print(f"  a paho client receiving at QoS 1 and doing nothing with it: {received:.0f} messages/s, "
+          f"{received_cpu:.1f} µs of its thread's CPU a message")
     print(f"  interpreter with paho and sqlite3 loaded: {rss:.1f} MB resident")
     emit({"sqlite_commits_per_s": commits, "sqlite_commit_p99_ms": quantile(commit_ms, .99),
           "paced_commit_p99_ms": quantile(paced_ms, .99), "paced_commit_max_ms": paced_ms[-1],
           "echo_p50_ms": quantile(one_ms, .5), "echo_p99_ms": quantile(one_ms, .99), "echo_window_per_s": window_rate,
-          "broker_qos1_per_s": qos1, "bare_rss_mb": rss})
+          "broker_qos1_per_s": qos1, "paho_receive_per_s": received, "paho_receive_cpu_us": received_cpu,
+          "bare_rss_mb": rss})
 
 
 if __name__ == "__main__":
