@@ -26,12 +26,11 @@ from bus.own_loop import OwnLoop
 from bus.rejections import Rejections
 from bus.replies import Replies
 from bus.sqlite_repair import Repair
-from bus.subscriptions import Subscriptions
+from bus.subscriptions import Handler, Subscriptions
 from bus.topics import Topics, carries, words_for
 from bus.version import VERSION
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Message, str], None]
 
 
 class BusClient:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bus.topics import topic_matches
 
+if TYPE_CHECKING:
+    from bus.messages import Message
+
 TOPICS_KEPT = 1024  # topics whose handlers are remembered; past it the memory starts again (topics come from outside)
-Handler = Callable[[Any, str], None]
+Handler = Callable[["Message", str], None]  # called with each valid message on a matching topic, and the topic
 
 
 class Subscriptions:
