@@ -5,6 +5,7 @@ import dataclasses
 import json
 import re
 import shutil
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -227,11 +228,13 @@ def spy(ward: Ward) -> tuple[mqtt.Client, list[tuple[str, bytes]]]:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="spy")
     hub = ward.account("hub")
     client.username_pw_set(hub.username, hub.password)
+    subscribed = threading.Event()
     client.on_message = lambda c, u, m: seen.append((m.topic, m.payload))
+    client.on_subscribe = lambda *_: subscribed.set()
     client.connect("127.0.0.1", ward.broker.port)
     client.subscribe(f"motcua/v1/{WARD}/#", qos=1)
     client.loop_start()
-    time.sleep(0.3)
+    assert subscribed.wait(10), "the spy's subscription was never acknowledged"
     return client, seen
 
 
