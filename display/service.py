@@ -23,6 +23,7 @@ from display.clips import ClipSet, generate
 from display.config import AudioSection, DisplaySection, VoiceSection, load_display
 from display.errors import ClipError
 from hmi.identify import IdentifyOverlay
+from hmi.screen import open_screen
 
 log = logging.getLogger(__name__)
 RESET = ResetSpec(wipe=("clips",))  # the voice clips espeak-ng built; built again at the next start
@@ -50,14 +51,8 @@ class BoardService:
         self.bus.subscribe(t.device_state(display.hub_id), lambda m, _: self._post("hub", m))
         self.bus.on_connect(lambda: self._post("link", True))
         self.bus.on_disconnect(lambda: self._post("link", False))
-        pygame.display.init()
-        pygame.font.init()
-        pygame.display.set_caption("motcua board")
-        if display.fullscreen and size is None:
-            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
-            pygame.mouse.set_visible(False)
-        else:
-            self.screen = pygame.display.set_mode(size or (display.screen_width, display.screen_height))
+        self.screen = open_screen("motcua board", display.fullscreen and size is None,
+                                  size or (display.screen_width, display.screen_height))
         self.board = Board(self.screen, display.english, display.timezone, display.highlight_s)
         self.announcer = self._announcer(voice, audio, player)
         self.link = False

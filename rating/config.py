@@ -16,6 +16,7 @@ class RatingSection:
     scale: int = opt(3, lo=3, hi=5, doc="touch: how many levels")
     follow_up: bool = opt(True, doc="touch: ask why after a poor rating")
     ask_visits: bool = opt(False, doc="touch: ask how many visits this procedure took (one more tap)")
+    fullscreen: bool = opt(True, doc="touch: the whole display, no pointer; false: a window of the size below")
     screen_width: int = opt(800, lo=320, hi=3840)
     screen_height: int = opt(480, lo=240, hi=2160)
     led_ok: int = opt(-1, lo=-1, hi=53)

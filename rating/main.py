@@ -28,8 +28,7 @@ def _run(config: DeviceConfig, section: RatingSection) -> None:
     if section.mode == "touch":
         from rating.touch import RatingApp
 
-        app = RatingApp(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
-                        follow_up=section.follow_up, ask_visits=section.ask_visits)
+        app = RatingApp.for_section(bus, section)
         commands.device.identify = app.identify.start
         bus.start()
         systemd.notify("READY=1")

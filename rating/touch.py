@@ -10,7 +10,9 @@ from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
 from hmi.identify import IdentifyOverlay
+from hmi.screen import open_screen
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
+from rating.config import RatingSection
 
 LEVELS = {
     3: ["Rất hài lòng", "Hài lòng", "Không hài lòng"],
@@ -27,13 +29,12 @@ class RatingApp:
     """One screen loop; ratings are sent durably and the hub's answer (thanks, or why not) is shown."""
 
     def __init__(self, bus: BusClient, counter: int, scale: int = 3, size: tuple[int, int] = (800, 480),
-                 clock: Callable[[], float] = time.monotonic, follow_up: bool = True, ask_visits: bool = False) -> None:
+                 clock: Callable[[], float] = time.monotonic, follow_up: bool = True, ask_visits: bool = False,
+                 fullscreen: bool = False) -> None:
         self.bus, self.counter, self.scale, self.clock, self.follow_up = bus, counter, scale, clock, follow_up
         self.ask_visits = ask_visits
         self.visits = 0
-        pygame.display.init()
-        pygame.font.init()
-        self.screen = pygame.display.set_mode(size)
+        self.screen = open_screen("motcua rating", fullscreen, size)
         self.view, self.level, self.reasons = "ask", 0, set()
         self.answer: Message | None = None
         self.buttons: list[Button] = []
@@ -43,6 +44,12 @@ class RatingApp:
         self.seen: dict[str, object] = {}
         self.identify = IdentifyOverlay(bus.device)
         bus.on_reply(lambda m, _: self._answers.append(m) if m.type in ("rating.recorded", "error") else None)
+
+    @classmethod
+    def for_section(cls, bus: BusClient, section: RatingSection) -> RatingApp:
+        """The terminal as its config describes it (full screen unless `rating.fullscreen = false`)."""
+        return cls(bus, section.counter, section.scale, (section.screen_width, section.screen_height),
+                   follow_up=section.follow_up, ask_visits=section.ask_visits, fullscreen=section.fullscreen)
 
     def tap(self, pos: tuple[int, int]) -> None:
         for b in self.buttons:

@@ -1,6 +1,7 @@
 # The touch rating terminal under SDL's dummy driver with a real hub: levels, the follow-up, thanks or a reason.
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ import pygame
 import pytest
 
 from hub.service import HubService
+from rating.config import load_rating
 from rating.touch import RatingApp
 from tests.conftest import wait_until
 
@@ -89,3 +91,36 @@ def test_asking_visits_records_them_for_the_statistics(hub: HubService, make_cli
     day = hub.db.execute("SELECT day FROM ratings").fetchone()[0]
     row = compute(hub.db, hub.hub, day, day)[0]
     assert (row["visits_recorded"], row["first_visits"], row["came_back"]) == (1, 0, 1)
+
+
+def test_a_touch_terminal_as_configured_fills_its_panel_with_no_pointer(hub: HubService, make_client,  # noqa: ANN001
+                                                                        tmp_path: Path) -> None:
+    """`rating.fullscreen` is true unless a config says otherwise, as a kiosk's and a board's: on a Pi with a desktop,
+    a window would show its title bar, the taskbar and the mouse arrow to citizens. A full-screen terminal lays its
+    buttons out for the display's own size and takes a rating there."""
+    path = tmp_path / "rating-4.toml"
+    path.write_text(f'[device]\nid = "rating-4"\nrole = "rating"\nward = "demo-ward"\ndata_dir = "{tmp_path}"\n'
+                    f'[broker]\nport = {hub.config.broker.port}\n[rating]\ncounter = 1\nmode = "touch"\n',
+                    encoding="utf-8")
+    section = load_rating(str(path))[1]
+    assert section.fullscreen and (section.screen_width, section.screen_height) == (800, 480)
+    bus = make_client("rating-4", role="rating", counters=(1,), outbox=True, retry_first=0.5)
+    bus.wait_connected(5)
+    app = RatingApp.for_section(bus, section)
+    try:
+        assert app.screen.get_size() == pygame.display.get_desktop_sizes()[0] != (800, 480)  # SDL dummy: 1024×768
+        assert not pygame.mouse.get_visible()
+        app.step()
+        serve(hub)
+        assert app.button("level:3").rect.right > 800 and app.button("level:1").rect.bottom > 480  # the whole panel
+        shot(app, "fullscreen")
+        tap(app, "level:1")
+        wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
+        assert app.answer.type == "rating.recorded", app.answer.body
+    finally:
+        app.close()
+    windowed = RatingApp.for_section(bus, dataclasses.replace(section, fullscreen=False))
+    try:
+        assert windowed.screen.get_size() == (800, 480) and pygame.mouse.get_visible()
+    finally:
+        windowed.close()

@@ -10,6 +10,7 @@ import pygame
 
 from bus import systemd
 from hmi.identify import IdentifyOverlay
+from hmi.screen import open_screen
 from hmi.widgets import Button
 from kiosk.config import KioskSection
 from kiosk.core import KioskCore, TicketOutcome
@@ -28,14 +29,8 @@ class KioskApp:
         self.core = core
         self.section = section
         self.clock = clock
-        pygame.display.init()
-        pygame.font.init()
-        pygame.display.set_caption("motcua kiosk")
-        if section.fullscreen and size is None:
-            self.screen = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
-            pygame.mouse.set_visible(False)
-        else:
-            self.screen = pygame.display.set_mode(size or (section.screen_width, section.screen_height))
+        self.screen = open_screen("motcua kiosk", section.fullscreen and size is None,
+                                  size or (section.screen_width, section.screen_height))
         self.view = View(lang=section.lang)
         self.buttons: list[Button] = []
         self.running = True
