@@ -16,3 +16,14 @@ def open_screen(caption: str, fullscreen: bool, size: tuple[int, int]) -> pygame
         pygame.mouse.set_visible(False)
         return screen
     return pygame.display.set_mode(size)
+
+
+def tap_position(event: pygame.event.Event, screen: pygame.Surface) -> tuple[int, int] | None:
+    """Where on `screen` a tap landed, or None for any other event. A Pi's touch panel may send a finger, a mouse click,
+    or both for one touch (SDL marks that click `touch`): each touch counts once."""
+    if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
+        return event.pos
+    if event.type == pygame.FINGERDOWN:
+        w, h = screen.get_size()
+        return int(event.x * w), int(event.y * h)
+    return None

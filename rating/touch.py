@@ -10,7 +10,7 @@ from bus.client import BusClient
 from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
 from hmi.identify import IdentifyOverlay
-from hmi.screen import open_screen
+from hmi.screen import open_screen, tap_position
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
 from rating.config import RatingSection
 
@@ -93,11 +93,8 @@ class RatingApp:
 
     def step(self) -> None:
         for event in pygame.event.get():
-            if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
-                self.tap(event.pos)
-            elif event.type == pygame.FINGERDOWN:
-                w, h = self.screen.get_size()
-                self.tap((int(event.x * w), int(event.y * h)))
+            if (pos := tap_position(event, self.screen)) is not None:
+                self.tap(pos)
         if self._answers:
             self.answer = self._answers.pop()
         if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):

@@ -10,7 +10,7 @@ import pygame
 
 from bus import systemd
 from hmi.identify import IdentifyOverlay
-from hmi.screen import open_screen
+from hmi.screen import open_screen, tap_position
 from hmi.widgets import Button
 from kiosk.config import KioskSection
 from kiosk.core import KioskCore, TicketOutcome
@@ -50,11 +50,8 @@ class KioskApp:
     def handle(self, event: pygame.event.Event) -> None:
         if event.type == pygame.QUIT:
             self.running = False
-        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not getattr(event, "touch", False):
-            self.tap(event.pos)
-        elif event.type == pygame.FINGERDOWN:
-            w, h = self.screen.get_size()
-            self.tap((int(event.x * w), int(event.y * h)))
+        elif (pos := tap_position(event, self.screen)) is not None:
+            self.tap(pos)
         elif event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE and not self.section.fullscreen:
             self.running = False
 
