@@ -9,14 +9,14 @@ from provisioning.errors import ProvisioningError
 
 @click.group()
 def rating() -> None:
-    """Run a counter's satisfaction keypad."""
+    """Run a counter's satisfaction keypad or touch terminal."""
 
 
 @rating.command("run")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="The rating keypad's device config (TOML).")
+              help="The rating device's config (TOML).")
 def rating_run(config_path: str) -> None:
-    """Run the rating keypad: one button per level, ratings sent to the hub exactly once."""
+    """Run the rating keypad or touch terminal its config names; ratings sent to the hub exactly once."""
     from rating.main import run
 
     guard(lambda: run(config_path))
