@@ -1,6 +1,7 @@
 # A damaged SQLite file (an SD card after a power cut) is found on open, set aside, and its readable rows kept.
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -16,6 +17,7 @@ DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")  # the error names that mean 
 BATCH = 512
 MAX_JUMP = 1 << 24  # how far past unreadable rows the salvage looks for readable ones
 
+RESTORED = ".restored"  # beside a database `motcua restore` put back: the note its service's first start reads
 Connect = Callable[[Path], sqlite3.Connection]
 Schema = Callable[[sqlite3.Connection], None]
 
@@ -37,6 +39,19 @@ class Repair:
         return {"file": str(self.path), "problem": self.problem, "at": datetime.fromtimestamp(self.at, UTC)
                 .isoformat(timespec="seconds"), "damaged_copy": str(self.moved_to) if self.moved_to else None,
                 "rows_kept": sum(self.kept.values()), "unreadable": self.unreadable}
+
+
+def restored_note(path: str | Path) -> dict[str, Any] | None:
+    """The note `motcua restore` left beside database `path` (the backup's name and when it was made), or None. The
+    file is older than what its service had written before: what came after the backup is not in it."""
+    note = Path(f"{path}{RESTORED}")
+    try:
+        found = json.loads(note.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"backup": f"unreadable note {note.name} ({exc})"}
+    return found if isinstance(found, dict) else {"backup": f"unreadable note {note.name}"}
 
 
 def damaged_copies(folder: Path) -> list[str]:

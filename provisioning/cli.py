@@ -21,6 +21,7 @@ LAZY = {name: f"provisioning.{module}" for module, names in (
     ("cli_fleet", ("fleet", "device", "release")),
     ("cli_setup", ("enrol", "install", "reset", "rotate", "revoke", "image", "firstboot", "access")),
     ("cli_console", ("console", "officer")),
+    ("cli_backup", ("backup", "restore")),
 ) for name in names}
 
 

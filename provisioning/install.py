@@ -74,7 +74,7 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
         say(f"staging root {root}: no user, ownership or systemctl changes; on the device run "
             f"`systemctl enable --now {service}`")
         return service
-    _service_user(say)
+    service_user(say)
     for path in (target, data):
         shutil.chown(path, user="root" if path == target else USER, group=USER)
     if not Path("/run/systemd/system").exists():
@@ -112,7 +112,7 @@ def _write(path: Path, text: str, mode: int, say: Callable[[str], None]) -> None
     say(f"wrote {path}")
 
 
-def _service_user(say: Callable[[str], None]) -> None:
+def service_user(say: Callable[[str], None]) -> None:
     """The `motcua` system user; it belongs to no hardware group (each unit adds its role's)."""
     try:
         pwd.getpwnam(USER)

@@ -1,0 +1,273 @@
+# Backing up the hub's machine and restoring it onto a new card: configs, the ward CA, broker accounts, databases.
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bus.sqlite_repair import RESTORED
+from provisioning.errors import ProvisioningError
+
+PREFIX = "motcua-backup-"
+MANIFEST = "manifest.json"
+FORMAT = 1
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# A database is copied whole through SQLite (its -wal folded in); a damaged copy a repair kept, the release shelf
+# (offered again from its release folder) and a backup of our own found under a source are left out.
+LEFT_OUT_SUFFIXES = ("-wal", "-shm", "-journal", RESTORED)
+LEFT_OUT_DIRS = {"offered"}
+HEADROOM = 1.1  # room asked for on the destination beyond the files' own size
+
+
+def back_up(sources: Iterable[Path], dest: Path, name: str, keep: int = 14, now: float | None = None,
+            numbering: Iterable[Path] = (), say: Callable[[str], None] = print) -> Path:
+    """Writes one backup folder of every file under `sources` into `dest` and returns it: each SQLite database as a
+    consistent copy taken through SQLite while its service runs (checked with integrity_check), every other file as
+    it is, a manifest with each file's place, checksum, mode and owner. The folder is written under a hidden name and
+    renamed when complete, so a backup cut short by a power cut is never taken for one; then only the newest `keep`
+    backups of `name` are kept. Everything in it is readable by root only: it holds the CA's key and passwords.
+    `numbering`: the databases that number tickets (the hub's), whose restore makes the numbering jump ahead."""
+    dest, sources = Path(dest), [Path(s) for s in sources]
+    dest.mkdir(parents=True, exist_ok=True)
+    files = sorted(set(_files(sources, dest)))
+    if not files:
+        raise ProvisioningError("nothing to back up: none of the folders given exists")
+    need = sum(p.stat().st_size + _wal_size(p) for p in files)
+    free = shutil.disk_usage(dest).free
+    if need * HEADROOM > free:
+        raise ProvisioningError(f"not enough room in {dest}: {free / 1e6:.1f} MB free, the backup needs about "
+                                f"{need * HEADROOM / 1e6:.1f} MB")
+    made = datetime.fromtimestamp(now if now is not None else datetime.now(UTC).timestamp(), UTC)
+    final = dest / f"{PREFIX}{name}-{made.strftime('%Y%m%dT%H%M%SZ')}"
+    if final.exists():
+        raise ProvisioningError(f"{final} already exists (two backups in one second)")
+    partial = dest / f".partial-{final.name}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(mode=0o700)
+    numbered = {Path(p).absolute() for p in numbering}
+    entries = [{**_store(path, partial), "numbering": path in numbered} for path in files]
+    for entry in entries:
+        say(f"  {entry['path']}  {entry['bytes']:,} bytes{'  (database, checked)' if entry['database'] else ''}")
+    manifest = {"format": FORMAT, "made": made.isoformat(timespec="seconds"), "host": socket.gethostname(),
+                "device": name, "files": entries}
+    _write_synced(partial / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+    for folder, _, _ in os.walk(partial):
+        _sync_dir(Path(folder))
+    os.rename(partial, final)
+    _sync_dir(dest)
+    for old in backups(dest, name)[keep:]:
+        shutil.rmtree(old)
+        say(f"removed the older backup {old.name} (keeping {keep})")
+    for stale in dest.glob(f".partial-{PREFIX}{name}-*"):  # one an earlier run never finished
+        shutil.rmtree(stale, ignore_errors=True)
+    say(f"backup {final}: {len(entries)} files, {sum(e['bytes'] for e in entries) / 1e6:.1f} MB")
+    same = sorted({str(s) for s in sources if s.exists() and s.stat().st_dev == dest.stat().st_dev})
+    if same:
+        say(f"note: {dest} is on the same disk as {same[0]}: this backup dies with that card (use a USB stick, "
+            f"another disk or a share; one not mounted leaves an empty folder on the card)")
+    return final
+
+
+def backups(dest: Path, name: str) -> list[Path]:
+    """The complete backups of device `name` in `dest`, newest first."""
+    return sorted((p for p in Path(dest).glob(f"{PREFIX}{name}-*") if (p / MANIFEST).is_file()), reverse=True)
+
+
+def restore(backup: Path, root: Path = Path("/"), force: bool = False, say: Callable[[str], None] = print) -> int:
+    """Puts every file of `backup` back where it was (under `root`: a new card's image, or a test), after checking
+    every checksum: a backup with one file damaged or missing writes nothing. Refuses to replace files that exist
+    unless `force` (stop the ward's services and mosquitto first). A database's leftover -wal and -shm are removed
+    with it; beside the hub's, a note: its numbering then jumps ahead (numbers printed after the backup are not in
+    it). On this machine as root, each file gets its recorded owner (the `motcua` user is made if missing).
+    Returns how many files it placed."""
+    backup, root = Path(backup), Path(root)
+    manifest = _checked(backup)
+    entries = manifest["files"]
+    targets = [(entry, root / PurePosixPath(entry["path"]).relative_to("/")) for entry in entries]
+    present = [str(t) for _, t in targets if t.exists()]
+    if present and not force:
+        raise ProvisioningError(f"{len(present)} file(s) already exist, e.g. {present[0]}: restore onto a new card, "
+                                f"or stop motcua and mosquitto and add --force")
+    live = root.resolve() == Path("/")
+    if live and os.geteuid() == 0 and any(e["owner"] == "motcua" or e["group"] == "motcua" for e in entries):
+        from provisioning.install import service_user
+
+        service_user(say)
+    for entry, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if entry["database"]:
+            for suffix in LEFT_OUT_SUFFIXES:  # a stale WAL beside another database's file would damage it
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+        staged = target.with_name(f".{target.name}.restoring")
+        shutil.copyfile(backup / entry["stored"], staged)
+        os.chmod(staged, entry["mode"])
+        if live and os.geteuid() == 0:
+            _chown(staged, entry, say)
+        os.replace(staged, target)
+        if entry.get("numbering") is True:  # the hub's first start: numbers printed after the backup are not in it
+            Path(f"{target}{RESTORED}").write_text(json.dumps({"backup": backup.name, "made": manifest.get("made")}),
+                                                   encoding="utf-8")
+        say(f"  {target}")
+    say(f"restored {len(entries)} files from {backup.name}"
+        + ("" if live else f" under {root} (no owners changed: set them on the device)"))
+    return len(entries)
+
+
+# -- the parts -------------------------------------------------------------------------------------------------------
+def _files(sources: list[Path], dest: Path) -> Iterator[Path]:
+    for source in sources:
+        if source.is_file():
+            yield source.absolute()
+            continue
+        for folder, dirs, names in os.walk(source):
+            here = Path(folder).absolute()
+            dirs[:] = [d for d in dirs if d not in LEFT_OUT_DIRS and not (here / d).samefile(dest)
+                       and not d.startswith((PREFIX, f".partial-{PREFIX}"))]
+            for n in names:
+                path = here / n
+                if path.is_file() and not path.is_symlink() and not n.endswith(LEFT_OUT_SUFFIXES) \
+                        and ".damaged-" not in n and not n.endswith(".restoring"):
+                    yield path
+
+
+def _wal_size(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def _is_database(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+
+
+def _store(path: Path, partial: Path) -> dict[str, Any]:
+    stored = PurePosixPath("files") / PurePosixPath(path.as_posix()).relative_to("/")
+    target = partial / stored
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    database = _is_database(path)
+    if database:
+        _copy_database(path, target)
+    else:
+        shutil.copyfile(path, target)
+    os.chmod(target, 0o600)
+    _fsync(target)
+    st = path.stat()
+    return {"path": path.as_posix(), "stored": stored.as_posix(), "sha256": _sha256(target),
+            "bytes": target.stat().st_size, "mode": st.st_mode & 0o7777, "owner": _user(st.st_uid),
+            "group": _group(st.st_gid), "database": database}
+
+
+def _copy_database(path: Path, target: Path) -> None:
+    """One consistent copy, whatever its service writes meanwhile (a WAL reader never waits for the writer), as a
+    single file (rollback journal mode: each service turns WAL back on when it opens it)."""
+    try:
+        source = sqlite3.connect(path, timeout=30)  # reads only (read-only would need the -shm to exist)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            copy.close()
+            source.close()
+    except sqlite3.Error as exc:
+        raise ProvisioningError(f"{path} could not be read ({exc}); nothing was backed up — its service repairs it "
+                                f"when it restarts (docs/deploy.md, section 7)") from exc
+    if verdict != "ok":
+        raise ProvisioningError(f"{path} reads as damaged ({verdict}); nothing was backed up — restart its service "
+                                f"to repair it, then back up again")
+
+
+def _checked(backup: Path) -> dict[str, Any]:
+    """The manifest once every file matches its checksum; else an error naming what is wrong."""
+    try:
+        manifest = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProvisioningError(f"{backup} is not a motcua backup (no {MANIFEST}); a backup cut short has "
+                                f"none") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProvisioningError(f"{backup / MANIFEST} is damaged: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or not isinstance(manifest.get("files"), list):
+        raise ProvisioningError(f"{backup / MANIFEST}: not a backup this motcua can read (format {FORMAT})")
+    if not manifest["files"]:
+        raise ProvisioningError(f"{backup / MANIFEST} lists no files")
+    keys = {"path": str, "stored": str, "sha256": str, "bytes": int, "mode": int, "owner": str, "group": str,
+            "database": bool}
+    bad: list[str] = []
+    for i, entry in enumerate(manifest["files"]):
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in keys.items()) \
+                or not 0 <= entry["mode"] <= 0o7777:
+            raise ProvisioningError(f"{backup / MANIFEST}: file entry {i} is malformed")
+        place, stored = PurePosixPath(entry["path"]), PurePosixPath(entry["stored"])
+        if not place.is_absolute() or ".." in place.parts or stored.is_absolute() or ".." in stored.parts:
+            raise ProvisioningError(f"{backup / MANIFEST}: file entry {i} points outside its places")
+        copy = backup / stored
+        if not copy.is_file():
+            bad.append(f"{entry['path']} (missing)")
+        elif _sha256(copy) != entry["sha256"]:
+            bad.append(f"{entry['path']} (checksum differs)")
+    if bad:
+        raise ProvisioningError(f"{backup} is damaged, nothing was restored: {', '.join(bad[:5])}"
+                                + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+    return manifest
+
+
+def _chown(path: Path, entry: dict[str, Any], say: Callable[[str], None]) -> None:
+    try:
+        shutil.chown(path, user=entry["owner"], group=entry["group"])
+    except (LookupError, OSError) as exc:
+        say(f"  {entry['path']}: owner {entry['owner']}:{entry['group']} not set here ({exc}); left to root")
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    os.chmod(path, 0o600)
+    _fsync(path)
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
