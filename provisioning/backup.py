@@ -36,7 +36,14 @@ def back_up(sources: Iterable[Path], dest: Path, name: str, keep: int = 14, now:
     renamed when complete, so a backup cut short by a power cut is never taken for one; then only the newest `keep`
     backups of `name` are kept. Everything in it is readable by root only: it holds the CA's key and passwords.
     `numbering`: the databases that number tickets (the hub's), whose restore makes the numbering jump ahead."""
-    dest, sources = Path(dest), [Path(s) for s in sources]
+    try:
+        return _back_up([Path(s) for s in sources], Path(dest), name, keep, now, numbering, say)
+    except OSError as exc:  # the stick pulled out, a folder we may not read, a full disk: said in one line
+        raise ProvisioningError(f"backing up into {dest} failed: {exc}") from exc
+
+
+def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float | None, numbering: Iterable[Path],
+             say: Callable[[str], None]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     files = sorted(set(_files(sources, dest)))
     if not files:
@@ -52,18 +59,24 @@ def back_up(sources: Iterable[Path], dest: Path, name: str, keep: int = 14, now:
         raise ProvisioningError(f"{final} already exists (two backups in one second)")
     partial = dest / f".partial-{final.name}"
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(mode=0o700)
     numbered = {Path(p).absolute() for p in numbering}
-    entries = [{**_store(path, partial), "numbering": path in numbered} for path in files]
+    complete = False
+    try:
+        partial.mkdir(mode=0o700)
+        entries = [{**_store(path, partial), "numbering": path in numbered} for path in files]
+        manifest = {"format": FORMAT, "made": made.isoformat(timespec="seconds"), "host": socket.gethostname(),
+                    "device": name, "files": entries}
+        _write_synced(partial / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+        for folder, _, _ in os.walk(partial):
+            _sync_dir(Path(folder))
+        os.rename(partial, final)
+        complete = True
+    finally:
+        if not complete:  # nothing half-written stays behind
+            shutil.rmtree(partial, ignore_errors=True)
+    _sync_dir(dest)
     for entry in entries:
         say(f"  {entry['path']}  {entry['bytes']:,} bytes{'  (database, checked)' if entry['database'] else ''}")
-    manifest = {"format": FORMAT, "made": made.isoformat(timespec="seconds"), "host": socket.gethostname(),
-                "device": name, "files": entries}
-    _write_synced(partial / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
-    for folder, _, _ in os.walk(partial):
-        _sync_dir(Path(folder))
-    os.rename(partial, final)
-    _sync_dir(dest)
     for old in backups(dest, name)[keep:]:
         shutil.rmtree(old)
         say(f"removed the older backup {old.name} (keeping {keep})")
@@ -102,24 +115,35 @@ def restore(backup: Path, root: Path = Path("/"), force: bool = False, say: Call
         from provisioning.install import service_user
 
         service_user(say)
-    for entry, target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if entry["database"]:
-            for suffix in LEFT_OUT_SUFFIXES:  # a stale WAL beside another database's file would damage it
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-        staged = target.with_name(f".{target.name}.restoring")
-        shutil.copyfile(backup / entry["stored"], staged)
-        os.chmod(staged, entry["mode"])
-        if live and os.geteuid() == 0:
-            _chown(staged, entry, say)
-        os.replace(staged, target)
-        if entry.get("numbering") is True:  # the hub's first start: numbers printed after the backup are not in it
-            Path(f"{target}{RESTORED}").write_text(json.dumps({"backup": backup.name, "made": manifest.get("made")}),
-                                                   encoding="utf-8")
-        say(f"  {target}")
+    placed = 0
+    try:
+        for entry, target in targets:
+            _place(backup / entry["stored"], target, entry, live, say)
+            if entry.get("numbering") is True:  # the hub's first start: numbers printed after the backup are not in it
+                note = {"backup": backup.name, "made": manifest.get("made")}
+                Path(f"{target}{RESTORED}").write_text(json.dumps(note), encoding="utf-8")
+            placed += 1
+    except OSError as exc:
+        raise ProvisioningError(f"restoring stopped after {placed} of {len(entries)} files: {exc}; fix that and run "
+                                f"it again with --force") from exc
     say(f"restored {len(entries)} files from {backup.name}"
         + ("" if live else f" under {root} (no owners changed: set them on the device)"))
     return len(entries)
+
+
+def _place(copy: Path, target: Path, entry: dict[str, Any], live: bool, say: Callable[[str], None]) -> None:
+    """One file put back whole (staged beside its place, then renamed), with its mode and, as root, its owner."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if entry["database"]:
+        for suffix in LEFT_OUT_SUFFIXES:  # a stale WAL beside another database's file would damage it
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+    staged = target.with_name(f".{target.name}.restoring")
+    shutil.copyfile(copy, staged)
+    os.chmod(staged, entry["mode"])
+    if live and os.geteuid() == 0:
+        _chown(staged, entry, say)
+    os.replace(staged, target)
+    say(f"  {target}")
 
 
 # -- the parts -------------------------------------------------------------------------------------------------------

@@ -192,6 +192,20 @@ def test_a_damaged_backup_restores_nothing_and_existing_files_are_not_replaced_u
     assert result.exit_code == 1 and f"motcua restore {made}" in result.output, result.output
 
 
+
+def test_a_backup_or_restore_that_cannot_write_says_so_in_one_line_and_leaves_nothing_half_made(tmp_path: Path) -> None:
+    data = folder_with_a_database(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ProvisioningError, match=f"backing up into {blocker} failed: .*File exists"):
+        back_up([data], blocker, "hub", say=lambda _: None)
+    made = back_up([data], tmp_path / "usb", "hub", say=lambda _: None)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / data.parts[1]).write_text("x", encoding="utf-8")  # where the first folder of each place must go
+    with pytest.raises(ProvisioningError, match=r"restoring stopped after 0 of 2 files: .*run it again with --force"):
+        restore(made, root, say=lambda _: None)
+
 MANIFESTS = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                                        max_size=4), max_leaves=20)
