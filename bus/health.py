@@ -11,6 +11,7 @@ STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/clien
 STALE_AFTER_S = 3 * STATE_EVERY
 LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
 SLOW_COMMIT_MS = 1000  # a hub's write this slow keeps every answer waiting: a worn or failing SD card
+BACKUP_STALE_H = 48  # a hub backed up nightly (docs/deploy.md, section 8) missed two nights
 
 
 def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None,
@@ -100,6 +101,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
         found.append((f"data disk nearly full: {db['free_mb']} MB free",
                       f"đĩa dữ liệu sắp đầy: còn {db['free_mb']} MB"))
+    last = db.get("last_backup") if isinstance(db.get("last_backup"), dict) else {}
+    if isinstance(last.get("age_h"), int | float) and last["age_h"] >= BACKUP_STALE_H:
+        found.append((f"last backup {last['age_h'] / 24:.0f} days ago, into {last.get('folder')} (is the backup disk "
+                      "in? docs/deploy.md, section 8)",
+                      f"lần sao lưu gần nhất cách đây {last['age_h'] / 24:.0f} ngày, vào {last.get('folder')} (ổ sao "
+                      "lưu còn cắm không?)"))
     slowest = db.get("slowest_commit_ms")
     if isinstance(slowest, int | float) and slowest >= SLOW_COMMIT_MS:
         found.append((f"data disk slow: a write took {slowest / 1000:.1f} s at {db.get('slowest_commit_at')} (every "

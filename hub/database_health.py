@@ -1,6 +1,7 @@
 # The hub database's health for ward IT: free space, writes failing since when, the slowest write of the last hour.
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 3600.0  # the slowest write is kept for at least this long, at most twice this
 WARN_EVERY_S = 60.0  # while the disk stalls, one line in the log a minute says how often
+LAST_BACKUP = "last-backup.json"  # left beside the hub's database by `motcua backup` (provisioning/backup.py)
 
 
 class DatabaseHealth:
@@ -76,7 +78,21 @@ class DatabaseHealth:
         if seconds:
             status.update(slowest_commit_ms=round(seconds * 1000, 1),
                           slowest_commit_at=datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds"))
+        if (backup := self._last_backup()) is not None:
+            status["last_backup"] = backup
         return status
+
+    def _last_backup(self) -> dict[str, Any] | None:
+        """When and where `motcua backup` last backed this hub up, and how many hours ago (None: never)."""
+        try:
+            note = json.loads((self.path.parent / LAST_BACKUP).read_text(encoding="utf-8"))
+            at, folder = float(note["at"]), str(note["folder"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            return {"unreadable": f"{LAST_BACKUP}: {exc}"}
+        return {"at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds"), "folder": folder,
+                "age_h": round((time.time() - at) / 3600, 1)}
 
     def _roll(self) -> float:
         now = self._clock()

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bus.sqlite_repair import RESTORED
+from hub.database_health import LAST_BACKUP
 from provisioning.errors import ProvisioningError
 
 PREFIX = "motcua-backup-"
@@ -29,20 +30,21 @@ HEADROOM = 1.1  # room asked for on the destination beyond the files' own size
 
 
 def back_up(sources: Iterable[Path], dest: Path, name: str, keep: int = 14, now: float | None = None,
-            numbering: Iterable[Path] = (), say: Callable[[str], None] = print) -> Path:
+            hub_database: Path | None = None, say: Callable[[str], None] = print) -> Path:
     """Writes one backup folder of every file under `sources` into `dest` and returns it: each SQLite database as a
     consistent copy taken through SQLite while its service runs (checked with integrity_check), every other file as
     it is, a manifest with each file's place, checksum, mode and owner. The folder is written under a hidden name and
     renamed when complete, so a backup cut short by a power cut is never taken for one; then only the newest `keep`
     backups of `name` are kept. Everything in it is readable by root only: it holds the CA's key and passwords.
-    `numbering`: the databases that number tickets (the hub's), whose restore makes the numbering jump ahead."""
+    `hub_database`: the hub's, whose restore makes the numbering jump ahead; beside it goes a note of this backup
+    (when, where), which the hub's state carries to fleet status."""
     try:
-        return _back_up([Path(s) for s in sources], Path(dest), name, keep, now, numbering, say)
+        return _back_up([Path(s) for s in sources], Path(dest), name, keep, now, hub_database, say)
     except OSError as exc:  # the stick pulled out, a folder we may not read, a full disk: said in one line
         raise ProvisioningError(f"backing up into {dest} failed: {exc}") from exc
 
 
-def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float | None, numbering: Iterable[Path],
+def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float | None, hub_database: Path | None,
              say: Callable[[str], None]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     files = sorted(set(_files(sources, dest)))
@@ -59,11 +61,11 @@ def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float |
         raise ProvisioningError(f"{final} already exists (two backups in one second)")
     partial = dest / f".partial-{final.name}"
     shutil.rmtree(partial, ignore_errors=True)
-    numbered = {Path(p).absolute() for p in numbering}
+    numbered = Path(hub_database).absolute() if hub_database is not None else None
     complete = False
     try:
         partial.mkdir(mode=0o700)
-        entries = [{**_store(path, partial), "numbering": path in numbered} for path in files]
+        entries = [{**_store(path, partial), "numbering": path == numbered} for path in files]
         manifest = {"format": FORMAT, "made": made.isoformat(timespec="seconds"), "host": socket.gethostname(),
                     "device": name, "files": entries}
         _write_synced(partial / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
@@ -77,6 +79,11 @@ def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float |
     _sync_dir(dest)
     for entry in entries:
         say(f"  {entry['path']}  {entry['bytes']:,} bytes{'  (database, checked)' if entry['database'] else ''}")
+    if numbered is not None:
+        note = numbered.parent / LAST_BACKUP
+        note.with_name(f".{LAST_BACKUP}").write_text(json.dumps({"at": made.timestamp(), "folder": str(final)}),
+                                                     encoding="utf-8")
+        note.with_name(f".{LAST_BACKUP}").replace(note)
     for old in backups(dest, name)[keep:]:
         shutil.rmtree(old)
         say(f"removed the older backup {old.name} (keeping {keep})")

@@ -41,7 +41,7 @@ def backup(dest: Path, config_path: str, keep: int, password_file: Path, acl_fil
         sources = [Path(config_path).absolute().parent, config.data_dir, password_file, acl_file,
                    cert_dir / BROKER.cert.name, cert_dir / BROKER.key.name, *also]
         return back_up([s for s in sources if s.exists()], dest, config.device.id, keep,
-                       numbering=[config.data_dir / hub.database], say=click.echo)
+                       hub_database=config.data_dir / hub.database, say=click.echo)
 
     guard(run)
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bus.client import BusClient
 from bus.config import BrokerSection, build
+from bus.health import problems
 from devkit.broker import free_port
 from hub.config import load_hub
 from hub.service import HubService
@@ -89,6 +90,11 @@ def test_a_hub_backed_up_while_it_issues_comes_back_on_a_new_card_numbering_past
         broker.stop()
     [made] = backups(dest, "hub")
     assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    last = hub.database.status()["last_backup"]  # what the hub's state tells fleet status
+    assert last["folder"] == str(made) and 0 <= last["age_h"] < 0.1
+    assert not [p for p in problems("hub", "online", {"database": {"last_backup": last}}) if "backup" in p]
+    missed = problems("hub", "online", {"database": {"last_backup": {**last, "age_h": 50.0}}})
+    assert f"last backup 2 days ago, into {made} (is the backup disk in? docs/deploy.md, section 8)" in missed
     manifest = json.loads((made / MANIFEST).read_text(encoding="utf-8"))
     places = {e["path"]: e for e in manifest["files"]}
     for needed in (etc / "hub.toml", etc / "kiosk-1.toml", etc / "ca" / "ward-ca.key", tmp_path / "passwd",
