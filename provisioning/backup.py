@@ -23,7 +23,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # A database is copied whole through SQLite (its -wal folded in); a damaged copy a repair kept, the release shelf
-# (offered again from its release folder) and a backup of our own found under a source are left out.
+# (offered again from its release folder), a backup of our own found under a source and a restore's note are left out.
 LEFT_OUT_SUFFIXES = ("-wal", "-shm", "-journal", RESTORED)
 LEFT_OUT_DIRS = {"offered"}
 HEADROOM = 1.1  # room asked for on the destination beyond the files' own size
@@ -155,13 +155,14 @@ def _place(copy: Path, target: Path, entry: dict[str, Any], live: bool, say: Cal
 
 # -- the parts -------------------------------------------------------------------------------------------------------
 def _files(sources: list[Path], dest: Path) -> Iterator[Path]:
+    dest = dest.resolve()
     for source in sources:
         if source.is_file():
             yield source.absolute()
             continue
         for folder, dirs, names in os.walk(source):
             here = Path(folder).absolute()
-            dirs[:] = [d for d in dirs if d not in LEFT_OUT_DIRS and not (here / d).samefile(dest)
+            dirs[:] = [d for d in dirs if d not in LEFT_OUT_DIRS and (here / d).resolve() != dest
                        and not d.startswith((PREFIX, f".partial-{PREFIX}"))]
             for n in names:
                 path = here / n

@@ -176,6 +176,9 @@ def test_only_the_newest_backups_are_kept_and_one_cut_short_never_counts(tmp_pat
     assert stored == {(data / "notes.db").as_posix(), (data / "settings.json").as_posix()}
     with pytest.raises(ProvisioningError, match="not a motcua backup"):
         restore(dest / "motcua-backup-hub-20261130T000000Z", tmp_path / "root", say=lambda _: None)
+    for day in range(2):  # a folder inside what is backed up is not backed up into itself
+        inside = back_up([data], data / "backups", "hub", now=1_796_000_000 + day, say=lambda _: None)
+    assert {e["path"] for e in json.loads((inside / MANIFEST).read_text())["files"]} == stored
 
 
 def test_a_damaged_backup_restores_nothing_and_existing_files_are_not_replaced_unasked(tmp_path: Path) -> None:
