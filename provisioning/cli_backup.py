@@ -62,8 +62,8 @@ def restore(backup_dir: Path, root: Path, force: bool) -> None:
             found = [p for p in backup_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
             if found:
                 newest = max(found, key=lambda p: p.name.rsplit("-", 1)[-1])
-                raise ProvisioningError(f"{backup_dir} holds {len(found)} backups; name one, e.g. the newest: "
-                                        f"motcua restore {newest}")
+                many = f"{len(found)} backups; name one, e.g. the newest" if len(found) > 1 else "a backup; name it"
+                raise ProvisioningError(f"{backup_dir} holds {many}: motcua restore {newest}")
         if root.resolve() == Path("/") and os.geteuid() != 0:
             raise ProvisioningError("restoring the hub's files needs root (sudo motcua restore ...)")
         return do_restore(backup_dir, root, force, say=click.echo)
