@@ -28,20 +28,36 @@ BROKER = WardBroker()
               help="The broker's TLS certificate and key (motcua-broker.pem, .key).")
 @click.option("--also", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Another file or folder to back up (a console or notifier with a data folder of its own).")
+@click.option("--install-timer", is_flag=True,
+              help="After this backup, back up every night with these options: a systemd timer, motcua-backup.timer.")
+@click.option("--at", default="22:30", show_default=True, help="With --install-timer: the time of night (HH:MM).")
+@click.option("--root", default="/", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="With --install-timer: write the timer under this folder instead (an image), and back up nothing.")
 def backup(dest: Path, config_path: str, keep: int, password_file: Path, acl_file: Path, cert_dir: Path,
-           also: tuple[Path, ...]) -> None:
+           also: tuple[Path, ...], install_timer: bool, at: str, root: Path) -> None:
     """Back up the hub's machine while it runs: every config and the ward CA, the broker's accounts, access list and
     certificate, and each database as a consistent, checked copy. Run it as root (the CA's key and the passwords
     are readable by root only; so is the backup)."""
     from hub.config import load_hub
     from provisioning.backup import back_up
+    from provisioning.backup_schedule import install_timer as schedule
 
-    def run() -> Path:
+    def run() -> None:
         config, hub = load_hub(config_path)
         sources = [Path(config_path).absolute().parent, config.data_dir, password_file, acl_file,
                    cert_dir / BROKER.cert.name, cert_dir / BROKER.key.name, *also]
-        return back_up([s for s in sources if s.exists()], dest, config.device.id, keep,
-                       hub_database=config.data_dir / hub.database, say=click.echo)
+        if root.resolve() == Path("/"):
+            back_up([s for s in sources if s.exists()], dest, config.device.id, keep,
+                    hub_database=config.data_dir / hub.database, say=click.echo)
+        elif not install_timer:
+            raise ProvisioningError("--root is for --install-timer (an image being built)")
+        if install_timer:
+            more = [(name, Path(value).absolute()) for name, value, default in (
+                ("--password-file", password_file, BROKER.password_file), ("--acl-file", acl_file, BROKER.acl_file),
+                ("--cert-dir", cert_dir, BROKER.cert.parent)) if Path(value) != default]
+            more += [("--also", Path(p).absolute()) for p in also]
+            schedule(dest, Path(config_path), keep, at, tuple(a for name, p in more for a in (name, str(p))), root,
+                     say=click.echo)
 
     guard(run)
 

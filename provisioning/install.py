@@ -52,19 +52,19 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
 
     unit = (UNITS / "motcua@.service").read_text(encoding="utf-8")
     unit = unit.replace("/opt/motcua/.venv/bin/motcua", motcua_command())
-    _write(root / "etc/systemd/system/motcua@.service", unit, 0o644, say)
-    _write(root / f"etc/systemd/system/motcua@{name}.service.d/role.conf",
+    write_file(root / "etc/systemd/system/motcua@.service", unit, 0o644, say)
+    write_file(root / f"etc/systemd/system/motcua@{name}.service.d/role.conf",
            role_dropin(role, data_dir, motcua_command(), live), 0o644, say)
     if ROLE_GROUPS.get(role):  # a device with hardware: its printers, serial adapters and GPIO by stable names
-        _write(root / "etc/udev/rules.d/70-motcua.rules", (UNITS / "70-motcua.rules").read_text(), 0o644, say)
+        write_file(root / "etc/udev/rules.d/70-motcua.rules", (UNITS / "70-motcua.rules").read_text(), 0o644, say)
     target = root / "etc/motcua" / f"{name}.toml"
     if Path(config).resolve() != target.resolve():
-        _write(target, Path(config).read_text(encoding="utf-8"), 0o640, say)
+        write_file(target, Path(config).read_text(encoding="utf-8"), 0o640, say)
     data = root / data_dir.lstrip("/")
     data.mkdir(parents=True, exist_ok=True)
     say(f"data folder {data}")
     if role == "hub":
-        _write(root / "etc/mosquitto/conf.d/motcua.conf", conf_text(WardBroker()), 0o644, say)
+        write_file(root / "etc/mosquitto/conf.d/motcua.conf", conf_text(WardBroker()), 0o644, say)
         acl = root / "etc/mosquitto/motcua.acl"
         if not acl.exists():  # `motcua enrol` keeps it up to date: never overwritten here
             write_acl(acl, target.parent)
@@ -103,7 +103,7 @@ def role_dropin(role: str, data_dir: str, command: str, live: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str, mode: int, say: Callable[[str], None]) -> None:
+def write_file(path: Path, text: str, mode: int, say: Callable[[str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staged = path.with_name(path.name + ".new")
     staged.write_text(text, encoding="utf-8")
@@ -126,6 +126,14 @@ def _group_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def systemctl(args: list[str], say: Callable[[str], None]) -> None:
+    """`systemctl ARGS` on this machine, or a line saying to run it on the device where systemd is not running."""
+    if not Path("/run/systemd/system").exists():
+        say(f"systemd is not running here; on the device run `systemctl {' '.join(args)}`")
+        return
+    _run(["systemctl", *args], say)
 
 
 def _run(args: list[str], say: Callable[[str], None]) -> None:

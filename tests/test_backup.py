@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 import threading
 import tomllib
 from pathlib import Path
@@ -19,9 +20,11 @@ from bus.client import BusClient
 from bus.config import BrokerSection, build
 from bus.health import problems
 from devkit.broker import free_port
+from devkit.configs import write_hub_config
 from hub.config import load_hub
 from hub.service import HubService
 from provisioning.backup import MANIFEST, back_up, backups, restore
+from provisioning.backup_schedule import SERVICE, TIMER
 from provisioning.cli import cli
 from provisioning.errors import ProvisioningError
 from provisioning.fleet import wait_online
@@ -241,3 +244,38 @@ def test_a_hostile_manifest_is_refused_in_words_and_writes_nothing(tmp_path: Pat
     with pytest.raises(ProvisioningError):
         restore(made, root, say=lambda _: None)
     assert not root.exists()
+
+
+def test_the_nightly_timer_runs_the_same_backup_and_systemd_accepts_it(tmp_path: Path) -> None:
+    """`--install-timer` writes a service whose command, run as it stands, makes the backup this one made, only
+    once the backup disk is mounted, and a timer for the night (and the next boot after a night the hub was off)."""
+    config = write_hub_config(tmp_path, 1883)
+    (tmp_path / "hub").mkdir()
+    sqlite3.connect(tmp_path / "hub" / "hub.db").close()
+    image, usb = tmp_path / "image", tmp_path / "usb"
+    args = ["backup", "--to", str(usb), "--config", str(config), "--keep", "3", "--password-file",
+            str(tmp_path / "passwd"), "--install-timer", "--at", "23:15"]
+    result = CliRunner().invoke(cli, [*args, "--root", str(image)])
+    assert result.exit_code == 0, result.output
+    assert not usb.exists()  # an image being built: nothing backed up here
+    folder = image / "etc/systemd/system"
+    service, timer = ((folder / name).read_text(encoding="utf-8") for name in (SERVICE, TIMER))
+    assert "OnCalendar=*-*-* 23:15:00\nPersistent=true" in timer and "WantedBy=timers.target" in timer
+    assert f"RequiresMountsFor={usb}\n" in service
+    command = next(line for line in service.splitlines() if line.startswith("ExecStart=")).split()
+    assert command[1:] == ["backup", "--to", str(usb), "--config", str(config), "--keep", "3", "--password-file",
+                           str(tmp_path / "passwd")]
+    ran = CliRunner().invoke(cli, command[1:])  # what the timer will run, each night
+    assert ran.exit_code == 0, ran.output
+    assert len(backups(usb, "hub")) == 1
+    if shutil.which("systemd-analyze"):
+        for name in (SERVICE, TIMER):
+            verified = subprocess.run(["systemd-analyze", "verify", str(folder / name)], capture_output=True,
+                                      text=True)
+            assert verified.returncode == 0 and "nknown" not in verified.stderr, verified.stderr
+    for bad, said in ((["--at", "25:00"], "--at '25:00' is not a time of day"),
+                      (["--to", str(tmp_path / "USB DISK")], "no spaces or quotes")):
+        result = CliRunner().invoke(cli, [*args, *bad, "--root", str(image)])
+        assert result.exit_code == 1 and said in result.output, result.output
+    result = CliRunner().invoke(cli, [*args[:-3], "--root", str(image)])
+    assert result.exit_code == 1 and "--root is for --install-timer" in result.output, result.output
