@@ -24,7 +24,7 @@ from devkit.configs import write_hub_config
 from hub.config import load_hub
 from hub.service import HubService
 from provisioning.backup import MANIFEST, back_up, backups, restore
-from provisioning.backup_schedule import SERVICE, TIMER
+from provisioning.backup_schedule import SERVICE, TIMER, units
 from provisioning.cli import cli
 from provisioning.errors import ProvisioningError
 from provisioning.fleet import wait_online
@@ -279,3 +279,22 @@ def test_the_nightly_timer_runs_the_same_backup_and_systemd_accepts_it(tmp_path:
         assert result.exit_code == 1 and said in result.output, result.output
     result = CliRunner().invoke(cli, [*args[:-3], "--root", str(image)])
     assert result.exit_code == 1 and "--root is for --install-timer" in result.output, result.output
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(dest=st.text(max_size=30), at=st.text(max_size=8) | st.sampled_from(["22:30", "07:05"]),
+       more=st.lists(st.text(max_size=12), max_size=3))
+def test_no_argument_can_write_a_line_of_its_own_into_the_units(dest: str, at: str, more: list[str]) -> None:
+    """What reaches the timer's units from the command line is refused in words, or stays inside its own setting:
+    no newline, quote or `%` specifier can add a directive (an ExecStartPre, say) to a unit run as root."""
+    try:
+        written = units(Path(dest), Path("/etc/motcua/hub.toml"), 14, at, "/opt/motcua/.venv/bin/motcua", tuple(more))
+    except ProvisioningError as exc:
+        assert str(exc)
+        return
+    keys = {"[Unit]", "[Service]", "[Timer]", "[Install]", "Description", "RequiresMountsFor", "After", "Type", "Nice",
+            "IOSchedulingClass", "ExecStart", "OnCalendar", "Persistent", "WantedBy"}
+    for text in written.values():
+        for line in text.splitlines():
+            assert not line or line.startswith("#") or line.split("=", 1)[0] in keys, line
+    assert not any(c in written[SERVICE].split("ExecStart=", 1)[1] for c in "%\"'\\$;")
