@@ -10,12 +10,14 @@ import shutil
 import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bus.sqlite_repair import RESTORED
 from hub.database_health import LAST_BACKUP
+from provisioning.broker_conf import WardBroker
 from provisioning.errors import ProvisioningError
 
 PREFIX = "motcua-backup-"
@@ -27,6 +29,33 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 LEFT_OUT_SUFFIXES = ("-wal", "-shm", "-journal", RESTORED)
 LEFT_OUT_DIRS = {"offered"}
 HEADROOM = 1.1  # room asked for on the destination beyond the files' own size
+BROKER = WardBroker()  # where `motcua enrol` and `motcua install` put the broker's files by default
+
+
+@dataclass(frozen=True)
+class HubMachine:
+    """What a hub's machine cannot be rebuilt without: the folder of its config (every device's config and the ward
+    CA), its data folder, the broker's password file, access list, certificate and key, and any `also`."""
+
+    config: Path
+    password_file: Path = BROKER.password_file
+    acl_file: Path = BROKER.acl_file
+    cert_dir: Path = BROKER.cert.parent
+    also: tuple[Path, ...] = ()
+
+    def sources(self, data_dir: Path) -> list[Path]:
+        """The files and folders to back up that exist here."""
+        found = [self.config.absolute().parent, data_dir, self.password_file, self.acl_file,
+                 self.cert_dir / BROKER.cert.name, self.cert_dir / BROKER.key.name, *self.also]
+        return [p for p in found if p.exists()]
+
+    def options(self) -> tuple[str, ...]:
+        """The `motcua backup` options that name these places where they differ from the defaults (for the timer)."""
+        places = [("--password-file", self.password_file, BROKER.password_file),
+                  ("--acl-file", self.acl_file, BROKER.acl_file), ("--cert-dir", self.cert_dir, BROKER.cert.parent),
+                  *(("--also", p, None) for p in self.also)]
+        return tuple(a for option, path, default in places if path != default
+                     for a in (option, str(Path(path).absolute())))
 
 
 def back_up(sources: Iterable[Path], dest: Path, name: str, keep: int = 14, now: float | None = None,

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import click
 
-from provisioning.broker_conf import WardBroker
+from provisioning.backup import BROKER
 from provisioning.cli_common import guard
 from provisioning.errors import ProvisioningError
-
-BROKER = WardBroker()
 
 
 @click.command()
@@ -39,25 +37,19 @@ def backup(dest: Path, config_path: str, keep: int, password_file: Path, acl_fil
     certificate, and each database as a consistent, checked copy. Run it as root (the CA's key and the passwords
     are readable by root only; so is the backup)."""
     from hub.config import load_hub
-    from provisioning.backup import back_up
+    from provisioning.backup import HubMachine, back_up
     from provisioning.backup_schedule import install_timer as schedule
 
     def run() -> None:
         config, hub = load_hub(config_path)
-        sources = [Path(config_path).absolute().parent, config.data_dir, password_file, acl_file,
-                   cert_dir / BROKER.cert.name, cert_dir / BROKER.key.name, *also]
+        machine = HubMachine(Path(config_path), Path(password_file), Path(acl_file), Path(cert_dir), also)
         if root.resolve() == Path("/"):
-            back_up([s for s in sources if s.exists()], dest, config.device.id, keep,
+            back_up(machine.sources(config.data_dir), dest, config.device.id, keep,
                     hub_database=config.data_dir / hub.database, say=click.echo)
         elif not install_timer:
             raise ProvisioningError("--root is for --install-timer (an image being built)")
         if install_timer:
-            more = [(name, Path(value).absolute()) for name, value, default in (
-                ("--password-file", password_file, BROKER.password_file), ("--acl-file", acl_file, BROKER.acl_file),
-                ("--cert-dir", cert_dir, BROKER.cert.parent)) if Path(value) != default]
-            more += [("--also", Path(p).absolute()) for p in also]
-            schedule(dest, Path(config_path), keep, at, tuple(a for name, p in more for a in (name, str(p))), root,
-                     say=click.echo)
+            schedule(dest, Path(config_path), keep, at, machine.options(), root, say=click.echo)
 
     guard(run)
 
