@@ -164,6 +164,10 @@ def restore(backup: Path, root: Path = Path("/"), force: bool = False, say: Call
                                 f"it again with --force") from exc
     say(f"restored {len(entries)} files from {backup.name}"
         + ("" if live else f" under {root} (no owners changed: set them on the device)"))
+    hub = next((e["path"] for e in entries if PurePosixPath(e["path"]).name == f"{manifest.get('device')}.toml"), None)
+    if hub is not None:
+        say(f"next, as root: motcua install --config {hub}; systemctl restart mosquitto; then motcua install each "
+            f"other service this machine ran (its console, its notifier) from {PurePosixPath(hub).parent}")
     return len(entries)
 
 

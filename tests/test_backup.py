@@ -113,6 +113,7 @@ def test_a_hub_backed_up_while_it_issues_comes_back_on_a_new_card_numbering_past
     staged = tmp_path / "new-card"
     result = CliRunner().invoke(cli, ["restore", str(made), "--root", str(staged)])
     assert result.exit_code == 0, result.output
+    assert f"next, as root: motcua install --config {etc / 'hub.toml'}; systemctl restart mosquitto" in result.output
     for place, content in originals.items():
         assert (staged / place.lstrip("/")).read_bytes() == content, place
         assert stat.S_IMODE((staged / place.lstrip("/")).stat().st_mode) == places[place]["mode"], place
