@@ -108,11 +108,11 @@ def _back_up(sources: list[Path], dest: Path, name: str, keep: int, now: float |
     _sync_dir(dest)
     for entry in entries:
         say(f"  {entry['path']}  {entry['bytes']:,} bytes{'  (database, checked)' if entry['database'] else ''}")
-    if numbered is not None:
-        note = numbered.parent / LAST_BACKUP
-        note.with_name(f".{LAST_BACKUP}").write_text(json.dumps({"at": made.timestamp(), "folder": str(final)}),
-                                                     encoding="utf-8")
-        note.with_name(f".{LAST_BACKUP}").replace(note)
+    if numbered is not None:  # for the hub (another user) to read, whatever root's umask: no secret in it
+        staged = numbered.parent / f".{LAST_BACKUP}"
+        staged.write_text(json.dumps({"at": made.timestamp(), "folder": str(final)}), encoding="utf-8")
+        staged.chmod(0o644)
+        staged.replace(numbered.parent / LAST_BACKUP)
     for old in backups(dest, name)[keep:]:
         shutil.rmtree(old)
         say(f"removed the older backup {old.name} (keeping {keep})")

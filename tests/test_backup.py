@@ -80,9 +80,13 @@ def test_a_hub_backed_up_while_it_issues_comes_back_on_a_new_card_numbering_past
         taker.start()
         wait_until(lambda: len(issued) >= 20, what="20 tickets")
         before = len(issued)
-        result = CliRunner().invoke(cli, ["backup", "--to", str(dest), "--config", str(etc / "hub.toml"),
-                                          "--password-file", str(tmp_path / "passwd"), "--acl-file",
-                                          str(tmp_path / "acl"), "--cert-dir", str(tmp_path / "certs")])
+        umask = os.umask(0o077)  # root's, as some images set it
+        try:
+            result = CliRunner().invoke(cli, ["backup", "--to", str(dest), "--config", str(etc / "hub.toml"),
+                                              "--password-file", str(tmp_path / "passwd"), "--acl-file",
+                                              str(tmp_path / "acl"), "--cert-dir", str(tmp_path / "certs")])
+        finally:
+            os.umask(umask)
         assert result.exit_code == 0, result.output
     finally:
         done.set()
@@ -93,6 +97,7 @@ def test_a_hub_backed_up_while_it_issues_comes_back_on_a_new_card_numbering_past
         broker.stop()
     [made] = backups(dest, "hub")
     assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert stat.S_IMODE((database.parent / "last-backup.json").stat().st_mode) == 0o644  # the hub's user reads it
     last = hub.database.status()["last_backup"]  # what the hub's state tells fleet status
     assert last["folder"] == str(made) and 0 <= last["age_h"] < 0.1
     assert not [p for p in problems("hub", "online", {"database": {"last_backup": last}}) if "backup" in p]
