@@ -9,6 +9,7 @@ from pathlib import Path
 import pygame
 import pytest
 
+from bus.messages import Message
 from hub.service import HubService
 from rating.config import load_rating
 from rating.touch import RatingApp
@@ -33,6 +34,13 @@ def tap(app: RatingApp, action: str) -> None:
     app.step()
 
 
+def answer(app: RatingApp) -> Message:
+    """The hub's answer to the rating just sent, once the terminal shows it."""
+    wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
+    assert app.answer is not None
+    return app.answer
+
+
 def shot(app: RatingApp, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     pygame.image.save(app.screen, str(SHOTS / f"{name}.png"))
@@ -54,8 +62,7 @@ def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubSer
     tap(app, "reason:documents_unclear")
     shot(app, "why")
     tap(app, "send")
-    wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
-    assert app.answer.type == "rating.recorded"
+    assert answer(app).type == "rating.recorded"
     shot(app, "thanks")
     level, reasons = hub.db.execute("SELECT level, reasons FROM ratings").fetchone()
     assert level == 3 and json.loads(reasons) == ["documents_unclear", "waited_too_long"]
@@ -63,8 +70,7 @@ def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubSer
 
 def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, hub: HubService) -> None:
     tap(app, "level:1")
-    wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
-    assert app.answer.type == "error" and app.answer.body["code"] == "nothing_served"
+    assert answer(app).type == "error" and app.answer.body["code"] == "nothing_served"
     shot(app, "nothing-served")
     assert hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
 
@@ -83,8 +89,7 @@ def test_asking_visits_records_them_for_the_statistics(hub: HubService, make_cli
         assert app.view == "visits"
         shot(app, "visits")
         tap(app, "visits:3")
-        wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
-        assert app.answer.type == "rating.recorded", app.answer.body
+        assert answer(app).type == "rating.recorded", app.answer.body
     finally:
         app.close()
     assert hub.db.execute("SELECT visits FROM ratings").fetchone() == (3,)
@@ -115,8 +120,7 @@ def test_a_touch_terminal_as_configured_fills_its_panel_with_no_pointer(hub: Hub
         assert app.button("level:3").rect.right > 800 and app.button("level:1").rect.bottom > 480  # the whole panel
         shot(app, "fullscreen")
         tap(app, "level:1")
-        wait_until(lambda: (app.step(), app.answer is not None)[1], what="the hub's answer")
-        assert app.answer.type == "rating.recorded", app.answer.body
+        assert answer(app).type == "rating.recorded", app.answer.body
     finally:
         app.close()
     windowed = RatingApp.for_section(bus, dataclasses.replace(section, fullscreen=False))
