@@ -41,6 +41,16 @@ class Repair:
                 "rows_kept": sum(self.kept.values()), "unreadable": self.unreadable}
 
 
+def leave_restored_note(path: str | Path, backup: str, made: Any) -> None:
+    """Beside database `path`, just put back by `motcua restore`: which backup it came from and when that was made."""
+    Path(f"{path}{RESTORED}").write_text(json.dumps({"backup": backup, "made": made}), encoding="utf-8")
+
+
+def forget_restored_note(path: str | Path) -> None:
+    """Once its service has acted on it (the hub's numbering has jumped)."""
+    Path(f"{path}{RESTORED}").unlink(missing_ok=True)
+
+
 def restored_note(path: str | Path) -> dict[str, Any] | None:
     """The note `motcua restore` left beside database `path` (the backup's name and when it was made), or None. The
     file is older than what its service had written before: what came after the backup is not in it."""

@@ -10,7 +10,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bus import systemd
@@ -20,7 +19,7 @@ from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
 from bus.messages import Message
 from bus.own_loop import OwnLoop
-from bus.sqlite_repair import RESTORED, restored_note
+from bus.sqlite_repair import forget_restored_note, restored_note
 from bus.topics import parse
 from bus.transaction import storage_error, transaction
 from hub import reads
@@ -76,7 +75,7 @@ class HubService:
         if restored is not None:  # numbers printed after the backup was made are not in it
             log.warning("the hub database was restored from %s (made %s): numbering jumped %d ahead",
                         restored.get("backup"), restored.get("made"), REPAIR_JUMP)
-            Path(f"{config.data_dir / hub.database}{RESTORED}").unlink(missing_ok=True)
+            forget_restored_note(config.data_dir / hub.database)
         # A clean session on purpose: requests queued at the broker while the hub is down would be stale when it
         # returns (a phantom ticket for a citizen who already left); what must survive is resent by its sender.
         # own_loop: the worker runs the network loop, so a request is read, applied and answered on one thread

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bus.sqlite_repair import RESTORED
+from bus.sqlite_repair import RESTORED, leave_restored_note
 from hub.database_health import LAST_BACKUP
 from provisioning.broker_conf import WardBroker
 from provisioning.errors import ProvisioningError
@@ -156,8 +156,7 @@ def restore(backup: Path, root: Path = Path("/"), force: bool = False, say: Call
         for entry, target in targets:
             _place(backup / entry["stored"], target, entry, live, say)
             if entry.get("numbering") is True:  # the hub's first start: numbers printed after the backup are not in it
-                note = {"backup": backup.name, "made": manifest.get("made")}
-                Path(f"{target}{RESTORED}").write_text(json.dumps(note), encoding="utf-8")
+                leave_restored_note(target, backup.name, manifest.get("made"))
             placed += 1
     except OSError as exc:
         raise ProvisioningError(f"restoring stopped after {placed} of {len(entries)} files: {exc}; fix that and run "

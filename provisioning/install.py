@@ -54,7 +54,7 @@ def install(config: str | Path, root: str | Path = "/", start: bool = True,
     unit = unit.replace("/opt/motcua/.venv/bin/motcua", motcua_command())
     write_file(root / "etc/systemd/system/motcua@.service", unit, 0o644, say)
     write_file(root / f"etc/systemd/system/motcua@{name}.service.d/role.conf",
-           role_dropin(role, data_dir, motcua_command(), live), 0o644, say)
+               role_dropin(role, data_dir, motcua_command(), live), 0o644, say)
     if ROLE_GROUPS.get(role):  # a device with hardware: its printers, serial adapters and GPIO by stable names
         write_file(root / "etc/udev/rules.d/70-motcua.rules", (UNITS / "70-motcua.rules").read_text(), 0o644, say)
     target = root / "etc/motcua" / f"{name}.toml"
