@@ -24,9 +24,47 @@ def pace(service_minutes: list[float], open_counters: int, min_samples: int) -> 
     return result
 
 
-def wait_range(p: dict[str, Any], ahead: int) -> dict[str, Any]:
+def wait_range(p: dict[str, Any], ahead: int, now: float | None = None) -> dict[str, Any]:
     """Minutes until a ticket with `ahead` tickets before it is called: between (ahead × p25) and
-    ((ahead + 1) × p75) of recent service times, shared by the counters open for the service (`p` from `pace`)."""
+    ((ahead + 1) × p75) of recent service times, shared by the counters open for the service (`p` from `pace`).
+    When `p` carries the day's working hours and `now` is given, those minutes are working minutes: a break
+    ahead is added to the wait, and a wait reaching past closing says so."""
+    working = _working_range(p, ahead)
+    if p.get("hours") is None or now is None:
+        return working
+    return on_the_clock(working, p["hours"], now)
+
+
+def on_the_clock(working: dict[str, Any], sessions: list[list[int]], now: float) -> dict[str, Any]:
+    """`working` (a wait in working minutes) as minutes on the clock from `now`, given the day's sessions
+    ([start, end] in seconds since the epoch, in order): "closed" when no session is left today, "after_closing"
+    when even the shortest wait ends after the last one, `closing` when only the longest does."""
+    left = [(max(start, now), end) for start, end in sessions if end > now]
+    if not left:
+        return {"known": False, "reason": "closed"}
+    if not working["known"]:
+        return working
+    low = _clock_seconds(left, now, working["low_min"] * 60)
+    if low is None:
+        return {"known": False, "reason": "after_closing"}
+    high = _clock_seconds(left, now, working["high_min"] * 60)
+    low_min = math.floor(low / 60)
+    if high is None:
+        return {"known": True, "low_min": low_min, "high_min": max(low_min, math.ceil((left[-1][1] - now) / 60)),
+                "closing": True}
+    return {"known": True, "low_min": low_min, "high_min": max(math.ceil(high / 60), low_min)}
+
+
+def _clock_seconds(left: list[tuple[float, int]], now: float, work: float) -> float | None:
+    """Seconds from `now` until `work` seconds of the sessions `left` have passed; None if they end first."""
+    for start, end in left:
+        if start + work <= end:
+            return start + work - now
+        work -= end - start
+    return None
+
+
+def _working_range(p: dict[str, Any], ahead: int) -> dict[str, Any]:
     if p["open"] <= 0:
         return {"known": False, "reason": "no_counter_open"}
     if ahead == 0:

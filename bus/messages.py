@@ -70,7 +70,8 @@ def _wait_range(wait: dict[str, Any]) -> str | None:
 
 
 WAIT = _record("wait", {"known": F(bool), "low_min": _opt(int, lo=0, hi=100000), "high_min": _opt(int, lo=0, hi=100000),
-                        "reason": _opt(str, pattern=r"[a-z_]{1,40}"), "samples": _opt(int, lo=0)},
+                        "reason": _opt(str, pattern=r"[a-z_]{1,40}"), "samples": _opt(int, lo=0),
+                        "closing": _opt(bool)},
                check=_wait_range)
 TICKET = _record("ticket", {
     "id": F(int, lo=1), "label": F(str, pattern=TICKET_LABEL), "number": F(int, lo=0, hi=99999),
@@ -111,8 +112,21 @@ RATING = _record("rating", {"ticket": F(str, pattern=TICKET_LABEL), "ticket_id":
 PHONE = r"0[35789][0-9]{8}"  # a Vietnamese mobile number as people write it (notify/, docs/phone.md)
 TICKET_TOKEN = r"[A-Za-z0-9_-]{16,64}"  # a ticket's phone page address: unguessable, not its number (docs/phone.md)
 LINE_SHOWN = 1000  # a line state lists at most this many waiting tickets of its service, in calling order
+
+
+def _sessions(pace: dict[str, Any]) -> str | None:
+    """The day's working hours, when the ward has set them: sessions as [start, end], in order and apart."""
+    times = [t for session in pace.get("hours", []) if len(session) == 2 for t in session]
+    if len(times) == 2 * len(pace.get("hours", [])) and times == sorted(times) and all(
+            a < b for a, b in zip(times[::2], times[1::2], strict=True)):
+        return None
+    return "hours as [start, end] pairs in seconds since the epoch, each ending after it starts, in order"
+
+
 PACE = _record("pace", {"open": F(int, lo=0, hi=999), "samples": F(int, lo=0, hi=100000), "enough": F(bool),
-                        "p25": _opt((int, float), lo=0, hi=100000), "p75": _opt((int, float), lo=0, hi=100000)})
+                        "p25": _opt((int, float), lo=0, hi=100000), "p75": _opt((int, float), lo=0, hi=100000),
+                        "hours": _opt(list, items=F(list, items=F(int, lo=0, hi=2**40), max_len=2), max_len=8)},
+               check=_sessions)
 COMMAND_ID = r"[A-Za-z0-9_-]{8,64}"  # a device command's own id: carried out once (bus/device_commands.py)
 WARD_NAMES = {"ward_vi": _opt(str, max_len=NAME), "ward_en": _opt(str, max_len=NAME)}
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,7 @@ def shown(view: dict[str, Any], lang: str) -> dict[str, str]:
             place = say("far", lang, n=f"{LINE_SHOWN:,}".replace(",", "," if en else "."))
         else:  # the line state has not arrived yet
             place = say("placing", lang)
-        w = view.get("wait") or {}
-        wait = say("wait", lang, lo=w["low_min"], hi=w["high_min"]) if w.get("known") else say("wait_unknown", lang)
+        wait = _wait(view.get("wait") or {}, lang)
     elif status == "called":
         call = say("go_to", lang, counter=counter)
     elif status == "serving":
@@ -47,6 +47,13 @@ def shown(view: dict[str, Any], lang: str) -> dict[str, str]:
         note = say("transferred", lang, service=view["service_en" if en else "service_vi"])
     return {"service": view["service_en" if en else "service_vi"], "place": place, "wait": wait, "call": call,
             "note": note}
+
+
+def _wait(w: dict[str, Any], lang: str) -> str:
+    if w.get("known"):
+        return say("wait_closing" if w.get("closing") else "wait", lang, lo=w["low_min"], hi=w["high_min"])
+    return say({"closed": "wait_closed", "after_closing": "wait_after_closing"}.get(w.get("reason", ""),
+                                                                                 "wait_unknown"), lang)
 
 
 class Followers:
@@ -91,7 +98,8 @@ class Followers:
             ahead = self._places.get(ticket["service"], {}).get(ticket["id"])
             view["ahead"] = ahead
             view["more"] = bool(line and ahead is None and line["more"])  # further back than the line state lists
-            view["wait"] = wait_range(line["pace"], ahead) if line and ahead is not None else {"known": False}
+            view["wait"] = (wait_range(line["pace"], ahead, time.time()) if line and ahead is not None
+                            else {"known": False})
         if ticket.get("counter") is not None:
             names = {c["counter"]: c for c in self.live.board.get("counters", [])}
             counter = names.get(ticket["counter"], {})

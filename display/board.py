@@ -148,7 +148,7 @@ class Board:
             if y > area.bottom - int(40 * s):
                 break
             wait = item.get("wait", {})
-            span = f"{wait['low_min']}–{wait['high_min']} phút" if wait.get("known") else "—"
+            span = _span(wait)
             self._text(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK, max_w=int(area.width * 0.55))
             self._text(f"{item['count']} người · {span}", (area.right, y), int(28 * s), SOFT, anchor="topright")
             y += int(42 * s)
@@ -198,3 +198,10 @@ class Board:
 
     def _local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)
+
+
+def _span(wait: dict) -> str:
+    """A service's wait on the board: its range, or why there is none when the hours say so, else a dash."""
+    if wait.get("known"):
+        return f"từ {wait['low_min']} phút" if wait.get("closing") else f"{wait['low_min']}–{wait['high_min']} phút"
+    return {"closed": "ngoài giờ", "after_closing": "không kịp hôm nay"}.get(wait.get("reason", ""), "—")

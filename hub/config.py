@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 from bus.validation import DAY, PROCEDURE_CODE, REAL_DAY, SERVICE_CODE
+from hub import hours
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class HubSection:
                            doc="a clock earlier than this is taken as not yet set")
     database: str = opt("hub.db")
     notice: str = opt("")
+    hours: list[str] = opt(default_factory=list, test=(hours.is_rule, hours.RULE_WORDS),
+                           doc='working hours, one rule a day or run of days: "mon-fri 07:30-11:30 13:30-17:00"; '
+                               'a day no rule names is closed; none: always open')
     recent_calls: int = opt(8, lo=1, hi=50)
     catalogue: str = opt("", doc="procedure catalogue (JSON) published to kiosks; empty: none")
     release_port: int = opt(0, lo=0, hi=65535, doc="serves the releases offered for fleet updates (DATA/offered) "
@@ -80,11 +84,12 @@ def load_hub(path: str) -> tuple[DeviceConfig, HubSection]:
 
 
 def check(hub: HubSection, source: str) -> None:
-    """Checks what one option cannot check alone: unique codes, known services, a real time zone."""
+    """Checks what one option cannot check alone: unique codes, known services, a real time zone, sound hours."""
     try:
         zoneinfo.ZoneInfo(hub.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(source, "hub.timezone", f"unknown time zone {hub.timezone!r}") from None
+    hours.parse(hub.hours, source, "hub.hours")
     if not hub.services:
         raise ConfigError(source, "hub.services", "at least one service is needed")
     _unique(source, "hub.services", "code", [s.code for s in hub.services])

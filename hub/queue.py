@@ -15,7 +15,7 @@ import orjson
 from bus import estimate
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
-from hub import line, tokens
+from hub import hours, line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
 from hub.errors import QueueRefused
@@ -45,6 +45,8 @@ class Queue(CounterOps, RatingOps):
     def reconfigure(self, hub: HubSection) -> None:
         """Takes the ward's services and counters as they now stand (at start, and after an admin's change)."""
         self.hub = hub
+        self.hours = hours.parse(hub.hours, "hub config", "hub.hours")  # checked with the config: cannot fail here
+        self._sessions: tuple[str, list[list[int]]] = ("", [])  # a day and its sessions, made once a day
         self.services = {s.code: s for s in hub.services}
         self.counter_cfg = {c.id: c for c in hub.counters}
         for cid in self.counter_cfg:
@@ -168,11 +170,21 @@ class Queue(CounterOps, RatingOps):
                                "number <= ?", (day, service, HUB_LAST)).fetchone()[0]
 
     def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
-        return estimate.wait_range(self.pace(service), ahead)
+        return estimate.wait_range(self.pace(service), ahead, self.clock())
+
+    def sessions(self) -> list[list[int]] | None:
+        """Today's working sessions ([start, end], seconds since the epoch), or None when the ward set no hours."""
+        if self.hours is None:
+            return None
+        day = self.today()
+        if self._sessions[0] != day:
+            self._sessions = (day, self.hours.sessions(day, self.hub.timezone))
+        return self._sessions[1]
 
     def pace(self, service: str) -> dict[str, Any]:
-        """What `service`'s waits are estimated from: its recent service times and the counters open for it. A time
-        the hub's clock made negative or absurd (it jumped between the call and the end) is left out."""
+        """What `service`'s waits are estimated from: its recent service times, the counters open for it and the
+        day's working hours when the ward has set them. A time the hub's clock made negative or absurd (it jumped
+        between the call and the end) is left out."""
         policy = self.hub.policy
         rows = self.db.execute(
             "SELECT (done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets WHERE service=? AND "
@@ -180,7 +192,10 @@ class Queue(CounterOps, RatingOps):
             "ORDER BY done_at DESC LIMIT ?", (service, MAX_SERVICE_S, policy.wait_samples)).fetchall()
         open_ids = {r[0] for r in self.db.execute("SELECT id FROM counters WHERE status='open'")}
         serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
-        return estimate.pace([r[0] for r in rows], serving, policy.min_wait_samples)
+        result = estimate.pace([r[0] for r in rows], serving, policy.min_wait_samples)
+        if (sessions := self.sessions()) is not None:
+            result["hours"] = sessions
+        return result
 
     def ticket_body(self, ticket_id: int) -> dict[str, Any]:
         return self._ticket_body(self._ticket(ticket_id))

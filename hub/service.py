@@ -42,6 +42,7 @@ BATCH = 200
 STATE_INTERVAL = 5.0  # the retained device state is refreshed this often
 REPAIR_JUMP = 100  # after a repair that lost rows, each service's numbering jumps this far so none is reused
 BOARD_INTERVAL = 0.1  # board state and counters' waiting lists are rebuilt at most this often; ticket events at once
+HOURS_INTERVAL = 60.0  # with working hours set, the board's waits move with the clock: rebuilt at least this often
 # (topic kind, message type) -> the queue operation a request asks for; a counter command names its own action
 ROUTES: dict[tuple[str, str], str] = {
     ("ticket/request", "ticket.request"): "issue",
@@ -188,6 +189,8 @@ class HubService:
             self._dirty_board = True
             self.lines.all()
             self._dirty_counters = {c.id for c in self.hub.counters}
+        if self.queue.hours is not None and time.monotonic() - self._board_at >= HOURS_INTERVAL:  # a break nears
+            self._dirty_board = True
         if self._new_policy is not None:
             self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))
             self._new_policy = None

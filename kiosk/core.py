@@ -333,10 +333,18 @@ def mobile_number(typed: str) -> str | None:
 
 
 def wait_words(wait: dict[str, Any], lang: str) -> str:
+    """The wait as the ticket and the screen say it: a range, or why there is none (docs/queue.md)."""
+    vi = lang == "vi"
     if not wait.get("known"):
-        return "chưa ước tính được" if lang == "vi" else "not yet known"
+        if wait.get("reason") == "closed":
+            return "ngoài giờ làm việc" if vi else "outside working hours"
+        if wait.get("reason") == "after_closing":
+            return "có thể không kịp trong hôm nay" if vi else "may not be reached today"
+        return "chưa ước tính được" if vi else "not yet known"
     lo, hi = wait["low_min"], wait["high_min"]
-    unit = "phút" if lang == "vi" else "min"
+    unit = "phút" if vi else "min"
+    if wait.get("closing"):
+        return f"từ {lo} {unit}, có thể không kịp hôm nay" if vi else f"from {lo} {unit}, may not be reached today"
     return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
 
 

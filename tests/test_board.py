@@ -36,7 +36,9 @@ STATE = {
     "recent": [samples.recent("A1023", 1), samples.recent("B015", 2, "CT"), samples.recent("C004", 4, "KD")],
     "waiting": [{"service": "HT", "name_vi": "Hộ tịch", "name_en": "Civil status", "count": 7,
                  "wait": {"known": True, "low_min": 15, "high_min": 30}},
-                {"service": "CT", "name_vi": LONG, "name_en": "Certification", "count": 2, "wait": {"known": False}}],
+                {"service": "CT", "name_vi": LONG, "name_en": "Certification", "count": 2, "wait": {"known": False}},
+                {"service": "KD", "name_vi": "Kinh doanh", "name_en": "Business", "count": 9,  # past closing
+                 "wait": {"known": True, "low_min": 40, "high_min": 55, "closing": True}}],
 }
 
 

@@ -1,0 +1,78 @@
+# The ward's working hours: rules such as "mon-fri 07:30-11:30 13:30-17:00" checked, and a day's sessions in time.
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from bus.errors import ConfigError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY = "|".join(DAYS)
+_SESSION = r"[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]"
+RULE = rf"({_DAY})(-({_DAY}))?( {_SESSION}){{1,6}}"  # a day or a run of days, then its sessions in order
+RULE_WORDS = ('a rule such as "mon-fri 07:30-11:30 13:30-17:00": a day (mon, tue, wed, thu, fri, sat, sun) or a '
+              'run of days, then up to six sessions HH:MM-HH:MM')
+Session = tuple[int, int]  # minutes after midnight: start, end
+
+
+def is_rule(text: str) -> bool:
+    return re.fullmatch(RULE, text) is not None
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Each weekday's sessions, Monday first; a day no rule names is closed."""
+
+    week: tuple[tuple[Session, ...], ...]
+
+    def sessions(self, day: str, timezone: str) -> list[list[int]]:
+        """`day`'s sessions (YYYY-MM-DD in the ward's time zone) as [start, end] in seconds since the epoch."""
+        d = date.fromisoformat(day)
+        tz = zoneinfo.ZoneInfo(timezone)
+        return [[_at(d, start, tz), _at(d, end, tz)] for start, end in self.week[d.weekday()]]
+
+
+def parse(rules: list[str], source: str, where: str) -> Hours | None:
+    """The hours these rules give, or None for no rules (hours not set: the ward is taken as always open)."""
+    if not rules:
+        return None
+    week: list[tuple[Session, ...] | None] = [None] * 7
+    for i, text in enumerate(rules):
+        key = f"{where}[{i}]"
+        days, _, times = text.partition(" ")
+        first, _, last = days.partition("-")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        if b < a:
+            raise ConfigError(source, key, f"a run of days goes Monday to Sunday: {first}-{last}, not {last}-{first}")
+        sessions = tuple(_session(part, source, key) for part in times.split())
+        for (_, end), (start, _) in zip(sessions, sessions[1:], strict=False):
+            if start < end:
+                raise ConfigError(source, key, "sessions must be in order and apart: "
+                                               f"{_hhmm(start)} starts before {_hhmm(end)}")
+        for d in range(a, b + 1):
+            if week[d] is not None:
+                raise ConfigError(source, key, f"{DAYS[d]} already has its hours in an earlier rule")
+            week[d] = sessions
+    return Hours(tuple(s or () for s in week))
+
+
+def _session(text: str, source: str, key: str) -> Session:
+    start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in text.split("-")))
+    for minutes, part in ((start, text[:5]), (end, text[6:])):
+        if minutes > 24 * 60 or int(part[3:]) > 59:
+            raise ConfigError(source, key, f"{part} is not a time of day (00:00-24:00)")
+    if end <= start:
+        raise ConfigError(source, key, f"{text}: a session ends after it starts")
+    return start, end
+
+
+def _at(d: date, minutes: int, tz: zoneinfo.ZoneInfo) -> int:
+    if minutes == 24 * 60:
+        return int(datetime.combine(date.fromordinal(d.toordinal() + 1), time(), tz).timestamp())
+    return int(datetime.combine(d, time(minutes // 60, minutes % 60), tz).timestamp())
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -1,0 +1,197 @@
+# The ward's working hours: rules checked as config, breaks and closing in every wait, and the words each reader shows.
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bus import estimate
+from bus.errors import ConfigError
+from bus.messages import PACE, WAIT
+from bus.validation import Invalid, check_record
+from console.follow import shown
+from devkit.broker import Broker
+from devkit.configs import write_hub_config, write_kiosk_config
+from hub import hours, reads
+from hub.config import load_hub
+from hub.service import HubService
+from kiosk.config import load_kiosk
+from kiosk.core import KioskCore, wait_words
+from kiosk.printing.fake import FakePrinter
+from tests.conftest import wait_until
+from tests.test_queue import VN, Clock, Ward
+
+RULES = ["mon-fri 07:30-11:30 13:30-17:00", "sat 07:30-11:30"]
+MONDAY = "2026-11-23"
+PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc"))  # what a TOML basic string holds written as it is
+
+
+def at(when: str) -> float:
+    return datetime.fromisoformat(f"{MONDAY}T{when}").replace(tzinfo=VN).timestamp()
+
+
+def pace(p25: float, p75: float, day: str = MONDAY) -> dict[str, Any]:
+    parsed = hours.parse(RULES, "test", "hub.hours")
+    assert parsed is not None
+    return {"open": 1, "samples": 10, "enough": True, "p25": p25, "p75": p75,
+            "hours": parsed.sessions(day, "Asia/Ho_Chi_Minh")}
+
+
+def hub_config(tmp_path: Path, rules: list[str], port: int = 1883) -> Path:
+    """The demo ward's hub config with these working hours."""
+    path = write_hub_config(tmp_path, port)
+    text = path.read_text(encoding="utf-8")
+    listed = json.dumps(rules, ensure_ascii=False)
+    zone = 'timezone = "Asia/Ho_Chi_Minh"\n'
+    path.write_text(text.replace(zone, f"{zone}hours = {listed}\n"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("now", "ahead", "wait"), [
+    ("09:00", 2, {"known": True, "low_min": 20, "high_min": 30}),  # a morning wait: as without hours
+    ("11:20", 2, {"known": True, "low_min": 140, "high_min": 150}),  # 10 min before lunch, the rest after 13:30
+    ("12:00", 0, {"known": True, "low_min": 90, "high_min": 100}),  # taken in the break: nobody is called till 13:30
+    ("07:00", 0, {"known": True, "low_min": 30, "high_min": 40}),  # before opening
+    ("16:40", 1, {"known": True, "low_min": 10, "high_min": 20}),  # the longest ends at 17:00 sharp
+    ("16:45", 1, {"known": True, "low_min": 10, "high_min": 15, "closing": True}),  # the longest goes past 17:00
+    ("16:55", 1, {"known": False, "reason": "after_closing"}),  # even the shortest does
+    ("17:30", 0, {"known": False, "reason": "closed"}),
+])
+def test_a_wait_counts_the_break_before_it_and_says_when_it_reaches_past_closing(now: str, ahead: int,
+                                                                                wait: dict[str, Any]) -> None:
+    got = estimate.wait_range(pace(10, 10), ahead, at(now))
+    assert got == wait
+    check_record(WAIT, got, "wait")  # what the hub sends in a ticket
+    assert estimate.wait_range({**pace(10, 10), "hours": None}, ahead, at(now))["low_min"] == 10 * ahead
+    assert estimate.wait_range(pace(10, 10), ahead)["low_min"] == 10 * ahead  # no clock: working minutes
+
+
+def test_a_day_no_rule_names_is_closed_and_no_rules_means_always_open() -> None:
+    sunday = datetime(2026, 11, 29, 9, tzinfo=VN).timestamp()
+    assert pace(10, 10, "2026-11-29")["hours"] == []
+    assert estimate.wait_range(pace(10, 10, "2026-11-29"), 0, sunday) == {"known": False, "reason": "closed"}
+    saturday = pace(10, 10, "2026-11-28")["hours"]
+    assert [[datetime.fromtimestamp(t, VN).strftime("%H:%M") for t in s] for s in saturday] == [["07:30", "11:30"]]
+    assert hours.parse([], "test", "hub.hours") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(starts=st.lists(st.integers(0, 20 * 3600), max_size=5, unique=True), lengths=st.data(),
+       now=st.floats(-3600, 30 * 3600), p25=st.floats(0, 120), spread=st.floats(0, 120), ahead=st.integers(0, 500))
+def test_hours_never_shorten_a_wait_and_every_wait_keeps_to_the_contract(starts: list[int], lengths: st.DataObject,
+                                                                          now: float, p25: float, spread: float,
+                                                                          ahead: int) -> None:
+    sessions, end = [], 0
+    for start in sorted(starts):
+        if start >= end:
+            end = start + lengths.draw(st.integers(1, 6 * 3600))
+            sessions.append([start, end])
+    p = {"open": 1, "samples": 10, "enough": True, "p25": p25, "p75": p25 + spread, "hours": sessions}
+    check_record(PACE, p, "pace")
+    working, got = estimate.wait_range({**p, "hours": None}, ahead), estimate.wait_range(p, ahead, now)
+    check_record(WAIT, got, "wait")
+    if got["known"]:
+        assert got["low_min"] >= working["low_min"] and got["high_min"] >= got["low_min"]
+    else:
+        assert got["reason"] in ("closed", "after_closing")
+
+
+@pytest.mark.parametrize(("rules", "key", "problem"), [
+    (["fri-mon 07:30-11:30"], "hub.hours[0]", "fri-mon, not mon-fri"),
+    (["mon 07:30-11:30 11:00-17:00"], "hub.hours[0]", "11:00 starts before 11:30"),
+    (["mon 11:30-07:30"], "hub.hours[0]", "a session ends after it starts"),
+    (["mon 07:30-25:00"], "hub.hours[0]", "25:00 is not a time of day"),
+    (["mon-fri 07:30-11:30", "fri 13:30-17:00"], "hub.hours[1]", "fri already has its hours"),
+    (["monday 07:30-11:30"], "hub.hours[0]", "a rule such as"),
+    (["mon 7:30-11:30"], "hub.hours[0]", "a rule such as"),
+])
+def test_wrong_hours_are_refused_naming_the_rule_and_what_is_wrong(tmp_path: Path, rules: list[str], key: str,
+                                                                    problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_hub(str(hub_config(tmp_path, rules)))
+    assert caught.value.key.startswith(key) and problem in caught.value.problem, caught.value
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rules=st.lists(st.one_of(st.text(PRINTABLE, max_size=40), st.from_regex(hours.RULE, fullmatch=True)),
+                      max_size=4))
+def test_any_hours_text_loads_or_is_refused_by_a_clear_error(tmp_path: Path, rules: list[str]) -> None:
+    try:
+        _, section = load_hub(str(hub_config(tmp_path, rules)))
+    except ConfigError as exc:
+        assert exc.key.startswith("hub.hours"), exc
+        return
+    parsed = hours.parse(section.hours, "test", "hub.hours")
+    for d in range(7):
+        day = (datetime(2026, 11, 23) + timedelta(days=d)).date().isoformat()
+        check_record(PACE, {"open": 0, "samples": 0, "enough": False,
+                            "hours": parsed.sessions(day, section.timezone) if parsed else []}, "pace")
+
+
+def test_sessions_out_of_order_are_refused_by_the_contract() -> None:
+    for bad in ([[10, 5]], [[10, 20], [15, 30]], [[1, 2, 3]], [[5]]):
+        with pytest.raises(Invalid):
+            check_record(PACE, {"open": 1, "samples": 0, "enough": False, "hours": bad}, "pace")
+
+
+def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_the_hours(tmp_path: Path) -> None:
+    clock = Clock(f"{MONDAY}T08:00:00")
+    ward = Ward(tmp_path, clock)
+    ward.section = dataclasses.replace(ward.section, hours=RULES)
+    ward.restart()
+    ward.do("open", counter=1)
+    for _ in range(8):
+        ward.issue()
+    for _ in range(6):  # five services of ten minutes done, the sixth at the counter, A007 and A008 waiting
+        ward.call(1)
+        clock.advance(10)
+    clock.set(f"{MONDAY}T11:20:00")
+    ticket = ward.issue()
+    assert ticket["ahead"] == 2 and ticket["wait"] == {"known": True, "low_min": 140, "high_min": 150}
+    line = reads.line_state(ward.queue, "HT")
+    assert line["pace"]["hours"] == [[at("07:30"), at("11:30")], [at("13:30"), at("17:00")]]
+    # the phone page, in the break on its own clock, nobody called since: all 20-30 working minutes after 13:30
+    assert estimate.wait_range(line["pace"], 2, at("12:30")) == {"known": True, "low_min": 80, "high_min": 90}
+    clock.set("2026-11-29T09:00:00")  # Sunday
+    assert ward.issue()["wait"] == {"known": False, "reason": "closed"}
+
+
+def test_each_reader_says_why_there_is_no_range() -> None:
+    closing = {"known": True, "low_min": 10, "high_min": 20, "closing": True}
+    assert wait_words(closing, "vi") == "từ 10 phút, có thể không kịp hôm nay"
+    assert wait_words({"known": False, "reason": "closed"}, "vi") == "ngoài giờ làm việc"
+    assert wait_words({"known": False, "reason": "after_closing"}, "en") == "may not be reached today"
+    assert wait_words({"known": False, "reason": "too_little_data"}, "vi") == "chưa ước tính được"
+    page = {"status": "issued", "ahead": 3, "service_vi": "Hộ tịch", "service_en": "Civil status"}
+    assert shown({**page, "wait": closing}, "vi")["wait"] == "Dự kiến chờ từ 10 phút; có thể không kịp trong hôm nay"
+    assert shown({**page, "wait": {"known": False, "reason": "closed"}}, "en")["wait"] == "Outside working hours"
+    assert shown({**page, "wait": {"known": True, "low_min": 5, "high_min": 9}}, "vi")["wait"] == "Dự kiến chờ 5–9 phút"
+
+
+def test_a_kiosk_on_a_day_the_ward_is_closed_prints_that_it_is_closed(tmp_path: Path, broker: Broker) -> None:
+    now = datetime.now(VN)
+    if now.hour == 23 and now.minute == 59:  # the day must not change between the rule and the ticket
+        time.sleep(61 - now.second)
+    other_days = [d for i, d in enumerate(hours.DAYS) if i != datetime.now(VN).weekday()]
+    config, section = load_hub(str(hub_config(tmp_path, [f"{d} 07:30-11:30" for d in other_days], broker.port)))
+    hub = HubService(config, section)
+    hub.start()
+    kiosk_config, kiosk, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port,
+                                                                            printer_backend="fake")))
+    core = KioskCore(kiosk_config, kiosk, printer_cfg, FakePrinter(timeout=1.0))
+    core.start()
+    try:
+        wait_until(lambda: core.services and core.hub_ok, what="the kiosk to learn the services")
+        out = core.take_ticket("HT")
+        assert out.state == "printed" and out.ticket["wait"] == {"known": False, "reason": "closed"}
+        assert wait_words(out.ticket["wait"], "vi") == "ngoài giờ làm việc"
+    finally:
+        core.stop()
+        hub.stop()
