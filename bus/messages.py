@@ -44,7 +44,7 @@ CONFIRM_OUTCOMES = ("printed", "shown", "void")
 RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had_to_come_back")
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 TICKET_STATUSES = ("held", "issued", "called", "serving", "done", "no_show", "void")
-ADMIN_ACTIONS = ("services", "counters", "notice", "catalogue")  # what an admin may change; docs/console.md
+ADMIN_ACTIONS = ("services", "counters", "notice", "hours", "catalogue")  # what an admin may change; docs/console.md
 STATS_GROUPS = ("service", "counter", "officer", "procedure")
 NAME = 200  # characters in a ward, service or counter name
 
@@ -175,7 +175,8 @@ _BODIES: dict[str, dict[str, Rule]] = {
                     "recent": F(list, items=F(RECENT_CALL), max_len=50),
                     "waiting": F(list, items=F(WAITING), max_len=100), "notice": F(str, max_len=2000),
                     **WARD_NAMES, "updated": _opt(str, max_len=40)},
-    "services.list": {"services": F(list, items=F(SERVICE), max_len=100), **WARD_NAMES},
+    "services.list": {"services": F(list, items=F(SERVICE), max_len=100), **WARD_NAMES,
+                      "hours": _opt(list, items=F(str, max_len=80), max_len=7)},
     "rating.submit": {"counter": COUNTER, "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
                       "reasons": _opt(list, items=F(str, choices=RATING_REASONS), max_len=len(RATING_REASONS)),
                       "ticket_id": _opt(int, lo=1), "left_s": _opt((int, float), lo=0, hi=10**9),

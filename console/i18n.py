@@ -55,6 +55,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "markup": ("Không được chứa mã HTML như <...>.", "Must not hold markup such as <...>."),
     "services": ("Dịch vụ", "Services"),
     "notice": ("Thông báo chạy trên bảng", "Board notice"),
+    "hours": ("Giờ làm việc", "Working hours"),
+    "hours_help": ("Mỗi dòng một quy tắc: ngày hoặc dãy ngày (mon, tue, wed, thu, fri, sat, sun), rồi các buổi "
+                   "HH:MM-HH:MM. Ngày không có quy tắc là ngày nghỉ; để trống: luôn mở cửa. Thời gian chờ tính cả giờ "
+                   "nghỉ trưa và báo khi có thể không kịp trong ngày.",
+                   "One rule a line: a day or a run of days (mon, tue, wed, thu, fri, sat, sun), then its sessions "
+                   "HH:MM-HH:MM. A day no rule names is closed; empty: always open. Waits count the lunch break and "
+                   "say when they may not be reached today."),
     "catalogue": ("Thủ tục", "Procedures"),
     "save": ("Lưu", "Save"),
     "code": ("Mã", "Code"),

@@ -51,6 +51,7 @@ class LiveWard:
         self.counters: dict[int, dict[str, Any]] = {}
         self.devices: dict[str, Message] = {}
         self.services: list[dict[str, Any]] = []
+        self.hours: list[str] = []  # the ward's working hours as the hub last published them (its rules)
         self.catalogue: dict[str, Any] | None = None
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -129,6 +130,7 @@ class LiveWard:
 
     def _services(self, msg: Message, _: str) -> None:
         self.services = msg.body["services"]
+        self.hours = msg.body.get("hours", [])
         self._push({"kind": "services"})
 
     def _catalogue(self, msg: Message, _: str) -> None:

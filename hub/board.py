@@ -33,7 +33,7 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
 
 
 def services_list(hub: HubSection) -> dict[str, Any]:
-    return {"ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "services": [
+    return {"ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "hours": list(hub.hours), "services": [
         {"code": s.code, "prefix": s.prefix, "name_vi": s.name_vi, "name_en": s.name_en,
          "procedures": list(s.procedures), "target_minutes": s.target_minutes}
         for s in hub.services

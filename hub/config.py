@@ -50,9 +50,7 @@ class HubSection:
                            doc="a clock earlier than this is taken as not yet set")
     database: str = opt("hub.db")
     notice: str = opt("")
-    hours: list[str] = opt(default_factory=list, test=(hours.is_rule, hours.RULE_WORDS),
-                           doc='working hours, one rule a day or run of days: "mon-fri 07:30-11:30 13:30-17:00"; '
-                               'a day no rule names is closed; none: always open')
+    hours: list[str] = hours.option()
     recent_calls: int = opt(8, lo=1, hi=50)
     catalogue: str = opt("", doc="procedure catalogue (JSON) published to kiosks; empty: none")
     release_port: int = opt(0, lo=0, hi=65535, doc="serves the releases offered for fleet updates (DATA/offered) "

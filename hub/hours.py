@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
+from bus.config import opt
 from bus.errors import ConfigError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -19,6 +22,13 @@ Session = tuple[int, int]  # minutes after midnight: start, end
 
 def is_rule(text: str) -> bool:
     return re.fullmatch(RULE, text) is not None
+
+
+def option() -> Any:
+    """The `hours` option, as the hub's TOML and an admin's change (hub/settings.py) both take it."""
+    return opt(default_factory=list, test=(is_rule, RULE_WORDS),
+               doc='working hours, one rule a day or run of days: "mon-fri 07:30-11:30 13:30-17:00"; a day no rule '
+                   'names is closed; none: always open')
 
 
 @dataclass(frozen=True)
@@ -35,36 +45,40 @@ class Hours:
 
 
 def parse(rules: list[str], source: str, where: str) -> Hours | None:
-    """The hours these rules give, or None for no rules (hours not set: the ward is taken as always open)."""
+    """The hours these rules give, or None for no rules (hours not set: the ward is taken as always open). A wrong
+    rule is a ConfigError naming it and what is wrong."""
     if not rules:
         return None
     week: list[tuple[Session, ...] | None] = [None] * 7
     for i, text in enumerate(rules):
-        key = f"{where}[{i}]"
+        def wrong(problem: str, text: str = text, key: str = f"{where}[{i}]") -> ConfigError:
+            return ConfigError(source, key, f"{text!r}: {problem}")
+
+        if not is_rule(text):
+            raise wrong(f"expected {RULE_WORDS}")
         days, _, times = text.partition(" ")
         first, _, last = days.partition("-")
         a, b = DAYS.index(first), DAYS.index(last or first)
         if b < a:
-            raise ConfigError(source, key, f"a run of days goes Monday to Sunday: {first}-{last}, not {last}-{first}")
-        sessions = tuple(_session(part, source, key) for part in times.split())
+            raise wrong(f"a run of days goes Monday to Sunday: {first}-{last}, not {last}-{first}")
+        sessions = tuple(_session(part, wrong) for part in times.split())
         for (_, end), (start, _) in zip(sessions, sessions[1:], strict=False):
             if start < end:
-                raise ConfigError(source, key, "sessions must be in order and apart: "
-                                               f"{_hhmm(start)} starts before {_hhmm(end)}")
+                raise wrong(f"sessions must be in order and apart: {_hhmm(start)} starts before {_hhmm(end)}")
         for d in range(a, b + 1):
             if week[d] is not None:
-                raise ConfigError(source, key, f"{DAYS[d]} already has its hours in an earlier rule")
+                raise wrong(f"{DAYS[d]} already has its hours in an earlier rule")
             week[d] = sessions
     return Hours(tuple(s or () for s in week))
 
 
-def _session(text: str, source: str, key: str) -> Session:
+def _session(text: str, wrong: Callable[[str], ConfigError]) -> Session:
     start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in text.split("-")))
     for minutes, part in ((start, text[:5]), (end, text[6:])):
         if minutes > 24 * 60 or int(part[3:]) > 59:
-            raise ConfigError(source, key, f"{part} is not a time of day (00:00-24:00)")
+            raise wrong(f"{part} is not a time of day (00:00-24:00)")
     if end <= start:
-        raise ConfigError(source, key, f"{text}: a session ends after it starts")
+        raise wrong(f"{text}: a session ends after it starts")
     return start, end
 
 

@@ -13,6 +13,7 @@ from bus import catalogue as cat
 from bus.config import build, opt
 from bus.errors import ConfigError
 from bus.messages import ADMIN_ACTIONS
+from hub import hours
 from hub.config import CounterConfig, HubSection, ServiceConfig, check
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
@@ -24,6 +25,11 @@ LIVE = ("held", "issued", "called", "serving")  # statuses of a ticket still in 
 @dataclass(frozen=True)
 class NoticeEdit:
     notice: str = opt(max_len=2000, doc="the board's scrolling notice")
+
+
+@dataclass(frozen=True)
+class HoursEdit:
+    hours: list[str] = hours.option()
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class Settings:
             hub = dataclasses.replace(hub, counters=_each(CounterConfig, data, source, "counters"))
         elif kind == "notice":
             hub = dataclasses.replace(hub, notice=build(NoticeEdit, data, source, "notice").notice)
+        elif kind == "hours":
+            hub = dataclasses.replace(hub, hours=build(HoursEdit, data, source, "hours").hours)
         else:
             made = cat.parse(data, source)
             version = max(made.version, (catalogue or {}).get("version", 0) + 1)

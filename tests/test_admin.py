@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bus.messages import Message
+from hub import hours
 from hub.config import load_hub
 from hub.service import HubService
 from tests.conftest import wait_until
@@ -55,6 +59,8 @@ def test_an_admin_renames_a_service_and_every_kiosk_sees_it(hub: HubService, con
     ("notice", {"notice": "x" * 3000}, "notice.notice"),
     ("notice", {"notice": "<script>alert(1)</script>", "colour": "red"}, "notice.colour"),
     ("catalogue", {"version": 1, "link_template": "no code here", "fields": []}, "catalogue.link_template"),
+    ("hours", {"hours": ["every day 07:30-17:00"]}, "hours.hours[0]"),
+    ("hours", {"hours": ["mon-fri 07:30-11:30", "fri 13:30-17:00"]}, "hub.hours[1]: 'fri 13:30-17:00': fri already"),
 ])
 def test_a_change_the_toml_would_refuse_is_refused_and_changes_nothing(hub: HubService, console, action: str,  # noqa: ANN001
                                                                         data: object, where: str) -> None:
@@ -95,6 +101,32 @@ def test_notice_counters_and_catalogue_reach_the_board_and_kiosks(hub: HubServic
     assert admin(console, "catalogue", catalogue).type == "admin.result"
     wait_until(lambda: kiosk_core.catalogue.version > version, what="the kiosk's catalogue")
     assert kiosk_core.catalogue.fields[0].procedures[0].fee_vi == "Miễn phí (đổi tại quầy)"
+
+
+def test_an_admin_sets_the_working_hours_and_every_wait_and_reader_takes_them(hub: HubService, console,  # noqa: ANN001
+                                                                              make_client, hub_config: Path) -> None:
+    kiosk = make_client("kiosk-1")
+    lists: list[Message] = []
+    kiosk.subscribe(kiosk.topics.services, lambda m, _: lists.append(m))
+    kiosk.wait_connected(5)
+    ask = {"service": "HT"}
+    assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", ask, timeout=5).body["ticket"]["wait"] == {
+        "known": False, "reason": "no_counter_open"}  # no hours: the wait as before
+    now = datetime.now(ZoneInfo(hub.hub.timezone))
+    if now.hour == 23 and now.minute == 59:  # the day must not change between the rule and the ticket
+        time.sleep(61 - now.second)
+    closed_today = [f"{d} 07:30-11:30" for i, d in enumerate(hours.DAYS) if i != datetime.now(ZoneInfo(
+        hub.hub.timezone)).weekday()]
+    assert admin(console, "hours", {"hours": closed_today}).type == "admin.result"
+    wait_until(lambda: lists and lists[-1].body.get("hours") == closed_today, what="the services list with hours")
+    reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", ask, timeout=5)
+    assert reply.body["ticket"]["wait"] == {"known": False, "reason": "closed"}
+    hub.stop()
+    again = HubService(*load_hub(str(hub_config)))  # the TOML has no hours: the stored version wins
+    try:
+        assert again.hub.hours == closed_today and again.queue.hours is not None
+    finally:
+        again.db.close()
 
 
 def test_statistics_are_asked_for_over_the_bus(hub: HubService, console, make_client) -> None:  # noqa: ANN001

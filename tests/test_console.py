@@ -137,6 +137,21 @@ def test_an_admin_renames_a_service_and_it_is_audited(console: tuple, hub: HubSe
     assert "admin.services" in quan.get("/audit").text
 
 
+def test_an_admin_types_the_working_hours_one_rule_a_line(console: tuple, hub: HubService) -> None:
+    live, _, app = console
+    quan = sign_in(app, "quan")
+    typed = "  mon-fri   07:30-11:30 13:30-17:00\r\n\r\nsat 07:30-11:30  \n"
+    answer = quan.post("/admin/hours", data={"hours": typed, "csrftoken": token(quan, "/admin")})
+    assert answer.status_code == 200 and "Đã lưu" in answer.text
+    assert hub.hub.hours == ["mon-fri 07:30-11:30 13:30-17:00", "sat 07:30-11:30"]
+    wait_until(lambda: live.hours == hub.hub.hours, what="the console to see the hours")
+    assert "mon-fri 07:30-11:30 13:30-17:00\nsat 07:30-11:30</textarea>" in quan.get("/admin").text
+    wrong = quan.post("/admin/hours", data={"hours": "sat 07:30-11:30\nsat 13:30-17:00",
+                                            "csrftoken": token(quan, "/admin")})
+    assert "&#39;sat 13:30-17:00&#39;: sat already has its hours" in wrong.text  # the rule named, nothing changed
+    assert hub.hub.hours == ["mon-fri 07:30-11:30 13:30-17:00", "sat 07:30-11:30"]
+
+
 def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> None:  # noqa: ANN001
     _, _, app = console
     issue(1, procedure="1.001193")

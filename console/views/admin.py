@@ -1,4 +1,4 @@
-# Ward admin: services, counters, the board notice and the procedures; accounts and the audit log.
+# Ward admin: services, counters, the board notice, working hours and procedures; accounts and the audit log.
 from __future__ import annotations
 
 import re
@@ -32,6 +32,7 @@ def admin_data(console: Console) -> dict[str, Any]:
                  "services": served.get(c["counter"], [])} for c in live.board.get("counters", [])]
     catalogue = (live.catalogue or {}).get("catalogue", {})
     return {"services": live.services, "counters": counters, "notice": live.board.get("notice", ""),
+            "hours": live.hours,
             "fields": catalogue.get("fields", []), "catalogue_version": catalogue.get("version"),
             "link": live.link()}
 
@@ -157,6 +158,12 @@ def _notice(form: FormData, console: Console) -> tuple[str, dict[str, str]]:
     return "notice", {"notice": _text(form, "notice", 2000, required=False)}
 
 
+def _hours(form: FormData, console: Console) -> tuple[str, dict[str, list[str]]]:
+    """One rule a line, as typed; the hub checks them as it checks the TOML and says which line is wrong."""
+    rules = [" ".join(line.split()) for line in _text(form, "hours", 700, required=False).splitlines()]
+    return "hours", {"hours": [r for r in rules if r]}
+
+
 def _procedure(form: FormData, console: Console) -> tuple[str, dict[str, Any]]:
     """One procedure edited: the whole catalogue goes to the hub with it changed."""
     catalogue = dict((console.live.catalogue or {}).get("catalogue") or {})
@@ -176,7 +183,7 @@ def _procedure(form: FormData, console: Console) -> tuple[str, dict[str, Any]]:
     return "catalogue", {**catalogue, "fields": fields}
 
 
-BUILDERS = {"services": _services, "counters": _counters, "notice": _notice, "procedure": _procedure}
+BUILDERS = {"services": _services, "counters": _counters, "notice": _notice, "hours": _hours, "procedure": _procedure}
 
 
 def _account_change(console: Console, by: Account, form: FormData) -> None:
