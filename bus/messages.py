@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from bus import hours
 from bus.errors import ContractError
 from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
 from bus.validation import (
@@ -176,7 +177,7 @@ _BODIES: dict[str, dict[str, Rule]] = {
                     "waiting": F(list, items=F(WAITING), max_len=100), "notice": F(str, max_len=2000),
                     **WARD_NAMES, "updated": _opt(str, max_len=40)},
     "services.list": {"services": F(list, items=F(SERVICE), max_len=100), **WARD_NAMES,
-                      "hours": _opt(list, items=F(str, max_len=80), max_len=7)},
+                      "hours": _opt(list, items=F(str, pattern=hours.RULE), max_len=7)},
     "rating.submit": {"counter": COUNTER, "level": F(int, lo=1, hi=5), "scale": F(int, lo=3, hi=5),
                       "reasons": _opt(list, items=F(str, choices=RATING_REASONS), max_len=len(RATING_REASONS)),
                       "ticket_id": _opt(int, lo=1), "left_s": _opt((int, float), lo=0, hi=10**9),

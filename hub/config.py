@@ -4,10 +4,10 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 
+from bus import hours
 from bus.config import DeviceConfig, load, opt
 from bus.errors import ConfigError
 from bus.validation import DAY, PROCEDURE_CODE, REAL_DAY, SERVICE_CODE
-from hub import hours
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any
 
 import orjson
 
-from bus import estimate
+from bus import estimate, hours
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
-from hub import hours, line, tokens
+from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
 from hub.errors import QueueRefused

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bus import catalogue as cat
+from bus import hours
 from bus.config import build, opt
 from bus.errors import ConfigError
 from bus.messages import ADMIN_ACTIONS
-from hub import hours
 from hub.config import CounterConfig, HubSection, ServiceConfig, check
 from hub.errors import QueueRefused
 from hub.outcome import Outcome

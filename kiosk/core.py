@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bus import catalogue as cat
+from bus import hours
 from bus.atomic import write_json
 from bus.client import BusClient
 from bus.config import DeviceConfig
@@ -73,6 +74,7 @@ class KioskCore:
         cached = _read_json(data / "services.json", {})
         self.services: dict[str, dict[str, Any]] = cached.get("services", {})
         self.ward: dict[str, str] = cached.get("ward", {})
+        self.hours = _hours(cached.get("hours", []))
         self.catalogue = self._initial_catalogue()
         self.hub_ok = False
         self.hub_said_offline = False  # the hub's own (retained) state says it is down: no point asking it
@@ -255,6 +257,10 @@ class KioskCore:
         return self.kiosk.ticket_page.replace("{token}", t["token"]) if self.kiosk.ticket_page and t.get("token") \
             else ""
 
+    def hours_today(self, lang: str) -> str:
+        """Today's working hours in words for the home screen, as the hub last sent them; empty when none are set."""
+        return self.hours.said(datetime.fromtimestamp(self.clock(), self.tz).date(), lang) if self.hours else ""
+
     def _ward_name(self, vi: bool) -> str:
         return self.ward.get("vi" if vi else "en") or ("Bộ phận một cửa" if vi else "One-stop centre")
 
@@ -262,7 +268,9 @@ class KioskCore:
     def _on_services(self, msg: Message, _: str) -> None:
         self.services = {s["code"]: s for s in msg.body["services"]}
         self.ward = {"vi": msg.body.get("ward_vi", ""), "en": msg.body.get("ward_en", "")}
-        _write_json(self.config.data_dir / "services.json", {"services": self.services, "ward": self.ward})
+        self.hours = _hours(msg.body.get("hours", []))
+        _write_json(self.config.data_dir / "services.json", {"services": self.services, "ward": self.ward,
+                                                             "hours": msg.body.get("hours", [])})
         self._set_hub_ok(True)
 
     def _on_hub_state(self, msg: Message, _: str) -> None:
@@ -346,6 +354,17 @@ def wait_words(wait: dict[str, Any], lang: str) -> str:
     if wait.get("closing"):
         return f"từ {lo} {unit}, có thể không kịp hôm nay" if vi else f"from {lo} {unit}, may not be reached today"
     return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
+
+
+def _hours(rules: Any) -> hours.Hours | None:
+    """The ward's hours from the rules the hub sent (or the copy kept of them); rules that do not hold are not shown."""
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        return None
+    try:
+        return hours.parse(rules, "the hub's services list", "hours")
+    except ConfigError as exc:
+        log.warning("working hours not shown: %s", exc)
+        return None
 
 
 def _read_json(path: Path, default: Any) -> Any:

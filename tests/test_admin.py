@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bus import hours
 from bus.messages import Message
-from hub import hours
 from hub.config import load_hub
 from hub.service import HubService
 from tests.conftest import wait_until

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bus import estimate
+from bus import estimate, hours
 from bus.errors import ConfigError
 from bus.messages import PACE, WAIT
 from bus.validation import Invalid, check_record
 from console.follow import shown
 from devkit.broker import Broker
 from devkit.configs import write_hub_config, write_kiosk_config
-from hub import hours, reads
+from hub import reads
 from hub.config import load_hub
 from hub.service import HubService
 from kiosk.config import load_kiosk
@@ -135,6 +135,18 @@ def test_any_hours_text_loads_or_is_refused_by_a_clear_error(tmp_path: Path, rul
                             "hours": parsed.sessions(day, section.timezone) if parsed else []}, "pace")
 
 
+def test_a_kiosk_shows_no_hours_from_rules_that_do_not_hold(tmp_path: Path, broker: Broker) -> None:
+    """A services list from a hostile or older sender: rules that match the pattern but not each other."""
+    kiosk_config, kiosk, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port,
+                                                                            printer_backend="fake")))
+    (tmp_path / "kiosk-1").mkdir(exist_ok=True)
+    (tmp_path / "kiosk-1" / "services.json").write_text(json.dumps({"hours": ["mon 07:30-11:30", "mon 13:30-17:00"]}))
+    core = KioskCore(kiosk_config, kiosk, printer_cfg, FakePrinter(timeout=1.0))
+    assert core.hours_today("vi") == ""
+    (tmp_path / "kiosk-1" / "services.json").write_text(json.dumps({"hours": [7, None]}))
+    assert KioskCore(kiosk_config, kiosk, printer_cfg, FakePrinter(timeout=1.0)).hours_today("en") == ""
+
+
 def test_sessions_out_of_order_are_refused_by_the_contract() -> None:
     for bad in ([[10, 5]], [[10, 20], [15, 30]], [[1, 2, 3]], [[5]]):
         with pytest.raises(Invalid):
@@ -192,6 +204,7 @@ def test_a_kiosk_on_a_day_the_ward_is_closed_prints_that_it_is_closed(tmp_path: 
         out = core.take_ticket("HT")
         assert out.state == "printed" and out.ticket["wait"] == {"known": False, "reason": "closed"}
         assert wait_words(out.ticket["wait"], "vi") == "ngoài giờ làm việc"
+        assert core.hours_today("vi") == "Hôm nay không làm việc"  # on its home screen
     finally:
         core.stop()
         hub.stop()

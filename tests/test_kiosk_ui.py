@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from hmi.widgets import PAPER
 from hub.service import HubService
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
@@ -222,3 +223,26 @@ def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     clock.now += app.section.idle_timeout_s + 1
     app.step()
     assert app.view.name == "home"
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])
+def test_the_home_screen_says_today_s_working_hours_once_the_hub_sends_them(core: KioskCore, clock: ManualClock,
+                                                                            make_client, size: tuple[int, int]) -> None:  # noqa: ANN001
+    admin = make_client("console", role="console")
+    admin.wait_connected(5)
+    rules = {"hours": ["mon-sun 07:30-11:30 13:30-17:00"]}  # every day: the words do not depend on today
+    reply = admin.request(admin.topics.admin_request, "admin.command", {"action": "hours", "data": rules, "by": "IT"},
+                          timeout=10)
+    assert reply is not None and reply.type == "admin.result"
+    wait_until(lambda: core.hours_today("vi") == "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00",
+               what="the kiosk to learn the hours")
+    assert core.hours_today("en") == "Open today: 07:30–11:30, 13:30–17:00"
+    app = make_app(core, size, clock)
+    try:
+        scale = min(size[0] / 1024, size[1] / 600)
+        line = pygame.Rect(size[0] // 2, int(80 * scale), size[0] // 2 - int(24 * scale), int(18 * scale))
+        assert any(tuple(app.screen.get_at((x, y))[:3]) != PAPER for x in range(line.left, line.right, 2)
+                   for y in range(line.top, line.bottom, 2)), "no hours drawn at the right of the subtitle"
+        shot(app, "home-hours")
+    finally:
+        app.close()

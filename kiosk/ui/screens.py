@@ -7,7 +7,7 @@ from typing import Any
 import pygame
 
 from bus.messages import PRIORITY_GROUPS
-from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, qr_surface, text, wrapped
+from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, font, qr_surface, text, wrapped
 from kiosk.core import KioskCore, TicketOutcome, mobile_number, wait_words
 
 WORDS = {
@@ -87,6 +87,9 @@ def _home(surface: pygame.Surface, view: View, core: KioskCore, scale: float, wo
     w, h = surface.get_size()
     buttons = _header(surface, words["title"], scale, words)
     text(surface, words["choose"], (int(24 * scale), int(74 * scale)), int(24 * scale), MUTED)
+    if said := core.hours_today(view.lang):  # so a wait that spans the lunch break reads as it is
+        width = font(int(20 * scale)).size(said)[0]
+        text(surface, said, (w - int(24 * scale) - width, int(78 * scale)), int(20 * scale), MUTED)
     problem = core.printer.last_status
     if not problem.can_print:
         band = pygame.Rect(int(24 * scale), int(104 * scale), w - int(48 * scale), int(36 * scale))

@@ -1,4 +1,4 @@
-# The ward's working hours: rules such as "mon-fri 07:30-11:30 13:30-17:00" checked, and a day's sessions in time.
+# The ward's working hours: rules such as "mon-fri 07:30-11:30 13:30-17:00" checked; a day's sessions in time and words.
 from __future__ import annotations
 
 import re
@@ -42,6 +42,13 @@ class Hours:
         d = date.fromisoformat(day)
         tz = zoneinfo.ZoneInfo(timezone)
         return [[_at(d, start, tz), _at(d, end, tz)] for start, end in self.week[d.weekday()]]
+
+    def said(self, d: date, lang: str) -> str:
+        """`d`'s hours in words, as the kiosk shows them: "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"."""
+        sessions = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in self.week[d.weekday()])
+        if lang == "vi":
+            return f"Giờ làm việc hôm nay: {sessions}" if sessions else "Hôm nay không làm việc"
+        return f"Open today: {sessions}" if sessions else "Closed today"
 
 
 def parse(rules: list[str], source: str, where: str) -> Hours | None:
