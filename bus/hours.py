@@ -71,7 +71,7 @@ def parse(rules: list[str], source: str, where: str) -> Hours | None:
         sessions = tuple(_session(part, wrong) for part in times.split())
         for (_, end), (start, _) in zip(sessions, sessions[1:], strict=False):
             if start < end:
-                raise wrong(f"sessions must be in order and apart: {_hhmm(start)} starts before {_hhmm(end)}")
+                raise wrong(f"sessions must be in order, none overlapping: {_hhmm(start)} starts before {_hhmm(end)}")
         for d in range(a, b + 1):
             if week[d] is not None:
                 raise wrong(f"{DAYS[d]} already has its hours in an earlier rule")
@@ -82,7 +82,7 @@ def parse(rules: list[str], source: str, where: str) -> Hours | None:
 def _session(text: str, wrong: Callable[[str], ConfigError]) -> Session:
     start, end = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in text.split("-")))
     for minutes, part in ((start, text[:5]), (end, text[6:])):
-        if minutes > 24 * 60 or int(part[3:]) > 59:
+        if minutes > 24 * 60:  # the pattern has taken minutes over 59 out already
             raise wrong(f"{part} is not a time of day (00:00-24:00)")
     if end <= start:
         raise wrong(f"{text}: a session ends after it starts")

@@ -116,7 +116,7 @@ LINE_SHOWN = 1000  # a line state lists at most this many waiting tickets of its
 
 
 def _sessions(pace: dict[str, Any]) -> str | None:
-    """The day's working hours, when the ward has set them: sessions as [start, end], in order and apart."""
+    """The day's working hours, when the ward has set them: sessions as [start, end], in order, none overlapping."""
     times = [t for session in pace.get("hours", []) if len(session) == 2 for t in session]
     if len(times) == 2 * len(pace.get("hours", [])) and times == sorted(times) and all(
             a < b for a, b in zip(times[::2], times[1::2], strict=True)):
