@@ -5,7 +5,8 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bus.config import opt
@@ -18,6 +19,7 @@ RULE = rf"({_DAY})(-({_DAY}))?( {_SESSION}){{1,6}}"  # a day or a run of days, t
 RULE_WORDS = ('a rule such as "mon-fri 07:30-11:30 13:30-17:00": a day (mon, tue, wed, thu, fri, sat, sun) or a '
               'run of days, then up to six sessions HH:MM-HH:MM')
 Session = tuple[int, int]  # minutes after midnight: start, end
+LONGEST_S = 31 * 86400  # a span longer than this (a clock that jumped) is counted on the clock, not day by day
 
 
 def is_rule(text: str) -> bool:
@@ -42,6 +44,20 @@ class Hours:
         d = date.fromisoformat(day)
         tz = zoneinfo.ZoneInfo(timezone)
         return [[_at(d, start, tz), _at(d, end, tz)] for start, end in self.week[d.weekday()]]
+
+    def working_seconds(self, start: float, end: float, timezone: str) -> float:
+        """The seconds of working sessions between `start` and `end` (seconds since the epoch): a visit's time as
+        the ward's targets count it — administrative time limits are in working hours — breaks and closed days out."""
+        if not 0 <= end - start <= LONGEST_S:
+            return end - start
+        tz = zoneinfo.ZoneInfo(timezone)
+        d, last = datetime.fromtimestamp(start, tz).date(), datetime.fromtimestamp(end, tz).date()
+        total = 0.0
+        while d <= last:
+            for a, b in _day_sessions(self, d.isoformat(), timezone):
+                total += max(0.0, min(b, end) - max(a, start))
+            d += timedelta(days=1)
+        return total
 
     def said(self, d: date, lang: str) -> str:
         """`d`'s hours in words, as the kiosk shows them: "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"."""
@@ -87,6 +103,11 @@ def _session(text: str, wrong: Callable[[str], ConfigError]) -> Session:
     if end <= start:
         raise wrong(f"{text}: a session ends after it starts")
     return start, end
+
+
+@lru_cache(maxsize=64)
+def _day_sessions(hours: Hours, day: str, timezone: str) -> list[list[int]]:
+    return hours.sessions(day, timezone)
 
 
 def _at(d: date, minutes: int, tz: zoneinfo.ZoneInfo) -> int:

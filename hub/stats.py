@@ -7,6 +7,7 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
+from bus import hours
 from bus.estimate import quantile
 from bus.messages import RATING_REASONS
 from hub.config import HubSection
@@ -28,9 +29,9 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
     "FROM..TO"). "issued" counts a ticket under the service it was issued for, transfers under the service left;
     the rest follow where the ticket was handled. Waits run from issue to call, service from call (or start) to
     done; "within target" is the share of served tickets whose whole visit took at most the service's target
-    minutes; satisfaction rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). The gov_ columns
-    put every scale on the government's three levels (hub/ratings.py), and reason_ columns count the reasons
-    citizens gave."""
+    minutes (working minutes when the ward's hours are set: breaks and closed hours do not count); satisfaction
+    rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). The gov_ columns put every scale on the
+    government's three levels (hub/ratings.py), and reason_ columns count the reasons citizens gave."""
     if by not in GROUPS:
         raise ValueError(f"group by one of {', '.join(GROUPS)}, not {by!r}")
     span = f"{day_from}..{day_to}"
@@ -39,6 +40,7 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
         return day if per_day else span
 
     targets = {s.code: s.target_minutes for s in hub.services}
+    working = hours.parse(hub.hours, "hub config", "hub.hours")  # set: a visit's time counts working minutes only
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
     for t in records(db, "SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
                      [day_from, day_to]):
@@ -56,7 +58,10 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
             service_s = t["done_at"] - (t["served_at"] or t["called_at"])
             if 0 <= service_s <= MAX_SERVICE_S:
                 row["services"].append(service_s / 60)
-            row["on_time"] += 0 <= (t["done_at"] - t["issued_at"]) / 60 <= targets.get(t["service"], 30)
+            visit_s = t["done_at"] - t["issued_at"]
+            if working is not None:
+                visit_s = working.working_seconds(t["issued_at"], t["done_at"], hub.timezone)
+            row["on_time"] += 0 <= visit_s / 60 <= targets.get(t["service"], 30)
     for e in records(db, "SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
                      "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
                      [day_from, day_to]):

@@ -19,7 +19,7 @@ from bus.validation import Invalid, check_record
 from console.follow import shown
 from devkit.broker import Broker
 from devkit.configs import write_hub_config, write_kiosk_config
-from hub import reads
+from hub import reads, stats
 from hub.config import load_hub
 from hub.service import HubService
 from kiosk.config import load_kiosk
@@ -173,6 +173,34 @@ def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_t
     assert estimate.wait_range(line["pace"], 2, at("12:30")) == {"known": True, "low_min": 80, "high_min": 90}
     clock.set("2026-11-29T09:00:00")  # Sunday
     assert ward.issue()["wait"] == {"known": False, "reason": "closed"}
+
+
+def test_a_visit_counts_against_its_target_in_working_minutes(tmp_path: Path) -> None:
+    """Administrative time limits run in working hours: a visit across the lunch break is not late for the break."""
+    clock = Clock(f"{MONDAY}T09:00:00")
+    ward = Ward(tmp_path, clock)
+    for issued, done in (("09:00", "09:45"), ("11:25", "13:40")):  # 45 working minutes; 5 + 10 across lunch
+        clock.set(f"{MONDAY}T{issued}:00")
+        ward.issue("HT")  # the demo ward's target for HT: 30 minutes
+        ward.call(1)
+        clock.set(f"{MONDAY}T{done}:00")
+        ward.do("done", counter=1)
+    with_hours = dataclasses.replace(ward.section, hours=RULES)
+    on_clock, working = (stats.compute(ward.db, section, MONDAY, MONDAY)[0] for section in (ward.section, with_hours))
+    assert (on_clock["served"], on_clock["within_target"]) == (2, 0.0)
+    assert (working["served"], working["within_target"]) == (2, 0.5)
+
+
+def test_working_seconds_leave_out_breaks_nights_and_closed_days() -> None:
+    parsed = hours.parse(RULES, "test", "hub.hours")
+    assert parsed is not None
+    tz = "Asia/Ho_Chi_Minh"
+    assert parsed.working_seconds(at("11:25"), at("13:40"), tz) == 15 * 60
+    assert parsed.working_seconds(at("16:55"), at("07:45") + 86400, tz) == 20 * 60  # overnight to Tuesday
+    saturday_noon = datetime(2026, 11, 28, 11, 0, tzinfo=VN).timestamp()
+    assert parsed.working_seconds(saturday_noon, at("08:00") + 7 * 86400, tz) == 60 * 60  # Sat 30 min, Mon 30 min
+    assert parsed.working_seconds(at("12:00"), at("11:00"), tz) == -3600  # a clock that went back stays negative
+    assert parsed.working_seconds(at("08:00"), at("08:00") + 40 * 86400, tz) == 40 * 86400  # a jump: on the clock
 
 
 def test_each_reader_says_why_there_is_no_range() -> None:
