@@ -144,8 +144,14 @@ class Board:
         y += int(20 * s)
         self._text("ĐANG CHỜ" + (" · WAITING" if self.english else ""), (area.left, y), int(30 * s), GOLD, bold=True)
         y += int(48 * s)
+        hours = self.state.get("hours_vi", "")
+        if hours:  # today's working hours at the foot of the column, so a wait across the break reads as it is
+            if self.english and self.state.get("hours_en"):
+                self._text(self.state["hours_en"], (area.left, area.bottom - int(34 * s)), int(24 * s), SOFT,
+                           max_w=int(area.width * 0.7))  # clear of the "updated" time at the corner
+            self._text(hours, (area.left, area.bottom - int(70 * s)), int(26 * s), INK, max_w=area.width)
         for item in self.state.get("waiting", []):
-            if y > area.bottom - int(40 * s):
+            if y > area.bottom - int(120 if hours else 40) * s:
                 break
             wait = item.get("wait", {})
             span = _span(wait)

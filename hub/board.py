@@ -1,7 +1,7 @@
 # Board state: what the waiting-room board shows, rebuilt from the database after every change.
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hub import store
@@ -27,9 +27,13 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
          "wait": queue.wait_for(s.code, counts.get(s.code, 0))}
         for s in hub.services
     ]
-    return {"day": day, "ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "counters": counters,
-            "recent": recent, "waiting": waiting, "notice": hub.notice,
-            "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
+    state = {"day": day, "ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "counters": counters,
+             "recent": recent, "waiting": waiting, "notice": hub.notice,
+             "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
+    if queue.hours is not None:  # today's hours in words, for the board to show beside the waits
+        state.update(hours_vi=queue.hours.said(date.fromisoformat(day), "vi"),
+                     hours_en=queue.hours.said(date.fromisoformat(day), "en"))
+    return state
 
 
 def services_list(hub: HubSection) -> dict[str, Any]:

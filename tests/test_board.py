@@ -68,6 +68,23 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     assert not board.online and board.offline_since is not None
 
 
+def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:
+    pygame.font.init()
+    hours = {"hours_vi": "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00",
+             "hours_en": "Open today: 07:30–11:30, 13:30–17:00"}
+    foot = pygame.Rect(700, 520, 560, 120)  # the foot of the right-hand column at 1280×720, above the notice band
+    drawn = []
+    for state in (STATE, {**STATE, **hours}):
+        surface = pygame.Surface((1280, 720))
+        board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+        board.set_state(state)
+        board.set_online(True)
+        board.frame(0.0)
+        drawn.append(pygame.image.tobytes(surface.subsurface(foot), "RGB"))
+    assert drawn[0] != drawn[1], "no hours drawn at the foot of the waiting column"
+    save(surface, "hours")
+
+
 @pytest.mark.parametrize("tz", ["Asia/Ho_Chi_Minh", "Asia/Kathmandu"])  # +07:00 and +05:45
 def test_the_clock_is_redrawn_when_its_minute_turns_and_not_before(tz: str) -> None:
     pygame.font.init()

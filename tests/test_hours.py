@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from bus import estimate, hours
 from bus.errors import ConfigError
-from bus.messages import PACE, WAIT
+from bus.messages import PACE, WAIT, validate_body
 from bus.validation import Invalid, check_record
 from console.follow import shown
 from devkit.broker import Broker
 from devkit.configs import write_hub_config, write_kiosk_config
 from hub import reads, stats
+from hub.board import board_state
 from hub.config import load_hub
 from hub.service import HubService
 from kiosk.config import load_kiosk
@@ -171,7 +172,10 @@ def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_t
     assert line["pace"]["hours"] == [[at("07:30"), at("11:30")], [at("13:30"), at("17:00")]]
     # the phone page, in the break on its own clock, nobody called since: all 20-30 working minutes after 13:30
     assert estimate.wait_range(line["pace"], 2, at("12:30")) == {"known": True, "low_min": 80, "high_min": 90}
+    board = validate_body("board.state", board_state(ward.queue, ward.section))  # the board says the day's hours
+    assert board["hours_vi"] == "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"
     clock.set("2026-11-29T09:00:00")  # Sunday
+    assert board_state(ward.queue, ward.section)["hours_en"] == "Closed today"
     assert ward.issue()["wait"] == {"known": False, "reason": "closed"}
 
 
