@@ -174,9 +174,15 @@ class CounterOps:
         return ticket
 
     def _finish(self, now: float, ticket_id: int, status: str) -> dict[str, Any]:
+        """Ends a ticket's visit; a service done while the ward's hours are set keeps its working seconds too (a
+        service across the lunch break is a sample of its working minutes for the estimate and the statistics)."""
         self.db.execute("UPDATE tickets SET status=?, done_at=?, served_at=COALESCE(served_at, called_at) "
                         "WHERE id=?", (status, now, ticket_id))
-        return self._ticket(ticket_id)
+        ticket = self._ticket(ticket_id)
+        if status == "done" and self.hours is not None and ticket["served_at"] is not None:
+            work = self.hours.working_seconds(ticket["served_at"], now, self.hub.timezone)
+            self.db.execute("UPDATE tickets SET service_work_s=? WHERE id=?", (work, ticket_id))
+        return ticket
 
     def _left(self, now: float, counter: int, ticket: dict[str, Any]) -> None:
         """Remembers the ticket a counter served last, for the rating keypad beside it."""

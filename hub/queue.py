@@ -182,14 +182,15 @@ class Queue(CounterOps, RatingOps):
         return self._sessions[1]
 
     def pace(self, service: str) -> dict[str, Any]:
-        """What `service`'s waits are estimated from: its recent service times, the counters open for it and the
-        day's working hours when the ward has set them. A time the hub's clock made negative or absurd (it jumped
-        between the call and the end) is left out."""
+        """What `service`'s waits are estimated from: its recent service times (in working minutes where the hours
+        were set as it ended), the counters open for it and the day's working hours when the ward has set them. A
+        time the hub's clock made negative or absurd (it jumped between the call and the end) is left out."""
         policy = self.hub.policy
         rows = self.db.execute(
-            "SELECT (done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets WHERE service=? AND "
-            "status='done' AND done_at IS NOT NULL AND done_at - COALESCE(served_at, called_at) BETWEEN 0 AND ? "
-            "ORDER BY done_at DESC LIMIT ?", (service, MAX_SERVICE_S, policy.wait_samples)).fetchall()
+            "SELECT COALESCE(service_work_s, done_at - COALESCE(served_at, called_at)) / 60.0 FROM tickets "
+            "WHERE service=? AND status='done' AND done_at IS NOT NULL AND "
+            "done_at - COALESCE(served_at, called_at) BETWEEN 0 AND ? ORDER BY done_at DESC LIMIT ?",
+            (service, MAX_SERVICE_S, policy.wait_samples)).fetchall()
         open_ids = {r[0] for r in self.db.execute("SELECT id FROM counters WHERE status='open'")}
         serving = sum(1 for cid, c in self.counter_cfg.items() if cid in open_ids and service in c.services)
         result = estimate.pace([r[0] for r in rows], serving, policy.min_wait_samples)

@@ -56,7 +56,8 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
         if t["status"] == "done":
             row["served"] += 1
             service_s = t["done_at"] - (t["served_at"] or t["called_at"])
-            if 0 <= service_s <= MAX_SERVICE_S:
+            if 0 <= service_s <= MAX_SERVICE_S:  # its working seconds where they were kept (hub/counters.py)
+                service_s = service_s if t["service_work_s"] is None else t["service_work_s"]
                 row["services"].append(service_s / 60)
             visit_s = t["done_at"] - t["issued_at"]
             if working is not None:

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS "tickets" (
    "label" TEXT NOT NULL, "service" TEXT NOT NULL, "priority" TEXT, "status" TEXT NOT NULL,
    "issued_at" REAL NOT NULL, "queue_at" REAL NOT NULL, "called_at" REAL, "served_at" REAL, "done_at" REAL,
    "counter" INTEGER, "officer" TEXT, "recalls" INTEGER DEFAULT 0, "skips" INTEGER DEFAULT 0,
-   "transferred_from" TEXT, "device" TEXT, "offline" INTEGER DEFAULT 0, "procedure" TEXT);
+   "transferred_from" TEXT, "device" TEXT, "offline" INTEGER DEFAULT 0, "procedure" TEXT, "service_work_s" REAL);
 CREATE TABLE IF NOT EXISTS "events" (
    "id" INTEGER PRIMARY KEY, "ticket_id" INTEGER, "day" TEXT, "kind" TEXT, "at" REAL, "counter" INTEGER,
    "officer" TEXT, "detail" TEXT);

@@ -195,6 +195,27 @@ def test_a_visit_counts_against_its_target_in_working_minutes(tmp_path: Path) ->
     assert (working["served"], working["within_target"]) == (2, 0.5)
 
 
+def test_a_service_across_the_lunch_break_is_a_sample_of_its_working_minutes(tmp_path: Path) -> None:
+    clock = Clock(f"{MONDAY}T10:45:00")
+    ward = Ward(tmp_path, clock)
+    ward.section = dataclasses.replace(ward.section, hours=RULES)
+    ward.restart()
+    for _ in range(5):
+        ward.issue()
+    for _ in range(3):  # counter 1: three services of ten minutes, the fourth called at 11:15
+        ward.call(1)
+        clock.advance(10)
+    ward.call(1)
+    clock.set(f"{MONDAY}T11:25:00")
+    ward.call(2)  # counter 2 (HT too) calls the fifth
+    clock.set(f"{MONDAY}T13:35:00")
+    ward.do("done", counter=1)  # 140 minutes on the clock, 20 of them working
+    ward.do("done", counter=2)  # 130 on the clock, 10 working
+    pace = ward.queue.pace("HT")
+    assert (pace["samples"], pace["p25"], pace["p75"]) == (5, 10, 10)  # on the clock p75 would be 130
+    assert stats.compute(ward.db, ward.queue.hub, MONDAY, MONDAY)[0]["service_p90_min"] == 16.0  # not 136
+
+
 def test_working_seconds_leave_out_breaks_nights_and_closed_days() -> None:
     parsed = hours.parse(RULES, "test", "hub.hours")
     assert parsed is not None
