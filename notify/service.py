@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bus import estimate
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 IDLE_S = 1.0  # the sender looks for due texts at least this often
 SENDER_STUCK_S = 300.0  # a sender that has not come round for this long is stuck (the watchdog stops); a modem's
 # answer to one message is at most [gateway] timeout_s, 120 s
+NEAR_LEAD_S = 600.0  # with working hours set, "near" goes at most this long before the session the turn comes in
 
 
 class NotifyService:
@@ -42,6 +44,7 @@ class NotifyService:
             self.bus.repairs.append(self.store.repair)
         self.commands = DeviceCommands(self.bus, Device(config, load_notify))
         self.places: dict[str, dict[int, int]] = {}  # service -> ticket id -> tickets ahead, from its line state
+        self.paces: dict[str, dict[str, Any]] = {}  # service -> what its waits are estimated from (its line state)
         self.counters: dict[int, dict[str, Any]] = {}  # counter -> its names, from the board state
         self.failing: tuple[str, float] | None = None  # the gateway's last error and since when
         self._wake = threading.Event()
@@ -95,15 +98,32 @@ class NotifyService:
     def _line(self, msg: Message, _: str) -> None:
         if msg.body["day"] != self.today():
             return
+        self.paces[msg.body["service"]] = msg.body["pace"]
         self.places[msg.body["service"]] = {ticket: place for place, ticket in enumerate(msg.body["waiting"])}
         self._check_places(msg.body["service"])
 
     def _check_places(self, service: str) -> None:
-        places = self.places.get(service, {})
+        places, pace = self.places.get(service, {}), self.paces.get(service, {})
         for sub in self.store.following(self.today(), service):
             place = places.get(sub["ticket_id"])
-            if not sub["queued"] and place is not None and place <= self.section.near_ahead:
+            if not sub["queued"] and place is not None and place <= self.section.near_ahead \
+                    and not self._break_first(pace, place):
                 self.queue(sub, "near", ahead=place)
+
+    def _break_first(self, pace: dict[str, Any], place: int) -> bool:
+        """Whether a break or closing lies before a turn `place` tickets away (the ward's hours, from the line
+        state): then "come back now" would send the citizen back to a shut room, so the text waits — until NEAR_LEAD_S
+        before the session the turn comes in (the sender looks again each round: a break ends without a line state)."""
+        if pace.get("hours") is None:
+            return False
+        now = self.clock()
+        if not any(start - NEAR_LEAD_S <= now < end for start, end in pace["hours"]):
+            return True  # in a break, before opening or after closing
+        working = estimate.wait_range({**pace, "hours": None}, place)
+        if not working["known"]:
+            return False
+        on_clock = estimate.on_the_clock(working, pace["hours"], now)
+        return not on_clock["known"] or on_clock["low_min"] > working["low_min"] + NEAR_LEAD_S / 60
 
     def _event(self, msg: Message, _: str) -> None:
         event, ticket = msg.body["event"], msg.body["ticket"]
@@ -141,6 +161,8 @@ class NotifyService:
         while not self._stop.is_set():
             self._sender_at = time.monotonic()
             try:
+                for service in list(self.places):  # a "near" text held for a break whose end has come
+                    self._check_places(service)
                 self._send_due()
             except Exception:  # service edge: logged; the next round tries again, nothing is lost
                 log.exception("notify: sending queued texts failed")
@@ -152,7 +174,7 @@ class NotifyService:
         if today != self._day:  # midnight: yesterday's phone numbers are deleted
             gone = self.store.forget_before(today)
             log.info("notify: a new day (%s); %d phone numbers of earlier days deleted", today, gone)
-            self._day, self.places = today, {}
+            self._day, self.places, self.paces = today, {}, {}
         for message in self.store.due(self.clock()):
             if self._stop.is_set():
                 return

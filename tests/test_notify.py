@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -144,6 +144,35 @@ def test_a_call_made_while_the_notifier_was_down_is_texted_when_it_is_back(
         assert sent(again)[0]["text"] == "Số A006: mời bạn đến Quầy 1."
     finally:
         again.stop()
+
+
+def test_near_waits_for_the_end_of_the_lunch_break_rather_than_call_citizens_back_to_a_shut_room(
+        tmp_path: Path, broker: Broker, make_client) -> None:  # noqa: ANN001
+    monday = datetime(2026, 11, 23, tzinfo=VN)
+    now = [(monday + timedelta(hours=11, minutes=28)).timestamp()]
+    config, section = load_notify(str(write_notify_config(tmp_path, broker.port)))
+    service = NotifyService(config, section, clock=lambda: now[0])
+    service.start()
+    try:
+        hub, kiosk = make_client("hub", role="hub"), make_client("kiosk-1", outbox=True)
+        kiosk.wait_connected(5)
+        body = {"ticket_id": 7, "label": "A007", "service": "HT", "day": "2026-11-23", "phone": PHONE, "lang": "vi"}
+        kiosk.send_durable(kiosk.topics.notify_subscribe, "notify.subscribe", body)
+        wait_until(lambda: kiosk.outbox.size() == 0, what="the number accepted")
+        sessions = [[int((monday + timedelta(hours=h, minutes=m)).timestamp()) for h, m in pair]
+                    for pair in (((7, 30), (11, 30)), ((13, 30), (17, 0)))]
+        pace = {"open": 1, "samples": 10, "enough": True, "p25": 10, "p75": 12, "hours": sessions}
+        hub.wait_connected(5)
+        hub.send(hub.topics.line_state("HT"), "line.state", {"service": "HT", "day": "2026-11-23",
+                                                                "waiting": [3, 4, 5, 7], "more": False, "pace": pace})
+        wait_until(lambda: service.places.get("HT", {}).get(7) == 3, what="the line state heard")
+        time.sleep(2.5)  # two rounds of the sender: three ahead, but 11:28 — their turn comes after 13:30
+        assert sent(service) == []
+        now[0] = (monday + timedelta(hours=13, minutes=21)).timestamp()  # nine minutes before the doors reopen
+        wait_until(lambda: len(sent(service)) == 1, what="the 'near' text once the break is nearly over")
+        assert sent(service)[0]["text"] == "Số A007: còn 3 người trước bạn. Mời quay lại phòng chờ."
+    finally:
+        service.stop()
 
 
 def test_phone_numbers_are_gone_from_the_file_after_their_day(tmp_path: Path, broker: Broker) -> None:
