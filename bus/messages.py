@@ -28,6 +28,7 @@ from bus.validation import (
     check,
     check_record,
     describe,
+    field_name,
     rule,
 )
 
@@ -304,7 +305,7 @@ def from_dict(data: dict[str, Any]) -> Message:
         raise ContractError("v", f"schema version {SCHEMA_VERSION}", version)
     if not data.keys() <= _ENVELOPE_NAMES:
         name = next(name for name in data if name not in _ENVELOPE_NAMES)
-        raise ContractError(name, "no such envelope field", data[name])
+        raise ContractError(field_name(name), "no such envelope field", data[name])
     try:
         env = {}
         for name, r in ENVELOPE.items():  # `check`, inlined: the rule's fast check first

@@ -158,7 +158,7 @@ def check_record(record: Record, data: Any, where: str) -> Any:
     fields = record.fields
     for key in data:
         if key not in fields:
-            raise Invalid(_join(where, key), f"a known {record.noun} ({', '.join(fields)})", data[key])
+            raise Invalid(_join(where, field_name(key)), f"a known {record.noun} ({', '.join(fields)})", data[key])
     out: dict[str, Any] = {}
     for name, r in fields.items():
         if name in data:  # `check`, inlined: the field's path is joined only for a value the fast check leaves
@@ -221,6 +221,12 @@ def shown(value: Any, limit: int = 60) -> str:
     """A value as an error message shows it: its repr, cut short."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def field_name(name: str) -> str:
+    """A field name the sender made up, as an error message names it: itself when short and printable, else its
+    repr cut short (a name holding a control character must not carry it into a reply or a log line)."""
+    return name if len(name) <= 60 and name.isprintable() else shown(name)
 
 
 def _join(where: str, name: str) -> str:

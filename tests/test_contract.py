@@ -13,7 +13,7 @@ from bus import messages
 from bus.config import BrokerSection, DeviceSection, plan
 from bus.errors import ContractError
 from bus.topics import Topics, topic_matches
-from bus.upstream import KINDS
+from bus.upstream import KINDS, parse
 from bus.validation import SLOW, Record, Rule, _check
 
 
@@ -177,3 +177,22 @@ def test_topic_matching_agrees_with_paho_on_every_combination() -> None:
         assert topic_matches(f, t) == mqtt.topic_matches_sub(f, t), (f, t)
     assert topic_matches("$share/collectors/motcua/v1/+/upstream/record", topics[0])
     assert not topic_matches("$share/collectors/motcua/v1/+/upstream/record", topics[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=300))
+def test_a_made_up_field_name_is_named_in_a_refusal_a_reply_can_carry(name: str) -> None:
+    """A refusal's reason goes back to its sender (the collector's upstream.ack): a name holding a control character
+    or running long must not make the reason one the contract refuses (a fuzz run found "versi\\x7fn")."""
+    if name in messages.BODIES["ticket.request"].fields or name in KINDS["rating"].__dataclass_fields__:
+        return
+    for refuse in (lambda: messages.validate_body("ticket.request", {"service": "HT", name: 1}),
+                   lambda: parse("rating", {name: 1})):  # a ward's upstream record, as the collector checks it
+        with pytest.raises(ContractError) as caught:
+            refuse()
+        reason = str(caught.value)
+        assert messages.validate_body("upstream.ack", {"stored": False, "reason": reason})["reason"] == reason
+        assert len(reason) < 400
+    err = reject(envelope(**{name: 1})) if name not in messages._ENVELOPE_NAMES else None
+    if err is not None:
+        messages.validate_body("upstream.ack", {"stored": False, "reason": str(err)[:500]})
