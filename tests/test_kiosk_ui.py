@@ -16,6 +16,7 @@ from hub.service import HubService
 from kiosk.core import KioskCore
 from kiosk.printing.fake import FakePrinter
 from kiosk.ui.app import KioskApp
+from kiosk.ui.screens import problem_words
 from tests.conftest import ManualClock, wait_until
 from tests.escpos_decode import decode
 
@@ -246,3 +247,19 @@ def test_the_home_screen_says_today_s_working_hours_once_the_hub_sends_them(core
         shot(app, "home-hours")
     finally:
         app.close()
+
+
+def test_a_refused_number_is_told_to_the_citizen_in_their_language(app: KioskApp, core: KioskCore) -> None:
+    """A service the kiosk still lists but the hub no longer has (an admin removed it a moment ago): the hub refuses,
+    and the citizen reads why in Vietnamese, not the hub's English reason (that stays, small, for the staff)."""
+    core.services = {**core.services, "ZZ": {**core.services["XH"], "code": "ZZ", "name_vi": "Dịch vụ cũ"}}
+    app.mark_dirty()  # as the services list arriving would
+    app.step()
+    click(app, "service:ZZ")
+    click(app, "take:")  # no procedure of its own in the catalogue: "Thủ tục khác"
+    settle(app)
+    assert app.view.name == "problem" and app.view.outcome.state == "refused"
+    message, cause = problem_words(app.view.outcome, "vi")
+    assert message == "Chưa lấy được số lúc này. Vui lòng hỏi cán bộ tiếp nhận." and "ZZ" in cause
+    assert problem_words(app.view.outcome, "en")[0].startswith("A number could not be taken")
+    shot(app, "refused")

@@ -23,6 +23,7 @@ WORDS = {
            "consent": "Số này chỉ dùng để nhắn tin về lượt của bạn hôm nay và được xoá cuối ngày.",
            "send": "Gửi", "no_thanks": "Không, cảm ơn", "delete": "Xoá",
            "will_text": "Sẽ nhắn tin đến {phone} khi sắp đến lượt.",
+           "refused": "Chưa lấy được số lúc này. Vui lòng hỏi cán bộ tiếp nhận.",
            "groups": {"elderly": "Người cao tuổi", "disability": "Người khuyết tật", "pregnant": "Phụ nữ mang thai",
                       "meritorious": "Người có công"}},
     "en": {"title": "Take a number", "choose": "Tap the service you need", "browse": "Procedures",
@@ -38,6 +39,7 @@ WORDS = {
            "consent": "Used only to text you about today's turn; deleted at the end of the day.",
            "send": "Send", "no_thanks": "No, thanks", "delete": "Delete",
            "will_text": "We will text {phone} when your turn is near.",
+           "refused": "A number could not be taken just now. Please ask at the reception desk.",
            "groups": {"elderly": "Elderly", "disability": "Disability", "pregnant": "Pregnant",
                       "meritorious": "Meritorious service"}},
 }
@@ -215,14 +217,24 @@ def _phone(surface: pygame.Surface, view: View, core: KioskCore, scale: float, w
                                                          int(w * 0.25), int(80 * scale)), words["no_thanks"])]
 
 
+def problem_words(out: TicketOutcome | None, lang: str) -> tuple[str, str]:
+    """What the problem screen says: to the citizen in their language, and, small, the cause for the staff who
+    help (a refusal's reason is the hub's or the kiosk's own, in English, never the citizen's message)."""
+    if out is None:
+        return "", ""
+    if out.state == "refused":
+        return WORDS[lang]["refused"], out.reason[:200]
+    return (out.printer.vi if lang == "vi" else out.printer.en), ""
+
+
 def _problem(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
     w, h = surface.get_size()
-    out = view.outcome
-    message = (out.printer.vi if view.lang == "vi" else out.printer.en) if out else ""
-    if out is not None and out.state == "refused":
-        message = out.reason
+    message, cause = problem_words(view.outcome, view.lang)
     wrapped(surface, message, pygame.Rect(int(60 * scale), h // 3, w - int(120 * scale), h // 3), int(40 * scale),
             ACCENT, bold=True, center=True)
+    if cause:
+        wrapped(surface, cause, pygame.Rect(int(60 * scale), h * 2 // 3, w - int(120 * scale), h // 8),
+                int(18 * scale), MUTED, center=True)
     return [Button("done", pygame.Rect(w // 2 - int(150 * scale), h - int(140 * scale), int(300 * scale),
                                        int(80 * scale)), words["ok"], colour=OK_BG)]
 
