@@ -23,6 +23,16 @@ COLOURS = [(46, 139, 87), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 
 REASON_WORDS = {"waited_too_long": "Chờ quá lâu", "staff_attitude": "Thái độ cán bộ",
                 "documents_unclear": "Hướng dẫn giấy tờ chưa rõ", "had_to_come_back": "Phải đi lại nhiều lần"}
 REASONS = {code: REASON_WORDS[code] for code in RATING_REASONS}
+REFUSALS = {"nothing_served": "chưa có hồ sơ nào vừa được giải quyết tại quầy này.",  # the hub's codes, in words
+            "window_closed": "đã quá thời gian đánh giá cho lượt vừa rồi."}
+
+
+def refusal_words(code: str, reason: str) -> tuple[str, str]:
+    """A refused rating as the terminal says it: in Vietnamese for the citizen, and a cause the hub gave that is not
+    foreseen here (in English) in small print for the staff, never as the citizen's message."""
+    if code in REFUSALS:
+        return "Chưa ghi nhận được: " + REFUSALS[code], ""
+    return "Chưa ghi nhận được: vui lòng báo cán bộ tại quầy.", reason[:200]
 
 
 class RatingApp:
@@ -135,10 +145,10 @@ class RatingApp:
             band = pygame.Rect(int(40 * k), h // 3, w - int(80 * k), h // 3)
             pygame.draw.rect(s, WARN_BG if refused else OK_BG, band, border_radius=int(16 * k))
             if refused:
-                message = "Chưa ghi nhận được: " + {
-                    "nothing_served": "chưa có hồ sơ nào vừa được giải quyết tại quầy này.",
-                    "window_closed": "đã quá thời gian đánh giá cho lượt vừa rồi."}.get(
-                    self.answer.body["code"], self.answer.body["reason"])
+                message, cause = refusal_words(self.answer.body["code"], self.answer.body["reason"])
+                if cause:
+                    wrapped(s, cause, pygame.Rect(int(40 * k), band.bottom + int(50 * k), w - int(80 * k),
+                                                  int(60 * k)), int(18 * k), MUTED, center=True)
             else:
                 message = "Cảm ơn bạn đã đánh giá!"
             wrapped(s, message, band.inflate(-int(40 * k), -int(30 * k)), int(32 * k), ACCENT if refused else CALM,

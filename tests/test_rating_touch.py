@@ -12,7 +12,7 @@ import pytest
 from bus.messages import Message
 from hub.service import HubService
 from rating.config import load_rating
-from rating.touch import RatingApp
+from rating.touch import RatingApp, refusal_words
 from tests.conftest import wait_until
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "rating"
@@ -73,6 +73,14 @@ def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, 
     assert answer(app).type == "error" and app.answer.body["code"] == "nothing_served"
     shot(app, "nothing-served")
     assert hub.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+    assert refusal_words("nothing_served", app.answer.body["reason"]) == (
+        "Chưa ghi nhận được: chưa có hồ sơ nào vừa được giải quyết tại quầy này.", "")
+
+
+def test_a_refusal_not_foreseen_is_said_in_vietnamese_and_its_cause_kept_small_for_staff() -> None:
+    message, cause = refusal_words("internal_error", "the hub could not handle this request; " + "x" * 500)
+    assert message == "Chưa ghi nhận được: vui lòng báo cán bộ tại quầy."  # the hub's English was the message
+    assert cause.startswith("the hub could not handle this request") and len(cause) == 200
 
 
 def test_asking_visits_records_them_for_the_statistics(hub: HubService, make_client) -> None:  # noqa: ANN001
