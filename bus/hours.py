@@ -59,6 +59,20 @@ class Hours:
             d += timedelta(days=1)
         return total
 
+    def week_said(self) -> str:
+        """The week as the rules were read, runs of days with the same sessions together, for ward IT to check:
+        "mon-fri 07:30–11:30, 13:30–17:00; sat 07:30–11:30; sun closed"."""
+        runs: list[tuple[int, int, tuple[Session, ...]]] = []
+        for d, sessions in enumerate(self.week):
+            if runs and runs[-1][2] == sessions:
+                runs[-1] = (runs[-1][0], d, sessions)
+            else:
+                runs.append((d, d, sessions))
+        return "; ".join(
+            f"{DAYS[a]}{'-' + DAYS[b] if b > a else ''} "
+            f"{', '.join(f'{_hhmm(s)}–{_hhmm(e)}' for s, e in sessions) if sessions else 'closed'}"
+            for a, b, sessions in runs)
+
     def said(self, d: date, lang: str) -> str:
         """`d`'s hours in words, as the kiosk shows them: "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"."""
         sessions = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in self.week[d.weekday()])

@@ -60,7 +60,15 @@ def config_check(path: str) -> None:
     """Validate a device config; prints what is wrong, naming the key."""
     from provisioning.roles import check_config
 
-    click.echo(f"{path}: valid {guard(lambda: check_config(path))} config")
+    role = guard(lambda: check_config(path))
+    click.echo(f"{path}: valid {role} config")
+    if role == "hub":  # how the working hours were read: the waits and the statistics rest on them
+        from bus import hours
+        from hub.config import load_hub
+
+        read = hours.parse(load_hub(path)[1].hours, path, "hub.hours")
+        click.echo(f"working hours: {read.week_said()}" if read else
+                   "working hours: not set — waits ignore the lunch break (hub.hours, docs/queue.md)")
 
 
 @click.command()

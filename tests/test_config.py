@@ -79,6 +79,11 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(cli, ["config", "check", str(good)])
     assert ok.exit_code == 0 and "valid hub config" in ok.output
+    assert "working hours: not set" in ok.output
+    edit(good, 'timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Ho_Chi_Minh"\nhours = ["mon-fri 07:30-11:30 '
+                                                '13:30-17:00", "sat 07:30-11:30"]')
+    read = runner.invoke(cli, ["config", "check", str(good)])
+    assert "working hours: mon-fri 07:30–11:30, 13:30–17:00; sat 07:30–11:30; sun closed" in read.output, read.output
     edit(good, "max_recalls = 3", "max_recalls = -1")
     bad = runner.invoke(cli, ["config", "check", str(good)])
     assert bad.exit_code == 1

@@ -228,6 +228,12 @@ def test_working_seconds_leave_out_breaks_nights_and_closed_days() -> None:
     assert parsed.working_seconds(at("08:00"), at("08:00") + 40 * 86400, tz) == 40 * 86400  # a jump: on the clock
 
 
+def test_ward_it_reads_the_week_back_as_the_rules_were_understood() -> None:
+    read = hours.parse(["mon 07:30-11:30", "wed 07:30-11:30", "sat-sun 08:00-10:00"], "test", "hub.hours")
+    assert read is not None
+    assert read.week_said() == "mon 07:30–11:30; tue closed; wed 07:30–11:30; thu-fri closed; sat-sun 08:00–10:00"
+
+
 def test_each_reader_says_why_there_is_no_range() -> None:
     closing = {"known": True, "low_min": 10, "high_min": 20, "closing": True}
     assert wait_words(closing, "vi") == "từ 10 phút, có thể không kịp hôm nay"
