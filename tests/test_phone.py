@@ -125,6 +125,23 @@ def test_the_page_and_its_json_twin_show_the_same_ticket(console: tuple, make_cl
     assert "You are next" in english.text and 'lang="en"' in english.text
 
 
+def test_the_page_says_today_s_working_hours_once_the_ward_has_set_them(console: tuple, make_client) -> None:  # noqa: ANN001
+    live, _, app = console
+    kiosk = make_client("kiosk-9")
+    kiosk.wait_connected(5)
+    token = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5).body["token"]
+    c = web_client(app)
+    assert 'id="hours"' not in c.get(f"/t/{token}").text  # none set: nothing said
+    rules = {"hours": ["mon-sun 07:30-11:30 13:30-17:00"]}  # every day: the words do not depend on today
+    admin = make_client("console-2", role="console")
+    admin.wait_connected(5)
+    assert admin.request(admin.topics.admin_request, "admin.command", {"action": "hours", "data": rules, "by": "IT"},
+                         timeout=10).type == "admin.result"
+    wait_until(lambda: live.board.get("hours_vi"), what="the board state with the hours")
+    assert "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00" in c.get(f"/t/{token}").text
+    assert "Open today: 07:30–11:30, 13:30–17:00" in c.get(f"/t/{token}", params={"lang": "en"}).text
+
+
 def test_a_remembered_ticket_of_an_earlier_day_is_not_shown(tmp_path: Path, broker) -> None:  # noqa: ANN001
     from console.config import load_console
     from console.follow import Followers

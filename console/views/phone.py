@@ -82,7 +82,7 @@ def _render(console: Console, request: Request, lang: str, view: dict[str, Any] 
             problem: str) -> Response:
     html = console.templates.get_template("phone.html").render(
         view=view, say=shown(view, lang) if view else {}, problem=problem, w=words(lang), lang=lang,
-        ward=console.ward_name(lang),
+        ward=console.ward_name(lang), hours=console.live.board.get("hours_en" if lang == "en" else "hours_vi", ""),
         procedures=_procedures(console, view, lang) if view else [], path=request.url.path)
     return HTMLResponse(html, status)
 
