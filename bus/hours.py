@@ -40,10 +40,9 @@ class Hours:
     week: tuple[tuple[Session, ...], ...]
 
     def sessions(self, day: str, timezone: str) -> list[list[int]]:
-        """`day`'s sessions (YYYY-MM-DD in the ward's time zone) as [start, end] in seconds since the epoch."""
-        d = date.fromisoformat(day)
-        tz = zoneinfo.ZoneInfo(timezone)
-        return [[_at(d, start, tz), _at(d, end, tz)] for start, end in self.week[d.weekday()]]
+        """`day`'s sessions (YYYY-MM-DD in the ward's time zone) as [start, end] in seconds since the epoch; worked
+        out once a day (the hub asks for each estimate), so the list returned is shared and not to be changed."""
+        return _day_sessions(self, day, timezone)
 
     def working_seconds(self, start: float, end: float, timezone: str) -> float:
         """The seconds of working sessions between `start` and `end` (seconds since the epoch): a visit's time as
@@ -54,7 +53,7 @@ class Hours:
         d, last = datetime.fromtimestamp(start, tz).date(), datetime.fromtimestamp(end, tz).date()
         total = 0.0
         while d <= last:
-            for a, b in _day_sessions(self, d.isoformat(), timezone):
+            for a, b in self.sessions(d.isoformat(), timezone):
                 total += max(0.0, min(b, end) - max(a, start))
             d += timedelta(days=1)
         return total
@@ -68,14 +67,12 @@ class Hours:
                 runs[-1] = (runs[-1][0], d, sessions)
             else:
                 runs.append((d, d, sessions))
-        return "; ".join(
-            f"{DAYS[a]}{'-' + DAYS[b] if b > a else ''} "
-            f"{', '.join(f'{_hhmm(s)}–{_hhmm(e)}' for s, e in sessions) if sessions else 'closed'}"
-            for a, b, sessions in runs)
+        return "; ".join(f"{DAYS[a]}{'-' + DAYS[b] if b > a else ''} {_said(sessions) or 'closed'}"
+                         for a, b, sessions in runs)
 
     def said(self, d: date, lang: str) -> str:
         """`d`'s hours in words, as the kiosk shows them: "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"."""
-        sessions = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in self.week[d.weekday()])
+        sessions = _said(self.week[d.weekday()])
         if lang == "vi":
             return f"Giờ làm việc hôm nay: {sessions}" if sessions else "Hôm nay không làm việc"
         return f"Open today: {sessions}" if sessions else "Closed today"
@@ -121,7 +118,13 @@ def _session(text: str, wrong: Callable[[str], ConfigError]) -> Session:
 
 @lru_cache(maxsize=64)
 def _day_sessions(hours: Hours, day: str, timezone: str) -> list[list[int]]:
-    return hours.sessions(day, timezone)
+    d = date.fromisoformat(day)
+    tz = zoneinfo.ZoneInfo(timezone)
+    return [[_at(d, start, tz), _at(d, end, tz)] for start, end in hours.week[d.weekday()]]
+
+
+def _said(sessions: tuple[Session, ...]) -> str:
+    return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in sessions)
 
 
 def _at(d: date, minutes: int, tz: zoneinfo.ZoneInfo) -> int:

@@ -46,7 +46,6 @@ class Queue(CounterOps, RatingOps):
         """Takes the ward's services and counters as they now stand (at start, and after an admin's change)."""
         self.hub = hub
         self.hours = hours.parse(hub.hours, "hub config", "hub.hours")  # checked with the config: cannot fail here
-        self._sessions: tuple[str, list[list[int]]] = ("", [])  # a day and its sessions, made once a day
         self.services = {s.code: s for s in hub.services}
         self.counter_cfg = {c.id: c for c in hub.counters}
         for cid in self.counter_cfg:
@@ -174,12 +173,7 @@ class Queue(CounterOps, RatingOps):
 
     def sessions(self) -> list[list[int]] | None:
         """Today's working sessions ([start, end], seconds since the epoch), or None when the ward set no hours."""
-        if self.hours is None:
-            return None
-        day = self.today()
-        if self._sessions[0] != day:
-            self._sessions = (day, self.hours.sessions(day, self.hub.timezone))
-        return self._sessions[1]
+        return None if self.hours is None else self.hours.sessions(self.today(), self.hub.timezone)
 
     def pace(self, service: str) -> dict[str, Any]:
         """What `service`'s waits are estimated from: its recent service times (in working minutes where the hours

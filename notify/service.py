@@ -119,7 +119,7 @@ class NotifyService:
         now = self.clock()
         if not any(start - NEAR_LEAD_S <= now < end for start, end in pace["hours"]):
             return True  # in a break, before opening or after closing
-        working = estimate.wait_range({**pace, "hours": None}, place)
+        working = estimate.wait_range(pace, place)  # no clock: in working minutes
         if not working["known"]:
             return False
         on_clock = estimate.on_the_clock(working, pace["hours"], now)
