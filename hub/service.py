@@ -107,6 +107,7 @@ class HubService:
         self._worker = threading.Thread(target=self._work, name="hub-worker", daemon=True)
         self._dirty_board = True
         self._board_at = 0.0
+        self.hours_interval = HOURS_INTERVAL
         self._dirty_counters: set[int] = set()  # their own ticket or status changed: published after the batch
         self._dirty_lines: set[int] = set()  # only who waits for them changed: published with the board
         self._republish = threading.Event()
@@ -189,7 +190,7 @@ class HubService:
             self._dirty_board = True
             self.lines.all()
             self._dirty_counters = {c.id for c in self.hub.counters}
-        if self.queue.hours is not None and time.monotonic() - self._board_at >= HOURS_INTERVAL:  # a break nears
+        if self.queue.hours is not None and time.monotonic() - self._board_at >= self.hours_interval:  # a break nears
             self._dirty_board = True
         if self._new_policy is not None:
             self._apply(Current(dataclasses.replace(self.hub, policy=self._new_policy), self.catalogue))

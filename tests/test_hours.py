@@ -267,3 +267,26 @@ def test_a_kiosk_on_a_day_the_ward_is_closed_prints_that_it_is_closed(tmp_path: 
     finally:
         core.stop()
         hub.stop()
+
+
+def test_the_board_s_waits_follow_the_clock_into_closing_time_without_a_request(tmp_path: Path, broker: Broker,
+                                                                                 make_client) -> None:  # noqa: ANN001
+    now = [at("16:00")]
+    config, section = load_hub(str(hub_config(tmp_path, RULES, broker.port)))
+    hub = HubService(config, section, clock=lambda: now[0])
+    hub.hours_interval = 0.3  # a minute in a ward: the test does not wait that long
+    hub.start()
+    try:
+        watcher = make_client("board-1", role="display")
+        boards: list[Any] = []
+        watcher.subscribe(watcher.topics.board_state, lambda m, _: boards.append(m.body))
+
+        def wait_for(service: str) -> dict[str, Any]:
+            return next(row["wait"] for row in boards[-1]["waiting"] if row["service"] == service)
+
+        wait_until(lambda: boards, what="the board state")
+        assert wait_for("HT") == {"known": False, "reason": "no_counter_open"}
+        now[0] = at("17:05")  # the doors close; nobody asks the hub anything
+        wait_until(lambda: wait_for("HT") == {"known": False, "reason": "closed"}, what="the board to say closed")
+    finally:
+        hub.stop()
