@@ -9,7 +9,7 @@ from typing import Any
 
 from bus.estimate import wait_range
 from bus.messages import LINE_SHOWN, Message
-from console.i18n import say
+from console.i18n import phone_say
 from console.live import Listener, LiveWard
 
 KEEP = 5000  # tickets remembered by token (a ward issues a few hundred a day); the oldest are asked again
@@ -26,34 +26,34 @@ def shown(view: dict[str, Any], lang: str) -> dict[str, str]:
     """The page's sentences for `view`: the same on its first load and in every live update."""
     en = lang == "en"
     counter = view.get("counter_en" if en else "counter_vi") or (
-        say("counter_n", lang, n=view["counter"]) if view.get("counter") is not None else "")
+        phone_say("counter_n", lang, n=view["counter"]) if view.get("counter") is not None else "")
     status, ahead = view["status"], view.get("ahead")
     place = wait = call = note = ""
     if status in ("issued", "held"):
         if ahead is not None:
-            place = say("next", lang) if ahead == 0 else say("ahead", lang, n=ahead)
+            place = phone_say("next", lang) if ahead == 0 else phone_say("ahead", lang, n=ahead)
         elif view.get("more"):  # "1.000" in Vietnamese, "1,000" in English
-            place = say("far", lang, n=f"{LINE_SHOWN:,}".replace(",", "," if en else "."))
+            place = phone_say("far", lang, n=f"{LINE_SHOWN:,}".replace(",", "," if en else "."))
         else:  # the line state has not arrived yet
-            place = say("placing", lang)
+            place = phone_say("placing", lang)
         wait = _wait(view.get("wait") or {}, lang)
     elif status == "called":
-        call = say("go_to", lang, counter=counter)
+        call = phone_say("go_to", lang, counter=counter)
     elif status == "serving":
-        call = say("serving", lang, counter=counter)
+        call = phone_say("serving", lang, counter=counter)
     elif status in ("done", "no_show"):
-        note = say(status, lang)
+        note = phone_say(status, lang)
     if status in ("issued", "held") and view.get("transferred_from"):  # waiting in its new line
-        note = say("transferred", lang, service=view["service_en" if en else "service_vi"])
+        note = phone_say("transferred", lang, service=view["service_en" if en else "service_vi"])
     return {"service": view["service_en" if en else "service_vi"], "place": place, "wait": wait, "call": call,
             "note": note}
 
 
 def _wait(w: dict[str, Any], lang: str) -> str:
     if w.get("known"):
-        return say("wait_closing" if w.get("closing") else "wait", lang, lo=w["low_min"], hi=w["high_min"])
-    return say({"closed": "wait_closed", "after_closing": "wait_after_closing"}.get(w.get("reason", ""),
-                                                                                 "wait_unknown"), lang)
+        return phone_say("wait_closing" if w.get("closing") else "wait", lang, lo=w["low_min"], hi=w["high_min"])
+    key = {"closed": "wait_closed", "after_closing": "wait_after_closing"}.get(w.get("reason", ""), "wait_unknown")
+    return phone_say(key, lang)
 
 
 class Followers:

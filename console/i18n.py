@@ -121,7 +121,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "stale": ("Màn hình chưa cập nhật: {reason}", "The screen was behind: {reason}"),
     "empty": ("Không còn ai chờ.", "Nobody is waiting."),
 }
-# the citizen's ticket page (console/views/phone.py): plain words for someone waiting in a crowded room
+# the citizen's ticket page (console/views/phone.py, console/follow.py): plain words for someone waiting in a crowded
+# room; a table of its own, as some keys (done, no_show, time, no_data) say something else to an officer
 PHONE_WORDS: dict[str, tuple[str, str]] = {
     "your_ticket": ("Số thứ tự của bạn", "Your ticket"),
     "ahead": ("Còn {n} người trước bạn", "{n} ahead of you"),
@@ -154,7 +155,6 @@ PHONE_WORDS: dict[str, tuple[str, str]] = {
     "portal": ("Xem trên Cổng Dịch vụ công quốc gia", "See it on the National Public Service Portal"),
     "no_data": ("Trang này không lưu thông tin cá nhân.", "This page holds no personal data."),
 }
-WORDS.update(PHONE_WORDS)
 # the hub's refusal codes in words (its own reason follows in English)
 HUB_CODES: dict[str, tuple[str, str]] = {
     "no_ticket": ("Quầy chưa có vé nào.", "The counter has no ticket."),
@@ -170,14 +170,19 @@ HUB_CODES: dict[str, tuple[str, str]] = {
 }
 
 
-def words(lang: str) -> dict[str, str]:
-    """Every word in one language, for a template: {{ w.call_next }}."""
+def words(lang: str, table: dict[str, tuple[str, str]] = WORDS) -> dict[str, str]:
+    """Every word of `table` in one language, for a template: {{ w.call_next }}."""
     i = 0 if lang == "vi" else 1
-    return {key: pair[i] for key, pair in WORDS.items()}
+    return {key: pair[i] for key, pair in table.items()}
 
 
 def say(key: str, lang: str, **values: Any) -> str:
     return WORDS[key][0 if lang == "vi" else 1].format(**values)
+
+
+def phone_say(key: str, lang: str, **values: Any) -> str:
+    """A sentence of the citizen's ticket page."""
+    return PHONE_WORDS[key][0 if lang == "vi" else 1].format(**values)
 
 
 def hub_refusal(code: str, reason: str, lang: str) -> str:

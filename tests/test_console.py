@@ -172,3 +172,26 @@ def test_ward_it_sends_a_device_command_and_sees_the_answer(console: tuple) -> N
     assert answer.status_code == 200 and answer.json()["ok"] and answer.json()["result"]["role"] == "hub"
     quan = sign_in(app, "quan")
     assert quan.post("/fleet/hub/restart", headers={"x-csrftoken": token(quan, "/admin")}).status_code == 403
+
+
+def test_the_officer_and_the_citizen_each_read_their_own_words(console: tuple, make_client) -> None:  # noqa: ANN001
+    """The counter's buttons and answers, the statistics' empty day and the ticket's phone page share some keys
+    (done, no_show, no_data) with different words: an officer's "Xong", a citizen's "Đã xong. Cảm ơn bạn!"."""
+    _, _, app = console
+    tin = sign_in(app, "tin")
+    empty = tin.get("/stats?by=service").text
+    assert "Chưa có số liệu." in empty and "thông tin cá nhân" not in empty
+    kiosk = make_client("kiosk-9")
+    kiosk.wait_connected(5)
+    reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+    token = reply.body["token"]  # type: ignore[union-attr]
+    mai = sign_in(app, "mai")
+    buttons = dict(re.findall(r'data-action="(\w+)"[^>]*>([^<]+?) <kbd>', mai.get("/counter/1").text))
+    assert buttons == {"call_next": "Gọi tiếp", "recall": "Gọi lại", "start": "Bắt đầu", "skip": "Để sau",
+                       "no_show": "Vắng mặt", "transfer": "Chuyển", "done": "Xong", "close": "Tạm nghỉ",
+                       "open": "Mở quầy"}
+    called = act(mai, 1, "call_next").json()
+    done = act(mai, 1, "done", expect=called["ticket"]["id"]).json()
+    assert done["ok"] and done["message"] == "Xong: A001", done
+    page = client(app).get(f"/t/{token}")
+    assert page.status_code == 200 and "Đã xong. Cảm ơn bạn!" in page.text and "Chưa có số liệu" not in page.text

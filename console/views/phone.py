@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from bus.messages import TICKET_TOKEN, Message
 from console.follow import Followers, Page, shown
-from console.i18n import words
+from console.i18n import PHONE_WORDS, words
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -81,7 +81,7 @@ def _lang(request: Request, console: Console) -> str:
 def _render(console: Console, request: Request, lang: str, view: dict[str, Any] | None, status: int,
             problem: str) -> Response:
     html = console.templates.get_template("phone.html").render(
-        view=view, say=shown(view, lang) if view else {}, problem=problem, w=words(lang), lang=lang,
+        view=view, say=shown(view, lang) if view else {}, problem=problem, w=words(lang, PHONE_WORDS), lang=lang,
         ward=console.ward_name(lang), hours=console.live.board.get("hours_en" if lang == "en" else "hours_vi", ""),
         procedures=_procedures(console, view, lang) if view else [], path=request.url.path)
     return HTMLResponse(html, status)
