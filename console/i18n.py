@@ -104,6 +104,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "ok": ("Tốt", "OK"),
     "online": ("trực tuyến", "online"),
     "offline": ("ngoại tuyến", "offline"),
+    "ping": ("Kiểm tra", "Ping"),  # the fleet page's commands ("status" above)
+    "identify": ("Nhận diện", "Identify"),
+    "reload": ("Nạp lại", "Reload"),
+    "restart": ("Khởi động lại", "Restart"),
+    "log_level": ("Đặt mức nhật ký", "Set log level"),
     "command_sent": ("{device}: {command} — {result}", "{device}: {command} — {result}"),
     "add": ("Thêm", "Add"),
     "name_shown": ("Họ tên", "Name shown"),
@@ -155,6 +160,18 @@ PHONE_WORDS: dict[str, tuple[str, str]] = {
     "portal": ("Xem trên Cổng Dịch vụ công quốc gia", "See it on the National Public Service Portal"),
     "no_data": ("Trang này không lưu thông tin cá nhân.", "This page holds no personal data."),
 }
+# the fleet page's device roles (bus/config.ROLES) in words
+ROLE_WORDS: dict[str, tuple[str, str]] = {
+    "hub": ("Máy chủ phường", "Ward hub"),
+    "kiosk": ("Máy lấy số", "Ticket kiosk"),
+    "display": ("Bảng hiển thị", "Waiting-room board"),
+    "rating": ("Thiết bị đánh giá", "Rating device"),
+    "desk": ("Nút gọi số tại quầy", "Counter buttons"),
+    "bridge": ("Cầu nối thiết bị quầy", "Counter units' bridge"),
+    "district": ("Máy thu thập cấp trên", "Upstream collector"),
+    "console": ("Bảng điều khiển web", "Web console"),
+    "notify": ("Nhắn tin báo lượt", "Turn notifier"),
+}
 # the hub's refusal codes in words (its own reason follows in English)
 HUB_CODES: dict[str, tuple[str, str]] = {
     "no_ticket": ("Quầy chưa có vé nào.", "The counter has no ticket."),
@@ -178,6 +195,12 @@ def words(lang: str, table: dict[str, tuple[str, str]] = WORDS) -> dict[str, str
 
 def say(key: str, lang: str, **values: Any) -> str:
     return WORDS[key][0 if lang == "vi" else 1].format(**values)
+
+
+def role_said(role: str, lang: str) -> str:
+    """A device's role in words; one this console does not know, as its device says it."""
+    pair = ROLE_WORDS.get(role)
+    return pair[0 if lang == "vi" else 1] if pair else role
 
 
 def phone_say(key: str, lang: str, **values: Any) -> str:

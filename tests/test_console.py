@@ -167,7 +167,10 @@ def test_ward_it_sends_a_device_command_and_sees_the_answer(console: tuple) -> N
     _, _, app = console
     tin = sign_in(app, "tin")
     page = tin.get("/fleet")
-    assert page.status_code == 200 and "hub" in page.text
+    assert page.status_code == 200 and "Máy chủ phường" in page.text and "trực tuyến" in page.text
+    hub_row = re.search(r'<tr[^>]*data-device="hub">(.*?)</tr>', page.text, re.S).group(1)  # type: ignore[union-attr]
+    cells = re.findall(r"<td>([^<]*)</td>", hub_row)
+    assert cells[:3] == ["hub", "Máy chủ phường", "trực tuyến"] and re.fullmatch(r"\d+\.\d+\.\d+\S*", cells[3]), cells
     answer = tin.post("/fleet/hub/ping", headers={"x-csrftoken": token(tin, "/fleet")})
     assert answer.status_code == 200 and answer.json()["ok"] and answer.json()["result"]["role"] == "hub"
     quan = sign_in(app, "quan")

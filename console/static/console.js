@@ -199,21 +199,22 @@ function fleetPage() {
         row.dataset.device = d.device;
         if (d.problems.length) row.className = "problem";
         const version = d.update && d.update !== "-" && d.update !== "none" ? `${d.version} (${d.update})` : d.version;
-        for (const cell of [d.device, d.role, d.status, version, d.since, d.problems.join("; ") || "OK"]) {
+        for (const cell of [d.device, d.role_text, d.status_text, version, d.since, d.problems.join("; ") || data.ok]) {
           row.append(text("td", cell));
         }
         if (commands) {
           const cell = text("td", "", "commands");
-          for (const c of data.commands) {
-            const b = text("button", c);
+          for (const [c, label] of data.commands) {
+            const b = text("button", label);
             b.dataset.device = d.device; b.dataset.command = c;
             cell.append(b);
           }
           const select = document.createElement("select");
           select.dataset.level = d.device;
+          select.setAttribute("aria-label", data.log_level);
           for (const level of data.levels) select.append(text("option", level));
           select.value = "info";
-          const b = text("button", "log level");
+          const b = text("button", data.log_level);
           b.dataset.device = d.device; b.dataset.command = "log_level";
           cell.append(select, b);
           row.append(cell);
@@ -230,7 +231,7 @@ function fleetPage() {
     const level = table.querySelector(`select[data-level="${b.dataset.device}"]`);
     const form = b.dataset.command === "log_level" && level ? {level: level.value} : {};
     const answer = await post(`/fleet/${b.dataset.device}/${b.dataset.command}`, form, false);
-    result.textContent = `${b.dataset.device} · ${b.dataset.command}: ${JSON.stringify(answer.result || answer.message, null, 1)}`;
+    result.textContent = `${b.dataset.device} · ${b.textContent}: ${JSON.stringify(answer.result || answer.message, null, 1)}`;
     b.disabled = false;
   });
 }

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from bus.device_commands import command_body
 from bus.messages import Message
 from console.accounts import Account
-from console.i18n import say
+from console.i18n import role_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -21,10 +21,15 @@ LEVELS = ("debug", "info", "warning", "error")
 
 
 def fleet_data(console: Console, lang: str) -> dict[str, Any]:
+    """The page's rows and its words, the same for its first load and each live reload of the table."""
     rows = console.live.fleet(lang)
     rows.sort(key=lambda r: (not r["problems"], r["device"]))  # what needs attention first
-    return {"devices": [{k: v for k, v in r.items() if k != "detail"} for r in rows],
-            "commands": COMMANDS, "levels": LEVELS}
+    devices = [{**{k: v for k, v in r.items() if k != "detail"},
+                "role_text": role_said(r["role"], lang),
+                "status_text": say(r["status"], lang) if r["status"] in ("online", "offline") else r["status"]}
+               for r in rows]
+    return {"devices": devices, "commands": [[c, say(c, lang)] for c in COMMANDS], "levels": LEVELS,
+            "log_level": say("log_level", lang), "ok": say("ok", lang)}
 
 
 def routes(console: Console) -> list[Route]:
