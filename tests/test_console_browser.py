@@ -50,6 +50,8 @@ def test_an_officer_calls_next_and_the_board_state_shows_it(browser: Browser, co
                what="board.state with the call")
     page.click("button[data-action=start]")
     expect(page.locator("#result")).not_to_have_text("…")
+    expect(page.locator("button[data-action=done]")).to_be_enabled()  # serving: Done is there to press
+    expect(page.locator("button[data-action=done]")).to_contain_text("Xong")
     shot(page, "counter-serving")
     page.click("button[data-action=transfer]")
     page.select_option("#transfer-service", "CU")
