@@ -198,3 +198,12 @@ def test_the_officer_and_the_citizen_each_read_their_own_words(console: tuple, m
     assert done["ok"] and done["message"] == "Xong: A001", done
     page = client(app).get(f"/t/{token}")
     assert page.status_code == 200 and "Đã xong. Cảm ơn bạn!" in page.text and "Chưa có số liệu" not in page.text
+
+
+def test_an_officer_reading_english_sees_the_counters_english_names(console: tuple) -> None:
+    _, _, app = console
+    mai = sign_in(app, "mai")
+    assert "<h2>Quầy 1 · Đang phục vụ</h2>" in mai.get("/counter/1").text
+    mai.post("/lang", data={"lang": "en", "csrftoken": token(mai, "/counter")}, follow_redirects=False)
+    assert "<h2>Counter 1 · Now serving</h2>" in mai.get("/counter/1").text
+    assert "<strong>Counter 1</strong>" in mai.get("/counter").text

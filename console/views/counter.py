@@ -21,13 +21,21 @@ SHORTCUTS = {"call_next": "N", "recall": "R", "start": "B", "skip": "S", "no_sho
              "done": "D", "close": "P", "open": "P"}
 
 
-def counter_data(console: Console, account: Account, number: int) -> dict[str, Any]:
+def counter_names(console: Console, lang: str) -> dict[int, str]:
+    """Each counter's name as the board gives it, in the page's language."""
+    key = "name_en" if lang == "en" else "name_vi"
+    return {c["counter"]: c.get(key) or f"{say('counter', lang)} {c['counter']}"
+            for c in console.live.board.get("counters", [])}
+
+
+def counter_data(console: Console, account: Account, number: int, lang: str) -> dict[str, Any]:
     """Everything the counter screen shows, from the bus: its state, the service and procedure names."""
     live = console.live
-    names = {c["counter"]: c.get("name_vi") or f"Quầy {c['counter']}" for c in live.board.get("counters", [])}
+    names = counter_names(console, lang)
     procedures = {p["code"]: {"vi": p["name_vi"], "en": p["name_en"]}
                   for f in (live.catalogue or {}).get("catalogue", {}).get("fields", []) for p in f["procedures"]}
-    return {"counter": number, "name": names.get(number, f"Quầy {number}"), "state": live.counters.get(number, {}),
+    return {"counter": number, "name": names.get(number, f"{say('counter', lang)} {number}"),
+            "state": live.counters.get(number, {}),
             "services": [{"code": s["code"], "name_vi": s["name_vi"], "name_en": s["name_en"]} for s in live.services],
             "procedures": procedures, "link": live.link(), "shortcuts": SHORTCUTS,
             "mine": [c for c in sorted(names) if account.may_work(c)], "officer": account.display}
@@ -38,8 +46,10 @@ def routes(console: Console) -> list[Route]:
         account = console.allowed(request, "officer", "admin")
         if not isinstance(account, Account):
             return account
-        names = {c["counter"]: c.get("name_vi") for c in console.live.board.get("counters", [])}
-        mine = [{"counter": c, "name": names.get(c) or f"Quầy {c}", "state": console.live.counters.get(c, {})}
+        lang = console.lang(request)
+        names = counter_names(console, lang)
+        mine = [{"counter": c, "name": names.get(c) or f"{say('counter', lang)} {c}",
+                 "state": console.live.counters.get(c, {})}
                 for c in sorted(set(names) | set(account.counters)) if account.may_work(c)]
         return console.page(request, "choose.html", {"counters": mine})
 
@@ -50,7 +60,7 @@ def routes(console: Console) -> list[Route]:
         number = request.path_params["number"]
         if not account.may_work(number):
             return console.refuse(request, 403, say("not_yours", console.lang(request)))
-        return console.page(request, "counter.html", counter_data(console, account, number))
+        return console.page(request, "counter.html", counter_data(console, account, number, console.lang(request)))
 
     async def act(request: Request) -> Response:
         account = console.allowed(request, "officer", "admin")
