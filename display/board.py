@@ -128,9 +128,8 @@ class Board:
             if label:
                 self._text(label, (row.left + int(row.width * 0.47), row.centery), int(min(96 * s, row_h * 0.75)),
                            GOLD if not lit else INK, bold=True, anchor="center")
-                service = ticket.get("service_vi", "")
-                self._text(service, (row.right - int(20 * s), row.centery), int(28 * s), SOFT, anchor="midright",
-                           max_w=int(row.width * 0.24))
+                self._lines(ticket.get("service_vi", ""), (row.right - int(20 * s), row.centery), int(28 * s), SOFT,
+                            int(row.width * 0.3), anchor="midright")
             elif c.get("status") == "closed":
                 self._text("Tạm nghỉ" + (" · Closed" if self.english else ""), (row.left + int(row.width * 0.52),
                            row.centery), int(30 * s), SOFT, anchor="center")
@@ -153,11 +152,11 @@ class Board:
         for item in self.state.get("waiting", []):
             if y > area.bottom - int(120 if hours else 40) * s:
                 break
-            wait = item.get("wait", {})
-            span = _span(wait)
-            self._text(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK, max_w=int(area.width * 0.55))
+            span = _span(item.get("wait", {}))
             self._text(f"{item['count']} người · {span}", (area.right, y), int(28 * s), SOFT, anchor="topright")
-            y += int(42 * s)
+            used = self._lines(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK,
+                               int(area.width * 0.55))
+            y += max(int(42 * s), used + int(6 * s))
 
     def _draw_ticker(self) -> pygame.Rect:
         w, h = self.surface.get_size()
@@ -202,8 +201,49 @@ class Board:
         image = face.render(words, True, colour)
         self.surface.blit(image, image.get_rect(**{anchor: pos}))
 
+    def _lines(self, words: str, pos: tuple[int, int], size: int, colour: tuple, max_w: int,
+               anchor: str = "topleft") -> int:
+        """A name in up to two lines (see `fitted`), from `pos` down ("topleft") or centred on it at the right
+        ("midright"); returns the height drawn."""
+        size, lines = fitted(words, size, max_w)
+        face = font(size)
+        height = len(lines) * face.get_linesize()
+        x, y = pos if anchor == "topleft" else (pos[0], pos[1] - height // 2)
+        for line in lines:
+            image = face.render(line, True, colour)
+            self.surface.blit(image, image.get_rect(topleft=(x, y)) if anchor == "topleft" else
+                              image.get_rect(topright=(x, y)))
+            y += face.get_linesize()
+        return height
+
     def _local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, self.tz)
+
+
+def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, list[str]]:
+    """A name for the board in at most `max_lines` lines of `max_w` pixels, read from across the room: at `size`,
+    a little smaller if that keeps it whole (never under 85 %), else its last line cut with "…"."""
+    words = unicodedata.normalize("NFC", words)
+    floor = max(12, int(size * 0.85))
+    while True:
+        face = font(size)
+        lines: list[str] = []
+        for word in words.split():
+            trial = f"{lines[-1]} {word}" if lines else word
+            if lines and face.size(trial)[0] <= max_w:
+                lines[-1] = trial
+            else:
+                lines.append(word)
+        if (len(lines) <= max_lines and all(face.size(x)[0] <= max_w for x in lines)) or size <= floor:
+            break
+        size = max(floor, int(size * 0.92))
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+    for i, line in enumerate(lines):
+        while face.size(line)[0] > max_w and len(line) > 2:
+            line = line[:-2].rstrip() + "…"
+        lines[i] = line
+    return size, lines or [""]
 
 
 def _span(wait: dict) -> str:

@@ -9,14 +9,17 @@ from pathlib import Path
 import psutil
 import pygame
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devkit import samples
 from devkit.broker import Broker
 from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
-from display.board import Board
+from display.board import Board, fitted
 from display.config import load_display
 from display.service import BoardService
+from hmi.widgets import font
 from hub.service import HubService
 from tests.conftest import wait_until
 
@@ -114,6 +117,28 @@ def test_names_of_every_length_are_drawn_without_holding_a_file_per_size() -> No
         board.set_state({**STATE, "counters": counters, "notice": LONG[:n] * 3})
         board.frame(n)
     assert psutil.Process().num_fds() == before
+
+
+def test_a_long_service_name_stays_whole_and_readable_over_two_lines() -> None:
+    """At 1280×720 the waiting column gives a name 270 px: the long one was drawn on one line at 70 % of the size
+    and still cut; it now takes two lines at no less than 85 % and is read whole."""
+    pygame.font.init()
+    size, lines = fitted(LONG, 18, 270)
+    assert len(lines) == 2 and " ".join(lines) == LONG and size >= 15
+    assert fitted("Hộ tịch", 18, 270) == (18, ["Hộ tịch"])
+    size, lines = fitted(LONG * 3, 18, 270)  # more than two lines hold: the second is cut, never wider
+    assert size == 15 and len(lines) == 2 and lines[1].endswith("…") and lines[0] == fitted(LONG, 15, 270)[1][0]
+
+
+@given(words=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300), width=st.integers(40, 900),
+       size=st.integers(12, 60))
+@settings(max_examples=60, deadline=None)
+def test_any_name_fits_its_place_on_the_board(words: str, width: int, size: int) -> None:
+    pygame.font.init()
+    got, lines = fitted(words, size, width)
+    assert max(12, int(size * 0.85)) <= got <= size or got == size and size <= 12
+    assert 1 <= len(lines) <= 2
+    assert all(font(got).size(line)[0] <= width or len(line) <= 2 for line in lines)
 
 
 @pytest.fixture
