@@ -13,7 +13,18 @@ from hmi.fonts import font_path
 
 WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
                 "rated", "satisfaction_rate", "first_visit_rate")
-PROCEDURE_COLUMNS = ("procedure", "ward", "rated", "satisfied", "satisfaction_rate")
+PROCEDURE_COLUMNS = ("procedure", "procedure_name", "ward", "rated", "satisfied", "satisfaction_rate")
+# the HTML's column headings (the CSV keeps the keys, for spreadsheets and scripts)
+HEADINGS: dict[str, tuple[str, str]] = {
+    "ward": ("Phường/xã", "Ward"), "days": ("Số ngày", "Days"), "issued": ("Đã cấp số", "Issued"),
+    "served": ("Đã phục vụ", "Served"), "no_shows": ("Vắng mặt", "No-shows"),
+    "no_show_rate": ("Tỷ lệ vắng mặt", "No-show rate"), "wait_p50_min": ("Chờ trung vị (phút)", "Median wait (min)"),
+    "within_target": ("Đúng hạn", "Within target"), "rated": ("Lượt đánh giá", "Ratings"),
+    "satisfied": ("Hài lòng", "Satisfied"), "satisfaction_rate": ("Tỷ lệ hài lòng", "Satisfaction"),
+    "first_visit_rate": ("Xong trong một lần đến", "Done in one visit"), "procedure": ("Mã thủ tục", "Procedure"),
+    "procedure_name": ("Tên thủ tục", "Procedure name"),
+}
+RATES = ("no_show_rate", "within_target", "satisfaction_rate", "first_visit_rate")  # shown as % in the HTML
 
 
 def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
@@ -38,8 +49,11 @@ def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
     return rows
 
 
-def procedure_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
-    return [{"procedure": r["procedure"] or "-", "ward": r["ward"], "rated": r["rated"], "satisfied": r["satisfied"],
+def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Ratings per procedure and ward; `names` (code -> name, from a catalogue) names the procedures it knows."""
+    names = names or {}
+    return [{"procedure": r["procedure"] or "-", "procedure_name": names.get(r["procedure"] or "", ""),
+             "ward": r["ward"], "rated": r["rated"], "satisfied": r["satisfied"],
              "satisfaction_rate": _rate(r["satisfied"], r["rated"])}
             for r in db.query("SELECT procedure, ward, COUNT(*) AS rated, "
                               "SUM(CASE WHEN level <= 2 THEN 1 ELSE 0 END) AS satisfied FROM ratings "
@@ -47,11 +61,12 @@ def procedure_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]
                               (day_from, day_to))]
 
 
-def write(db: Store, day_from: str, day_to: str, out: str | Path) -> Path:
-    """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path."""
+def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[str, str] | None = None) -> Path:
+    """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path. `names`
+    maps procedure codes to their names (the national codes of a catalogue)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    wards, procs = ward_rows(db, day_from, day_to), procedure_rows(db, day_from, day_to)
+    wards, procs = ward_rows(db, day_from, day_to), procedure_rows(db, day_from, day_to, names)
     _csv(out / "wards.csv", WARD_COLUMNS, wards)
     _csv(out / "procedures.csv", PROCEDURE_COLUMNS, procs)
     charts = [
@@ -99,9 +114,10 @@ def _by_procedure(procs: list[dict[str, Any]]) -> list[tuple[str, float]]:
 
 def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], charts: list[str]) -> str:
     def table(columns: tuple[str, ...], rows: list[dict]) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_show(r[c]))}</td>" for c in columns) + "</tr>"
-                       for r in rows)
+        head = "".join(f"<th>{html.escape(HEADINGS[c][0])}<br><small>{html.escape(HEADINGS[c][1])}</small></th>"
+                       for c in columns)
+        body = "".join("<tr>" + "".join(f'<td class="{"text" if c in TEXT else "n"}">{html.escape(_shown(c, r[c]))}'
+                                        "</td>" for c in columns) + "</tr>" for r in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     images = "".join(f'<img src="{name}" alt="{name}">' for name in charts)
@@ -109,7 +125,8 @@ def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], char
 <html lang="vi"><head><meta charset="utf-8"><title>Báo cáo một cửa {day_from} – {day_to}</title>
 <style>body{{font-family:"Noto Sans",sans-serif;margin:2em;color:#14213d}}
 table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccd;padding:4px 10px;text-align:right}}th{{background:#eef2f8}}
+td,th{{border:1px solid #ccd;padding:4px 10px;text-align:right;vertical-align:top}}th{{background:#eef2f8}}
+th small{{font-weight:normal;color:#556}}td.text{{text-align:left}}
 img{{display:block;margin:1em 0}}
 </style></head><body>
 <h1>Báo cáo Bộ phận một cửa · One-stop centre report</h1>
@@ -137,5 +154,11 @@ def _pct(rate: float | None) -> float:
     return round(rate * 100, 1) if rate is not None else 0.0
 
 
-def _show(value: Any) -> str:
-    return "" if value is None else str(value)
+TEXT = ("ward", "procedure", "procedure_name")
+
+
+def _shown(column: str, value: Any) -> str:
+    """A cell of the HTML: a rate as a percentage ("88.9 %"), nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    return f"{value * 100:.1f} %" if column in RATES else str(value)

@@ -29,13 +29,17 @@ def district_run(config_path: str) -> None:
 @click.option("--to", "day_to", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--out", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Folder for report.html, the charts and the CSV files.")
-def district_report(config_path: str, day_from: str, day_to: str, out: str) -> None:
+@click.option("--catalogue", "catalogue_path", type=click.Path(dir_okay=False, exists=True),
+              help="A procedure catalogue (JSON) naming the procedures; default: the one shipped with motcua.")
+def district_report(config_path: str, day_from: str, day_to: str, out: str, catalogue_path: str | None) -> None:
     """Write the HTML report with charts and CSV: satisfaction, waits, volumes, no-shows per ward and procedure."""
     from datetime import date
 
+    from bus import catalogue
     from district import report
     from district.config import load_district
     from district.store import open_store
+    from provisioning.roles import CATALOGUE
 
     def run() -> str:
         for name, value in (("--from", day_from), ("--to", day_to)):
@@ -44,9 +48,10 @@ def district_report(config_path: str, day_from: str, day_to: str, out: str) -> N
             except ValueError:
                 raise ProvisioningError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
         config, section = load_district(config_path)
+        names = {p.code: p.name_vi for f in catalogue.load(catalogue_path or CATALOGUE).fields for p in f.procedures}
         store = open_store(section, config.data_dir, read_only=True)
         try:
-            return str(report.write(store, day_from, day_to, out))
+            return str(report.write(store, day_from, day_to, out, names))
         finally:
             store.close()
 

@@ -43,8 +43,13 @@ def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
     assert wards["phuong-hoan-kiem"]["wait_p50_min"] == "20.0"
     procs = {r["ward"]: r for r in csv.DictReader((out / "procedures.csv").read_text(encoding="utf-8").splitlines())}
     assert procs["phuong-ba-dinh"]["satisfaction_rate"] == "0.8" and procs["phuong-hoan-kiem"]["rated"] == "10"
+    assert procs["phuong-ba-dinh"]["procedure_name"] == "Chứng thực chữ ký"  # from the shipped catalogue
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<td>phuong-hoan-kiem</td>" in page and "<td>2.000884</td>" in page
+    assert '<td class="text">phuong-hoan-kiem</td>' in page and '<td class="text">2.000884</td>' in page
+    # a reader's words: headings in Vietnamese with English, rates as percentages, a missing figure as a dash
+    assert "<th>Tỷ lệ hài lòng<br><small>Satisfaction</small></th>" in page and "satisfaction_rate" not in page
+    assert '<td class="n">80.0 %</td>' in page and '<td class="n">66.7 %</td>' in page
+    assert '<td class="text">Chứng thực chữ ký</td>' in page and '<td class="n">—</td>' in page
     assert all(f'src="{c}.png"' in page for c in ("satisfaction", "volume", "waits", "no_shows", "procedures"))
     for chart in ("satisfaction", "volume", "waits", "no_shows", "procedures"):
         with Image.open(out / f"{chart}.png") as image:
@@ -58,3 +63,9 @@ def test_report_errors_are_clear(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no collector database" in missing.output
     bad = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "22/11", "--to", "x"])
     assert bad.exit_code == 1 and "is not a date" in bad.output
+    fill(tmp_path / "district" / "district.db")
+    broken = tmp_path / "catalogue.json"
+    broken.write_text('{"version": 1, "fields": [', encoding="utf-8")
+    wrong = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
+                                     "--to", "2026-11-23", "--catalogue", str(broken), "--out", str(tmp_path / "o")])
+    assert wrong.exit_code == 1 and "catalogue.json" in wrong.output and "Traceback" not in wrong.output, wrong.output
