@@ -109,6 +109,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "reload": ("Nạp lại", "Reload"),
     "restart": ("Khởi động lại", "Restart"),
     "log_level": ("Đặt mức nhật ký", "Set log level"),
+    "test_print": ("In thử", "Test print"),  # a kiosk's own
     "command_sent": ("{device}: {command} — {result}", "{device}: {command} — {result}"),
     "add": ("Thêm", "Add"),
     "name_shown": ("Họ tên", "Name shown"),

@@ -207,3 +207,20 @@ def test_an_officer_reading_english_sees_the_counters_english_names(console: tup
     mai.post("/lang", data={"lang": "en", "csrftoken": token(mai, "/counter")}, follow_redirects=False)
     assert "<h2>Counter 1 · Now serving</h2>" in mai.get("/counter/1").text
     assert "<strong>Counter 1</strong>" in mai.get("/counter").text
+
+
+def test_ward_it_prints_a_test_ticket_on_a_kiosk_from_the_fleet_page(console: tuple, kiosk_core, printer) -> None:  # noqa: ANN001
+    live, _, app = console
+    kiosk = kiosk_core.bus.device
+    wait_until(lambda: kiosk in live.devices, what="the kiosk on the fleet page")
+    tin = sign_in(app, "tin")
+    page = tin.get("/fleet").text
+    row = re.search(rf'<tr[^>]*data-device="{kiosk}">(.*?)</tr>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert 'data-command="test_print">In thử</button>' in row
+    assert 'data-command="test_print"' not in re.search(r'<tr[^>]*data-device="hub">(.*?)</tr>', page,
+                                                           re.S).group(1)  # type: ignore[union-attr]
+    answer = tin.post(f"/fleet/{kiosk}/test_print", headers={"x-csrftoken": token(tin, "/fleet")})
+    assert answer.status_code == 200 and answer.json()["result"]["printed"] is True, answer.text
+    assert len(printer.jobs) == 1
+    refused = tin.post("/fleet/hub/test_print", headers={"x-csrftoken": token(tin, "/fleet")})
+    assert refused.status_code == 400 and not refused.json()["ok"]

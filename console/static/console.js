@@ -204,7 +204,7 @@ function fleetPage() {
         }
         if (commands) {
           const cell = text("td", "", "commands");
-          for (const [c, label] of data.commands) {
+          for (const [c, label] of [...data.commands, ...d.own]) {
             const b = text("button", label);
             b.dataset.device = d.device; b.dataset.command = c;
             cell.append(b);

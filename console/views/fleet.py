@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from console.web import Console
 
 COMMANDS = ("ping", "status", "identify", "reload", "restart")  # and log_level, with its level
+ROLE_COMMANDS = {"kiosk": ("test_print",)}  # a role's own, on its devices' rows only
 LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -26,6 +27,7 @@ def fleet_data(console: Console, lang: str) -> dict[str, Any]:
     rows.sort(key=lambda r: (not r["problems"], r["device"]))  # what needs attention first
     devices = [{**{k: v for k, v in r.items() if k != "detail"},
                 "role_text": role_said(r["role"], lang),
+                "own": [[c, say(c, lang)] for c in ROLE_COMMANDS.get(r["role"], ())],
                 "status_text": say(r["status"], lang) if r["status"] in ("online", "offline") else r["status"]}
                for r in rows]
     return {"devices": devices, "commands": [[c, say(c, lang)] for c in COMMANDS], "levels": LEVELS,
@@ -44,7 +46,8 @@ def routes(console: Console) -> list[Route]:
         if not isinstance(account, Account):
             return account
         lang, device, name = console.lang(request), request.path_params["device"], request.path_params["command"]
-        if device not in console.live.devices or name not in (*COMMANDS, "log_level"):
+        role = console.live.devices[device].body.get("role", "") if device in console.live.devices else ""
+        if device not in console.live.devices or name not in (*COMMANDS, *ROLE_COMMANDS.get(role, ()), "log_level"):
             return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="unknown device or command")},
                                 400)
         args: dict[str, Any] | None = None
