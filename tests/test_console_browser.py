@@ -129,6 +129,9 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     expect(page.locator("table")).to_contain_text("admin.services")
     shot(page, "audit")
     page.goto(f"{console_url}/stats")
+    long_name = page.locator("svg.bars text.name", has_text="Hộ tịch — khai sinh").first  # cut with "…", whole on hover
+    expect(long_name).to_contain_text("…")
+    expect(long_name.locator("title")).to_have_text("Hộ tịch — khai sinh, kết hôn, khai tử")
     shot(page, "stats")
 
 
