@@ -114,6 +114,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "add": ("Thêm", "Add"),
     "name_shown": ("Họ tên", "Name shown"),
     "new_password": ("Mật khẩu mới", "New password"),
+    "unchanged": ("(giữ nguyên)", "(unchanged)"),
     "disable": ("Khoá", "Disable"),
     "enable": ("Mở khoá", "Enable"),
     "when": ("Thời gian", "When"),

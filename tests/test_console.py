@@ -1,6 +1,7 @@
 # The console over HTTP, in-process (Starlette's client) against a real hub and broker: roles, CSRF, throttling.
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -224,3 +225,46 @@ def test_ward_it_prints_a_test_ticket_on_a_kiosk_from_the_fleet_page(console: tu
     assert len(printer.jobs) == 1
     refused = tin.post("/fleet/hub/test_print", headers={"x-csrftoken": token(tin, "/fleet")})
     assert refused.status_code == 400 and not refused.json()["ok"]
+
+
+def save_account(c: TestClient, name: str, **fields: str):  # noqa: ANN201
+    form = {"csrftoken": token(c, "/accounts"), "name": name, "op": "save", **fields}
+    c.post("/accounts", data=form, follow_redirects=False)
+    return html.unescape(c.get("/accounts").text)
+
+
+def test_an_admin_moves_an_officer_to_another_counter_and_renames_them(console: tuple) -> None:
+    _, accounts, app = console
+    quan = sign_in(app, "quan")
+    page = save_account(quan, "mai", display="Nguyễn Thị Mai (Tư pháp)", role="officer", counters="2, 3")
+    assert "Đã lưu" in page
+    mai = accounts.get("mai")
+    assert (mai.display, mai.role, mai.counters) == ("Nguyễn Thị Mai (Tư pháp)", "officer", (2, 3))
+    assert accounts.sign_in("mai", PASSWORD, "127.0.0.1").name == "mai"  # the password left as it was
+    officer = sign_in(app, "mai")
+    assert officer.get("/counter/2").status_code == 200 and officer.get("/counter/1").status_code == 403
+    assert any(e["action"] == "account.change" and e["detail"].get("counters") == [2, 3] for e in accounts.audit())
+
+
+@pytest.mark.parametrize(("fields", "problem"), [
+    ({"display": "Mai", "role": "officer", "counters": "1, x"}, "'x' is not a counter number"),
+    ({"display": "Mai", "role": "officer", "counters": ""}, "an officer needs the counters"),
+    ({"display": "Mai", "role": "boss", "counters": "1"}, "role 'boss' is not one of"),
+    ({"display": "", "role": "officer", "counters": "1"}, "display: required"),
+    ({"display": "Mai", "role": "officer", "counters": "1", "password": "short"}, "at least 10 characters"),
+])
+def test_a_wrong_account_change_is_refused_naming_what_is_wrong(console: tuple, fields: dict, problem: str) -> None:
+    _, accounts, app = console
+    before = accounts.get("mai")
+    page = save_account(sign_in(app, "quan"), "mai", **fields)
+    assert problem in page and accounts.get("mai") == before
+
+
+def test_an_admin_cannot_lock_themselves_out(console: tuple) -> None:
+    _, accounts, app = console
+    quan = sign_in(app, "quan")
+    assert "may not change their own role" in save_account(quan, "quan", display="Quản", role="officer",
+                                                            counters="1")
+    quan.post("/accounts", data={"csrftoken": token(quan, "/accounts"), "name": "quan", "op": "disable"})
+    assert accounts.get("quan").role == "admin" and not accounts.get("quan").disabled
+    assert 'data-account="quan"' in quan.get("/accounts").text  # no lock button on their own row

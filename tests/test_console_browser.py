@@ -125,8 +125,15 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
                what="the kiosk's service list")
     page.goto(f"{console_url}/accounts")
     shot(page, "accounts")
+    mai = page.locator("tr[data-account=mai]")  # Mai moves to counters 2 and 3, her password left as it is
+    mai.locator("input[name=counters]").fill("2, 3")
+    mai.locator("button[value=save]").click()
+    expect(page.locator(".flash")).to_contain_text("Đã lưu")
+    expect(page.locator("tr[data-account=mai] input[name=counters]")).to_have_value("2, 3")
+    expect(page.locator("tr[data-account=quan] button[value=disable]")).to_have_count(0)  # not their own
     page.goto(f"{console_url}/audit")
     expect(page.locator("table")).to_contain_text("admin.services")
+    expect(page.locator("table")).to_contain_text("account.change")
     shot(page, "audit")
     page.goto(f"{console_url}/stats")
     long_name = page.locator("svg.bars text.name", has_text="Hộ tịch — khai sinh").first  # cut with "…", whole on hover

@@ -188,13 +188,30 @@ BUILDERS = {"services": _services, "counters": _counters, "notice": _notice, "ho
 
 def _account_change(console: Console, by: Account, form: FormData) -> None:
     name = _text(form, "name", 40)
-    counters = tuple(int(c) for c in _text(form, "counters", 200, False).replace(" ", "").split(",") if c.isdigit())
+    counters = _counter_numbers(_text(form, "counters", 200, False))
     if form.get("op") == "add":
         console.accounts.add(name, _text(form, "display", 80), _text(form, "role", 10),
                              _text(form, "password", 200), counters, by=by.name)
         return
-    password = _text(form, "password", 200, required=False) or None
-    disabled = {"disable": True, "enable": False}.get(str(form.get("op", "")))
-    console.accounts.change(name, by.name, display=_text(form, "display", 80, False) or None,
-                            role=_text(form, "role", 10, False) or None, counters=counters or None,
-                            password=password, disabled=disabled)
+    op = str(form.get("op", ""))
+    if op in ("enable", "disable"):
+        if name == by.name:
+            raise FormProblem("an admin may not lock their own account")
+        console.accounts.change(name, by.name, disabled=op == "disable")
+        return
+    if op != "save":
+        raise FormProblem(f"unknown operation {op[:20]!r}")
+    role = _text(form, "role", 10)
+    if name == by.name and role != by.role:
+        raise FormProblem("an admin may not change their own role (another admin can)")
+    console.accounts.change(name, by.name, display=_text(form, "display", 80), role=role, counters=counters,
+                            password=_text(form, "password", 200, required=False) or None)
+
+
+def _counter_numbers(text: str) -> tuple[int, ...]:
+    """"1, 2" as (1, 2); anything but numbers between the commas is refused, naming it."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    wrong = next((p for p in parts if not (p.isascii() and p.isdigit() and len(p) <= 3)), None)
+    if wrong is not None:
+        raise FormProblem(f"counters: {wrong[:20]!r} is not a counter number")
+    return tuple(dict.fromkeys(int(p) for p in parts))
