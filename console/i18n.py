@@ -51,6 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
                   "The hub did not answer in time. Check the screen before pressing again."),
     "not_yours": ("Bạn không được phân công quầy này.", "This counter is not yours."),
     "saved": ("Đã lưu (phiên bản {version}).", "Saved (version {version})."),
+    "account_saved": ("Đã lưu tài khoản {name}.", "Account {name} saved."),
     "refused": ("Không được: {reason}", "Refused: {reason}"),
     "markup": ("Không được chứa mã HTML như <...>.", "Must not hold markup such as <...>."),
     "services": ("Dịch vụ", "Services"),

@@ -237,7 +237,7 @@ def test_an_admin_moves_an_officer_to_another_counter_and_renames_them(console: 
     _, accounts, app = console
     quan = sign_in(app, "quan")
     page = save_account(quan, "mai", display="Nguyễn Thị Mai (Tư pháp)", role="officer", counters="2, 3")
-    assert "Đã lưu" in page
+    assert "Đã lưu tài khoản mai." in page
     mai = accounts.get("mai")
     assert (mai.display, mai.role, mai.counters) == ("Nguyễn Thị Mai (Tư pháp)", "officer", (2, 3))
     assert accounts.sign_in("mai", PASSWORD, "127.0.0.1").name == "mai"  # the password left as it was

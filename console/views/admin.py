@@ -74,7 +74,7 @@ def routes(console: Console) -> list[Route]:
             form = await request.form()
             try:
                 await run_in_threadpool(_account_change, console, account, form)
-                message = say("saved", lang, version="-")
+                message = say("account_saved", lang, name=str(form.get("name", ""))[:40])
             except (AccountError, FormProblem) as exc:
                 message = say("bad_form", lang, problem=str(exc))
             request.session["flash"] = message
