@@ -206,6 +206,25 @@ def role_said(role: str, lang: str) -> str:
     return pair[0 if lang == "vi" else 1] if pair else role
 
 
+AUDIT_WORDS: dict[str, tuple[str, str]] = {  # the audit log's own actions; the rest are "area: what" below
+    "sign_in": ("Đăng nhập", "Signed in"), "sign_in.failed": ("Đăng nhập sai", "Failed sign-in"),
+    "sign_out": ("Đăng xuất", "Signed out"), "account.add": ("Thêm tài khoản", "Account added"),
+    "account.change": ("Sửa tài khoản", "Account changed"),
+}
+AUDIT_AREAS = {"counter": "counter", "admin": "admin", "device": "fleet"}
+
+
+def audit_said(action: str, lang: str) -> str:
+    """An audit log action in words ("Quầy: Gọi tiếp"); one this console has no words for, as it was recorded."""
+    i = 0 if lang == "vi" else 1
+    if action in AUDIT_WORDS:
+        return AUDIT_WORDS[action][i]
+    area, _, what = action.partition(".")
+    if area in AUDIT_AREAS and what in WORDS:
+        return f"{WORDS[AUDIT_AREAS[area]][i]}: {WORDS[what][i]}"
+    return action
+
+
 def phone_say(key: str, lang: str, **values: Any) -> str:
     """A sentence of the citizen's ticket page."""
     return PHONE_WORDS[key][0 if lang == "vi" else 1].format(**values)

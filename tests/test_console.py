@@ -268,3 +268,18 @@ def test_an_admin_cannot_lock_themselves_out(console: tuple) -> None:
     quan.post("/accounts", data={"csrftoken": token(quan, "/accounts"), "name": "quan", "op": "disable"})
     assert accounts.get("quan").role == "admin" and not accounts.get("quan").disabled
     assert 'data-account="quan"' in quan.get("/accounts").text  # no lock button on their own row
+
+
+def test_every_action_the_audit_log_records_is_said_in_words() -> None:
+    from console.i18n import audit_said
+    from console.views.counter import ACTIONS
+    from console.views.fleet import COMMANDS, ROLE_COMMANDS
+
+    recorded = ["sign_in", "sign_in.failed", "sign_out", "account.add", "account.change",
+                *(f"admin.{a}" for a in ("services", "counters", "notice", "hours", "catalogue")),
+                *(f"counter.{a}" for a in ACTIONS),
+                *(f"device.{c}" for c in (*COMMANDS, *(c for cs in ROLE_COMMANDS.values() for c in cs), "log_level"))]
+    for action in recorded:
+        assert all(audit_said(action, lang) != action for lang in ("vi", "en")), action
+    assert audit_said("counter.call_next", "vi") == "Quầy: Gọi tiếp"
+    assert audit_said("something.new", "vi") == "something.new"  # unknown: as recorded

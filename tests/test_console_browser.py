@@ -132,8 +132,8 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     expect(page.locator("tr[data-account=mai] input[name=counters]")).to_have_value("2, 3")
     expect(page.locator("tr[data-account=quan] button[value=disable]")).to_have_count(0)  # not their own
     page.goto(f"{console_url}/audit")
-    expect(page.locator("table")).to_contain_text("admin.services")
-    expect(page.locator("table")).to_contain_text("account.change")
+    expect(page.locator("table")).to_contain_text("Quản trị: Dịch vụ")  # admin.services, in words
+    expect(page.locator("table")).to_contain_text("Sửa tài khoản")
     shot(page, "audit")
     page.goto(f"{console_url}/stats")
     long_name = page.locator("svg.bars text.name", has_text="Hộ tịch — khai sinh").first  # cut with "…", whole on hover

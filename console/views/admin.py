@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bus.messages import Message
 from console.accounts import ROLES, Account
 from console.errors import AccountError
-from console.i18n import hub_refusal, say
+from console.i18n import audit_said, hub_refusal, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -87,8 +87,9 @@ def routes(console: Console) -> list[Route]:
         account = console.allowed(request, "admin")
         if not isinstance(account, Account):
             return account
-        who = request.query_params.get("account", "")[:40]
-        return console.page(request, "audit.html", {"entries": console.accounts.audit(300, who), "account": who})
+        who, lang = request.query_params.get("account", "")[:40], console.lang(request)
+        entries = [{**e, "said": audit_said(e["action"], lang)} for e in console.accounts.audit(300, who)]
+        return console.page(request, "audit.html", {"entries": entries, "account": who})
 
     return [Route("/admin", overview), Route("/admin/{kind:str}", change, methods=["POST"]),
             Route("/accounts", accounts, methods=["GET", "POST"]), Route("/audit", audit)]
