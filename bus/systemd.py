@@ -28,7 +28,7 @@ def notify(state: str) -> bool:
 def watchdog_interval() -> float | None:
     """Half the WatchdogSec systemd gave this service, in seconds, or None without a watchdog."""
     usec = os.environ.get("WATCHDOG_USEC")
-    return int(usec) / 2e6 if usec and usec.isdigit() else None
+    return int(usec) / 2e6 if usec and usec.isascii() and usec.isdigit() else None
 
 
 class Watchdog:

@@ -61,4 +61,4 @@ def _hundreds(value: int, leading: bool, variant: str) -> str:
 
 def digits(text: str) -> list[str]:
     """Reads digits one by one with the plain digit words (5 is năm, never lăm); other characters pass through."""
-    return [DIGITS[int(ch)] if ch.isdigit() else ch for ch in text]
+    return [DIGITS[int(ch)] if "0" <= ch <= "9" else ch for ch in text]

@@ -31,7 +31,7 @@ def call_tokens(label: str, counter: int, variant: str = "north") -> list[str]:
     and the counter number in words."""
     tokens = ["chime", PHRASES[INVITE]]
     for ch in label.upper():
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             tokens.append(VOCABULARY[words(int(ch))])
         elif ch in LETTERS:
             tokens.append(LETTERS[ch])

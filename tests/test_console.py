@@ -97,6 +97,7 @@ def test_the_session_cookie_is_httponly_and_samesite(console: tuple) -> None:
     ({"code.0": "HT", "prefix.0": "A", "name_vi.0": "x" * 500, "name_en.0": "x", "target.0": "30"}, "at most"),
     ({"code.0": "HT", "prefix.0": "A", "name_vi.0": '{"a": {"b": {"c": [[[[]]]]}}}', "name_en.0": "x",
       "target.0": "abc"}, "number of minutes"),
+    ({"code.0": "HT", "prefix.0": "A", "name_vi.0": "x", "name_en.0": "x", "target.0": "²"}, "number of minutes"),
 ])
 def test_a_hostile_form_is_refused_with_a_message_and_changes_nothing(console: tuple, hub: HubService,
                                                                       form: dict, problem: str) -> None:
@@ -283,3 +284,14 @@ def test_every_action_the_audit_log_records_is_said_in_words() -> None:
         assert all(audit_said(action, lang) != action for lang in ("vi", "en")), action
     assert audit_said("counter.call_next", "vi") == "Quầy: Gọi tiếp"
     assert audit_said("something.new", "vi") == "something.new"  # unknown: as recorded
+
+
+def test_a_counter_numbered_in_other_digits_is_refused(console: tuple, hub: HubService) -> None:
+    """'²' and '٣' pass str.isdigit(); a counter number is 0-9 only."""
+    _, _, app = console
+    quan = sign_in(app, "quan")
+    for ident in ("²", "٣"):
+        answer = quan.post("/admin/counters", data={"id.0": ident, "name_vi.0": "Quầy", "name_en.0": "Counter",
+                                                    "services.0": "HT", "csrftoken": token(quan, "/admin")})
+        assert answer.status_code == 200 and "a counter number" in answer.text
+    assert hub.settings.history() == []

@@ -123,6 +123,7 @@ def test_enrolled_configs_are_complete_and_private(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "problem"), [
     (["k", "--role", "kiosk"], "a kiosk needs --offline-block"),
     (["k", "--role", "kiosk", "--offline-block", "2", "--printer", "usb:epson"], "a kiosk needs --printer usb:"),
+    (["k", "--role", "kiosk", "--offline-block", "2", "--printer", "network:10.0.0.5:²"], "a kiosk needs --printer"),
     (["r", "--role", "rating"], "a rating keypad needs --counter"),
     (["b", "--role", "bridge"], "a bridge needs at least one --unit"),
     (["main", "--role", "hub"], "the hub's name must be 'hub'"),

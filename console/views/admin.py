@@ -132,7 +132,7 @@ def _services(form: FormData, console: Console) -> tuple[str, list[dict[str, Any
         if not code:
             continue
         target = _text(form, f"target.{i}", 3)
-        if not target.isdigit():
+        if not _digits(target):
             raise FormProblem(f"target.{i}: a number of minutes")
         services.append({"code": code, "prefix": _text(form, f"prefix.{i}", 1), "name_vi": _text(form, f"name_vi.{i}"),
                          "name_en": _text(form, f"name_en.{i}"), "target_minutes": int(target),
@@ -147,7 +147,7 @@ def _counters(form: FormData, console: Console) -> tuple[str, list[dict[str, Any
         ident = _text(form, f"id.{i}", 3, required=False)
         if not ident:
             continue
-        if not ident.isdigit():
+        if not _digits(ident):
             raise FormProblem(f"id.{i}: a counter number")
         services = [s for s in form.getlist(f"services.{i}") if isinstance(s, str)]
         counters.append({"id": int(ident), "name_vi": _text(form, f"name_vi.{i}"),
@@ -209,10 +209,15 @@ def _account_change(console: Console, by: Account, form: FormData) -> None:
                             password=_text(form, "password", 200, required=False) or None)
 
 
+def _digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes '²' and '٣', which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _counter_numbers(text: str) -> tuple[int, ...]:
     """"1, 2" as (1, 2); anything but numbers between the commas is refused, naming it."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    wrong = next((p for p in parts if not (p.isascii() and p.isdigit() and len(p) <= 3)), None)
+    wrong = next((p for p in parts if not (_digits(p) and len(p) <= 3)), None)
     if wrong is not None:
         raise FormProblem(f"counters: {wrong[:20]!r} is not a counter number")
     return tuple(dict.fromkeys(int(p) for p in parts))

@@ -19,7 +19,7 @@ class Options:
 
 def from_spec(where: str) -> dict[str, Any] | None:
     host, _, port = where.partition(":")
-    if not host or (port and not port.isdigit()):
+    if not host or (port and not (port.isascii() and port.isdigit())):
         return None
     return {"host": host, **({"port": int(port)} if port else {})}
 
