@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bus.errors import ConfigError
-from bus.validation import DEVICE_ID, WARD_ID, Invalid, Record, Rule, check_record, rule
+from bus.validation import DEVICE_ID, WARD_ID, Invalid, Record, Rule, check_record, field_name, rule
 
 T = TypeVar("T")
 
@@ -83,16 +83,23 @@ def load(path: str | Path, role_sections: dict[str, Section] | None = None,
     """Reads a device config; `role_sections` maps the role's extra section names to their dataclasses (or to a
     function that builds the section from its table, for a section whose options depend on one of them). A section
     named in `optional` that the file leaves out is None."""
+    return from_dict(read_toml(path), str(path), role_sections or {}, optional)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A config file's tables, or a ConfigError saying why it cannot be read: missing, unreadable, not UTF-8, not
+    TOML."""
     source = str(path)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(source, "-", "file not found") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(source, "-", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML: {exc}") from None
-    return from_dict(raw, source, role_sections or {}, optional)
+    except OSError as exc:
+        raise ConfigError(source, "-", exc.strerror or str(exc)) from None
 
 
 def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, Section],
@@ -100,7 +107,7 @@ def from_dict(raw: dict[str, Any], source: str, role_sections: dict[str, Section
     known = {"device", "broker", "reset_button", *role_sections}
     for key in raw:
         if key not in known:
-            raise ConfigError(source, key, f"unknown section; expected one of {sorted(known)}")
+            raise ConfigError(source, field_name(key) or '""', f"unknown section; expected one of {sorted(known)}")
     if "device" not in raw:
         raise ConfigError(source, "device", "missing section")
     renamed(source, raw["device"].get("role") if isinstance(raw["device"], dict) else None)

@@ -200,6 +200,16 @@ def _dummy() -> str:
     return HASHER.hash(secrets.token_urlsafe(16))
 
 
+def parse_counters(text: str) -> tuple[int, ...]:
+    """The counters an account may work, as typed ("1, 2"): numbers 0-9 between commas; anything else is refused
+    naming it (str.isdigit() would take '²', which int() does not)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    wrong = next((p for p in parts if not (p.isascii() and p.isdigit() and len(p) <= 3)), None)
+    if wrong is not None:
+        raise AccountError(f"counters: {wrong[:20]!r} is not a counter number")
+    return tuple(dict.fromkeys(int(p) for p in parts))
+
+
 def _check(name: str, display: str, role: str, password: str, counters: tuple[int, ...]) -> None:
     if not NAME.fullmatch(name):
         raise AccountError(f"account name {name!r} must be 2-40 lowercase letters, digits, '.', '_' or '-'")

@@ -51,10 +51,15 @@ def request(broker, ward, device, topic_of, type_, body, timeout) -> None:  # no
 
 
 def guard(fn):  # noqa: ANN001, ANN202
-    """Turns our own errors into a one-line message and exit code 1 instead of a traceback."""
+    """Turns our own errors, and the system's refusal of a file or folder named on the command line (no such
+    folder, no permission, a name too long, a full disk), into a one-line message and exit code 1 instead of a
+    traceback."""
     try:
         return fn()
     except OUR_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        where = f"{str(exc.filename)[:120]}: " if exc.filename is not None else ""
+        raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
 

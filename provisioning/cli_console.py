@@ -58,7 +58,9 @@ def officer() -> None:
 @click.option("--password", default=None, help="The password; '-' reads it from stdin; omitted: asked for.")
 def officer_add(name: str, config_path: str, display: str, role: str, counters: str, password: str | None) -> None:
     """Add account NAME (an officer works only the counters given; an admin any)."""
-    wanted = tuple(int(c) for c in counters.replace(" ", "").split(",") if c)
+    from console.accounts import parse_counters
+
+    wanted = guard(lambda: parse_counters(counters))
     accounts = guard(lambda: _accounts(config_path))
     try:
         made = guard(lambda: accounts.add(name, display, role, _password(password), wanted, by="cli"))

@@ -14,7 +14,7 @@ from string import Template
 from typing import Any
 
 from bus.access import CONSOLE_ACCOUNT, IT_ACCOUNT, acl_text
-from bus.config import DEVICE_ID
+from bus.config import DEVICE_ID, read_toml
 from kiosk import printing
 from provisioning.broker_conf import CERT_DIR, PLAIN_PORT, TLS_PORT
 from provisioning.ca import WardCA, issue, make_ca
@@ -221,6 +221,8 @@ def write_acl(acl_file: str | Path, config_dir: str | Path) -> Path:
     """Writes the ward broker's access list anew from the device configs in `config_dir` and the grants table in
     bus/access.py: each account gets exactly what its role needs (reload the broker afterwards)."""
     acl_file = Path(acl_file)
+    if not acl_file.name or acl_file.is_dir():
+        raise ProvisioningError(f"the access list needs a file name, not {str(acl_file)!r}")
     acl_file.parent.mkdir(parents=True, exist_ok=True)
     staged = acl_file.with_name(acl_file.name + ".new")
     staged.write_text(acl_text(accounts(config_dir)), encoding="utf-8")
@@ -251,6 +253,7 @@ def rotate(name: str, out_dir: str | Path, password_file: str | Path) -> Path:
     path = Path(out_dir) / f"{name}.toml"
     if not path.exists():
         raise ProvisioningError(f"{path} not found: {name!r} is not enrolled here")
+    read_toml(path)  # a file that is not a config is said to be so, not rewritten
     text = path.read_text(encoding="utf-8")
     password = secrets.token_urlsafe(18)
     broker = re.search(r"(?ms)^\[broker\]\s*$.*?(?=^\[|\Z)", text)

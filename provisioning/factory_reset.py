@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bus import reset as factory
+from bus.config import read_toml
 from bus.errors import DeviceBusy
 from bus.lifecycle import device_lock
 from bus.outbox import Outbox
@@ -77,7 +77,8 @@ def reset_stopping_service(config_path: str | Path, forget_identity: bool = Fals
                            say: Callable[[str], None] = print) -> dict[str, Any]:
     """`factory_reset`, stopping the device's systemd service first and starting it again after (unless the
     identity was forgotten). Without systemd a running device is refused: stop it first."""
-    device = tomllib.loads(Path(config_path).read_text(encoding="utf-8")).get("device", {}).get("id", "")
+    section = read_toml(config_path).get("device")
+    device = section.get("id", "") if isinstance(section, dict) else ""
     stopped = False
     if isinstance(device, str) and device and service_active(device):
         say(f"stopping motcua@{device}")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import kiosk
-from bus.config import renamed
+from bus.config import read_toml, renamed
 from bus.errors import ConfigError
 
 HUB_EXAMPLE = Path(__file__).with_name("hub_example.toml")  # a new hub's services and counters, to be edited
@@ -33,19 +33,11 @@ ENROLLED_ROLES = ("hub", "kiosk", "display", "rating", "desk", "bridge", "consol
 
 def role_of(path: str | Path) -> str:
     """The role a config file names in [device], without checking the rest."""
-    import tomllib
-
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(path), "-", "file not found") from None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "-", str(exc)) from None
-    device = raw.get("device")
+    device = read_toml(path).get("device")
     role = device.get("role") if isinstance(device, dict) else None
     renamed(str(path), role)
-    if role not in ROLES:
-        raise ConfigError(str(path), "device.role", f"{role!r} is not one of {', '.join(ROLES)}")
+    if not isinstance(role, str) or role not in ROLES:
+        raise ConfigError(str(path), "device.role", f"{str(role)[:40]!r} is not one of {', '.join(ROLES)}")
     return role
 
 

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bus.messages import Message
-from console.accounts import ROLES, Account
+from console.accounts import ROLES, Account, parse_counters
 from console.errors import AccountError
 from console.i18n import audit_said, hub_refusal, say
 
@@ -189,7 +189,7 @@ BUILDERS = {"services": _services, "counters": _counters, "notice": _notice, "ho
 
 def _account_change(console: Console, by: Account, form: FormData) -> None:
     name = _text(form, "name", 40)
-    counters = _counter_numbers(_text(form, "counters", 200, False))
+    counters = parse_counters(_text(form, "counters", 200, False))
     if form.get("op") == "add":
         console.accounts.add(name, _text(form, "display", 80), _text(form, "role", 10),
                              _text(form, "password", 200), counters, by=by.name)
@@ -213,11 +213,3 @@ def _digits(text: str) -> bool:
     """0-9 only: str.isdigit() also takes '²' and '٣', which int() refuses."""
     return text.isascii() and text.isdigit()
 
-
-def _counter_numbers(text: str) -> tuple[int, ...]:
-    """"1, 2" as (1, 2); anything but numbers between the commas is refused, naming it."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    wrong = next((p for p in parts if not (_digits(p) and len(p) <= 3)), None)
-    if wrong is not None:
-        raise FormProblem(f"counters: {wrong[:20]!r} is not a counter number")
-    return tuple(dict.fromkeys(int(p) for p in parts))
