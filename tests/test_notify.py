@@ -276,7 +276,8 @@ def test_a_refused_or_unplugged_text_goes_out_once_none_lost_across_a_restart(tm
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(answer=st.binary(max_size=200) | st.sampled_from([b"\r\nOK\r\n", b"\r\n> ", b"+CMS ERROR: 30", b"\xff" * 50]))
+@given(answer=st.binary(max_size=200) | st.sampled_from([b"\r\nOK\r\n", b"\r\n> ", b"+CMS ERROR: 30", b"\xff" * 50,
+                                                         b"ERROR\x1b[31m\x00\r\nERROR"]))
 def test_whatever_a_modem_answers_costs_a_bounded_wait_and_a_clear_error(modem: FakeModem, answer: bytes) -> None:
     modem.garbage = answer
     gateway = gsm.GsmGateway(gsm.Options(port=str(modem.path), timeout_s=0.2))  # shorter than a config allows
@@ -284,7 +285,7 @@ def test_whatever_a_modem_answers_costs_a_bounded_wait_and_a_clear_error(modem: 
     try:
         gateway.send(message(1))
     except GatewayError as exc:
-        assert str(modem.path) in exc.reason
+        assert str(modem.path) in exc.reason and exc.reason.isprintable(), exc.reason  # a state can carry it
     finally:
         gateway.close()
     assert time.monotonic() - started < 10  # each wait is bounded by timeout_s
@@ -303,7 +304,7 @@ class FakeZns(BaseHTTPRequestHandler):
         FakeZns.requests.append({"token": self.headers["access_token"], **body})
         status, answer = FakeZns.answers.pop(0) if FakeZns.answers else (200, {"error": 0, "message": "Success",
                                                                                "data": {"msg_id": "m1"}})
-        data = json.dumps(answer).encode()
+        data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()  # bytes: sent as they are
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
@@ -334,3 +335,41 @@ def test_zalo_gets_the_template_and_fields_and_its_refusals_are_errors(fake_zns:
     for expected in ("error -124 Access token is invalid", "HTTP 500"):
         with pytest.raises(GatewayError, match=expected):
             gateway.send(out)
+
+
+ZNS_ANSWERS = (st.binary(max_size=300) | st.sampled_from([b"[" * 100_000, b'{"error": 0, "data": ' * 5000, b"NaN",
+                                                         b'{"error": NaN}', b"\xff\xfe", b"x" * 70_000, b"null",
+                                                         b'{"error": 0, "data": []}', b'{"error": "0"}'])
+               | st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+                              lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                  st.sampled_from(["error", "message", "data", "msg_id"]) | st.text(max_size=5),
+                                  inner, max_size=4), max_leaves=10).map(lambda v: json.dumps(v).encode()))
+
+
+@pytest.mark.parametrize("answer", [{"error": 1, "message": "a\nb\x1b[31m"}, {"error": "\x00"},
+                                    {"error": 0, "data": {"msg_id": "x\ny"}}])
+def test_what_zalo_says_is_named_as_text_a_state_can_carry(fake_zns: str, answer: dict) -> None:
+    gateway = zns.ZnsGateway(zns.Options(token="tok", template_near="111", template_called="222", url=fake_zns))
+    FakeZns.answers = [(200, answer)]
+    out = Outgoing(9, PHONE, "near", "…", {"ticket": "A009", "ahead": 3, "counter": "", "service": "HT"})
+    try:
+        assert gateway.send(out) == "zns"  # an id Zalo should never send is not kept
+    except GatewayError as exc:
+        assert exc.reason.isprintable() and ("\\n" in exc.reason or "\\x00" in exc.reason), exc.reason
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=ZNS_ANSWERS, status=st.sampled_from([200, 200, 200, 400, 500]))
+def test_any_answer_from_zalo_is_a_reference_or_a_gateway_error_a_state_can_carry(fake_zns: str, answer: bytes,
+                                                                                  status: int) -> None:
+    """Zalo's endpoint is outside the ward: whatever it answers, the text is sent or refused with a reason the
+    notifier's device state can say (no control characters, not too long), never another error."""
+    gateway = zns.ZnsGateway(zns.Options(token="tok", template_near="111", template_called="222", url=fake_zns))
+    FakeZns.answers = [(status, answer)]
+    out = Outgoing(9, PHONE, "near", "…", {"ticket": "A009", "ahead": 3, "counter": "", "service": "HT"})
+    try:
+        reference = gateway.send(out)
+    except GatewayError as exc:
+        assert exc.reason.isprintable() and len(exc.reason) <= 300, exc.reason
+    else:
+        assert reference.isprintable() and len(reference) <= 300, reference

@@ -10,6 +10,7 @@ from pathlib import Path
 import serial
 
 from bus.config import opt
+from bus.validation import field_name
 from notify.errors import GatewayError
 from notify.gateways import Outgoing
 
@@ -78,7 +79,8 @@ class GsmGateway:
             if prompt and b">" in got:
                 return got
             if REFUSED.search(got):
-                raise GatewayError(f"modem {self.options.port} answered {got.strip().decode('ascii', 'replace')}")
+                raise GatewayError(f"modem {self.options.port} answered "
+                                   f"{field_name(got.strip().decode('ascii', 'replace'))}")
             if not prompt and re.search(rb"(^|\r\n)OK\r\n", got):
                 return got
         raise GatewayError(f"modem {self.options.port}: no answer in {self.options.timeout_s:.0f} s")

@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from bus.config import opt
+from bus.errors import ContractError
+from bus.messages import MAX_PAYLOAD, load_json
+from bus.validation import field_name
 from notify.errors import GatewayError
 from notify.gateways import Outgoing
 
 ZNS_URL = "https://business.openapi.zalo.me/message/template"
+MSG_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")  # Zalo's id of a sent message, kept as the text's reference
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,17 @@ class ZnsGateway:
                                                   "access_token": self.options.token})
         try:
             with urllib.request.urlopen(request, timeout=self.options.timeout_s) as answer:  # noqa: S310 - https
-                data = json.loads(answer.read(65536))
+                data = load_json(answer.read(MAX_PAYLOAD + 1))  # bounded: a deep or huge answer is refused
         except urllib.error.HTTPError as exc:
             raise GatewayError(f"Zalo ZNS answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise GatewayError(f"Zalo ZNS unreachable or unreadable: {exc}") from None
-        if not isinstance(data, dict) or data.get("error") != 0:
-            error = data.get("error") if isinstance(data, dict) else "?"
-            said = str(data.get("message", ""))[:200] if isinstance(data, dict) else ""
+        except (urllib.error.URLError, OSError, ValueError, ContractError) as exc:
+            raise GatewayError(f"Zalo ZNS unreachable or unreadable: {str(exc)[:200]}") from None
+        if not isinstance(data, dict) or data.get("error") != 0:  # what Zalo says is named as text a state can carry
+            error = field_name(str(data.get("error"))) if isinstance(data, dict) else "?"
+            said = field_name(str(data.get("message", ""))) if isinstance(data, dict) else ""
             raise GatewayError(f"Zalo ZNS refused: error {error} {said}".strip())
-        msg_id = (data.get("data") or {}).get("msg_id") if isinstance(data.get("data"), dict) else None
-        return f"zns-{msg_id}" if msg_id else "zns"
+        msg_id = data["data"].get("msg_id") if isinstance(data.get("data"), dict) else None
+        return f"zns-{msg_id}" if isinstance(msg_id, str | int) and MSG_ID.fullmatch(str(msg_id)) else "zns"
 
     def close(self) -> None:
         pass
