@@ -43,6 +43,23 @@ def form_posts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
     return path, pairs
 
 
+PAGES = st.sampled_from(["/stats", "/stats.csv", "/audit", "/login", "/counter", "/counter/1", "/counter/99",
+                         "/fleet", "/admin", "/accounts", "/", "/t/x"])  # /events: a live stream, its own test
+QUERIES = st.lists(st.tuples(st.sampled_from(["from", "to", "by", "format", "account", "next", "kinds", "lang"])
+                             | st.text(max_size=8), HOSTILE), max_size=4)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gets=st.lists(st.tuples(PAGES, QUERIES), min_size=1, max_size=4))
+def test_any_address_and_query_gets_a_page_or_a_plain_refusal(console: tuple, gets: list) -> None:
+    _, _, app = console
+    quan = sign_in(app, "quan")
+    for path, query in gets:
+        answer = quan.get(path, params=[(k, v.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+                                        for k, v in query], follow_redirects=False)
+        assert answer.status_code in (200, 303, 307, 400, 403, 404), (path, query, answer.status_code)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(posts=st.lists(form_posts(), min_size=1, max_size=4),
        act=st.dictionaries(st.sampled_from(["action", "expect", "service", "reason", "x"]),
