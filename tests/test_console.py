@@ -295,3 +295,17 @@ def test_a_counter_numbered_in_other_digits_is_refused(console: tuple, hub: HubS
                                                     "services.0": "HT", "csrftoken": token(quan, "/admin")})
         assert answer.status_code == 200 and "a counter number" in answer.text
     assert hub.settings.history() == []
+
+
+@pytest.mark.parametrize(("wanted", "went"), [
+    ("/stats?by=counter", "/stats?by=counter"),
+    ("/\\evil.example", "/"),  # a browser reads "/\" as "//": another site
+    ("/\t/evil.example", "/"),  # a browser drops the tab: "//evil.example"
+    ("//evil.example", "/"), ("https://evil.example/", "/"),
+])
+def test_after_signing_in_the_way_back_stays_on_the_console(console: tuple, wanted: str, went: str) -> None:
+    _, _, app = console
+    c = client(app)
+    answer = c.post("/login", data={"account": "quan", "password": PASSWORD, "csrftoken": token(c), "next": wanted},
+                    follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == went

@@ -1,6 +1,7 @@
 # Signing in and out, the language toggle, and the way to each role's first page.
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -57,9 +58,12 @@ def routes(console: Console) -> list[Route]:
 
 
 def _safe(path: str) -> str:
-    """Only a path of this console to go back to after signing in: never another site."""
-    parsed = urlparse(path)
-    return path if path.startswith("/") and not path.startswith("//") and not parsed.netloc else "/"
+    """Only a path of this console to go back to after signing in: never another site. Browsers read "/\\x" as
+    "//x" and drop tabs and newlines from an address, so only plain path characters are let through."""
+    return path if SAFE_NEXT.fullmatch(path) and not urlparse(path).netloc else "/"
+
+
+SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]{0,300}")
 
 
 async def _in_thread(fn):  # noqa: ANN001, ANN202 - password hashing takes ~0.1 s: off the event loop
