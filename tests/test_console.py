@@ -309,3 +309,23 @@ def test_after_signing_in_the_way_back_stays_on_the_console(console: tuple, want
     answer = c.post("/login", data={"account": "quan", "password": PASSWORD, "csrftoken": token(c), "next": wanted},
                     follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == went
+
+
+def test_an_officer_changes_their_own_password(console: tuple) -> None:
+    _, accounts, app = console
+    mai = sign_in(app, "mai")
+    assert 'href="/password"' in mai.get("/counter/1").text  # their name in the header leads there
+
+    def change(current: str, new: str, again: str) -> str:
+        answer = mai.post("/password", data={"current": current, "new": new, "again": again,
+                                             "csrftoken": token(mai, "/password")})
+        return html.unescape(answer.text)
+
+    assert "Sai tài khoản hoặc mật khẩu." in change("not-my-password", "mật-khẩu-mới-dài-2", "mật-khẩu-mới-dài-2")
+    assert "không giống nhau" in change(PASSWORD, "mật-khẩu-mới-dài-2", "mật-khẩu-mới-dài-3")
+    assert "at least 10 characters" in change(PASSWORD, "ngắn", "ngắn")
+    assert accounts.sign_in("mai", PASSWORD, "127.0.0.1").name == "mai"  # none of those changed it
+    assert "Đã đổi mật khẩu." in change(PASSWORD, "mật-khẩu-mới-dài-2", "mật-khẩu-mới-dài-2")
+    assert accounts.sign_in("mai", "mật-khẩu-mới-dài-2", "127.0.0.1").name == "mai"
+    assert accounts.sign_in("mai", PASSWORD, "127.0.0.2").reason == "wrong"
+    assert any(e["action"] == "account.change" and e["account"] == "mai" for e in accounts.audit())

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from console.accounts import Account, Refusal
+from console.errors import AccountError
 from console.i18n import say
 
 if TYPE_CHECKING:
@@ -53,8 +54,35 @@ def routes(console: Console) -> list[Route]:
         request.session["lang"] = "en" if form.get("lang") == "en" else "vi"
         return RedirectResponse(_safe(str(form.get("back", "/"))), status_code=303)
 
+    async def password(request: Request) -> Response:
+        """Anyone signed in changes their own password: the current one checked (and throttled) as at sign-in."""
+        account = console.allowed(request)
+        if not isinstance(account, Account):
+            return account
+        lang = console.lang(request)
+        if request.method == "GET":
+            return console.page(request, "password.html", {"flash": request.session.pop("flash", "")})
+        form = await request.form()
+        current, new, again = (str(form.get(k, ""))[:200] for k in ("current", "new", "again"))
+        address = request.client.host if request.client else "-"
+        checked = await _in_thread(lambda: console.accounts.sign_in(account.name, current, address))
+        if isinstance(checked, Refusal):
+            error = say(checked.reason, lang, wait=round(checked.wait_s))
+        elif new != again:
+            error = say("passwords_differ", lang)
+        else:
+            try:
+                await _in_thread(lambda: console.accounts.change(account.name, account.name, password=new))
+            except AccountError as exc:
+                error = say("bad_form", lang, problem=str(exc))
+            else:
+                request.session["flash"] = say("password_changed", lang)
+                return RedirectResponse("/password", status_code=303)
+        return console.page(request, "password.html", {"error": error}, 429 if "too_many" in error else 400)
+
     return [Route("/", home), Route("/login", login, methods=["GET", "POST"]),
-            Route("/logout", logout, methods=["POST"]), Route("/lang", lang, methods=["POST"])]
+            Route("/logout", logout, methods=["POST"]), Route("/lang", lang, methods=["POST"]),
+            Route("/password", password, methods=["GET", "POST"])]
 
 
 def _safe(path: str) -> str:
