@@ -48,6 +48,7 @@ class Account:
     role: str
     counters: tuple[int, ...]
     disabled: bool
+    password_at: float = 0.0  # when the password was last set: a session signed in before it has ended
 
     def may_work(self, counter: int) -> bool:
         """Officers act on their own counters only; an admin may step in at any counter."""
@@ -68,6 +69,10 @@ class Accounts:
     def __init__(self, path: str | Path, clock: Any = time.time) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db, self.repair = open_checked(Path(path), lambda db: db.executescript(SCHEMA))
+        with self._db:  # a file from before sessions ended with a password change: its passwords date from 0
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(accounts)")}
+            if "password_at" not in columns:
+                self._db.execute("ALTER TABLE accounts ADD COLUMN password_at REAL NOT NULL DEFAULT 0")
         self._lock = threading.Lock()
         self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
         self.clock = clock
@@ -80,9 +85,9 @@ class Accounts:
         with self._lock, self._db:
             if self._db.execute("SELECT 1 FROM accounts WHERE name=?", (name,)).fetchone():
                 raise AccountError(f"account {name!r} exists; change it instead")
-            self._db.execute("INSERT INTO accounts(name, display, role, counters, hash, created, changed) "
-                             "VALUES (?,?,?,?,?,?,?)", (name, display, role, json.dumps(list(counters)),
-                                                        HASHER.hash(password), now, now))
+            self._db.execute("INSERT INTO accounts(name, display, role, counters, hash, created, changed, "
+                             "password_at) VALUES (?,?,?,?,?,?,?,?)",
+                             (name, display, role, json.dumps(list(counters)), HASHER.hash(password), now, now, now))
         self.record(by, "account.add", name, {"role": role, "counters": list(counters)})
         return self.get(name)  # type: ignore[return-value]
 
@@ -98,8 +103,9 @@ class Accounts:
         with self._lock, self._db:
             self._db.execute("UPDATE accounts SET display=?, role=?, counters=?, changed=? WHERE name=?",
                              (new[0], new[1], json.dumps(list(new[2])), self.clock(), name))
-            if password is not None:
-                self._db.execute("UPDATE accounts SET hash=? WHERE name=?", (HASHER.hash(password), name))
+            if password is not None:  # every session signed in before now ends (Console.user)
+                self._db.execute("UPDATE accounts SET hash=?, password_at=? WHERE name=?",
+                                 (HASHER.hash(password), self.clock(), name))
             if disabled is not None:
                 self._db.execute("UPDATE accounts SET disabled=? WHERE name=?", (int(disabled), name))
         what = {k: v for k, v in (("display", display), ("role", role), ("disabled", disabled)) if v is not None}
@@ -112,9 +118,10 @@ class Accounts:
 
     def get(self, name: str) -> Account | None:
         with self._lock:
-            row = self._db.execute("SELECT name, display, role, counters, disabled FROM accounts WHERE name=?",
-                                   (name,)).fetchone()
-        return None if row is None else Account(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]))
+            row = self._db.execute("SELECT name, display, role, counters, disabled, password_at FROM accounts "
+                                   "WHERE name=?", (name,)).fetchone()
+        return None if row is None else Account(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]),
+                                                 row[5])
 
     def all(self) -> list[Account]:
         with self._lock:

@@ -47,8 +47,12 @@ class Console:
 
     # -- who is asking -------------------------------------------------------------------------------------
     def user(self, request: Request) -> Account | None:
+        """The session's account while it may still act: not disabled, and its password not set since the
+        session signed in (a password changed ends every other session)."""
         account = self.accounts.get(request.session.get("user", ""))
-        if account is None or account.disabled:
+        since = request.session.get("since", 0.0)
+        since = since if isinstance(since, int | float) else 0.0
+        if account is None or account.disabled or account.password_at > since:
             request.session.pop("user", None)
             return None
         return account

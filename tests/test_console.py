@@ -329,3 +329,37 @@ def test_an_officer_changes_their_own_password(console: tuple) -> None:
     assert accounts.sign_in("mai", "mật-khẩu-mới-dài-2", "127.0.0.1").name == "mai"
     assert accounts.sign_in("mai", PASSWORD, "127.0.0.2").reason == "wrong"
     assert any(e["action"] == "account.change" and e["account"] == "mai" for e in accounts.audit())
+
+
+def test_a_password_changed_ends_the_account_s_other_sessions(console: tuple) -> None:
+    _, _, app = console
+    at_counter, at_home = sign_in(app, "mai"), sign_in(app, "mai")  # two PCs
+    new = "mật-khẩu-mới-dài-2"
+    answer = at_counter.post("/password", data={"current": PASSWORD, "new": new, "again": new,
+                                                "csrftoken": token(at_counter, "/password")})
+    assert "Đã đổi mật khẩu." in html.unescape(answer.text)
+    assert at_counter.get("/counter/1").status_code == 200  # where it was changed: still signed in
+    assert at_home.get("/counter/1", follow_redirects=False).headers["location"].startswith("/login")
+    quan = sign_in(app, "quan")  # an admin setting it ends the officer's sessions too
+    save_account(quan, "mai", display="Nguyễn Thị Mai", role="officer", counters="1", password="mật-khẩu-mới-dài-3")
+    assert at_counter.get("/counter/1", follow_redirects=False).headers["location"].startswith("/login")
+    assert quan.get("/accounts").status_code == 200
+
+
+def test_an_accounts_file_from_before_opens_and_its_accounts_sign_in(tmp_path) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from console.accounts import HASHER, Accounts
+
+    path = tmp_path / "console.db"
+    with sqlite3.connect(path) as db:  # the table as it was before passwords dated their sessions
+        db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, display TEXT NOT NULL, role TEXT NOT NULL, "
+                   "counters TEXT NOT NULL DEFAULT '[]', hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, "
+                   "created REAL NOT NULL, changed REAL NOT NULL)")
+        db.execute("INSERT INTO accounts VALUES ('mai', 'Mai', 'officer', '[1]', ?, 0, 1, 1)", (HASHER.hash(PASSWORD),))
+    accounts = Accounts(path)
+    try:
+        assert accounts.get("mai").password_at == 0.0  # type: ignore[union-attr]
+        assert accounts.sign_in("mai", PASSWORD, "127.0.0.1").counters == (1,)  # type: ignore[union-attr]
+    finally:
+        accounts.close()

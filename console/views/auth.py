@@ -40,7 +40,7 @@ def routes(console: Console) -> list[Route]:
             return console.page(request, "login.html", {"next": _safe(str(form.get("next", "/"))),
                                                         "error": message, "account": name}, status)
         request.session.clear()  # a new session for the new sign-in
-        request.session.update(user=result.name, lang=lang)
+        request.session.update(user=result.name, lang=lang, since=console.accounts.clock())
         return RedirectResponse(_safe(str(form.get("next", "/"))), status_code=303)
 
     async def logout(request: Request) -> Response:
@@ -76,6 +76,7 @@ def routes(console: Console) -> list[Route]:
             except AccountError as exc:
                 error = say("bad_form", lang, problem=str(exc))
             else:
+                request.session["since"] = console.accounts.clock()  # this session goes on; the others end
                 request.session["flash"] = say("password_changed", lang)
                 return RedirectResponse("/password", status_code=303)
         return console.page(request, "password.html", {"error": error}, 429 if "too_many" in error else 400)
