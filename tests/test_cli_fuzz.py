@@ -85,7 +85,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "a command wrote outside its test folder"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(args=argv())
 def test_any_arguments_end_in_a_result_or_a_plain_error(folder: Path, args: list[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,7 +61,8 @@ QUERIES = st.lists(st.tuples(st.sampled_from(["from", "to", "by", "format", "acc
                              | st.text(max_size=8), HOSTILE), max_size=4)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(gets=st.lists(st.tuples(PAGES, QUERIES), min_size=1, max_size=4))
 def test_any_address_and_query_gets_a_page_or_a_plain_refusal(console: tuple, gets: list) -> None:
     _, _, app = console
@@ -72,7 +73,8 @@ def test_any_address_and_query_gets_a_page_or_a_plain_refusal(console: tuple, ge
         assert answer.status_code in (200, 303, 307, 400, 403, 404), (path, query, answer.status_code)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(posts=st.lists(form_posts(), min_size=1, max_size=4),
        act=st.dictionaries(st.sampled_from(["action", "expect", "service", "reason", "x"]),
                            st.none() | st.booleans() | st.integers() | st.text(max_size=40) | st.lists(st.integers()),

@@ -358,7 +358,8 @@ def test_what_zalo_says_is_named_as_text_a_state_can_carry(fake_zns: str, answer
         assert exc.reason.isprintable() and ("\\n" in exc.reason or "\\x00" in exc.reason), exc.reason
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answer=ZNS_ANSWERS, status=st.sampled_from([200, 200, 200, 400, 500]))
 def test_any_answer_from_zalo_is_a_reference_or_a_gateway_error_a_state_can_carry(fake_zns: str, answer: bytes,
                                                                                   status: int) -> None:
