@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pygame
 
-from hmi.widgets import font
+from hmi.widgets import font, wrap
 
 BG = (12, 32, 64)
 PANEL = (20, 48, 92)
@@ -227,13 +227,7 @@ def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, 
     floor = max(12, int(size * 0.85))
     while True:
         face = font(size)
-        lines: list[str] = []
-        for word in words.split():
-            trial = f"{lines[-1]} {word}" if lines else word
-            if lines and face.size(trial)[0] <= max_w:
-                lines[-1] = trial
-            else:
-                lines.append(word)
+        lines = wrap(face, words, max_w)
         if (len(lines) <= max_lines and all(face.size(x)[0] <= max_w for x in lines)) or size <= floor:
             break
         size = max(floor, int(size * 0.92))

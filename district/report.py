@@ -25,6 +25,7 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "procedure_name": ("Tên thủ tục", "Procedure name"),
 }
 RATES = ("no_show_rate", "within_target", "satisfaction_rate", "first_visit_rate")  # shown as % in the HTML
+TEXT = ("ward", "procedure", "procedure_name")  # left-aligned in the HTML
 
 
 def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
@@ -154,11 +155,8 @@ def _pct(rate: float | None) -> float:
     return round(rate * 100, 1) if rate is not None else 0.0
 
 
-TEXT = ("ward", "procedure", "procedure_name")
-
-
 def _shown(column: str, value: Any) -> str:
     """A cell of the HTML: a rate as a percentage ("88.9 %"), nothing as a dash."""
     if value is None or value == "":
         return "—"
-    return f"{value * 100:.1f} %" if column in RATES else str(value)
+    return f"{_pct(value):.1f} %" if column in RATES else str(value)

@@ -45,17 +45,23 @@ def wrapped(surface: pygame.Surface, words: str, area: pygame.Rect, size: int, c
             bold: bool = False, center: bool = False) -> int:
     """Draws `words` wrapped inside `area`; returns the y below the last line."""
     f = font(size, bold)
-    line, y = "", area.top
-    for word in unicodedata.normalize("NFC", words).split():
-        trial = f"{line} {word}".strip()
-        if f.size(trial)[0] > area.width and line:
-            y = _line(surface, f, line, area, y, colour, center)
-            line = word
-        else:
-            line = trial
-    if line:
+    y = area.top
+    for line in wrap(f, unicodedata.normalize("NFC", words), area.width):
         y = _line(surface, f, line, area, y, colour, center)
     return y
+
+
+def wrap(face: pygame.font.Font, words: str, width: int) -> list[str]:
+    """`words` broken into lines of at most `width` pixels in `face`, at spaces (a word wider than that stands
+    alone on its line); [] when there are none."""
+    lines: list[str] = []
+    for word in words.split():
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and face.size(trial)[0] <= width:
+            lines[-1] = trial
+        else:
+            lines.append(word)
+    return lines
 
 
 def _line(surface: pygame.Surface, f: pygame.font.Font, line: str, area: pygame.Rect, y: int, colour: tuple,
@@ -100,15 +106,7 @@ def fit(words: str, width: int, height: int, size: int, bold: bool = False) -> t
     words = unicodedata.normalize("NFC", words)
     while True:
         f = font(size, bold)
-        lines, line = [], ""
-        for word in words.split():
-            trial = f"{line} {word}".strip()
-            if f.size(trial)[0] > width and line:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
+        lines = wrap(f, words, width) or [""]
         fits = len(lines) * f.get_linesize() <= height and all(f.size(x)[0] <= width for x in lines)
         if fits or size <= 10:
             return size, lines

@@ -212,4 +212,3 @@ def _account_change(console: Console, by: Account, form: FormData) -> None:
 def _digits(text: str) -> bool:
     """0-9 only: str.isdigit() also takes '²' and '٣', which int() refuses."""
     return text.isascii() and text.isdigit()
-

@@ -46,8 +46,8 @@ def routes(console: Console) -> list[Route]:
         if not isinstance(account, Account):
             return account
         lang, device, name = console.lang(request), request.path_params["device"], request.path_params["command"]
-        role = console.live.devices[device].body.get("role", "") if device in console.live.devices else ""
-        if device not in console.live.devices or name not in (*COMMANDS, *ROLE_COMMANDS.get(role, ()), "log_level"):
+        state = console.live.devices.get(device)
+        if state is None or name not in (*COMMANDS, *ROLE_COMMANDS.get(state.body.get("role", ""), ()), "log_level"):
             return JSONResponse({"ok": False, "message": say("bad_form", lang, problem="unknown device or command")},
                                 400)
         args: dict[str, Any] | None = None
