@@ -363,3 +363,13 @@ def test_an_accounts_file_from_before_opens_and_its_accounts_sign_in(tmp_path) -
         assert accounts.sign_in("mai", PASSWORD, "127.0.0.1").counters == (1,)  # type: ignore[union-attr]
     finally:
         accounts.close()
+
+
+def test_guessing_the_current_password_is_slowed_as_at_sign_in(console: tuple) -> None:
+    _, _, app = console
+    mai = sign_in(app, "mai")
+    answers = [mai.post("/password", data={"current": f"guess-{i}", "new": "mật-khẩu-mới-dài-2",
+                                           "again": "mật-khẩu-mới-dài-2", "csrftoken": token(mai, "/password")})
+               for i in range(6)]
+    assert [a.status_code for a in answers] == [400] * 5 + [429]
+    assert "Thử lại sau" in answers[-1].text

@@ -66,6 +66,7 @@ def routes(console: Console) -> list[Route]:
         current, new, again = (str(form.get(k, ""))[:200] for k in ("current", "new", "again"))
         address = request.client.host if request.client else "-"
         checked = await _in_thread(lambda: console.accounts.sign_in(account.name, current, address))
+        status = 429 if isinstance(checked, Refusal) and checked.reason == "too_many" else 400
         if isinstance(checked, Refusal):
             error = say(checked.reason, lang, wait=round(checked.wait_s))
         elif new != again:
@@ -79,20 +80,20 @@ def routes(console: Console) -> list[Route]:
                 request.session["since"] = console.accounts.clock()  # this session goes on; the others end
                 request.session["flash"] = say("password_changed", lang)
                 return RedirectResponse("/password", status_code=303)
-        return console.page(request, "password.html", {"error": error}, 429 if "too_many" in error else 400)
+        return console.page(request, "password.html", {"error": error}, status)
 
     return [Route("/", home), Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]), Route("/lang", lang, methods=["POST"]),
             Route("/password", password, methods=["GET", "POST"])]
 
 
+SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]{0,300}")
+
+
 def _safe(path: str) -> str:
     """Only a path of this console to go back to after signing in: never another site. Browsers read "/\\x" as
     "//x" and drop tabs and newlines from an address, so only plain path characters are let through."""
     return path if SAFE_NEXT.fullmatch(path) and not urlparse(path).netloc else "/"
-
-
-SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]{0,300}")
 
 
 async def _in_thread(fn):  # noqa: ANN001, ANN202 - password hashing takes ~0.1 s: off the event loop
