@@ -74,3 +74,10 @@ def _working_range(p: dict[str, Any], ahead: int) -> dict[str, Any]:
     low = ahead * p["p25"] / p["open"]
     high = (ahead + 1) * p["p75"] / p["open"]
     return {"known": True, "low_min": math.floor(low), "high_min": max(math.ceil(high), math.floor(low) + 1)}
+
+
+def minutes(wait: dict[str, Any]) -> str:
+    """A known wait's minutes as every screen and the ticket write them: "5–12", or "0" when the range is one value
+    (never "0–0")."""
+    lo, hi = wait["low_min"], wait["high_min"]
+    return f"{lo}–{hi}" if hi > lo else f"{lo}"

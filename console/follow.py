@@ -7,7 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from bus.estimate import wait_range
+from bus import estimate
 from bus.messages import LINE_SHOWN, Message
 from console.i18n import phone_say
 from console.live import Listener, LiveWard
@@ -51,7 +51,8 @@ def shown(view: dict[str, Any], lang: str) -> dict[str, str]:
 
 def _wait(w: dict[str, Any], lang: str) -> str:
     if w.get("known"):
-        return phone_say("wait_closing" if w.get("closing") else "wait", lang, lo=w["low_min"], hi=w["high_min"])
+        return phone_say("wait_closing", lang, lo=w["low_min"]) if w.get("closing") else \
+            phone_say("wait", lang, span=estimate.minutes(w))
     key = {"closed": "wait_closed", "after_closing": "wait_after_closing"}.get(w.get("reason", ""), "wait_unknown")
     return phone_say(key, lang)
 
@@ -98,7 +99,7 @@ class Followers:
             ahead = self._places.get(ticket["service"], {}).get(ticket["id"])
             view["ahead"] = ahead
             view["more"] = bool(line and ahead is None and line["more"])  # further back than the line state lists
-            view["wait"] = (wait_range(line["pace"], ahead, time.time()) if line and ahead is not None
+            view["wait"] = (estimate.wait_range(line["pace"], ahead, time.time()) if line and ahead is not None
                             else {"known": False})
         if ticket.get("counter") is not None:
             names = {c["counter"]: c for c in self.live.board.get("counters", [])}

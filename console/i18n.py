@@ -142,7 +142,7 @@ PHONE_WORDS: dict[str, tuple[str, str]] = {
     "next": ("Bạn là người tiếp theo", "You are next"),
     "far": ("Hơn {n} người trước bạn", "More than {n} ahead of you"),
     "placing": ("Đang cập nhật vị trí…", "Finding your place…"),
-    "wait": ("Dự kiến chờ {lo}–{hi} phút", "Expected wait {lo}–{hi} min"),
+    "wait": ("Dự kiến chờ {span} phút", "Expected wait {span} min"),
     "wait_unknown": ("Chưa ước tính được thời gian chờ", "The wait is not known yet"),
     "wait_closing": ("Dự kiến chờ từ {lo} phút; có thể không kịp trong hôm nay",
                      "Expected wait from {lo} min; you may not be reached today"),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pygame
 
+from bus import estimate
 from hmi.widgets import font, wrap
 
 BG = (12, 32, 64)
@@ -130,15 +131,19 @@ class Board:
                            GOLD if not lit else INK, bold=True, anchor="center")
                 self._lines(ticket.get("service_vi", ""), (row.right - int(20 * s), row.centery), int(28 * s), SOFT,
                             int(row.width * 0.3), anchor="midright")
-            elif c.get("status") == "closed":
-                self._text("Tạm nghỉ" + (" · Closed" if self.english else ""), (row.left + int(row.width * 0.52),
+            else:  # open with nobody called yet reads as open, not as an empty card
+                idle = ("Tạm nghỉ", "Closed") if c.get("status") == "closed" else ("Đang mở", "Open")
+                self._text(idle[0] + (f" · {idle[1]}" if self.english else ""), (row.left + int(row.width * 0.52),
                            row.centery), int(30 * s), SOFT, anchor="center")
 
     def _side(self, area: pygame.Rect, s: float) -> None:
         self._text("VỪA GỌI" + (" · LAST CALLED" if self.english else ""), area.topleft, int(30 * s), GOLD, bold=True)
         y = area.top + int(48 * s)
-        for call in self.state.get("recent", [])[:6]:
-            self._text(f"{call['label']}  »  Quầy {call['counter']}", (area.left + int(8 * s), y), int(34 * s), INK)
+        names = {c["counter"]: c.get("name_vi") for c in self.state.get("counters", [])}
+        for call in self.state.get("recent", [])[:6]:  # each counter by the name its card shows
+            where = names.get(call["counter"]) or f"Quầy {call['counter']}"
+            self._text(f"{call['label']}  »  {where}", (area.left + int(8 * s), y), int(34 * s), INK,
+                       max_w=area.width - int(8 * s))
             y += int(46 * s)
         y += int(20 * s)
         self._text("ĐANG CHỜ" + (" · WAITING" if self.english else ""), (area.left, y), int(30 * s), GOLD, bold=True)
@@ -152,7 +157,7 @@ class Board:
         for item in self.state.get("waiting", []):
             if y > area.bottom - int(120 if hours else 40) * s:
                 break
-            span = _span(item.get("wait", {}))
+            span = wait_said(item.get("wait", {}))
             self._text(f"{item['count']} người · {span}", (area.right, y), int(28 * s), SOFT, anchor="topright")
             used = self._lines(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK,
                                int(area.width * 0.55))
@@ -240,8 +245,10 @@ def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, 
     return size, lines or [""]
 
 
-def _span(wait: dict) -> str:
+def wait_said(wait: dict) -> str:
     """A service's wait on the board: its range, or why there is none when the hours say so, else a dash."""
     if wait.get("known"):
-        return f"từ {wait['low_min']} phút" if wait.get("closing") else f"{wait['low_min']}–{wait['high_min']} phút"
+        if wait.get("closing"):
+            return f"từ {wait['low_min']} phút"
+        return f"{estimate.minutes(wait)} phút"
     return {"closed": "ngoài giờ", "after_closing": "không kịp hôm nay"}.get(wait.get("reason", ""), "—")

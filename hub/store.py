@@ -77,6 +77,7 @@ CREATE INDEX IF NOT EXISTS "idx_ratings_day" ON "ratings" ("day");
 CREATE INDEX IF NOT EXISTS "idx_handled_at" ON "handled" ("at");
 """
 CACHE_KIB = 500  # SQLite's page cache (default 2,000): the day's line stays in it; the rest is in the OS's cache
+RECENT_SCAN = 4  # the board's latest calls are found among this many times as many call events (recalls repeat)
 HANDLED_KEEP_S = 7 * 86400  # how long the answer to a handled request is kept for resends (docs/contract.md)
 
 
@@ -158,10 +159,18 @@ def next_stats_version(db: sqlite3.Connection, day: str, service: str, digest: s
 
 
 def recent_calls(db: sqlite3.Connection, day: str, limit: int) -> list[tuple[str, float, int, str, str]]:
-    """(event kind, time, counter, label, service) of the day's latest calls and recalls, newest first."""
-    return db.execute(
-        "SELECT e.kind, e.at, e.counter, t.label, t.service FROM events e JOIN tickets t ON t.id = e.ticket_id "
-        "WHERE e.day = ? AND e.kind IN ('called', 'recalled') ORDER BY e.id DESC LIMIT ?", (day, limit)).fetchall()
+    """(event kind, time, counter, label, service) of the day's latest calls, newest first, each ticket once at its
+    latest call or recall: a number recalled three times for an absent citizen must not push the others off the
+    board's list (a recall or a call at the counter it was transferred to moves it to the top)."""
+    latest: dict[int, tuple[str, float, int, str, str]] = {}
+    for ticket, kind, at, counter, label, service in db.execute(
+            "SELECT e.ticket_id, e.kind, e.at, e.counter, t.label, t.service FROM events e "
+            "JOIN tickets t ON t.id = e.ticket_id WHERE e.day = ? AND e.kind IN ('called', 'recalled') "
+            "ORDER BY e.id DESC LIMIT ?", (day, limit * RECENT_SCAN)):
+        latest.setdefault(ticket, (kind, at, counter, label, service))
+        if len(latest) == limit:
+            break
+    return list(latest.values())
 
 
 def waiting_counts(db: sqlite3.Connection, day: str) -> dict[str, int]:

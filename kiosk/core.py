@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bus import catalogue as cat
-from bus import hours
+from bus import estimate, hours
 from bus.atomic import write_json
 from bus.client import BusClient
 from bus.config import DeviceConfig
@@ -349,11 +349,11 @@ def wait_words(wait: dict[str, Any], lang: str) -> str:
         if wait.get("reason") == "after_closing":
             return "có thể không kịp trong hôm nay" if vi else "may not be reached today"
         return "chưa ước tính được" if vi else "not yet known"
-    lo, hi = wait["low_min"], wait["high_min"]
     unit = "phút" if vi else "min"
     if wait.get("closing"):
+        lo = wait["low_min"]
         return f"từ {lo} {unit}, có thể không kịp hôm nay" if vi else f"from {lo} {unit}, may not be reached today"
-    return f"{lo}–{hi} {unit}" if hi > lo else f"{lo} {unit}"
+    return f"{estimate.minutes(wait)} {unit}"
 
 
 def _hours(rules: Any) -> hours.Hours | None:

@@ -16,7 +16,7 @@ from devkit import samples
 from devkit.broker import Broker
 from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
-from display.board import Board, fitted
+from display.board import Board, fitted, wait_said
 from display.config import load_display
 from display.service import BoardService
 from hmi.widgets import font
@@ -69,6 +69,29 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     board.frame(9.0)
     save(surface, "offline")
     assert not board.online and board.offline_since is not None
+
+
+def colours(surface: pygame.Surface, area: pygame.Rect) -> set[bytes]:
+    pixels = pygame.image.tobytes(surface.subsurface(area), "RGB")
+    return {pixels[i:i + 3] for i in range(0, len(pixels), 3)}
+
+
+def test_an_open_counter_with_nobody_called_reads_open_and_calls_name_the_counter_as_its_card_does() -> None:
+    """Counter 4 is open and has called nobody: its card says so (it was an empty card, as if broken). The list of
+    latest calls names a counter as its card does ("Quầy Tư pháp"), not by number only."""
+    pygame.font.init()
+    drawn = []
+    for name in ("Quầy 4", "Quầy Tư pháp"):
+        counters = [{**c, "name_vi": name} if c["counter"] == 4 else c for c in STATE["counters"]]
+        surface = pygame.Surface((1280, 720))
+        board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+        board.set_state({**STATE, "counters": counters})
+        board.set_online(True)
+        board.frame(0.0)
+        assert len(colours(surface, pygame.Rect(300, 445, 220, 60))) > 1, "counter 4's card is empty"
+        drawn.append(pygame.image.tobytes(surface.subsurface(pygame.Rect(776, 120, 488, 160)), "RGB"))
+    assert drawn[0] != drawn[1], "the latest calls do not name counter 4 as its card does"
+    assert wait_said({"known": True, "low_min": 0, "high_min": 0}) == "0 phút"  # not "0–0 phút"
 
 
 def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:

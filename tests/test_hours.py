@@ -244,6 +244,8 @@ def test_each_reader_says_why_there_is_no_range() -> None:
     assert shown({**page, "wait": closing}, "vi")["wait"] == "Dự kiến chờ từ 10 phút; có thể không kịp trong hôm nay"
     assert shown({**page, "wait": {"known": False, "reason": "closed"}}, "en")["wait"] == "Outside working hours"
     assert shown({**page, "wait": {"known": True, "low_min": 5, "high_min": 9}}, "vi")["wait"] == "Dự kiến chờ 5–9 phút"
+    one = {"known": True, "low_min": 0, "high_min": 0}  # nobody ahead, no service times yet: said as one number
+    assert wait_words(one, "vi") == "0 phút" and shown({**page, "wait": one}, "en")["wait"] == "Expected wait 0 min"
 
 
 def test_a_kiosk_on_a_day_the_ward_is_closed_prints_that_it_is_closed(tmp_path: Path, broker: Broker) -> None:

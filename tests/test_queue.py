@@ -180,6 +180,22 @@ def test_recall_is_bounded(ward: Ward) -> None:
     assert refused["code"] == "recall_limit"
 
 
+def test_the_boards_latest_calls_name_each_number_once_at_its_latest_call(ward: Ward) -> None:
+    """A number recalled for an absent citizen moves to the top of the board's list; it does not fill the list
+    and push the numbers called before it off (the board shows six)."""
+    from hub.board import board_state
+
+    for _ in range(8):
+        ward.issue("HT")
+    for _ in range(6):
+        ward.call(1)
+    for _ in range(3):
+        ward.do("recall", counter=1)
+    recent = board_state(ward.queue, ward.section)["recent"]
+    assert [(c["label"], c["event"]) for c in recent[:6]] == [("A006", "recalled")] + [
+        (f"A00{n}", "called") for n in (5, 4, 3, 2, 1)]
+
+
 def test_skip_requeues_once_then_requires_no_show(ward: Ward, clock: Clock) -> None:
     ward.issue()
     clock.advance(1)
