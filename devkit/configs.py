@@ -50,10 +50,12 @@ def write_display_config(workdir: str | Path, port: int, audio: str = "none") ->
 
 
 def write_district_config(workdir: str | Path, port: int, wards: list[str], device: str = "collector-1",
-                          group: str = "collectors", dsn: str = "") -> Path:
-    """A collector's config: the wards it accepts and its store, the SQLite file under `workdir`/district or, with
-    `dsn`, a PostgreSQL database."""
-    store = {"store": "postgres", "dsn": dsn} if dsn else {}
+                          group: str = "collectors", dsn: str = "", names: dict[str, str] | None = None) -> Path:
+    """A collector's config: the wards it accepts (`names`: id -> name, for the report) and its store, the SQLite
+    file under `workdir`/district or, with `dsn`, a PostgreSQL database."""
+    store: dict[str, Any] = {"store": "postgres", "dsn": dsn} if dsn else {}
+    if names:
+        store["names"] = [{"ward": ward, "vi": name} for ward, name in names.items()]
     return _device_config(workdir, device, "district", "district", Path(workdir) / "district", port,
                           {"district": {"wards": wards, "group": group, **store}})
 

@@ -22,8 +22,10 @@ from devkit.errors import DevkitError
 from devkit.processes import RoleProcess
 from devkit.simulate import SimCounter, SimKiosk, Tally
 from provisioning.fleet import FleetWatch, fleet_rows, wait_online
+from provisioning.roles import CATALOGUE
 
 WARD = "demo-ward"
+WARD_NAME = "Phường Mẫu"  # as the district's config names it for the report
 MARKER = ".motcua-demo"
 COUNTERS = (1, 2, 3, 4)
 
@@ -60,8 +62,9 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
     print(f"motcua demo: {broker.kind} broker on 127.0.0.1:{broker.port}; files in {opts.workdir}/", file=out)
     upstream = Broker(opts.workdir / "district", kind=opts.broker).start()
     group = "collectors" if upstream.kind == "mosquitto" else ""  # amqtt has no shared subscriptions
-    collector = RoleProcess("district", write_district_config(opts.workdir, upstream.port, [WARD], group=group),
-                            opts.workdir / "collector.log", command=("district", "run")).start()
+    district_config = write_district_config(opts.workdir, upstream.port, [WARD], group=group, names={WARD: WARD_NAME})
+    collector = RoleProcess("district", district_config, opts.workdir / "collector.log",
+                            command=("district", "run")).start()
     hub_config = add_upstream(write_hub_config(opts.workdir, broker.port), upstream.port, retry_s=1.0,
                               stats_interval_s=5)
     hub = RoleProcess("hub", hub_config, opts.workdir / "hub.log").start()
@@ -113,7 +116,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> dict[str, Any]:
         upstream.stop()
         broker.stop()
     summary = summarise(db_path, tally, opts.speed)
-    summary.update(_upstream_summary(db_path, opts.workdir / "district" / "district.db", opts.workdir))
+    summary.update(_upstream_summary(db_path, district_config, opts.workdir))
     if kiosk is not None:
         summary.update(kiosk_tickets_printed=tally.counts["kiosk_printed"], kiosk_print_jobs=kiosk.printed_files(),
                        kiosk_previews=kiosk.previews())
@@ -140,11 +143,15 @@ def drain_upstream(section: BrokerSection, hub: RoleProcess, timeout: float = 20
             time.sleep(0.2)
 
 
-def _upstream_summary(hub_db: Path, district_db: Path, workdir: Path) -> dict[str, Any]:
+def _upstream_summary(hub_db: Path, district_config: Path, workdir: Path) -> dict[str, Any]:
     """Ratings as the ward counted them, as the district stored them, and the district's report."""
+    from district.config import load_district
+
     with sqlite3.connect(f"file:{hub_db}?mode=ro", uri=True) as db:
         ward = db.execute("SELECT COUNT(*), SUM(level <= 2) FROM ratings").fetchone()
     out: dict[str, Any] = {"ratings": ward[0], "satisfied": ward[1] or 0}
+    config, section = load_district(str(district_config))
+    district_db = Path(config.data_dir) / section.database
     if district_db.exists():
         from district import report
         from district.store_sqlite import SqliteStore
@@ -154,7 +161,8 @@ def _upstream_summary(hub_db: Path, district_db: Path, workdir: Path) -> dict[st
             out["ratings_at_district"] = next(store.query("SELECT COUNT(*) AS n FROM ratings"))["n"]
             days = next(store.query("SELECT MIN(day) AS first, MAX(day) AS last FROM day_stats"))
             if days["first"]:
-                page = report.write(store, days["first"], days["last"], workdir / "district-report")
+                page = report.write(store, days["first"], days["last"], workdir / "district-report",
+                                    report.procedure_names(CATALOGUE), section.ward_names())
                 out["district_report"] = str(page)
         finally:
             store.close()

@@ -8,16 +8,17 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bus import catalogue
 from district.store import Store
 from hmi.fonts import font_path
 
-WARD_COLUMNS = ("ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min", "within_target",
-                "rated", "satisfaction_rate", "first_visit_rate")
-PROCEDURE_COLUMNS = ("procedure", "procedure_name", "ward", "rated", "satisfied", "satisfaction_rate")
+WARD_COLUMNS = ("ward_name", "ward", "days", "issued", "served", "no_shows", "no_show_rate", "wait_p50_min",
+                "within_target", "rated", "satisfaction_rate", "first_visit_rate")
+PROCEDURE_COLUMNS = ("procedure", "procedure_name", "ward_name", "ward", "rated", "satisfied", "satisfaction_rate")
 # the HTML's column headings (the CSV keeps the keys, for spreadsheets and scripts)
 HEADINGS: dict[str, tuple[str, str]] = {
-    "ward": ("Phường/xã", "Ward"), "days": ("Số ngày", "Days"), "issued": ("Đã cấp số", "Issued"),
-    "served": ("Đã phục vụ", "Served"), "no_shows": ("Vắng mặt", "No-shows"),
+    "ward_name": ("Phường/xã", "Ward"), "ward": ("Mã phường/xã", "Ward id"), "days": ("Số ngày", "Days"),
+    "issued": ("Đã cấp số", "Issued"), "served": ("Đã phục vụ", "Served"), "no_shows": ("Vắng mặt", "No-shows"),
     "no_show_rate": ("Tỷ lệ vắng mặt", "No-show rate"), "wait_p50_min": ("Chờ trung vị (phút)", "Median wait (min)"),
     "within_target": ("Đúng hạn", "Within target"), "rated": ("Lượt đánh giá", "Ratings"),
     "satisfied": ("Hài lòng", "Satisfied"), "satisfaction_rate": ("Tỷ lệ hài lòng", "Satisfaction"),
@@ -25,11 +26,20 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "procedure_name": ("Tên thủ tục", "Procedure name"),
 }
 RATES = ("no_show_rate", "within_target", "satisfaction_rate", "first_visit_rate")  # shown as % in the HTML
-TEXT = ("ward", "procedure", "procedure_name")  # left-aligned in the HTML
+TEXT = ("ward", "ward_name", "procedure", "procedure_name")  # left-aligned in the HTML
+CODES = ("ward", "procedure")  # ids, never broken across lines
+NAMES = ("ward_name", "procedure_name")  # left out of the HTML when no row has one (the CSV keeps every column)
 
 
-def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
-    """Totals per ward over the days; the wait is the served-weighted mean of the services' daily medians."""
+def procedure_names(catalogue_path: str | Path) -> dict[str, str]:
+    """Procedure code -> its Vietnamese name, from a catalogue file (the kiosk's JSON)."""
+    return {p.code: p.name_vi for f in catalogue.load(catalogue_path).fields for p in f.procedures}
+
+
+def ward_rows(db: Store, day_from: str, day_to: str, wards: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Totals per ward over the days; the wait is the served-weighted mean of the services' daily medians. `wards`
+    (id -> name, from the collector's config) names the wards it knows."""
+    wards = wards or {}
     rows = []
     for r in db.query(
             "SELECT ward, COUNT(DISTINCT day) AS days, SUM(issued) AS issued, SUM(served) AS served, "
@@ -40,7 +50,8 @@ def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
             "SUM(COALESCE(visits_recorded, 0)) AS visits_recorded, SUM(COALESCE(first_visits, 0)) AS first_visits "
             "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", (day_from, day_to)):
         rows.append({
-            "ward": r["ward"], "days": r["days"], "issued": r["issued"], "served": r["served"],
+            "ward": r["ward"], "ward_name": wards.get(r["ward"], ""), "days": r["days"], "issued": r["issued"],
+            "served": r["served"],
             "no_shows": r["no_shows"], "no_show_rate": _rate(r["no_shows"], r["issued"]),
             "wait_p50_min": round(r["wait_weighted"] / r["wait_weight"], 1) if r["wait_weight"] else None,
             "within_target": _rate(r["within_target"], r["served"]), "rated": r["rated"],
@@ -50,11 +61,13 @@ def ward_rows(db: Store, day_from: str, day_to: str) -> list[dict[str, Any]]:
     return rows
 
 
-def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Ratings per procedure and ward; `names` (code -> name, from a catalogue) names the procedures it knows."""
-    names = names or {}
+def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] | None = None,
+                   wards: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Ratings per procedure and ward; `names` (code -> name, from a catalogue) names the procedures it knows,
+    `wards` (id -> name) the wards."""
+    names, wards = names or {}, wards or {}
     return [{"procedure": r["procedure"] or "-", "procedure_name": names.get(r["procedure"] or "", ""),
-             "ward": r["ward"], "rated": r["rated"], "satisfied": r["satisfied"],
+             "ward": r["ward"], "ward_name": wards.get(r["ward"], ""), "rated": r["rated"], "satisfied": r["satisfied"],
              "satisfaction_rate": _rate(r["satisfied"], r["rated"])}
             for r in db.query("SELECT procedure, ward, COUNT(*) AS rated, "
                               "SUM(CASE WHEN level <= 2 THEN 1 ELSE 0 END) AS satisfied FROM ratings "
@@ -62,20 +75,23 @@ def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] 
                               (day_from, day_to))]
 
 
-def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[str, str] | None = None) -> Path:
+def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[str, str] | None = None,
+          ward_names: dict[str, str] | None = None) -> Path:
     """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path. `names`
-    maps procedure codes to their names (the national codes of a catalogue)."""
+    maps procedure codes to their names (the national codes of a catalogue), `ward_names` ward ids to theirs (the
+    collector's config); the charts name a ward by its name where it has one."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    wards, procs = ward_rows(db, day_from, day_to), procedure_rows(db, day_from, day_to, names)
+    wards = ward_rows(db, day_from, day_to, ward_names)
+    procs = procedure_rows(db, day_from, day_to, names, ward_names)
     _csv(out / "wards.csv", WARD_COLUMNS, wards)
     _csv(out / "procedures.csv", PROCEDURE_COLUMNS, procs)
     charts = [
         ("satisfaction.png", "Tỷ lệ hài lòng theo phường (%)",
-         [(w["ward"], _pct(w["satisfaction_rate"])) for w in wards]),
-        ("volume.png", "Số hồ sơ đã phục vụ theo phường", [(w["ward"], w["served"] or 0) for w in wards]),
-        ("waits.png", "Thời gian chờ trung vị (phút)", [(w["ward"], w["wait_p50_min"] or 0) for w in wards]),
-        ("no_shows.png", "Tỷ lệ vắng mặt khi gọi (%)", [(w["ward"], _pct(w["no_show_rate"])) for w in wards]),
+         [(_named(w), _pct(w["satisfaction_rate"])) for w in wards]),
+        ("volume.png", "Số hồ sơ đã phục vụ theo phường", [(_named(w), w["served"] or 0) for w in wards]),
+        ("waits.png", "Thời gian chờ trung vị (phút)", [(_named(w), w["wait_p50_min"] or 0) for w in wards]),
+        ("no_shows.png", "Tỷ lệ vắng mặt khi gọi (%)", [(_named(w), _pct(w["no_show_rate"])) for w in wards]),
         ("procedures.png", "Tỷ lệ hài lòng theo thủ tục (%)", _by_procedure(procs)),
     ]
     for name, title, items in charts:
@@ -96,7 +112,7 @@ def bar_chart(title: str, items: list[tuple[str, float]], path: Path, width: int
     label_w = 220
     for i, (label, value) in enumerate(items):
         y = top + i * row
-        draw.text((16, y + 4), label[:24], font=font, fill=(20, 33, 61))
+        draw.text((16, y + 4), _fit(draw, label, font, label_w - 24), font=font, fill=(20, 33, 61))
         bar = int((width - label_w - 110) * value / peak)
         draw.rectangle((label_w, y + 4, label_w + bar, y + row - 6), fill=(36, 96, 160))
         draw.text((label_w + bar + 8, y + 4), f"{value:g}", font=font, fill=(20, 33, 61))
@@ -104,20 +120,33 @@ def bar_chart(title: str, items: list[tuple[str, float]], path: Path, width: int
     return path
 
 
+def _fit(draw: ImageDraw.ImageDraw, label: str, font: ImageFont.FreeTypeFont, width: int) -> str:
+    """A chart's label cut to `width` pixels, ending in "…" where it was cut."""
+    if draw.textlength(label, font=font) <= width:
+        return label
+    while label and draw.textlength(label + "…", font=font) > width:
+        label = label[:-1]
+    return label.rstrip() + "…"
+
+
 def _by_procedure(procs: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """Satisfaction per procedure over the wards, each labelled by its name where the catalogue gives one."""
     totals: dict[str, list[int]] = {}
+    names: dict[str, str] = {}
     for p in procs:
         t = totals.setdefault(p["procedure"], [0, 0])
         t[0] += p["satisfied"]
         t[1] += p["rated"]
-    return [(code, _pct(_rate(s, n))) for code, (s, n) in sorted(totals.items())]
+        names[p["procedure"]] = p["procedure_name"] or p["procedure"]
+    return [(names[code], _pct(_rate(s, n))) for code, (s, n) in sorted(totals.items())]
 
 
 def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], charts: list[str]) -> str:
     def table(columns: tuple[str, ...], rows: list[dict]) -> str:
-        head = "".join(f"<th>{html.escape(HEADINGS[c][0])}<br><small>{html.escape(HEADINGS[c][1])}</small></th>"
-                       for c in columns)
-        body = "".join("<tr>" + "".join(f'<td class="{"text" if c in TEXT else "n"}">{html.escape(_shown(c, r[c]))}'
+        columns = tuple(c for c in columns if c not in NAMES or any(r[c] for r in rows))
+        head = "".join(f'<th{" class=text" if c in TEXT else ""}>{html.escape(HEADINGS[c][0])}<br>'
+                       f"<small>{html.escape(HEADINGS[c][1])}</small></th>" for c in columns)
+        body = "".join("<tr>" + "".join(f'<td class="{_cell(c)}">{html.escape(_shown(c, r[c]))}'
                                         "</td>" for c in columns) + "</tr>" for r in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -127,7 +156,7 @@ def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], char
 <style>body{{font-family:"Noto Sans",sans-serif;margin:2em;color:#14213d}}
 table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccd;padding:4px 10px;text-align:right;vertical-align:top}}th{{background:#eef2f8}}
-th small{{font-weight:normal;color:#556}}td.text{{text-align:left}}
+th small{{font-weight:normal;color:#556}}.text{{text-align:left}}.code{{text-align:left;white-space:nowrap}}
 img{{display:block;margin:1em 0}}
 </style></head><body>
 <h1>Báo cáo Bộ phận một cửa · One-stop centre report</h1>
@@ -145,6 +174,15 @@ def _csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> No
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         writer.writerows({c: ("" if r[c] is None else r[c]) for c in columns} for r in rows)
+
+
+def _cell(column: str) -> str:
+    return "code" if column in CODES else "text" if column in TEXT else "n"
+
+
+def _named(ward: dict[str, Any]) -> str:
+    """A ward as a chart labels it: its name, else its id."""
+    return ward["ward_name"] or ward["ward"]
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:

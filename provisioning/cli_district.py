@@ -35,7 +35,6 @@ def district_report(config_path: str, day_from: str, day_to: str, out: str, cata
     """Write the HTML report with charts and CSV: satisfaction, waits, volumes, no-shows per ward and procedure."""
     from datetime import date
 
-    from bus import catalogue
     from district import report
     from district.config import load_district
     from district.store import open_store
@@ -48,10 +47,10 @@ def district_report(config_path: str, day_from: str, day_to: str, out: str, cata
             except ValueError:
                 raise ProvisioningError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
         config, section = load_district(config_path)
-        names = {p.code: p.name_vi for f in catalogue.load(catalogue_path or CATALOGUE).fields for p in f.procedures}
+        names = report.procedure_names(catalogue_path or CATALOGUE)
         store = open_store(section, config.data_dir, read_only=True)
         try:
-            return str(report.write(store, day_from, day_to, out, names))
+            return str(report.write(store, day_from, day_to, out, names, section.ward_names()))
         finally:
             store.close()
 

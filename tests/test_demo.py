@@ -28,7 +28,8 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert summary["kiosk_print_jobs"] == summary["kiosk_previews"] == summary["kiosk_tickets_printed"]
     assert list((tmp_path / "ward" / "kiosk-1" / "screens").glob("ticket-*.png"))
     assert summary["ratings"] >= 1 and summary["ratings_at_district"] == summary["ratings"]
-    assert Path(summary["district_report"]).exists()
+    report = Path(summary["district_report"]).read_text(encoding="utf-8")
+    assert '<td class="text">Phường Mẫu</td><td class="code">demo-ward</td>' in report  # named, not by its id alone
     assert summary["devices_online"] == "11 of 11"  # hub, board, bridge, console, real kiosk, 2 sim kiosks, 4 counters
     assert "ward devices at the end" in text and "bridge-1       bridge    online   ok" in text
     assert summary["led_display_updates"] >= 2  # counter 1's LED display, through the bridge process

@@ -31,7 +31,7 @@ def fill(db_path: Path) -> None:
 
 
 def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
-    config = write_district_config(tmp_path, 1883, list(WARDS))
+    config = write_district_config(tmp_path, 1883, list(WARDS), names={"phuong-ba-dinh": "Phường Ba Đình"})
     fill(tmp_path / "district" / "district.db")
     result = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
                                       "--to", "2026-11-23", "--out", str(tmp_path / "out")])
@@ -45,12 +45,17 @@ def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
     assert procs["phuong-ba-dinh"]["satisfaction_rate"] == "0.8" and procs["phuong-hoan-kiem"]["rated"] == "10"
     assert procs["phuong-ba-dinh"]["procedure_name"] == "Chứng thực chữ ký"  # from the shipped catalogue
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert '<td class="text">phuong-hoan-kiem</td>' in page and '<td class="text">2.000884</td>' in page
+    assert '<td class="code">phuong-hoan-kiem</td>' in page and '<td class="code">2.000884</td>' in page
     # a reader's words: headings in Vietnamese with English, rates as percentages, a missing figure as a dash
     assert "<th>Tỷ lệ hài lòng<br><small>Satisfaction</small></th>" in page and "satisfaction_rate" not in page
     assert '<td class="n">80.0 %</td>' in page and '<td class="n">66.7 %</td>' in page
     assert '<td class="text">Chứng thực chữ ký</td>' in page and '<td class="n">—</td>' in page
     assert all(f'src="{c}.png"' in page for c in ("satisfaction", "volume", "waits", "no_shows", "procedures"))
+    # a ward by the name the collector's config gives it (the other by its id alone)
+    assert wards["phuong-ba-dinh"]["ward_name"] == "Phường Ba Đình" and wards["phuong-hoan-kiem"]["ward_name"] == ""
+    assert procs["phuong-ba-dinh"]["ward_name"] == "Phường Ba Đình"
+    assert '<td class="text">Phường Ba Đình</td><td class="code">phuong-ba-dinh</td>' in page
+    assert '<td class="text">—</td><td class="code">phuong-hoan-kiem</td>' in page
     for chart in ("satisfaction", "volume", "waits", "no_shows", "procedures"):
         with Image.open(out / f"{chart}.png") as image:
             assert image.format == "PNG" and image.height > 80
@@ -69,3 +74,32 @@ def test_report_errors_are_clear(tmp_path: Path) -> None:
     wrong = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
                                      "--to", "2026-11-23", "--catalogue", str(broken), "--out", str(tmp_path / "o")])
     assert wrong.exit_code == 1 and "catalogue.json" in wrong.output and "Traceback" not in wrong.output, wrong.output
+
+
+def test_a_report_without_ward_names_leaves_their_column_out_and_a_ward_named_twice_is_refused(tmp_path: Path) -> None:
+    config = write_district_config(tmp_path, 1883, list(WARDS))
+    fill(tmp_path / "district" / "district.db")
+    result = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
+                                      "--to", "2026-11-23", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert ">Mã phường/xã<br>" in page and ">Phường/xã<br>" not in page  # no column of dashes, only the ids
+    twice = write_district_config(tmp_path / "twice", 1883, list(WARDS), names={"phuong-ba-dinh": "Ba Đình"})
+    with open(twice, "a", encoding="utf-8") as f:
+        f.write('\n[[district.names]]\nward = "phuong-ba-dinh"\nvi = "Phường Ba Đình"\n')
+    refused = CliRunner().invoke(cli, ["district", "report", "--config", str(twice), "--from", "2026-11-22",
+                                       "--to", "2026-11-23", "--out", str(tmp_path / "o2")])
+    assert refused.exit_code == 1 and "district.names[1].ward: 'phuong-ba-dinh' is named twice" in refused.output
+
+
+def test_a_chart_label_too_long_for_its_place_ends_in_an_ellipsis() -> None:
+    from PIL import ImageDraw, ImageFont
+
+    from district.report import _fit
+    from hmi.fonts import font_path
+
+    draw, font = ImageDraw.Draw(Image.new("RGB", (10, 10))), ImageFont.truetype(str(font_path()), 18)
+    name = "Thay đổi, cải chính, bổ sung thông tin hộ tịch, xác định lại dân tộc"
+    cut = _fit(draw, name, font, 196)
+    assert cut.endswith("…") and name.startswith(cut[:-1]) and draw.textlength(cut, font=font) <= 196
+    assert _fit(draw, "Phường Ba Đình", font, 196) == "Phường Ba Đình"
