@@ -46,6 +46,8 @@ def test_a_waiting_ticket_moves_up_live_is_called_and_followed_after_a_transfer(
     expect(page.locator("h2")).to_have_text("Giấy tờ cần mang")
     expect(page.locator("details summary").first).to_have_text("Đăng ký khai sinh")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    assert page.evaluate("getComputedStyle(document.querySelector('button')).fontFamily") == \
+        page.evaluate("getComputedStyle(document.body).fontFamily")  # a button's words in the page's font
     page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones still common
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.set_viewport_size({"width": 390, "height": 844})
