@@ -63,6 +63,7 @@ def test_a_waiting_ticket_moves_up_live_is_called_and_followed_after_a_transfer(
     expect(page.locator("#call")).to_contain_text("Mời bạn đến")
     expect(page.locator("#call")).to_contain_text("1")
     expect(page.locator("#place")).to_be_hidden()
+    expect(page.locator("#sound")).to_be_hidden()  # its turn came: nothing left to sound for
     shot(page, "called")
     act("start")
     expect(page.locator("#call")).to_contain_text("Đang được phục vụ")

@@ -36,6 +36,7 @@
     set("place", say.place);
     set("wait", say.wait);
     set("note", say.note);
+    $("sound").hidden = !say.place; // only while waiting for the turn it would sound for
     if (update.status === "called" && status !== null && status !== "called") {
       $("call").classList.add("flash");
       alert();
