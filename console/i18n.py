@@ -96,6 +96,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "documents_unclear": ("Hướng dẫn giấy tờ chưa rõ", "Documents unclear"),
     "had_to_come_back": ("Phải đi lại nhiều lần", "Had to come back"),
     "no_data": ("Chưa có số liệu.", "No figures yet."),
+    "no_ratings": ("chưa có đánh giá", "no ratings yet"),
     "device": ("Thiết bị", "Device"),
     "role": ("Vai trò", "Role"),
     "status": ("Trạng thái", "Status"),

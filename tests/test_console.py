@@ -160,6 +160,7 @@ def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> 
     tin = sign_in(app, "tin")
     page = tin.get("/stats?by=service")
     assert page.status_code == 200 and "Hộ tịch" in page.text and "Đã cấp số" in page.text
+    assert '<text x="150" y="12" class="n">chưa có đánh giá</text>' in page.text  # not a row of nothing
     csv = tin.get("/stats.csv?by=procedure")
     assert csv.status_code == 200 and "Đăng ký khai sinh (1.001193)" in csv.text
     assert csv.headers["content-disposition"].startswith("attachment")
