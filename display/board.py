@@ -40,6 +40,7 @@ class Board:
         self._ticker_x = 0.0
         self._ticker: pygame.Surface | None = None
         self.shown: dict[str, float] = {}  # "counter:label" -> monotonic time first drawn (for the bench)
+        self.cards: list[pygame.Rect] = []  # where each counter's card was drawn last
 
     # -- inputs ----------------------------------------------------------------------------------------------
     def set_state(self, body: dict[str, Any]) -> None:
@@ -112,29 +113,39 @@ class Board:
         title = "ĐANG PHỤC VỤ" + (" · NOW SERVING" if self.english else "")
         self._text(title, area.topleft, int(34 * s), GOLD, bold=True)
         counters = self.state.get("counters", [])
-        top = area.top + int(56 * s)
-        row_h = min(int(150 * s), (area.bottom - top) // max(1, len(counters)))
-        for i, c in enumerate(counters):
-            row = pygame.Rect(area.left, top + i * row_h, area.width, row_h - int(10 * s))
-            ticket = c.get("ticket") or {}
-            label = ticket.get("label", "")
-            lit = label and self.flash.get(f"{c['counter']}:{label}", 0) > now and int(now * 2) % 2 == 0
-            pygame.draw.rect(self.surface, FLASH if lit else PANEL, row, border_radius=int(12 * s))
-            name = c.get("name_vi") or f"Quầy {c['counter']}"
-            self._text(name, (row.left + int(20 * s), row.top + int(10 * s)), int(36 * s), INK, bold=True,
-                       max_w=int(row.width * 0.3))
-            if self.english and c.get("name_en"):
-                self._text(c["name_en"], (row.left + int(20 * s), row.top + int(56 * s)), int(24 * s), SOFT,
-                           max_w=int(row.width * 0.3))
-            if label:
-                self._text(label, (row.left + int(row.width * 0.47), row.centery), int(min(96 * s, row_h * 0.75)),
-                           GOLD if not lit else INK, bold=True, anchor="center")
-                self._lines(ticket.get("service_vi", ""), (row.right - int(20 * s), row.centery), int(28 * s), SOFT,
-                            int(row.width * 0.3), anchor="midright")
-            else:  # open with nobody called yet reads as open, not as an empty card
-                idle = ("Tạm nghỉ", "Closed") if c.get("status") == "closed" else ("Đang mở", "Open")
-                self._text(idle[0] + (f" · {idle[1]}" if self.english else ""), (row.left + int(row.width * 0.52),
-                           row.centery), int(30 * s), SOFT, anchor="center")
+        self.cards = card_rects(pygame.Rect(area.left, area.top + int(56 * s), area.width,
+                                            area.bottom - area.top - int(56 * s)), len(counters), int(10 * s),
+                                 int(150 * s))
+        for c, card in zip(counters, self.cards, strict=False):
+            self._card(c, card, s, now)
+
+    def _card(self, c: dict[str, Any], card: pygame.Rect, s: float, now: float) -> None:
+        """One counter: its name at the left (English under it where the card is tall enough), the number called
+        in the middle, its service at the right; a card without a number says whether the counter is open."""
+        ticket = c.get("ticket") or {}
+        label = ticket.get("label", "")
+        lit = label and self.flash.get(f"{c['counter']}:{label}", 0) > now and int(now * 2) % 2 == 0
+        pygame.draw.rect(self.surface, FLASH if lit else PANEL, card, border_radius=int(12 * s))
+        pad, side = int(min(20 * s, card.height * 0.15)), int(card.width * 0.3)  # name | number | service
+        name_size = int(min(36 * s, card.height * 0.42))
+        english = self.english and c.get("name_en") and card.height >= 100 * s
+        name_top = card.centery - (int(name_size * 1.25 + 24 * s) if english else name_size * 1.3) // 2
+        self._text(c.get("name_vi") or f"Quầy {c['counter']}", (card.left + pad, name_top), name_size, INK, bold=True,
+                   max_w=side - pad)
+        if english:
+            self._text(c["name_en"], (card.left + pad, name_top + int(name_size * 1.3)), int(24 * s), SOFT,
+                       max_w=side - pad)
+        if label:
+            self._text(label, (card.left + int(card.width * 0.48), card.centery),
+                       int(min(96 * s, card.height * 0.75)), GOLD if not lit else INK, bold=True, anchor="center",
+                       max_w=int(card.width * 0.32), whole=True)
+            self._lines(ticket.get("service_vi", ""), (card.right - pad, card.centery),
+                        int(min(28 * s, card.height * 0.3)), SOFT, int(card.width * 0.32) - pad, anchor="midright")
+        else:  # open with nobody called yet reads as open, not as an empty card
+            idle = ("Tạm nghỉ", "Closed") if c.get("status") == "closed" else ("Đang mở", "Open")
+            self._text(idle[0] + (f" · {idle[1]}" if self.english else ""),
+                       (card.left + int(card.width * 0.52), card.centery), int(min(30 * s, card.height * 0.36)),
+                       SOFT, anchor="center", max_w=int(card.width * 0.4))
 
     def _side(self, area: pygame.Rect, s: float) -> None:
         self._text("VỪA GỌI" + (" · LAST CALLED" if self.english else ""), area.topleft, int(30 * s), GOLD, bold=True)
@@ -194,14 +205,15 @@ class Board:
             self._text(updated, (w - int(38 * s), y - int(22 * s)), int(18 * s), SOFT, anchor="topright")
 
     def _text(self, words: str, pos: tuple[int, int], size: int, colour: tuple, bold: bool = False,
-              anchor: str = "topleft", max_w: int = 0) -> None:
+              anchor: str = "topleft", max_w: int = 0, whole: bool = False) -> None:
+        """`whole`: shrunk as far as it must be, never cut (a ticket's number)."""
         face = font(size, bold)
         words = unicodedata.normalize("NFC", words)
-        floor = max(12, int(size * 0.7))  # shrink a little to fit, never below readable; then cut with "…"
+        floor = 12 if whole else max(12, int(size * 0.7))  # shrink a little to fit, never below readable; then cut
         while max_w and face.size(words)[0] > max_w and size > floor:
             size = int(size * 0.92)
             face = font(size, bold)
-        while max_w and face.size(words)[0] > max_w and len(words) > 2:
+        while max_w and not whole and face.size(words)[0] > max_w and len(words) > 2:
             words = words[:-2].rstrip() + "…"
         image = face.render(words, True, colour)
         self.surface.blit(image, image.get_rect(**{anchor: pos}))
@@ -243,6 +255,17 @@ def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, 
             line = line[:-2].rstrip() + "…"
         lines[i] = line
     return size, lines or [""]
+
+
+def card_rects(area: pygame.Rect, count: int, gap: int, tallest: int) -> list[pygame.Rect]:
+    """Where each counter's card goes (a gap below and beside each): one column up to five counters, then two,
+    filled row by row, each row at most `tallest` high."""
+    columns = 1 if count <= 5 else 2  # three would leave the numbers too small to read across the room
+    rows = max(1, -(-count // columns))
+    width = (area.width - gap * (columns - 1)) // columns
+    height = min(tallest, area.height // rows)
+    return [pygame.Rect(area.left + (i % columns) * (width + gap), area.top + (i // columns) * height, width,
+                        height - gap) for i in range(count)]
 
 
 def wait_said(wait: dict) -> str:

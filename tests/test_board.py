@@ -16,7 +16,7 @@ from devkit import samples
 from devkit.broker import Broker
 from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
-from display.board import Board, fitted, wait_said
+from display.board import BG, Board, fitted, wait_said
 from display.config import load_display
 from display.service import BoardService
 from hmi.widgets import font
@@ -92,6 +92,30 @@ def test_an_open_counter_with_nobody_called_reads_open_and_calls_name_the_counte
         drawn.append(pygame.image.tobytes(surface.subsurface(pygame.Rect(776, 120, 488, 160)), "RGB"))
     assert drawn[0] != drawn[1], "the latest calls do not name counter 4 as its card does"
     assert wait_said({"known": True, "low_min": 0, "high_min": 0}) == "0 phút"  # not "0–0 phút"
+
+
+@pytest.mark.parametrize("count", [10, 16])
+def test_a_centre_with_many_counters_gets_two_columns_and_each_card_keeps_its_words_inside(count: int) -> None:
+    """Ten or sixteen counters, as a merged ward's centre has: two columns of cards, and nothing a card says (its
+    name, its English name, the number, the service) spills into the gaps between them, as the English names did
+    when ten cards shared one column."""
+    pygame.font.init()
+    counters = [{"counter": i, "status": "closed" if i % 3 == 0 else "open", "name_vi": f"Quầy {i}",
+                 "name_en": f"Counter {i}", **({"ticket": samples.ticket(f"A{1000 + i}", counter=i)} if i % 3 == 1
+                                               else {})} for i in range(1, count + 1)]
+    surface = pygame.Surface((1280, 720))
+    board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state({**STATE, "counters": counters})
+    board.set_online(True)
+    board.frame(0.0)
+    save(surface, f"counters-{count}")
+    cards = board.cards
+    assert len(cards) == count and len({c.left for c in cards}) == 2
+    around = cards[0].unionall(cards).inflate(12, 12)
+    masked = surface.copy()
+    for card in cards:
+        masked.fill(BG, card)
+    assert colours(masked, around) == {bytes(BG)}, "words outside the cards"
 
 
 def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:
