@@ -88,6 +88,25 @@ def test_home_fits_every_screen_size(core: KioskCore, clock: ManualClock, size: 
         app.close()
 
 
+@pytest.mark.parametrize("count", [12, 16])
+def test_a_centre_with_many_services_still_gets_tiles_a_finger_can_hit(core: KioskCore, clock: ManualClock,
+                                                                      count: int) -> None:
+    """A merged ward's centre lists twelve or sixteen services: on the smallest screen (800×480) each tile stays as
+    tall as the five-service home asks (48 px at 600 high), in four columns; in three they were 31 px at sixteen."""
+    first = next(iter(core.services.values()))
+    core.services = {f"S{i}": {**first, "code": f"S{i}", "name_vi": f"Dịch vụ số {i}", "name_en": f"Service {i}"}
+                     for i in range(count)}
+    app = make_app(core, (800, 480), clock)
+    try:
+        tiles = [b for b in app.buttons if b.action.startswith("service:")]
+        assert len(tiles) == count and all(app.screen.get_rect().contains(b.rect) for b in tiles)
+        assert min(b.rect.height for b in tiles) >= 48 * 480 / 600, [b.rect.height for b in tiles]
+        assert not any(a.rect.colliderect(b.rect) for a in app.buttons for b in app.buttons if a is not b)
+        shot(app, f"home-{count}-services")
+    finally:
+        app.close()
+
+
 def test_two_taps_print_a_ticket_with_its_procedure_qr(app: KioskApp, printer: FakePrinter,
                                                        hub: HubService) -> None:
     click(app, "service:HT")

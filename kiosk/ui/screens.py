@@ -99,7 +99,7 @@ def _home(surface: pygame.Surface, view: View, core: KioskCore, scale: float, wo
         text(surface, problem.vi if view.lang == "vi" else problem.en, band.center, int(20 * scale), ACCENT,
              center=True)
     services = list(core.services.values())
-    cols = 3 if len(services) > 4 else 2
+    cols = 2 if len(services) <= 4 else 3 if len(services) <= 9 else 4 if len(services) <= 16 else 5  # tiles a finger
     rows = max(1, -(-len(services) // cols))
     top, bottom = int(150 * scale), h - int(150 * scale)
     gap = int(16 * scale)
