@@ -20,6 +20,7 @@ SOFT = (170, 190, 220)
 GOLD = (255, 204, 0)
 FLASH = (176, 32, 38)
 OFFLINE = (120, 60, 0)
+PAGE_S = 8.0  # how long each page of a waiting list too long for its column stays up
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 
@@ -41,6 +42,7 @@ class Board:
         self._ticker: pygame.Surface | None = None
         self.shown: dict[str, float] = {}  # "counter:label" -> monotonic time first drawn (for the bench)
         self.cards: list[pygame.Rect] = []  # where each counter's card was drawn last
+        self._paged, self._page = False, -1  # whether the waiting list takes pages in turn; the page's tick drawn
 
     # -- inputs ----------------------------------------------------------------------------------------------
     def set_state(self, body: dict[str, Any]) -> None:
@@ -72,8 +74,9 @@ class Board:
         minute = int(self.wall() // 60)  # every zone's offset is whole minutes: the local clock turns with it
         blinking = any(until > now for until in self.flash.values())
         self.flash = {k: v for k, v in self.flash.items() if v > now - 1}
-        if self._dirty or blinking or minute != self._minute:
-            self._minute = minute
+        page = int(now // PAGE_S)
+        if self._dirty or blinking or minute != self._minute or (self._paged and page != self._page):
+            self._minute, self._page = minute, page
             self._dirty = False
             self._draw_all(now)
             return [self.surface.get_rect()]
@@ -89,7 +92,7 @@ class Board:
         left = pygame.Rect(int(24 * s), top, int(w * 0.6) - int(36 * s), bottom - top)
         right = pygame.Rect(left.right + int(24 * s), top, w - left.right - int(48 * s), bottom - top)
         self._counters(left, s, now)
-        self._side(right, s)
+        self._side(right, s, now)
         self._draw_ticker()
         self._footer(w, h, s)
         for key in self.flash:
@@ -147,7 +150,7 @@ class Board:
                        (card.left + int(card.width * 0.52), card.centery), int(min(30 * s, card.height * 0.36)),
                        SOFT, anchor="center", max_w=int(card.width * 0.4))
 
-    def _side(self, area: pygame.Rect, s: float) -> None:
+    def _side(self, area: pygame.Rect, s: float, now: float) -> None:
         self._text("VỪA GỌI" + (" · LAST CALLED" if self.english else ""), area.topleft, int(30 * s), GOLD, bold=True)
         y = area.top + int(48 * s)
         names = {c["counter"]: c.get("name_vi") for c in self.state.get("counters", [])}
@@ -165,14 +168,21 @@ class Board:
                 self._text(self.state["hours_en"], (area.left, area.bottom - int(34 * s)), int(24 * s), SOFT,
                            max_w=int(area.width * 0.7))  # clear of the "updated" time at the corner
             self._text(hours, (area.left, area.bottom - int(70 * s)), int(26 * s), INK, max_w=area.width)
-        for item in self.state.get("waiting", []):
-            if y > area.bottom - int(120 if hours else 40) * s:
-                break
-            span = wait_said(item.get("wait", {}))
-            self._text(f"{item['count']} người · {span}", (area.right, y), int(28 * s), SOFT, anchor="topright")
-            used = self._lines(item["name_vi"], (area.left + int(8 * s), y), int(28 * s), INK,
-                               int(area.width * 0.55))
-            y += max(int(42 * s), used + int(6 * s))
+        waiting = self.state.get("waiting", [])
+        size, name_w = int(28 * s), int(area.width * 0.55)
+        heights = [max(int(42 * s), len(lines) * font(got).get_linesize() + int(6 * s))
+                   for got, lines in (fitted(item["name_vi"], size, name_w) for item in waiting)]
+        pages = pages_of(heights, area.bottom - int(120 if hours else 40) * s - y)
+        self._paged = len(pages) > 1
+        page = int(now // PAGE_S) % len(pages)
+        if self._paged:  # more services than the column holds: each page in turn, and which one this is
+            self._text(f"{page + 1}/{len(pages)}", (area.right, y - int(44 * s)), int(26 * s), SOFT,
+                       anchor="topright")
+        for i in pages[page]:
+            span = wait_said(waiting[i].get("wait", {}))
+            self._text(f"{waiting[i]['count']} người · {span}", (area.right, y), size, SOFT, anchor="topright")
+            self._lines(waiting[i]["name_vi"], (area.left + int(8 * s), y), size, INK, name_w)
+            y += heights[i]
 
     def _draw_ticker(self) -> pygame.Rect:
         w, h = self.surface.get_size()
@@ -255,6 +265,20 @@ def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, 
             line = line[:-2].rstrip() + "…"
         lines[i] = line
     return size, lines or [""]
+
+
+def pages_of(heights: list[int], room: int) -> list[list[int]]:
+    """The waiting list's rows (their heights) split into pages: a row starts on a page while the rows above it
+    leave it room to start (a last name in two lines may reach into the space kept below); at least one page."""
+    pages: list[list[int]] = [[]]
+    used = 0
+    for i, height in enumerate(heights):
+        if pages[-1] and used > room:
+            pages.append([])
+            used = 0
+        pages[-1].append(i)
+        used += height
+    return pages
 
 
 def card_rects(area: pygame.Rect, count: int, gap: int, tallest: int) -> list[pygame.Rect]:

@@ -16,7 +16,7 @@ from devkit import samples
 from devkit.broker import Broker
 from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
-from display.board import BG, Board, fitted, wait_said
+from display.board import BG, PAGE_S, Board, fitted, pages_of, wait_said
 from display.config import load_display
 from display.service import BoardService
 from hmi.widgets import font
@@ -116,6 +116,30 @@ def test_a_centre_with_many_counters_gets_two_columns_and_each_card_keeps_its_wo
     for card in cards:
         masked.fill(BG, card)
     assert colours(masked, around) == {bytes(BG)}, "words outside the cards"
+
+
+def test_a_waiting_list_longer_than_its_column_shows_its_pages_in_turn() -> None:
+    """Sixteen services: the column holds eleven, and the other five were never shown. The list now takes pages
+    in turn (PAGE_S each, "1/2" beside the heading), redrawn when the page turns; a list that fits stays still."""
+    pygame.font.init()
+    waiting = [{"service": f"S{i}", "name_vi": f"Dịch vụ số {i}", "name_en": f"Service {i}", "count": i,
+                "wait": {"known": True, "low_min": i, "high_min": 2 * i + 1}} for i in range(16)]
+    column = pygame.Rect(776, 250, 488, 380)
+    surface = pygame.Surface((1280, 720))
+    board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state({**STATE, "waiting": waiting})
+    board.set_online(True)
+    board.frame(0.0)
+    first = pygame.image.tobytes(surface.subsurface(column), "RGB")
+    assert board.frame(PAGE_S + 0.1) == [surface.get_rect()]  # the page turned: drawn again
+    assert pygame.image.tobytes(surface.subsurface(column), "RGB") != first
+    board.frame(2 * PAGE_S + 0.1)
+    assert pygame.image.tobytes(surface.subsurface(column), "RGB") == first  # two pages, then the first again
+    heights = [42] * 16
+    assert [len(p) for p in pages_of(heights, 400)] == [10, 6] and pages_of([], 400) == [[]]
+    board.set_state(STATE)  # three services: one page, nothing redrawn when a page would have turned
+    board.frame(3 * PAGE_S + 0.1)
+    assert board.frame(4 * PAGE_S + 0.1)[0].height < 720 // 10
 
 
 def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:
