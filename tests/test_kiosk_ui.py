@@ -231,6 +231,35 @@ def test_offline_banner_and_ticket(app: KioskApp, hub: HubService) -> None:
     shot(app, "home-offline")
 
 
+def test_a_list_longer_than_the_screen_takes_pages_and_every_procedure_can_be_reached(
+        core: KioskCore, clock: ManualClock) -> None:
+    """Hộ tịch's seven procedures on an 800×480 kiosk: the seventh was drawn below the screen's edge, where no
+    finger could reach it. The list takes pages now, every tile on screen and as tall as a finger needs."""
+    app = make_app(core, (800, 480), clock)
+    try:
+        click(app, "browse")
+        click(app, "field:ho-tich")
+        seen: list[str] = []
+        while True:
+            assert all(app.screen.get_rect().contains(b.rect) for b in app.buttons)
+            tiles = [b for b in app.buttons if b.action.startswith("procedure:")]
+            assert tiles and min(b.rect.height for b in tiles) >= 48 * 480 / 600
+            seen += [b.action.removeprefix("procedure:") for b in tiles]
+            if len(seen) == len(tiles):
+                assert not app.button("page:prev").enabled
+                shot(app, "field-ho-tich-page-1")
+            if not app.button("page:next").enabled:
+                break
+            click(app, "page:next")
+        field = next(f for f in core.catalogue.fields if f.id == "ho-tich")
+        assert seen == [p.code for p in field.procedures] and len(seen) == 7
+        click(app, f"procedure:{seen[-1]}")  # the last one opens, and back returns to its page
+        click(app, "back")
+        assert seen[-1] in [b.action.removeprefix("procedure:") for b in app.buttons]
+    finally:
+        app.close()
+
+
 def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     click(app, "browse")
     shot(app, "browse")

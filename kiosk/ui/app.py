@@ -76,14 +76,21 @@ class KioskApp:
                 self._take(arg, procs[0].code)
             else:
                 v.name, v.service = "services", arg
+                v.extra["page"] = 0
         elif kind == "take":
             self._take(v.service, arg)
         elif kind in ("browse", "field", "procedure"):
             v.name = kind
             v.field_id = arg if kind == "field" else v.field_id
             v.procedure = arg if kind == "procedure" else v.procedure
+            if kind != "procedure":  # a list opened anew starts at its first page; back from a procedure keeps it
+                v.extra["page"] = 0
+        elif kind == "page":  # the screen keeps the page within its list
+            v.extra["page"] = v.extra.get("page", 0) + (1 if arg == "next" else -1)
         elif kind == "back":
             v.name = {"procedure": "field", "field": "browse"}.get(v.name, "home")
+            if v.name == "browse":
+                v.extra["page"] = 0
         elif kind in ("reprint", "keep", "cancel"):
             self._after_failure(kind)
         elif kind == "done":

@@ -16,7 +16,8 @@ WORDS = {
            "printing": "Đang in vé, vui lòng chờ…", "your": "Số của bạn", "ahead": "Người chờ trước bạn",
            "wait": "Thời gian chờ dự kiến", "take": "Vui lòng nhận vé bên dưới", "done": "Xong",
            "failed": "Không in được vé. Vui lòng ghi nhớ số này.", "reprint": "In lại", "keep": "Giữ số này",
-           "cancel": "Hủy", "offline": "Đang hoạt động ngoại tuyến — vé vẫn được in và gọi theo thứ tự.",
+           "cancel": "Hủy", "prev": "‹ Trang trước", "next": "Trang sau ›",
+           "offline": "Đang hoạt động ngoại tuyến — vé vẫn được in và gọi theo thứ tự.",
            "scan": "Quét mã để xem giấy tờ cần mang", "documents": "Giấy tờ cần mang", "time": "Thời hạn",
            "fee": "Lệ phí", "ok": "Đồng ý", "unknown": "chưa rõ",
            "notify": "Nhắn tin cho tôi khi sắp đến lượt", "phone": "Số điện thoại di động của bạn",
@@ -31,7 +32,7 @@ WORDS = {
            "printing": "Printing your ticket…", "your": "Your number", "ahead": "People ahead of you",
            "wait": "Expected wait", "take": "Please take your ticket below", "done": "Done",
            "failed": "The ticket could not be printed. Please note this number.", "reprint": "Print again",
-           "keep": "Keep this number", "cancel": "Cancel",
+           "keep": "Keep this number", "cancel": "Cancel", "prev": "‹ Previous", "next": "Next ›",
            "offline": "Working offline — tickets still print and are called in turn.",
            "scan": "Scan to see what to bring", "documents": "What to bring", "time": "Processing time",
            "fee": "Fee", "ok": "OK", "unknown": "unknown",
@@ -124,22 +125,42 @@ def _home(surface: pygame.Surface, view: View, core: KioskCore, scale: float, wo
 
 
 def _procedures(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
-    w, h = surface.get_size()
     svc = core.services[view.service]
     buttons = _header(surface, svc["name_vi" if view.lang == "vi" else "name_en"], scale, words, back=True)
     procs = core.catalogue.for_service(view.service)
-    items = [(f"take:{p.code}", p.name_vi if view.lang == "vi" else p.name_en) for p in procs]
-    items.append(("take:", words["other"]))
-    cols = 2
-    gap = int(12 * scale)
-    top = int(90 * scale)
-    rows = -(-len(items) // cols)
-    bw = (w - int(48 * scale) - gap) // cols
-    bh = min(int(110 * scale), (h - top - int(24 * scale) - gap * (rows - 1)) // rows)
-    for i, (action, label) in enumerate(items):
-        r, c = divmod(i, cols)
-        buttons.append(Button(action, pygame.Rect(int(24 * scale) + c * (bw + gap), top + r * (bh + gap), bw, bh),
-                              label))
+    items = [(f"take:{p.code}", p.name_vi if view.lang == "vi" else p.name_en, "") for p in procs]
+    items.append(("take:", words["other"], ""))
+    return buttons + _tiles(surface, view, scale, words, items, int(90 * scale), 2, int(110 * scale))
+
+
+def _tiles(surface: pygame.Surface, view: View, scale: float, words: dict, items: list[tuple[str, str, str]],
+           top: int, cols: int, tallest: int) -> list[Button]:
+    """A list screen's tiles (action, label, sub) in `cols` columns below `top`, none shorter than a finger needs:
+    what does not fit goes on further pages, turned by two buttons with "2/3" between them (`view.extra["page"]`)."""
+    w, h = surface.get_size()
+    gap, side, band = int(12 * scale), int(24 * scale), int(64 * scale)
+    shortest = int(64 * scale)
+    room = h - side - top
+    rows = max(1, (room + gap) // (shortest + gap))
+    if len(items) > rows * cols:  # pages: room kept at the foot for the buttons turning them
+        room -= band + gap
+        rows = max(1, (room + gap) // (shortest + gap))
+    pages = -(-len(items) // (rows * cols))
+    page = min(max(0, view.extra.get("page", 0)), pages - 1)
+    view.extra["page"] = page
+    shown = items[page * rows * cols:(page + 1) * rows * cols]
+    if pages == 1:
+        rows = -(-len(shown) // cols)
+    tile_w, tile_h = (w - 2 * side - gap * (cols - 1)) // cols, min(tallest, (room - gap * (rows - 1)) // rows)
+    buttons = [Button(action, pygame.Rect(side + c * (tile_w + gap), top + r * (tile_h + gap), tile_w, tile_h), label,
+                      sub=sub) for (r, c), (action, label, sub) in ((divmod(i, cols), item)
+                                                                     for i, item in enumerate(shown))]
+    if pages > 1:
+        y, width = h - side - band, int(260 * scale)
+        buttons.append(Button("page:prev", pygame.Rect(side, y, width, band), words["prev"], enabled=page > 0))
+        buttons.append(Button("page:next", pygame.Rect(w - side - width, y, width, band), words["next"],
+                              enabled=page < pages - 1))
+        text(surface, f"{page + 1}/{pages}", (w // 2, y + band // 2), int(26 * scale), MUTED, center=True)
     return buttons
 
 
@@ -240,32 +261,18 @@ def _problem(surface: pygame.Surface, view: View, core: KioskCore, scale: float,
 
 
 def _browse(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
-    w, h = surface.get_size()
     buttons = _header(surface, words["browse"], scale, words, back=True)
-    fields = core.catalogue.fields
-    gap, top = int(14 * scale), int(100 * scale)
-    bw = (w - int(48 * scale) - gap) // 2
-    bh = min(int(120 * scale), (h - top - int(24 * scale)) // max(1, -(-len(fields) // 2)) - gap)
-    for i, f in enumerate(fields):
-        r, c = divmod(i, 2)
-        label = f.name_vi if view.lang == "vi" else f.name_en
-        buttons.append(Button(f"field:{f.id}", pygame.Rect(int(24 * scale) + c * (bw + gap), top + r * (bh + gap), bw,
-                                                           bh), label, sub=f"{len(f.procedures)}"))
-    return buttons
+    items = [(f"field:{f.id}", f.name_vi if view.lang == "vi" else f.name_en, f"{len(f.procedures)}")
+             for f in core.catalogue.fields]
+    return buttons + _tiles(surface, view, scale, words, items, int(100 * scale), 2, int(120 * scale))
 
 
 def _field(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
     f = next(x for x in core.catalogue.fields if x.id == view.field_id)
     view.extra["from"] = "field"
-    surface_w = surface.get_width()
     buttons = _header(surface, f.name_vi if view.lang == "vi" else f.name_en, scale, words, back=True)
-    gap, top = int(10 * scale), int(96 * scale)
-    bh = int(70 * scale)
-    for i, p in enumerate(f.procedures):
-        buttons.append(Button(f"procedure:{p.code}", pygame.Rect(int(24 * scale), top + i * (bh + gap),
-                                                                 surface_w - int(48 * scale), bh),
-                              p.name_vi if view.lang == "vi" else p.name_en))
-    return buttons
+    items = [(f"procedure:{p.code}", p.name_vi if view.lang == "vi" else p.name_en, "") for p in f.procedures]
+    return buttons + _tiles(surface, view, scale, words, items, int(96 * scale), 1, int(70 * scale))
 
 
 def _procedure(surface: pygame.Surface, view: View, core: KioskCore, scale: float, words: dict) -> list[Button]:
