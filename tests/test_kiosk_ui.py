@@ -260,6 +260,27 @@ def test_a_list_longer_than_the_screen_takes_pages_and_every_procedure_can_be_re
         app.close()
 
 
+def test_a_procedure_with_a_long_list_of_documents_keeps_its_time_and_fee_on_the_screen(core: KioskCore) -> None:
+    """Eight long documents on an 800×480 kiosk ran past the screen's foot, and the time and fee with them. The
+    list is set a tenth smaller, then its last documents are left to the QR code in one line; time and fee stay."""
+    from kiosk.ui.screens import _height, procedure_blocks
+
+    pygame.font.init()
+    proc = core.catalogue.procedure("2.000815")
+    assert proc is not None
+    long = dataclasses.replace(proc, documents_vi=[f"Giấy tờ thứ {i}: bản chính hoặc bản sao có chứng thực của giấy tờ "
+                                                    "tùy thân còn hiệu lực" for i in range(1, 9)])
+    scale, room = 0.8, (496, 384)  # the left column of the 800×480 screen, below the header
+    blocks, shrink = procedure_blocks(long, "vi", room, scale)
+    said = [b.words for b in blocks]
+    assert _height(blocks, room[0], scale * shrink) <= room[1]
+    assert said[-2].startswith("Thời hạn:") and said[-1].startswith("Lệ phí:")
+    left = sum(w.startswith("• ") for w in said)
+    assert 0 < left < 8 and f"… và {8 - left} giấy tờ khác: quét mã để xem đủ" in said
+    blocks, shrink = procedure_blocks(proc, "en", room, scale)  # the shipped one fits whole, at full size
+    assert shrink == 1.0 and sum(b.words.startswith("• ") for b in blocks) == len(proc.documents_vi)
+
+
 def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     click(app, "browse")
     shot(app, "browse")

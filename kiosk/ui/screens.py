@@ -6,8 +6,9 @@ from typing import Any
 
 import pygame
 
+from bus.catalogue import Procedure
 from bus.messages import PRIORITY_GROUPS
-from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, font, qr_surface, text, wrapped
+from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, font, qr_surface, text, wrap, wrapped
 from kiosk.core import KioskCore, TicketOutcome, mobile_number, wait_words
 
 WORDS = {
@@ -17,6 +18,7 @@ WORDS = {
            "wait": "Thời gian chờ dự kiến", "take": "Vui lòng nhận vé bên dưới", "done": "Xong",
            "failed": "Không in được vé. Vui lòng ghi nhớ số này.", "reprint": "In lại", "keep": "Giữ số này",
            "cancel": "Hủy", "prev": "‹ Trang trước", "next": "Trang sau ›",
+           "more": "… và {n} giấy tờ khác: quét mã để xem đủ",
            "offline": "Đang hoạt động ngoại tuyến — vé vẫn được in và gọi theo thứ tự.",
            "scan": "Quét mã để xem giấy tờ cần mang", "documents": "Giấy tờ cần mang", "time": "Thời hạn",
            "fee": "Lệ phí", "ok": "Đồng ý", "unknown": "chưa rõ",
@@ -33,6 +35,7 @@ WORDS = {
            "wait": "Expected wait", "take": "Please take your ticket below", "done": "Done",
            "failed": "The ticket could not be printed. Please note this number.", "reprint": "Print again",
            "keep": "Keep this number", "cancel": "Cancel", "prev": "‹ Previous", "next": "Next ›",
+           "more": "… and {n} more: scan the code to see them all",
            "offline": "Working offline — tickets still print and are called in turn.",
            "scan": "Scan to see what to bring", "documents": "What to bring", "time": "Processing time",
            "fee": "Fee", "ok": "OK", "unknown": "unknown",
@@ -279,22 +282,60 @@ def _procedure(surface: pygame.Surface, view: View, core: KioskCore, scale: floa
     w, h = surface.get_size()
     p = core.catalogue.procedure(view.procedure)
     assert p is not None
-    vi = view.lang == "vi"
     buttons = _header(surface, p.code, scale, words, back=True)
-    area = pygame.Rect(int(24 * scale), int(84 * scale), int(w * 0.62), h)
-    y = wrapped(surface, p.name_vi if vi else p.name_en, area, int(32 * scale), INK, bold=True)
-    y = wrapped(surface, words["documents"], area.move(0, y - area.top + int(10 * scale)), int(24 * scale), CALM,
-                bold=True)
-    for doc in p.documents_vi if vi else (p.documents_en or p.documents_vi):
-        y = wrapped(surface, f"• {doc}", area.move(int(10 * scale), y - area.top), int(22 * scale))
-    for key, value in (("time", p.time_vi if vi else p.time_en), ("fee", p.fee_vi if vi else p.fee_en)):
-        y = wrapped(surface, f"{words[key]}: {value}", area.move(0, y - area.top + int(8 * scale)), int(22 * scale))
+    area = pygame.Rect(int(24 * scale), int(84 * scale), int(w * 0.62), h - int(84 * scale) - int(12 * scale))
+    blocks, shrink = procedure_blocks(p, view.lang, area.size, scale)
+    y = area.top
+    for b in blocks:
+        y = wrapped(surface, b.words, pygame.Rect(area.left + int(b.indent * scale), y + int(b.gap * scale),
+                                                  area.width - int(b.indent * scale), area.height),
+                    int(b.size * scale * shrink), b.colour, bold=b.bold)
     size = min(int(w * 0.3), int(280 * scale))
     link = core.catalogue.link(p.code, core.kiosk.link_template)
     surface.blit(qr_surface(link, size), (w - size - int(30 * scale), int(110 * scale)))
     wrapped(surface, words["scan"], pygame.Rect(w - size - int(30 * scale), int(120 * scale) + size, size,
                                                 int(90 * scale)), int(20 * scale), MUTED, center=True)
     return buttons
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of the procedure screen: its words, its size at scale 1, and the space before it."""
+
+    words: str
+    size: int
+    colour: tuple = INK
+    bold: bool = False
+    indent: int = 0
+    gap: int = 0
+
+
+def procedure_blocks(p: Procedure, lang: str, room: tuple[int, int], scale: float) -> tuple[list[Block], float]:
+    """The procedure screen's paragraphs fitted to `room` (width, height): its name, what to bring, time and fee,
+    at full size or a tenth smaller; documents that still do not fit are left to the QR code, said in one line (time
+    and fee always stay). Returns the paragraphs and the size they are drawn at (1.0 or 0.9)."""
+    vi, words = lang == "vi", WORDS[lang]
+    docs = p.documents_vi if vi else (p.documents_en or p.documents_vi)
+    foot = [Block(f"{words[key]}: {value}", 22, gap=8) for key, value in
+            (("time", p.time_vi if vi else p.time_en), ("fee", p.fee_vi if vi else p.fee_en))]
+    for kept in range(len(docs), -1, -1):
+        more = [Block(words["more"].format(n=len(docs) - kept), 22, MUTED, indent=10)] if kept < len(docs) else []
+        blocks = [Block(p.name_vi if vi else p.name_en, 32, bold=True),
+                  Block(words["documents"], 24, CALM, bold=True, gap=10),
+                  *(Block(f"• {doc}", 22, indent=10) for doc in docs[:kept]), *more, *foot]
+        for shrink in (1.0, 0.9):
+            if _height(blocks, room[0], scale * shrink) <= room[1]:
+                return blocks, shrink
+    return blocks, 0.9  # a name too long for the screen: drawn as it is, cut at the foot
+
+
+def _height(blocks: list[Block], width: int, scale: float) -> int:
+    """How tall `blocks` stand wrapped to `width` at `scale`."""
+    total = 0
+    for b in blocks:
+        face = font(int(b.size * scale), b.bold)
+        total += int(b.gap * scale) + len(wrap(face, b.words, width - int(b.indent * scale))) * face.get_linesize()
+    return total
 
 
 SCREENS = {"home": _home, "services": _procedures, "printing": _printing, "ticket": _ticket, "problem": _problem,
