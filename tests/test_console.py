@@ -47,6 +47,9 @@ def test_an_officer_calls_the_next_citizen_and_sees_it(console: tuple, issue) ->
     assert data["state"]["ticket"]["label"] == "A001" and data["state"]["counts"]["called"] == 1
     again = act(mai, 1, "call_next")  # a double click: sent with what the screen showed (nothing)
     assert again.status_code == 409 and not again.json()["ok"] and "A001" in again.json()["message"]
+    issue(1)
+    second = act(mai, 1, "call_next", expect=called.json()["ticket"]["id"]).json()  # A001 ends as A002 is called
+    assert second["message"] == "Gọi tiếp: A002 · Xong: A001", second
 
 
 def test_an_officer_may_not_open_admin_or_fleet_or_act_on_another_counter(console: tuple) -> None:
@@ -197,6 +200,7 @@ def test_the_officer_and_the_citizen_each_read_their_own_words(console: tuple, m
                        "no_show": "Vắng mặt", "transfer": "Chuyển", "done": "Xong", "close": "Tạm nghỉ",
                        "open": "Mở quầy"}
     called = act(mai, 1, "call_next").json()
+    assert called["message"] == "Gọi tiếp: A001", called  # not the why, which the page shows under the number
     done = act(mai, 1, "done", expect=called["ticket"]["id"]).json()
     assert done["ok"] and done["message"] == "Xong: A001", done
     page = client(app).get(f"/t/{token}")

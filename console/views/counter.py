@@ -116,10 +116,10 @@ def _outcome(reply: Message | str, lang: str) -> tuple[bool, str]:
         code, reason = reply.body["code"], reply.body["reason"]
         return False, say("stale", lang, reason=reason) if code == "stale" else say(
             "refused", lang, reason=hub_refusal(code, reason, lang))
-    explanation = reply.body.get("explanation") or {}
     ticket, action = reply.body.get("ticket"), reply.body["action"]
     if action == "call_next" and not ticket:
         return True, say("empty", lang)
-    if action == "call_next":
-        return True, explanation.get("vi" if lang == "vi" else "en", "") or ticket["label"]
-    return True, f"{say(action, lang)}: {ticket['label']}" if ticket else say(action, lang)
+    said = f"{say(action, lang)}: {ticket['label']}" if ticket else say(action, lang)
+    if finished := reply.body.get("finished"):  # the ticket the call ended (why this one: under the number)
+        said += f" · {say('done', lang)}: {finished['label']}"
+    return True, said
