@@ -19,6 +19,22 @@ MUTED = (110, 118, 130)
 TILE = (255, 255, 255)
 WARN_BG = (255, 243, 205)
 OK_BG = (226, 240, 230)
+WHITE = (255, 255, 255)
+
+
+def contrast(a: tuple, b: tuple) -> float:
+    """The WCAG contrast ratio of two sRGB colours (1 to 21; text wants 4.5)."""
+    def luminance(colour: tuple) -> float:
+        c = [v / 255 for v in colour[:3]]
+        r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def ink_on(colour: tuple) -> tuple:
+    """White or the dark ink, whichever reads better on `colour` (white on yellow does not)."""
+    return WHITE if contrast(WHITE, colour) >= contrast(INK, colour) else INK
 
 
 @lru_cache(maxsize=2)

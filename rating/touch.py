@@ -11,7 +11,7 @@ from bus.counter_watch import CounterWatch
 from bus.messages import RATING_REASONS, Message
 from hmi.identify import IdentifyOverlay
 from hmi.screen import open_screen, tap_position
-from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, text, wrapped
+from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, ink_on, text, wrapped
 from rating.config import RatingSection
 
 LEVELS = {
@@ -19,7 +19,7 @@ LEVELS = {
     4: ["Rất hài lòng", "Hài lòng", "Không hài lòng", "Rất không hài lòng"],
     5: ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"],
 }
-COLOURS = [(46, 139, 87), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]
+COLOURS = [(38, 128, 78), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]  # each read with ink_on
 REASON_WORDS = {"waited_too_long": "Chờ quá lâu", "staff_attitude": "Thái độ cán bộ",
                 "documents_unclear": "Hướng dẫn giấy tờ chưa rõ", "had_to_come_back": "Phải đi lại nhiều lần"}
 REASONS = {code: REASON_WORDS[code] for code in RATING_REASONS}
@@ -126,7 +126,7 @@ class RatingApp:
                 colour = COLOURS[round(i * 4 / (n - 1))]
                 self.buttons.append(Button(f"level:{i + 1}", pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k),
                                                                          bw, h - int(140 * k)), word, colour=colour,
-                                           ink=(255, 255, 255)))
+                                           ink=ink_on(colour)))
         elif self.view == "why":
             text(s, "Vì sao bạn chưa hài lòng? (có thể chọn nhiều)", (w // 2, int(36 * k)), int(28 * k), INK,
                  bold=True, center=True)

@@ -10,9 +10,10 @@ import pygame
 import pytest
 
 from bus.messages import Message
+from hmi.widgets import contrast, ink_on
 from hub.service import HubService
 from rating.config import load_rating
-from rating.touch import RatingApp, refusal_words
+from rating.touch import COLOURS, RatingApp, refusal_words
 from tests.conftest import wait_until
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "rating"
@@ -56,6 +57,9 @@ def serve(hub: HubService) -> None:
 def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubService) -> None:
     serve(hub)
     shot(app, "ask")
+    for button in app.buttons:  # every choice readable: white on the yellow "Hài lòng" was 1.7:1
+        assert contrast(button.ink, button.colour) >= 4.5, (button.label, button.colour, button.ink)
+    assert all(contrast(ink_on(c), c) >= 4.5 for c in COLOURS)  # the five-level scale's too
     tap(app, "level:3")
     assert app.view == "why"
     tap(app, "reason:waited_too_long")
