@@ -143,7 +143,8 @@ class Board:
                        int(min(96 * s, card.height * 0.75)), GOLD if not lit else INK, bold=True, anchor="center",
                        max_w=int(card.width * 0.32), whole=True)
             self._lines(ticket.get("service_vi", ""), (card.right - pad, card.centery),
-                        int(min(28 * s, card.height * 0.3)), SOFT, int(card.width * 0.32) - pad, anchor="midright")
+                        int(min(28 * s, card.height * 0.3)), INK if lit else SOFT, int(card.width * 0.32) - pad,
+                        anchor="midright")  # white on the flash's red: the soft blue was 3.6:1 there
         else:  # open with nobody called yet reads as open, not as an empty card
             idle = ("Tạm nghỉ", "Closed") if c.get("status") == "closed" else ("Đang mở", "Open")
             self._text(idle[0] + (f" · {idle[1]}" if self.english else ""),

@@ -142,6 +142,23 @@ def test_a_waiting_list_longer_than_its_column_shows_its_pages_in_turn() -> None
     assert board.frame(4 * PAGE_S + 0.1)[0].height < 720 // 10
 
 
+def test_the_board_s_words_read_at_least_four_and_a_half_to_one_on_what_is_behind_them() -> None:
+    """The service under a called number was soft blue on the flash's red (3.6:1) while it blinked."""
+    from display.board import FLASH, GOLD, INK, PANEL, SOFT
+    from hmi.widgets import contrast
+
+    for words, ground in ((SOFT, PANEL), (SOFT, BG), (GOLD, PANEL), (INK, FLASH), (INK, PANEL)):
+        assert contrast(words, ground) >= 4.5, (words, ground)
+    pygame.font.init()
+    surface = pygame.Surface((1280, 720))
+    board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state(STATE)
+    board.call("A1023", 1, now=0.0)
+    board.frame(0.1)  # lit: the card is the flash's red
+    service = colours(surface, pygame.Rect(600, 150, 150, 50))  # "Hộ tịch" at the right of counter 1's card
+    assert bytes(INK) in service and bytes(SOFT) not in service
+
+
 def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:
     pygame.font.init()
     hours = {"hours_vi": "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00",

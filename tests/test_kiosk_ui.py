@@ -107,6 +107,14 @@ def test_a_centre_with_many_services_still_gets_tiles_a_finger_can_hit(core: Kio
         app.close()
 
 
+def test_the_screens_small_print_reads_at_least_four_and_a_half_to_one() -> None:
+    """The kiosk's and the rating terminal's muted words (hours, hints, the QR's caption) were 4.2:1 on the paper."""
+    from hmi.widgets import ACCENT, CALM, INK, MUTED, TILE, WARN_BG, contrast
+
+    for words, ground in ((MUTED, PAPER), (MUTED, TILE), (INK, PAPER), (CALM, PAPER), (ACCENT, WARN_BG)):
+        assert contrast(words, ground) >= 4.5, (words, ground)
+
+
 def test_two_taps_print_a_ticket_with_its_procedure_qr(app: KioskApp, printer: FakePrinter,
                                                        hub: HubService) -> None:
     click(app, "service:HT")
