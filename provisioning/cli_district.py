@@ -9,7 +9,7 @@ from provisioning.errors import ProvisioningError
 
 @click.group()
 def district() -> None:
-    """Run the upstream (district/province) collector."""
+    """The upstream (district/province) collector: run it, or write its report."""
 
 
 @district.command("run")
