@@ -13,7 +13,7 @@ from provisioning.cli_common import connection_options, guard
 
 @click.group()
 def fleet() -> None:
-    """See the health of every device in a ward."""
+    """Every device of a ward: see their health, offer and install updates."""
 
 
 @fleet.command("status")
