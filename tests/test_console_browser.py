@@ -163,3 +163,16 @@ def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_u
     login = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     login.goto(f"{console_url}/login")
     shot(login, "login")
+
+
+def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser, console_url: str) -> None:
+    """The services and counters tables at 390 px squeezed each field to a few characters (a name 40 px wide); on a
+    phone each row is a block of labelled fields now."""
+    page = signed_in(browser, console_url, "quan")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{console_url}/admin")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for field in ("name_vi.0", "procedures.0", "id.0"):
+        box = page.locator(f"input[name='{field}']").first.bounding_box()
+        assert box is not None and box["width"] >= 150, (field, box)
+    expect(page.locator("td[data-label='Tên tiếng Việt']").first).to_be_visible()
