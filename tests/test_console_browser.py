@@ -166,8 +166,8 @@ def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_u
 
 
 def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser, console_url: str) -> None:
-    """The services and counters tables at 390 px squeezed each field to a few characters (a name 40 px wide); on a
-    phone each row is a block of labelled fields now."""
+    """The services and counters tables at 390 px squeezed each field to a few characters (a name 40 px wide), and
+    the accounts table ran off the side; on a phone each row is a block of labelled fields now."""
     page = signed_in(browser, console_url, "quan")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{console_url}/admin")
@@ -176,3 +176,6 @@ def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser
         box = page.locator(f"input[name='{field}']").first.bounding_box()
         assert box is not None and box["width"] >= 150, (field, box)
     expect(page.locator("td[data-label='Tên tiếng Việt']").first).to_be_visible()
+    page.goto(f"{console_url}/accounts")  # the accounts table the same way
+    box = page.locator("tr[data-account='mai'] input[name='display']").bounding_box()
+    assert box is not None and box["width"] >= 150 and box["x"] + box["width"] <= 390, box
