@@ -6,13 +6,20 @@ import logging
 log = logging.getLogger("bus.client")  # the client's own lines, under the name they always had
 
 
+LOST = ("failed to receive on socket", "timeout on socket")  # paho's words for a connection it has just lost
+
+
 class _RetryNoise(logging.Filter):
-    """Drops the error paho's own thread logs on each round that finds no connection while it retries one: the
-    outage has been said once (`ConnectionLog`), and ward IT should not read an error per retry of an outage the
+    """Drops the error paho's own thread logs on each round that finds no connection while it retries one, and
+    keeps its error for a connection just lost (a broker restarted: "Connection reset by peer") as an info line:
+    the outage is said once as a warning (`ConnectionLog`), and ward IT should not read an error for an outage the
     ward rides out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Client is not connected")
+        said = record.getMessage()
+        if said.startswith(LOST) and record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return not said.startswith("Client is not connected")
 
 
 _RETRY_NOISE = _RetryNoise()

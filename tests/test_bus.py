@@ -223,6 +223,18 @@ def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubServ
                 or "cannot reach the broker" in r.getMessage()]
 
 
+def test_a_connection_paho_just_lost_is_an_info_line_not_an_error(caplog) -> None:  # noqa: ANN001
+    """A broker killed under a client (the chaos run's restart) made paho log "failed to receive on socket:
+    [Errno 104] Connection reset by peer" as an ERROR beside the client's own warning that it lost the broker."""
+    from bus.connection_log import paho_logger
+
+    caplog.set_level(logging.INFO)
+    paho_logger().error("failed to receive on socket: %s", ConnectionResetError(104, "Connection reset by peer"))
+    paho_logger().error("Caught exception in on_message: %s", ValueError("x"))  # ours to fix: stays an error
+    levels = {r.getMessage().split(":")[0]: r.levelno for r in caplog.records}
+    assert levels == {"failed to receive on socket": logging.INFO, "Caught exception in on_message": logging.ERROR}
+
+
 def test_a_broker_never_reached_is_said_once_then_its_connection(tmp_path, caplog) -> None:  # noqa: ANN001
     caplog.set_level(logging.INFO)
     port = free_port("127.0.0.1")
