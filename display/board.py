@@ -101,10 +101,17 @@ class Board:
     def _header(self, w: int, s: float) -> pygame.Rect:
         band = pygame.Rect(0, 0, w, int(120 * s))
         pygame.draw.rect(self.surface, PANEL, band)
-        ward = self.state.get("ward_vi") or "Bộ phận một cửa"
-        self._text(ward, (int(28 * s), int(14 * s)), int(52 * s), INK, bold=True, max_w=int(w * 0.62))
-        if self.english and self.state.get("ward_en"):
-            self._text(self.state["ward_en"], (int(28 * s), int(76 * s)), int(28 * s), SOFT, max_w=int(w * 0.62))
+        ward, room = self.state.get("ward_vi") or "Bộ phận một cửa", int(w * 0.78) - int(28 * s)  # clear of the clock
+        size, lines = fitted(ward, int(52 * s), room, max_lines=1, bold=True)
+        if lines[0] == unicodedata.normalize("NFC", ward):
+            self._text(ward, (int(28 * s), int(14 * s)), size, INK, bold=True)
+            if self.english and self.state.get("ward_en"):
+                self._text(self.state["ward_en"], (int(28 * s), int(76 * s)), int(28 * s), SOFT, max_w=room)
+        else:  # a long name (a centre's full title) in two lines, whole, in place of the English line
+            size, lines = fitted(ward, int(42 * s), room, bold=True)
+            lines = balanced(ward, font(size, True), room) or lines
+            for i, line in enumerate(lines):
+                self._text(line, (int(28 * s), int(6 * s) + i * int(size * 1.3)), size, INK, bold=True)
         local = self._local(self.wall())
         self._text(local.strftime("%H:%M"), (w - int(28 * s), int(8 * s)), int(64 * s), GOLD, bold=True,
                    anchor="topright")
@@ -248,13 +255,13 @@ class Board:
         return datetime.fromtimestamp(ts, self.tz)
 
 
-def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, list[str]]:
+def fitted(words: str, size: int, max_w: int, max_lines: int = 2, bold: bool = False) -> tuple[int, list[str]]:
     """A name for the board in at most `max_lines` lines of `max_w` pixels, read from across the room: at `size`,
     a little smaller if that keeps it whole (never under 85 %), else its last line cut with "…"."""
     words = unicodedata.normalize("NFC", words)
     floor = max(12, int(size * 0.85))
     while True:
-        face = font(size)
+        face = font(size, bold)
         lines = wrap(face, words, max_w)
         if (len(lines) <= max_lines and all(face.size(x)[0] <= max_w for x in lines)) or size <= floor:
             break
@@ -266,6 +273,14 @@ def fitted(words: str, size: int, max_w: int, max_lines: int = 2) -> tuple[int, 
             line = line[:-2].rstrip() + "…"
         lines[i] = line
     return size, lines or [""]
+
+
+def balanced(words: str, face: pygame.font.Font, max_w: int) -> list[str]:
+    """`words` in two lines as even as they go (not a last word alone), each within `max_w`; [] if none fits."""
+    parts = unicodedata.normalize("NFC", words).split()
+    splits = [(" ".join(parts[:i]), " ".join(parts[i:])) for i in range(1, len(parts))]
+    fitting = [pair for pair in splits if max(face.size(x)[0] for x in pair) <= max_w]
+    return list(min(fitting, key=lambda pair: max(face.size(x)[0] for x in pair))) if fitting else []
 
 
 def pages_of(heights: list[int], room: int) -> list[list[int]]:

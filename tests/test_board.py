@@ -16,7 +16,7 @@ from devkit import samples
 from devkit.broker import Broker
 from devkit.configs import write_display_config
 from display.audio.fake import FakePlayer
-from display.board import BG, PAGE_S, Board, fitted, pages_of, wait_said
+from display.board import BG, INK, PAGE_S, SOFT, Board, balanced, fitted, pages_of, wait_said
 from display.config import load_display
 from display.service import BoardService
 from hmi.widgets import font
@@ -144,7 +144,7 @@ def test_a_waiting_list_longer_than_its_column_shows_its_pages_in_turn() -> None
 
 def test_the_board_s_words_read_at_least_four_and_a_half_to_one_on_what_is_behind_them() -> None:
     """The service under a called number was soft blue on the flash's red (3.6:1) while it blinked."""
-    from display.board import FLASH, GOLD, INK, PANEL, SOFT
+    from display.board import FLASH, GOLD, PANEL
     from hmi.widgets import contrast
 
     for words, ground in ((SOFT, PANEL), (SOFT, BG), (GOLD, PANEL), (INK, FLASH), (INK, PANEL)):
@@ -157,6 +157,23 @@ def test_the_board_s_words_read_at_least_four_and_a_half_to_one_on_what_is_behin
     board.frame(0.1)  # lit: the card is the flash's red
     service = colours(surface, pygame.Rect(600, 150, 150, 50))  # "Hộ tịch" at the right of counter 1's card
     assert bytes(INK) in service and bytes(SOFT) not in service
+
+
+def test_a_centre_s_full_title_is_shown_whole_in_two_lines() -> None:
+    """"Trung tâm Phục vụ hành chính công phường Hoàn Kiếm, thành phố Hà Nội" was cut to "…thành ph…" on one line;
+    a title too long for one line takes two, as even as they go, in place of the English line."""
+    pygame.font.init()
+    title = "Trung tâm Phục vụ hành chính công phường Hoàn Kiếm, thành phố Hà Nội"
+    surface = pygame.Surface((1280, 720))
+    board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+    board.set_state({**STATE, "ward_vi": title, "ward_en": "Hoan Kiem Ward Public Administration Service Centre"})
+    board.set_online(True)
+    board.frame(0.0)
+    save(surface, "long-title")
+    second = colours(surface, pygame.Rect(20, 45, 600, 30))  # under the first line: the title's second, in white
+    assert bytes(INK) in second and bytes(SOFT) not in second
+    lines = balanced(title, font(30, True), 1000)
+    assert " ".join(lines) == title and len(lines) == 2 and lines[1] != "Nội"
 
 
 def test_the_board_shows_today_s_working_hours_below_the_waits() -> None:
