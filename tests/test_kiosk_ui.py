@@ -289,6 +289,25 @@ def test_a_procedure_with_a_long_list_of_documents_keeps_its_time_and_fee_on_the
     assert shrink == 1.0 and sum(b.words.startswith("• ") for b in blocks) == len(proc.documents_vi)
 
 
+def test_the_ticket_screen_wraps_a_long_wait_within_its_column(core: KioskCore, clock: ManualClock) -> None:
+    """"Thời gian chờ dự kiến: từ 40 phút, có thể không kịp hôm nay" ran off the left edge of an 800×480 screen
+    (and would have under the QR code); the service, count and wait wrap within their column now."""
+    app = make_app(core, (800, 480), clock)
+    try:
+        click(app, "service:KD")
+        settle(app)
+        assert app.view.outcome is not None
+        app.view.outcome.ticket.update(service_vi="Lao động - Thương binh và Xã hội", ahead=123,
+                                       wait={"known": True, "low_min": 40, "high_min": 55, "closing": True})
+        app.dirty = True
+        app.render()
+        shot(app, "ticket-long-wait")
+        pixels = pygame.image.tobytes(app.screen.subsurface(pygame.Rect(0, 200, 14, 200)), "RGB")
+        assert {pixels[i:i + 3] for i in range(0, len(pixels), 3)} == {bytes(PAPER)}, "words past the left edge"
+    finally:
+        app.close()
+
+
 def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     click(app, "browse")
     shot(app, "browse")

@@ -183,14 +183,14 @@ def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, 
     text(surface, words["your"], (left.centerx, left.top + int(30 * scale)), int(34 * scale), MUTED, center=True)
     text(surface, t["label"], (left.centerx, left.top + int(170 * scale)), int(190 * scale), ACCENT, bold=True,
          center=True)
-    y = left.top + int(290 * scale)
-    service = t["service_vi" if view.lang == "vi" else "service_en"]
-    text(surface, service, (left.centerx, y), int(36 * scale), INK, bold=True, center=True)
     ahead = words["unknown"] if t.get("ahead") is None else str(t["ahead"])
-    text(surface, f"{words['ahead']}: {ahead}", (left.centerx, y + int(50 * scale)), int(28 * scale), INK,
-         center=True)
-    text(surface, f"{words['wait']}: {wait_words(t.get('wait', {}), view.lang)}",
-         (left.centerx, y + int(90 * scale)), int(28 * scale), INK, center=True)
+    y = left.top + int(266 * scale)  # then each line wrapped within the column, the next below it
+    for words_, size, bold in ((t["service_vi" if view.lang == "vi" else "service_en"], 36, True),
+                               (f"{words['ahead']}: {ahead}", 28, False),
+                               (f"{words['wait']}: {wait_words(t.get('wait', {}), view.lang)}", 28, False)):
+        y = wrapped(surface, words_, pygame.Rect(left.left, y, left.width, h), int(size * scale), INK, bold=bold,
+                    center=True) + int(4 * scale)
+    y -= int(110 * scale)  # what follows stands where it stood below a one-line wait
     right = pygame.Rect(left.right + int(24 * scale), int(40 * scale), w - left.right - int(48 * scale), h)
     if failed:
         band = pygame.Rect(left.left, y + int(130 * scale), left.width, int(44 * scale))
