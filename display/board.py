@@ -103,7 +103,7 @@ class Board:
         pygame.draw.rect(self.surface, PANEL, band)
         ward, room = self.state.get("ward_vi") or "Bộ phận một cửa", int(w * 0.78) - int(28 * s)  # clear of the clock
         size, lines = fitted(ward, int(52 * s), room, max_lines=1, bold=True)
-        if lines[0] == unicodedata.normalize("NFC", ward):
+        if lines[0] == " ".join(unicodedata.normalize("NFC", ward).split()):  # whole on one line
             self._text(ward, (int(28 * s), int(14 * s)), size, INK, bold=True)
             if self.english and self.state.get("ward_en"):
                 self._text(self.state["ward_en"], (int(28 * s), int(76 * s)), int(28 * s), SOFT, max_w=room)
