@@ -72,7 +72,8 @@ DROP INDEX IF EXISTS "idx_tickets_status_day_service_queue_at";
 CREATE INDEX IF NOT EXISTS tickets_line ON tickets(status, day, service, priority IS NULL, queue_at);
 CREATE INDEX IF NOT EXISTS "idx_tickets_service_status_done_at" ON "tickets" ("service", "status", "done_at");
 CREATE INDEX IF NOT EXISTS "idx_events_day_kind" ON "events" ("day", "kind");
-CREATE INDEX IF NOT EXISTS "idx_events_day_counter_kind" ON "events" ("day", "counter", "kind") WHERE "counter" IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "idx_events_day_counter_kind" ON "events" ("day", "counter", "kind")
+    WHERE "counter" IS NOT NULL;
 CREATE INDEX IF NOT EXISTS "idx_events_ticket_id" ON "events" ("ticket_id");
 CREATE INDEX IF NOT EXISTS "idx_ratings_day" ON "ratings" ("day");
 CREATE INDEX IF NOT EXISTS "idx_handled_at" ON "handled" ("at");
