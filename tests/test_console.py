@@ -50,6 +50,8 @@ def test_an_officer_calls_the_next_citizen_and_sees_it(console: tuple, issue) ->
     issue(1)
     second = act(mai, 1, "call_next", expect=called.json()["ticket"]["id"]).json()  # A001 ends as A002 is called
     assert second["message"] == "Gọi tiếp: A002 · Xong: A001", second
+    last = act(mai, 1, "call_next", expect=second["ticket"]["id"]).json()  # nobody left: A002 still ends
+    assert last["message"] == "Xong: A002 · Không còn ai chờ.", last
 
 
 def test_an_officer_may_not_open_admin_or_fleet_or_act_on_another_counter(console: tuple) -> None:

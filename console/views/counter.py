@@ -116,10 +116,9 @@ def _outcome(reply: Message | str, lang: str) -> tuple[bool, str]:
         code, reason = reply.body["code"], reply.body["reason"]
         return False, say("stale", lang, reason=reason) if code == "stale" else say(
             "refused", lang, reason=hub_refusal(code, reason, lang))
-    ticket, action = reply.body.get("ticket"), reply.body["action"]
+    ticket, action, finished = reply.body.get("ticket"), reply.body["action"], reply.body.get("finished")
+    ended = f"{say('done', lang)}: {finished['label']}" if finished else ""  # the ticket a call ended
     if action == "call_next" and not ticket:
-        return True, say("empty", lang)
+        return True, f"{ended} · {say('empty', lang)}" if ended else say("empty", lang)
     said = f"{say(action, lang)}: {ticket['label']}" if ticket else say(action, lang)
-    if finished := reply.body.get("finished"):  # the ticket the call ended (why this one: under the number)
-        said += f" · {say('done', lang)}: {finished['label']}"
-    return True, said
+    return True, f"{said} · {ended}" if ended else said  # why this ticket: under its number
