@@ -167,7 +167,7 @@ def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_u
 
 def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser, console_url: str) -> None:
     """The services and counters tables at 390 px squeezed each field to a few characters (a name 40 px wide), and
-    the accounts table ran off the side; on a phone each row is a block of labelled fields now."""
+    the accounts and fleet tables ran off the side; on a phone each row is a block of labelled fields now."""
     page = signed_in(browser, console_url, "quan")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{console_url}/admin")
@@ -179,3 +179,6 @@ def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser
     page.goto(f"{console_url}/accounts")  # the accounts table the same way
     box = page.locator("tr[data-account='mai'] input[name='display']").bounding_box()
     assert box is not None and box["width"] >= 150 and box["x"] + box["width"] <= 390, box
+    page.goto(f"{console_url}/fleet")  # the fleet's rows too, each cell named by its column's heading
+    expect(page.locator("#fleet td[data-label='Thiết bị']").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

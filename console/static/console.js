@@ -21,6 +21,14 @@ function text(tag, value, cls) {
   return el;
 }
 
+// A table that stacks on a phone (class "stack"): each cell labelled with its column's heading, read from the page.
+function labelCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.cells].forEach((cell, i) => { if (heads[i]) cell.dataset.label = heads[i]; });
+  }
+}
+
 async function post(url, body, json = true) {
   const init = {method: "POST", headers: {"x-csrftoken": CSRF}, credentials: "same-origin"};
   if (json) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
@@ -221,6 +229,7 @@ function fleetPage() {
         }
         return row;
       }));
+      labelCells(table.closest("table"));
     }, 200);
   }
   stream(["device"], (event) => { if (event.kind === "device" || event.kind === "resync") reload(); });
@@ -237,6 +246,7 @@ function fleetPage() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("table.stack").forEach(labelCells);
   const holder = document.getElementById("page-data");
   const data = holder ? JSON.parse(holder.textContent) : null;
   if (document.getElementById("counter")) counterScreen(data);
