@@ -170,7 +170,9 @@ img{{display:block;margin:1em 0}}
 
 
 def _csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    """UTF-8 with a BOM, as the console's statistics are: Excel, which district staff open these in, reads the
+    Vietnamese names right only then."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         writer.writerows({c: ("" if r[c] is None else r[c]) for c in columns} for r in rows)

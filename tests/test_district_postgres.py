@@ -106,7 +106,7 @@ def test_report_from_postgres_equals_report_from_sqlite(tmp_path: Path, postgres
         result = CliRunner().invoke(cli, ["district", "report", "--config", str(config), "--from", "2026-11-22",
                                           "--to", "2026-11-23", "--out", str(tmp_path / f"out-{name}")])
         assert result.exit_code == 0, result.output
-        outputs[name] = [list(csv.reader((tmp_path / f"out-{name}" / f).read_text(encoding="utf-8").splitlines()))
+        outputs[name] = [list(csv.reader((tmp_path / f"out-{name}" / f).read_text(encoding="utf-8-sig").splitlines()))
                          for f in ("wards.csv", "procedures.csv")]
     assert outputs["postgres"] == outputs["sqlite"] and len(outputs["sqlite"][0]) == 3
 

@@ -37,11 +37,13 @@ def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
                                       "--to", "2026-11-23", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    wards = {r["ward"]: r for r in csv.DictReader((out / "wards.csv").read_text(encoding="utf-8").splitlines())}
+    assert (out / "wards.csv").read_bytes().startswith(b"\xef\xbb\xbfward_name,ward,")  # a BOM: Excel reads UTF-8
+    wards = {r["ward"]: r for r in csv.DictReader((out / "wards.csv").read_text(encoding="utf-8-sig").splitlines())}
     assert wards["phuong-ba-dinh"]["served"] == "180" and wards["phuong-ba-dinh"]["satisfaction_rate"] == "0.8"
     assert wards["phuong-hoan-kiem"]["satisfaction_rate"] == "0.667"
     assert wards["phuong-hoan-kiem"]["wait_p50_min"] == "20.0"
-    procs = {r["ward"]: r for r in csv.DictReader((out / "procedures.csv").read_text(encoding="utf-8").splitlines())}
+    procs = {r["ward"]: r for r in csv.DictReader((out / "procedures.csv").read_text(encoding="utf-8-sig")
+                                                  .splitlines())}
     assert procs["phuong-ba-dinh"]["satisfaction_rate"] == "0.8" and procs["phuong-hoan-kiem"]["rated"] == "10"
     assert procs["phuong-ba-dinh"]["procedure_name"] == "Chứng thực chữ ký"  # from the shipped catalogue
     page = (out / "report.html").read_text(encoding="utf-8")
