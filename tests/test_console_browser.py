@@ -182,3 +182,19 @@ def test_an_admin_on_a_phone_gets_fields_wide_enough_to_type_in(browser: Browser
     page.goto(f"{console_url}/fleet")  # the fleet's rows too, each cell named by its column's heading
     expect(page.locator("#fleet td[data-label='Thiết bị']").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_an_officer_on_a_phone_sees_no_keyboard_hints(browser: Browser, console_url: str) -> None:
+    """The counter screen's buttons carry their keys (Gọi tiếp N) for the office PC; a touch screen has no keys."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                locale="vi-VN").new_page()
+    phone.goto(f"{console_url}/login")
+    phone.fill("input[name=account]", "mai")
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("button.primary")
+    phone.goto(f"{console_url}/counter/1")
+    expect(phone.locator("button[data-action=call_next]")).to_be_visible()
+    expect(phone.locator("button[data-action=call_next] kbd")).to_be_hidden()
+    office = signed_in(browser, console_url, "mai")
+    office.goto(f"{console_url}/counter/1")
+    expect(office.locator("button[data-action=call_next] kbd")).to_be_visible()
