@@ -149,8 +149,9 @@ class Board:
             self._text(label, (card.left + int(card.width * 0.48), card.centery),
                        int(min(96 * s, card.height * 0.75)), GOLD if not lit else INK, bold=True, anchor="center",
                        max_w=int(card.width * 0.32), whole=True)
-            self._lines(ticket.get("service_vi", ""), (card.right - pad, card.centery),
-                        int(min(28 * s, card.height * 0.3)), INK if lit else SOFT, int(card.width * 0.32) - pad,
+            service = fitted(ticket.get("service_vi", ""), int(min(28 * s, card.height * 0.3)),
+                             int(card.width * 0.32) - pad)
+            self._lines(service, (card.right - pad, card.centery), INK if lit else SOFT,
                         anchor="midright")  # white on the flash's red: the soft blue was 3.6:1 there
         else:  # open with nobody called yet reads as open, not as an empty card
             idle = ("Tạm nghỉ", "Closed") if c.get("status") == "closed" else ("Đang mở", "Open")
@@ -178,8 +179,8 @@ class Board:
             self._text(hours, (area.left, area.bottom - int(70 * s)), int(26 * s), INK, max_w=area.width)
         waiting = self.state.get("waiting", [])
         size, name_w = int(28 * s), int(area.width * 0.55)
-        heights = [max(int(42 * s), len(lines) * font(got).get_linesize() + int(6 * s))
-                   for got, lines in (fitted(item["name_vi"], size, name_w) for item in waiting)]
+        fits = [fitted(item["name_vi"], size, name_w) for item in waiting]  # laid out once: measured, then drawn
+        heights = [max(int(42 * s), len(lines) * font(got).get_linesize() + int(6 * s)) for got, lines in fits]
         pages = pages_of(heights, area.bottom - int(120 if hours else 40) * s - y)
         self._paged = len(pages) > 1
         page = int(now // PAGE_S) % len(pages)
@@ -189,7 +190,7 @@ class Board:
         for i in pages[page]:
             span = wait_said(waiting[i].get("wait", {}))
             self._text(f"{waiting[i]['count']} người · {span}", (area.right, y), size, SOFT, anchor="topright")
-            self._lines(waiting[i]["name_vi"], (area.left + int(8 * s), y), size, INK, name_w)
+            self._lines(fits[i], (area.left + int(8 * s), y), INK)
             y += heights[i]
 
     def _draw_ticker(self) -> pygame.Rect:
@@ -236,11 +237,10 @@ class Board:
         image = face.render(words, True, colour)
         self.surface.blit(image, image.get_rect(**{anchor: pos}))
 
-    def _lines(self, words: str, pos: tuple[int, int], size: int, colour: tuple, max_w: int,
-               anchor: str = "topleft") -> int:
-        """A name in up to two lines (see `fitted`), from `pos` down ("topleft") or centred on it at the right
-        ("midright"); returns the height drawn."""
-        size, lines = fitted(words, size, max_w)
+    def _lines(self, fit: tuple[int, list[str]], pos: tuple[int, int], colour: tuple, anchor: str = "topleft") -> int:
+        """A name as `fitted` laid it out (its size, up to two lines), from `pos` down ("topleft") or centred on it
+        at the right ("midright"); returns the height drawn."""
+        size, lines = fit
         face = font(size)
         height = len(lines) * face.get_linesize()
         x, y = pos if anchor == "topleft" else (pos[0], pos[1] - height // 2)
