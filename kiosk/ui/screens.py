@@ -185,15 +185,14 @@ def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, 
          center=True)
     ahead = words["unknown"] if t.get("ahead") is None else str(t["ahead"])
     y = left.top + int(266 * scale)  # then each line wrapped within the column, the next below it
-    for words_, size, bold in ((t["service_vi" if view.lang == "vi" else "service_en"], 36, True),
-                               (f"{words['ahead']}: {ahead}", 28, False),
-                               (f"{words['wait']}: {wait_words(t.get('wait', {}), view.lang)}", 28, False)):
-        y = wrapped(surface, words_, pygame.Rect(left.left, y, left.width, h), int(size * scale), INK, bold=bold,
+    for line, size, bold in ((t["service_vi" if view.lang == "vi" else "service_en"], 36, True),
+                             (f"{words['ahead']}: {ahead}", 28, False),
+                             (f"{words['wait']}: {wait_words(t.get('wait', {}), view.lang)}", 28, False)):
+        y = wrapped(surface, line, pygame.Rect(left.left, y, left.width, h), int(size * scale), INK, bold=bold,
                     center=True) + int(4 * scale)
-    y -= int(110 * scale)  # what follows stands where it stood below a one-line wait
     right = pygame.Rect(left.right + int(24 * scale), int(40 * scale), w - left.right - int(48 * scale), h)
     if failed:
-        band = pygame.Rect(left.left, y + int(130 * scale), left.width, int(44 * scale))
+        band = pygame.Rect(left.left, y + int(20 * scale), left.width, int(44 * scale))
         pygame.draw.rect(surface, WARN_BG, band, border_radius=int(8 * scale))
         text(surface, words["failed"], band.center, int(22 * scale), ACCENT, center=True)
         actions = (("reprint", (235, 240, 248)), ("keep", OK_BG), ("cancel", (255, 255, 255)))
@@ -206,11 +205,11 @@ def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, 
         surface.blit(qr_surface(out.data.qr_url, size), (right.centerx - size // 2, right.top))
         wrapped(surface, words["scan"], pygame.Rect(right.left, right.top + size + int(8 * scale), right.width,
                                                     int(80 * scale)), int(22 * scale), MUTED, center=True)
-    text(surface, words["take"], (left.centerx, y + int(150 * scale)), int(26 * scale), CALM, center=True)
+    text(surface, words["take"], (left.centerx, y + int(40 * scale)), int(26 * scale), CALM, center=True)
     buttons = [Button("done", pygame.Rect(right.left, h - int(100 * scale), right.width, int(72 * scale)),
                       words["done"], colour=OK_BG)]
     if view.extra.get("texting"):
-        text(surface, words["will_text"].format(phone=view.extra["texting"]), (left.centerx, y + int(190 * scale)),
+        text(surface, words["will_text"].format(phone=view.extra["texting"]), (left.centerx, y + int(80 * scale)),
              int(22 * scale), CALM, center=True)
     elif core.kiosk.notify and not out.offline:
         buttons.append(Button("phone", pygame.Rect(right.left, h - int(190 * scale), right.width, int(72 * scale)),
