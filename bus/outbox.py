@@ -264,6 +264,8 @@ class Outbox:
                     self.store_held()  # every half second: what only memory holds reaches the file soon
                 while connected.is_set() and not stop.is_set() and time.monotonic() >= quiet_until:
                     due = self.due(limit=500)
+                    if not due:  # nothing to send: no empty round handed to `publish`, nor a transaction for it
+                        break
                     publish(due)
                     if not self.sent_many([entry.corr for entry in due]):  # nor were their backoffs kept, so they
                         quiet_until = time.monotonic() + self.max_retry  # wait as long as the longest would have
