@@ -84,3 +84,47 @@ def test_a_wrong_token_gets_a_plain_not_found_page(browser: Browser, console_url
         assert answer is not None and answer.status == 404
         expect(page.locator("#problem")).to_contain_text("Không tìm thấy số thứ tự này")
     shot(page, "not-found")
+
+
+def test_a_phone_that_cannot_follow_live_still_sees_its_turn(browser: Browser, console_url: str,
+                                                             make_client) -> None:  # noqa: ANN001
+    """The phones people have: scripts off (a data-saving browser), no EventSource, an older WebKit whose Web Audio
+    `connect` returns nothing. Each still shows the call."""
+    kiosk = make_client("kiosk-9")
+    officer = make_client("counter-1", role="desk", counters=(1,))
+    kiosk.wait_connected(5)
+    officer.wait_connected(5)
+    token = take(kiosk)
+    url = f"{console_url}/t/{token}"
+    quiet = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = quiet.new_page()
+    page.goto(url)
+    expect(page.locator("#label")).to_have_text("A001")
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_attribute("content", "15")  # reads itself again
+    expect(page.locator("#sound")).to_be_hidden()  # it could not sound
+    quiet.close()
+    live = phone(browser)  # scripts on: the refresh stays inside <noscript>, unread
+    live.goto(url)
+    expect(live.locator("#place")).to_be_visible()
+    assert live.locator('meta[http-equiv="refresh"]').count() == 0
+    errors: list[str] = []
+    old = phone(browser)
+    old.add_init_script("const connect = AudioNode.prototype.connect;"
+                        "AudioNode.prototype.connect = function (...to) { connect.apply(this, to); };")
+    old.on("pageerror", lambda exc: errors.append(str(exc)))
+    old.goto(url)
+    old.click("#sound")
+    bare = phone(browser)
+    bare.add_init_script("delete window.EventSource;")
+    bare.clock.install()
+    bare.goto(url)
+    expect(bare.locator("#sound")).to_be_hidden()
+    for action in ("open", "call_next"):
+        reply = officer.request(officer.topics.counter_command(1), "counter.command",
+                                {"action": action, "counter": 1}, timeout=5)
+        assert reply is not None and reply.type == "counter.result", reply
+    expect(old.locator("#call")).to_have_class("call flash")  # live, beeped, and no error on the way
+    assert errors == []
+    expect(bare.locator("#call")).to_be_hidden()
+    bare.clock.run_for(16_000)
+    expect(bare.locator("#call")).to_contain_text("Mời bạn đến")  # read again after 15 s

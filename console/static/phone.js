@@ -23,7 +23,8 @@
       tone.frequency.value = 880;
       gain.gain.setValueAtTime(0.4, now + at);
       gain.gain.exponentialRampToValueAtTime(0.001, now + at + 0.4);
-      tone.connect(gain).connect(audio.destination);
+      tone.connect(gain); // not chained: an older WebKit's connect returns nothing
+      gain.connect(audio.destination);
       tone.start(now + at);
       tone.stop(now + at + 0.4);
     });
@@ -45,6 +46,11 @@
   }
 
   function listen() {
+    if (!window.EventSource) { // a browser without live updates reads the page again, as with scripts off
+      setTimeout(() => location.reload(), Number(body.dataset.reload) * 1000);
+      return;
+    }
+    $("sound").hidden = !$("place").textContent; // shown by the script that sounds it, while the turn is to come
     const source = new EventSource(body.dataset.live);
     source.onmessage = (e) => {
       retry = 2000;

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from console.web import Console
 
 TOKEN = re.compile(TICKET_TOKEN)
+RELOAD_S = 15  # a page that cannot follow live (the hub out of reach, no scripts, no EventSource) reads itself again
 
 
 def routes(console: Console, followers: Followers) -> list[Route]:
@@ -83,7 +84,7 @@ def _render(console: Console, request: Request, lang: str, view: dict[str, Any] 
     html = console.templates.get_template("phone.html").render(
         view=view, say=shown(view, lang) if view else {}, problem=problem, w=words(lang, PHONE_WORDS), lang=lang,
         ward=console.ward_name(lang), hours=console.live.board.get("hours_en" if lang == "en" else "hours_vi", ""),
-        procedures=_procedures(console, view, lang) if view else [], path=request.url.path)
+        procedures=_procedures(console, view, lang) if view else [], path=request.url.path, reload_s=RELOAD_S)
     return HTMLResponse(html, status)
 
 
