@@ -1,6 +1,7 @@
 # The console's words in Vietnamese and English: every label, button and message a page or an answer shows.
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -96,6 +97,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "documents_unclear": ("Hướng dẫn giấy tờ chưa rõ", "Documents unclear"),
     "had_to_come_back": ("Phải đi lại nhiều lần", "Had to come back"),
     "no_data": ("Chưa có số liệu.", "No figures yet."),
+    "range": ("Số liệu từ {first} đến {last}", "Figures from {first} to {last}"),
+    "range_day": ("Số liệu ngày {first}", "Figures for {first}"),
     "no_ratings": ("chưa có đánh giá", "no ratings yet"),
     "device": ("Thiết bị", "Device"),
     "role": ("Vai trò", "Role"),
@@ -204,6 +207,16 @@ def words(lang: str, table: dict[str, tuple[str, str]] = WORDS) -> dict[str, str
 
 def say(key: str, lang: str, **values: Any) -> str:
     return WORDS[key][0 if lang == "vi" else 1].format(**values)
+
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_said(day: str, lang: str) -> str:
+    """A day as its readers write it: 07/12/2026 in Vietnamese (day first), 7 Dec 2026 in English — never the
+    browser's own order, which on a PC set to English (US) reads 12/07/2026."""
+    d = date.fromisoformat(day)
+    return f"{d.day:02}/{d.month:02}/{d.year}" if lang == "vi" else f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
 
 
 def role_said(role: str, lang: str) -> str:

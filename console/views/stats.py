@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bus.messages import RATING_REASONS, STATS_GROUPS, Message
 from console.accounts import Account
-from console.i18n import say
+from console.i18n import day_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -34,7 +34,9 @@ def stats_data(console: Console, lang: str, params: dict[str, str]) -> dict[str,
     if date.fromisoformat(last) - date.fromisoformat(first) > timedelta(days=366):
         first = (date.fromisoformat(last) - timedelta(days=366)).isoformat()
     by = params.get("by") if params.get("by") in STATS_GROUPS else "service"
-    return {"from": first, "to": last, "by": by, "groups": STATS_GROUPS}
+    shown = (say("range_day", lang, first=day_said(first, lang)) if first == last else
+             say("range", lang, first=day_said(first, lang), last=day_said(last, lang)))  # what was asked of the hub
+    return {"from": first, "to": last, "by": by, "groups": STATS_GROUPS, "range": shown}
 
 
 def named(console: Console, by: str, group: str, lang: str) -> str:
