@@ -113,6 +113,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "identify": ("Nhận diện", "Identify"),
     "reload": ("Nạp lại", "Reload"),
     "restart": ("Khởi động lại", "Restart"),
+    "confirm_restart": ("Khởi động lại {device}? Thiết bị sẽ ngừng làm việc trong vài giây.",
+                        "Restart {device}? It stops working for a few seconds."),
     "log_level": ("Đặt mức nhật ký", "Set log level"),
     "test_print": ("In thử", "Test print"),  # a kiosk's own
     "command_sent": ("{device}: {command} — {result}", "{device}: {command} — {result}"),

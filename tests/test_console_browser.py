@@ -160,6 +160,11 @@ def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_u
     page.locator("tr[data-device=hub] select").select_option("debug")
     page.locator("tr[data-device=hub] button[data-command=log_level]").click()
     expect(page.locator("#result")).to_contain_text('"level": "debug"')
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.locator("button[data-command=restart]").click()  # a slip of the mouse: asked first, and nothing sent
+    assert asked == ["Khởi động lại kiosk-7? Thiết bị sẽ ngừng làm việc trong vài giây."]
+    expect(page.locator("#result")).to_contain_text('"level": "debug"')
     login = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     login.goto(f"{console_url}/login")
     shot(login, "login")

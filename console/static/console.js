@@ -189,7 +189,7 @@ function counterScreen(data) {
 }
 
 // -- the fleet page -------------------------------------------------------------------------------------------
-function fleetPage() {
+function fleetPage(data) {
   const table = document.querySelector("#fleet tbody");
   const result = document.getElementById("result");
   let pending = false;
@@ -236,6 +236,8 @@ function fleetPage() {
   table.addEventListener("click", async (e) => {
     const b = e.target.closest("button[data-command]");
     if (!b) return;
+    const ask = data.confirm[b.dataset.command]; // a restart stops a device: one slip of the mouse must not
+    if (ask && !window.confirm(ask.replace("{device}", b.dataset.device))) return;
     b.disabled = true;
     const level = table.querySelector(`select[data-level="${b.dataset.device}"]`);
     const form = b.dataset.command === "log_level" && level ? {level: level.value} : {};
@@ -250,6 +252,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const holder = document.getElementById("page-data");
   const data = holder ? JSON.parse(holder.textContent) : null;
   if (document.getElementById("counter")) counterScreen(data);
-  else if (document.getElementById("fleet")) fleetPage();
+  else if (document.getElementById("fleet")) fleetPage(data);
   else if (document.getElementById("link-dot") && document.body.querySelector("nav")) stream([], () => {});
 });

@@ -31,7 +31,8 @@ def fleet_data(console: Console, lang: str) -> dict[str, Any]:
                 "status_text": say(r["status"], lang) if r["status"] in ("online", "offline") else r["status"]}
                for r in rows]
     return {"devices": devices, "commands": [[c, say(c, lang)] for c in COMMANDS], "levels": LEVELS,
-            "log_level": say("log_level", lang), "ok": say("ok", lang)}
+            "log_level": say("log_level", lang), "ok": say("ok", lang),
+            "confirm": {"restart": say("confirm_restart", lang, device="{device}")}}  # asked before it is sent
 
 
 def routes(console: Console) -> list[Route]:
