@@ -240,7 +240,7 @@ class KioskCore:
         procs = self.catalogue.for_service(service)
         chosen = self.catalogue.procedure(procedure) if procedure else (procs[0] if len(procs) == 1 else None)
         issued = datetime.fromisoformat(t["issued_at"]).astimezone(self.tz).strftime("%d/%m/%Y %H:%M")
-        page = self._page(t)
+        page = self.page_of(t)
         return TicketData(
             ward=self._ward_name(vi), label=t["label"], service=t["service_vi"] if vi else t["service_en"],
             issued=issued, wait=wait_words(t["wait"], lang),
@@ -252,7 +252,7 @@ class KioskCore:
                           "Taken while offline; it will be called in turn.") if offline else "",
             lang=lang)
 
-    def _page(self, t: dict[str, Any]) -> str:
+    def page_of(self, t: dict[str, Any]) -> str:
         """The ticket's phone page (docs/phone.md), where the ward has one; an offline ticket has none."""
         return self.kiosk.ticket_page.replace("{token}", t["token"]) if self.kiosk.ticket_page and t.get("token") \
             else ""

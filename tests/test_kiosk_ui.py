@@ -308,6 +308,29 @@ def test_the_ticket_screen_wraps_a_long_wait_within_its_column(core: KioskCore, 
         app.close()
 
 
+def test_the_ticket_screen_says_its_qr_follows_the_turn_where_it_opens_the_phone_page(
+        core: KioskCore, clock: ManualClock) -> None:
+    """The printed ticket said "Quét để theo dõi lượt…" under a QR for the ticket's phone page, while the screen
+    beside it still said the QR only showed what to bring."""
+    app = make_app(core, (1024, 600), clock)
+    caption = pygame.Rect(660, 305, 364, 95)  # below the QR, above the buttons
+    try:
+        shown = []
+        for page in ("", "http://10.10.0.2:8080/t/{token}"):
+            core.kiosk = dataclasses.replace(core.kiosk, ticket_page=page)
+            click(app, "service:KD")
+            settle(app)
+            assert app.view.name == "ticket" and app.view.outcome is not None
+            data = app.view.outcome.data
+            assert data is not None and data.qr_url.startswith(page.removesuffix("{token}") or "https://")
+            shown.append(pygame.image.tobytes(app.screen.subsurface(caption), "RGB"))
+            shot(app, "ticket-phone-page" if page else "ticket-procedure-qr")
+            click(app, "done")
+        assert shown[0] != shown[1]  # another sentence under the QR
+    finally:
+        app.close()
+
+
 def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     click(app, "browse")
     shot(app, "browse")

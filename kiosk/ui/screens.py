@@ -203,8 +203,9 @@ def _ticket(surface: pygame.Surface, view: View, core: KioskCore, scale: float, 
     if out.data is not None and out.data.qr_url:
         size = min(right.width, int(260 * scale))
         surface.blit(qr_surface(out.data.qr_url, size), (right.centerx - size // 2, right.top))
-        wrapped(surface, words["scan"], pygame.Rect(right.left, right.top + size + int(8 * scale), right.width,
-                                                    int(80 * scale)), int(22 * scale), MUTED, center=True)
+        caption = out.data.qr_caption if core.page_of(out.ticket) else words["scan"]  # the ticket's own page: follow
+        wrapped(surface, caption, pygame.Rect(right.left, right.top + size + int(8 * scale), right.width,
+                                              int(80 * scale)), int(22 * scale), MUTED, center=True)
     text(surface, words["take"], (left.centerx, y + int(40 * scale)), int(26 * scale), CALM, center=True)
     buttons = [Button("done", pygame.Rect(right.left, h - int(100 * scale), right.width, int(72 * scale)),
                       words["done"], colour=OK_BG)]
