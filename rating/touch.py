@@ -8,31 +8,22 @@ import pygame
 
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
-from bus.messages import RATING_REASONS, Message
+from bus.messages import Message
 from hmi.identify import IdentifyOverlay
 from hmi.screen import open_screen, tap_position
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, ink_on, text, wrapped
 from rating.config import RatingSection
+from rating.words import LANGS, LEVELS, REASONS, REFUSALS, say
 
-LEVELS = {
-    3: ["Rất hài lòng", "Hài lòng", "Không hài lòng"],
-    4: ["Rất hài lòng", "Hài lòng", "Không hài lòng", "Rất không hài lòng"],
-    5: ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"],
-}
 COLOURS = [(38, 128, 78), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]  # each read with ink_on
-REASON_WORDS = {"waited_too_long": "Chờ quá lâu", "staff_attitude": "Thái độ cán bộ",
-                "documents_unclear": "Hướng dẫn giấy tờ chưa rõ", "had_to_come_back": "Phải đi lại nhiều lần"}
-REASONS = {code: REASON_WORDS[code] for code in RATING_REASONS}
-REFUSALS = {"nothing_served": "chưa có hồ sơ nào vừa được giải quyết tại quầy này.",  # the hub's codes, in words
-            "window_closed": "đã quá thời gian đánh giá cho lượt vừa rồi."}
 
 
-def refusal_words(code: str, reason: str) -> tuple[str, str]:
-    """A refused rating as the terminal says it: in Vietnamese for the citizen, and a cause the hub gave that is not
+def refusal_words(code: str, reason: str, lang: str = "vi") -> tuple[str, str]:
+    """A refused rating as the terminal says it: in the citizen's language, and a cause the hub gave that is not
     foreseen here (in English) in small print for the staff, never as the citizen's message."""
     if code in REFUSALS:
-        return "Chưa ghi nhận được: " + REFUSALS[code], ""
-    return "Chưa ghi nhận được: vui lòng báo cán bộ tại quầy.", reason[:200]
+        return say("refused", lang, why=say(code, lang)), ""
+    return say("refused", lang, why=say("ask_staff", lang)), reason[:200]
 
 
 class RatingApp:
@@ -46,6 +37,7 @@ class RatingApp:
         self.visits = 0
         self.screen = open_screen("motcua rating", fullscreen, size)
         self.view, self.level, self.reasons = "ask", 0, set()
+        self.lang = "vi"  # each citizen starts in Vietnamese; "English" switches until the next
         self.answer: Message | None = None
         self.buttons: list[Button] = []
         self.shown_at = clock()
@@ -84,6 +76,8 @@ class RatingApp:
         elif kind == "visits":
             self.visits = int(arg)
             self._send()
+        elif kind == "lang":
+            self.lang = LANGS[1 - LANGS.index(self.lang)]
         self.shown_at = self.clock()
 
     def _next(self) -> None:
@@ -109,6 +103,7 @@ class RatingApp:
             self.answer = self._answers.pop()
         if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
             self.view, self.level, self.reasons, self.answer, self.visits = "ask", 0, set(), None, 0
+            self.lang = "vi"
         self.draw()
 
     def draw(self) -> None:
@@ -118,26 +113,28 @@ class RatingApp:
         s.fill(PAPER)
         self.buttons = []
         if self.view == "ask":
-            text(s, f"Quầy {self.counter}: bạn hài lòng với việc giải quyết hồ sơ?", (w // 2, int(40 * k)),
-                 int(30 * k), INK, bold=True, center=True)
+            wrapped(s, say("ask", self.lang, counter=self.counter), pygame.Rect(int(20 * k), int(16 * k),
+                    w - int(40 * k), int(80 * k)), int(30 * k), INK, bold=True, center=True)
             gap, n = int(14 * k), self.scale
             bw = (w - int(40 * k) - gap * (n - 1)) // n
-            for i, word in enumerate(LEVELS[self.scale]):
+            for i, level in enumerate(LEVELS[self.scale]):
                 colour = COLOURS[round(i * 4 / (n - 1))]
                 self.buttons.append(Button(f"level:{i + 1}", pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k),
-                                                                         bw, h - int(140 * k)), word, colour=colour,
-                                           ink=ink_on(colour)))
+                                                                         bw, h - int(190 * k)),
+                                           say(level, self.lang), colour=colour, ink=ink_on(colour)))
+            self.buttons.append(Button("lang", pygame.Rect(w - int(200 * k), h - int(76 * k), int(180 * k),
+                                                           int(60 * k)), say("other_lang", self.lang)))
         elif self.view == "why":
-            text(s, "Vì sao bạn chưa hài lòng? (có thể chọn nhiều)", (w // 2, int(36 * k)), int(28 * k), INK,
-                 bold=True, center=True)
-            for i, (code, words) in enumerate(REASONS.items()):
+            text(s, say("why", self.lang), (w // 2, int(36 * k)), int(28 * k), INK, bold=True, center=True)
+            for i, code in enumerate(REASONS):
                 chosen = code in self.reasons
                 self.buttons.append(Button(f"reason:{code}", pygame.Rect(int(40 * k), int(80 * k) + i * int(72 * k),
-                                                                         w - int(80 * k), int(62 * k)), words,
+                                                                         w - int(80 * k), int(62 * k)),
+                                           say(code, self.lang),
                                            colour=ACCENT if chosen else (255, 255, 255),
                                            ink=(255, 255, 255) if chosen else INK))
             self.buttons.append(Button("send", pygame.Rect(w // 2 - int(130 * k), h - int(90 * k), int(260 * k),
-                                                           int(70 * k)), "Gửi đánh giá", colour=OK_BG))
+                                                           int(70 * k)), say("send", self.lang), colour=OK_BG))
         elif self.view == "visits":
             self._draw_visits(k)
         else:
@@ -145,16 +142,16 @@ class RatingApp:
             band = pygame.Rect(int(40 * k), h // 3, w - int(80 * k), h // 3)
             pygame.draw.rect(s, WARN_BG if refused else OK_BG, band, border_radius=int(16 * k))
             if refused:
-                message, cause = refusal_words(self.answer.body["code"], self.answer.body["reason"])
+                message, cause = refusal_words(self.answer.body["code"], self.answer.body["reason"], self.lang)
                 if cause:
                     wrapped(s, cause, pygame.Rect(int(40 * k), band.bottom + int(50 * k), w - int(80 * k),
                                                   int(60 * k)), int(18 * k), MUTED, center=True)
             else:
-                message = "Cảm ơn bạn đã đánh giá!"
+                message = say("thanks", self.lang)
             wrapped(s, message, band.inflate(-int(40 * k), -int(30 * k)), int(32 * k), ACCENT if refused else CALM,
                     bold=True, center=True)
             if self.answer is None:
-                text(s, "Đang gửi…", (w // 2, band.bottom + int(30 * k)), int(20 * k), MUTED, center=True)
+                text(s, say("sending", self.lang), (w // 2, band.bottom + int(30 * k)), int(20 * k), MUTED, center=True)
         for b in self.buttons:
             b.draw(s, k)
         if self.identify.active(time.monotonic()):  # ward IT asked "which terminal is this?"
@@ -164,16 +161,15 @@ class RatingApp:
     def _draw_visits(self, k: float) -> None:
         s = self.screen
         w, h = s.get_size()
-        text(s, "Đây là lần thứ mấy bạn đến làm thủ tục này?", (w // 2, int(40 * k)), int(28 * k), INK, bold=True,
-             center=True)
-        choices = [("visits:1", "Lần đầu"), ("visits:2", "Lần thứ hai"), ("visits:3", "Từ ba lần trở lên")]
+        text(s, say("visits", self.lang), (w // 2, int(40 * k)), int(28 * k), INK, bold=True, center=True)
+        choices = [(action, say(action, self.lang)) for action in ("visits:1", "visits:2", "visits:3")]
         gap = int(14 * k)
         bw = (w - int(40 * k) - gap * 2) // 3
         for i, (action, words) in enumerate(choices):
             self.buttons.append(Button(action, pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k), bw,
                                                            h - int(230 * k)), words, colour=CALM, ink=(255, 255, 255)))
-        self.buttons.append(Button("visits:0", pygame.Rect(w // 2 - int(110 * k), h - int(100 * k), int(220 * k),
-                                                           int(70 * k)), "Bỏ qua", colour=(255, 255, 255)))
+        skip = pygame.Rect(w // 2 - int(110 * k), h - int(100 * k), int(220 * k), int(70 * k))
+        self.buttons.append(Button("visits:0", skip, say("skip", self.lang), colour=(255, 255, 255)))
 
     def button(self, action: str) -> Button:
         return next(b for b in self.buttons if b.action == action)

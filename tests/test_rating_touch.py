@@ -72,6 +72,27 @@ def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubSer
     assert level == 3 and json.loads(reasons) == ["documents_unclear", "waited_too_long"]
 
 
+def test_a_citizen_may_rate_in_english_and_the_next_one_is_asked_in_vietnamese(app: RatingApp,
+                                                                                hub: HubService) -> None:
+    serve(hub)
+    assert app.button("lang").label == "English" and app.button("level:1").label == "Rất hài lòng"
+    tap(app, "lang")
+    assert [app.button(f"level:{i}").label for i in (1, 2, 3)] == ["Very satisfied", "Satisfied", "Not satisfied"]
+    assert app.button("lang").label == "Tiếng Việt"
+    shot(app, "ask-english")
+    tap(app, "level:3")
+    assert app.button("reason:staff_attitude").label == "Staff attitude" and app.button("send").label == "Send"
+    tap(app, "reason:staff_attitude")
+    tap(app, "send")
+    assert answer(app).type == "rating.recorded"
+    assert hub.db.execute("SELECT level, reasons FROM ratings").fetchone() == (3, '["staff_attitude"]')
+    app.shown_at -= 7  # the thanks shown for its 6 s: the screen is the next citizen's
+    app.step()
+    assert app.view == "ask" and app.button("level:1").label == "Rất hài lòng"
+    assert refusal_words("nothing_served", "", "en") == (
+        "Not recorded: no case has just been handled at this counter.", "")
+
+
 def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, hub: HubService) -> None:
     tap(app, "level:1")
     assert answer(app).type == "error" and app.answer.body["code"] == "nothing_served"
