@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bus.rating_words import LEVEL_WORDS, REASON_WORDS
+
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Bảng điều khiển một cửa", "One-stop console"),
     "sign_in": ("Đăng nhập", "Sign in"),
@@ -88,15 +90,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "wait_p50": ("Chờ (trung vị, phút)", "Wait p50 (min)"),
     "wait_p90": ("Chờ (90%, phút)", "Wait p90 (min)"),
     "within_target": ("Đúng hạn", "Within target"),
-    "very_satisfied": ("Rất hài lòng", "Very satisfied"),
-    "satisfied": ("Hài lòng", "Satisfied"),
-    "not_satisfied": ("Không hài lòng", "Not satisfied"),
     "reasons": ("Lý do không hài lòng", "Reasons given"),
-    "waited_too_long": ("Chờ quá lâu", "Waited too long"),
-    "staff_attitude": ("Thái độ cán bộ", "Staff attitude"),
-    "documents_unclear": ("Hướng dẫn giấy tờ chưa rõ", "Documents unclear"),
-    "had_to_come_back": ("Phải đi lại nhiều lần", "Had to come back"),
     "no_data": ("Chưa có số liệu.", "No figures yet."),
+    **LEVEL_WORDS,  # the statistics' columns
+    **REASON_WORDS,
     "range": ("Số liệu từ {first} đến {last}", "Figures from {first} to {last}"),
     "range_day": ("Số liệu ngày {first}", "Figures for {first}"),
     "no_ratings": ("chưa có đánh giá", "no ratings yet"),

@@ -5,14 +5,10 @@ import json
 from typing import Any
 
 from bus.messages import RATING_REASONS
+from bus.rating_words import level_word
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 
-LEVELS = {
-    3: ("Rất hài lòng", "Hài lòng", "Không hài lòng"),
-    4: ("Rất hài lòng", "Hài lòng", "Không hài lòng", "Rất không hài lòng"),
-    5: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"),
-}
 SATISFIED = (1, 2)  # on every scale, level 1 and 2 (Rất hài lòng, Hài lòng) count as satisfied
 # Each scale's levels on the government's three (1 Rất hài lòng, 2 Hài lòng, 3 Không hài lòng). "Bình thường" on a
 # five-level terminal is not a complaint: it counts as Hài lòng (docs/ratings.md).
@@ -49,7 +45,7 @@ class RatingOps:
                 (ticket["id"], counter, ticket["day"], ticket["service"], ticket["procedure"], officer, level, scale,
                  reasons_json, now, visits))
         rating = {"ticket": ticket["label"], "ticket_id": ticket["id"], "counter": counter, "officer": officer,
-                  "level": level, "scale": scale, "word": LEVELS[scale][level - 1],
+                  "level": level, "scale": scale, "word": level_word(scale, level),
                   "version": (existing[0] + 1) if existing else 1, "replaced": bool(existing)}
         return Outcome("rating.recorded", {"rating": rating})
 

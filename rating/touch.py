@@ -8,12 +8,13 @@ import pygame
 
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
-from bus.messages import Message
+from bus.messages import RATING_REASONS, Message
+from bus.rating_words import SCALES
 from hmi.identify import IdentifyOverlay
 from hmi.screen import open_screen, tap_position
 from hmi.widgets import ACCENT, CALM, INK, MUTED, OK_BG, PAPER, WARN_BG, Button, ink_on, text, wrapped
 from rating.config import RatingSection
-from rating.words import LANGS, LEVELS, REASONS, REFUSALS, say
+from rating.words import LANGS, REFUSALS, say
 
 COLOURS = [(38, 128, 78), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]  # each read with ink_on
 
@@ -117,7 +118,7 @@ class RatingApp:
                     w - int(40 * k), int(80 * k)), int(30 * k), INK, bold=True, center=True)
             gap, n = int(14 * k), self.scale
             bw = (w - int(40 * k) - gap * (n - 1)) // n
-            for i, level in enumerate(LEVELS[self.scale]):
+            for i, level in enumerate(SCALES[self.scale]):
                 colour = COLOURS[round(i * 4 / (n - 1))]
                 self.buttons.append(Button(f"level:{i + 1}", pygame.Rect(int(20 * k) + i * (bw + gap), int(100 * k),
                                                                          bw, h - int(190 * k)),
@@ -126,7 +127,7 @@ class RatingApp:
                                                            int(60 * k)), say("other_lang", self.lang)))
         elif self.view == "why":
             text(s, say("why", self.lang), (w // 2, int(36 * k)), int(28 * k), INK, bold=True, center=True)
-            for i, code in enumerate(REASONS):
+            for i, code in enumerate(RATING_REASONS):
                 chosen = code in self.reasons
                 self.buttons.append(Button(f"reason:{code}", pygame.Rect(int(40 * k), int(80 * k) + i * int(72 * k),
                                                                          w - int(80 * k), int(62 * k)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus.messages import RATING_REASONS
+from bus.rating_words import LEVEL_WORDS, REASON_WORDS
 
 LANGS = ("vi", "en")
 WORDS: dict[str, tuple[str, str]] = {
@@ -24,25 +24,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "window_closed": ("đã quá thời gian đánh giá cho lượt vừa rồi.", "the time to rate the last visit has passed."),
     "ask_staff": ("vui lòng báo cán bộ tại quầy.", "please tell the officer at the counter."),
     "other_lang": ("English", "Tiếng Việt"),
-    # the levels, best first
-    "very_satisfied": ("Rất hài lòng", "Very satisfied"),
-    "satisfied": ("Hài lòng", "Satisfied"),
-    "neutral": ("Bình thường", "Neutral"),
-    "not_satisfied": ("Không hài lòng", "Not satisfied"),
-    "very_dissatisfied": ("Rất không hài lòng", "Very dissatisfied"),
-    # the reasons a citizen may give after a poor rating (bus.messages.RATING_REASONS)
-    "waited_too_long": ("Chờ quá lâu", "Waited too long"),
-    "staff_attitude": ("Thái độ cán bộ", "Staff attitude"),
-    "documents_unclear": ("Hướng dẫn giấy tờ chưa rõ", "Documents unclear"),
-    "had_to_come_back": ("Phải đi lại nhiều lần", "Had to come back"),
-}
-LEVELS = {  # a scale's levels, best first
-    3: ("very_satisfied", "satisfied", "not_satisfied"),
-    4: ("very_satisfied", "satisfied", "not_satisfied", "very_dissatisfied"),
-    5: ("very_satisfied", "satisfied", "neutral", "not_satisfied", "very_dissatisfied"),
+    **LEVEL_WORDS,
+    **REASON_WORDS,
 }
 REFUSALS = ("nothing_served", "window_closed")  # the hub's refusals the terminal explains to the citizen
-REASONS = RATING_REASONS
 
 
 def say(key: str, lang: str, **values: Any) -> str:

@@ -127,3 +127,14 @@ def test_what_the_device_saw_is_checked(ward: Ward) -> None:
     current = ward.call(1)["ticket"]
     ward.do("start", counter=1)
     assert seen(ward, 1, current, 3, left_s=0)["rating"]["ticket"] == current["label"]
+
+
+def test_every_reason_and_level_has_its_words_once_for_every_role() -> None:
+    """The hub's recorded word, the terminal's buttons and the console's columns read one table (bus.rating_words)."""
+    from bus.messages import RATING_REASONS
+    from bus.rating_words import REASON_WORDS, SCALES, level_word
+
+    assert tuple(REASON_WORDS) == RATING_REASONS  # every reason a terminal can send has words, in the same order
+    assert [level_word(5, level, "en") for level in range(1, 6)] == [
+        "Very satisfied", "Satisfied", "Neutral", "Not satisfied", "Very dissatisfied"]
+    assert all(len(levels) == scale for scale, levels in SCALES.items())
