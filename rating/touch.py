@@ -105,6 +105,8 @@ class RatingApp:
         if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
             self.view, self.level, self.reasons, self.answer, self.visits = "ask", 0, set(), None, 0
             self.lang = "vi"
+        elif self.view == "ask" and self.lang != "vi" and self.clock() - self.shown_at > 30:
+            self.lang = "vi"  # switched to English, then left without a rating: the next citizen's is Vietnamese
         self.draw()
 
     def draw(self) -> None:

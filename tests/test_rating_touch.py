@@ -89,6 +89,10 @@ def test_a_citizen_may_rate_in_english_and_the_next_one_is_asked_in_vietnamese(a
     app.shown_at -= 7  # the thanks shown for its 6 s: the screen is the next citizen's
     app.step()
     assert app.view == "ask" and app.button("level:1").label == "Rất hài lòng"
+    tap(app, "lang")  # switched, then left without a rating
+    app.shown_at -= 31  # 30 s untouched
+    app.step()
+    assert app.button("level:1").label == "Rất hài lòng"
     assert refusal_words("nothing_served", "", "en") == (
         "Not recorded: no case has just been handled at this counter.", "")
 
