@@ -343,6 +343,11 @@ def test_idle_timeout_returns_home(app: KioskApp, clock: ManualClock) -> None:
     clock.now += app.section.idle_timeout_s + 1
     app.step()
     assert app.view.name == "home"
+    click(app, "priority:elderly")  # a priority group and English chosen, then the citizen walks away: the next
+    click(app, "lang")              # one must not take a priority number (or read English) unknowingly
+    clock.now += app.section.idle_timeout_s + 1
+    app.step()
+    assert app.view.priority is None and app.view.lang == "vi"
 
 
 @pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])

@@ -146,7 +146,8 @@ class KioskApp:
         v = self.view
         limit = TICKET_SCREEN_S if v.name == "ticket" and v.outcome and v.outcome.state == "printed" else \
             self.core.kiosk.idle_timeout_s
-        if v.name not in ("home", "printing") and idle > limit:
+        chosen = v.name == "home" and (v.priority is not None or v.lang != self.core.kiosk.lang)  # left by someone
+        if (v.name not in ("home", "printing") or chosen) and idle > limit:
             if v.outcome is not None and v.outcome.state == "print_failed":
                 self.core.cancel(v.outcome)  # nobody kept the number: it never joins the queue
             self.home()
