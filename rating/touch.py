@@ -102,7 +102,10 @@ class RatingApp:
                 self.tap(pos)
         if self._answers:
             self.answer = self._answers.pop()
-        if self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
+        if self.view in ("why", "visits") and self.clock() - self.shown_at > 30:
+            self._send()  # the level tapped is the rating: a follow-up left unanswered must not lose it
+            self.shown_at = self.clock()
+        elif self.view != "ask" and self.clock() - self.shown_at > (6 if self.view == "sent" else 30):
             self.view, self.level, self.reasons, self.answer, self.visits = "ask", 0, set(), None, 0
             self.lang = "vi"
         elif self.view == "ask" and self.lang != "vi" and self.clock() - self.shown_at > 30:

@@ -97,6 +97,18 @@ def test_a_citizen_may_rate_in_english_and_the_next_one_is_asked_in_vietnamese(a
         "Not recorded: no case has just been handled at this counter.", "")
 
 
+def test_a_poor_rating_left_at_its_follow_up_question_is_still_counted(app: RatingApp, hub: HubService) -> None:
+    """A citizen who taps "Không hài lòng", picks a reason and walks away: the rating counts, with that reason (the
+    follow-up is optional; dropping it would lose exactly the complaints)."""
+    serve(hub)
+    tap(app, "level:3")
+    tap(app, "reason:waited_too_long")
+    app.shown_at -= 31  # 30 s untouched
+    app.step()
+    assert answer(app).type == "rating.recorded"
+    assert hub.db.execute("SELECT level, reasons FROM ratings").fetchone() == (3, '["waited_too_long"]')
+
+
 def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, hub: HubService) -> None:
     tap(app, "level:1")
     assert answer(app).type == "error" and app.answer.body["code"] == "nothing_served"
