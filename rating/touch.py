@@ -57,7 +57,10 @@ class RatingApp:
     def tap(self, pos: tuple[int, int]) -> None:
         for b in self.buttons:
             if b.rect.collidepoint(pos):
+                view = self.view
                 self.act(b.action)
+                if self.view != view:  # its buttons are gone: a tap that came with this one (a double tap) meets
+                    self.buttons = []  # the next screen once it is drawn
                 return
 
     def act(self, action: str) -> None:

@@ -149,6 +149,20 @@ def test_single_procedure_service_prints_in_one_tap(app: KioskApp) -> None:
     assert app.view.outcome.ticket["service"] == "KD"
 
 
+def test_a_double_tap_on_a_service_gives_one_ticket(app: KioskApp, printer: FakePrinter, hub: HubService) -> None:
+    """Two taps that arrive together (an impatient double tap, a bouncing touch panel, a Pi busy drawing) were both
+    handled against the home screen's tiles, and the citizen got two tickets; the second meets the printing screen."""
+    x, y = app.button("service:KD").rect.center
+    for _ in range(2):
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(x, y), touch=False))
+    app.step()
+    settle(app)
+    assert app.view.name == "ticket" and len(printer.jobs) == 1
+    wait_until(lambda: hub.db.execute("SELECT COUNT(*) FROM tickets WHERE status='issued'").fetchone()[0] == 1,
+               what="the ticket confirmed")
+    assert hub.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+
+
 def test_a_citizen_leaves_a_phone_number_under_a_consent_line(app: KioskApp, core: KioskCore) -> None:
     core.kiosk = dataclasses.replace(core.kiosk, notify=True)
     click(app, "service:KD")

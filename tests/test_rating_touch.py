@@ -109,6 +109,18 @@ def test_a_poor_rating_left_at_its_follow_up_question_is_still_counted(app: Rati
     assert hub.db.execute("SELECT level, reasons FROM ratings").fetchone() == (3, '["waited_too_long"]')
 
 
+def test_a_double_tap_on_a_level_sends_one_rating(app: RatingApp, hub: HubService) -> None:
+    serve(hub)
+    x, y = app.button("level:1").rect.center
+    for _ in range(2):  # two taps that arrive together were both taken against the levels: the rating sent twice
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(x, y), touch=False))
+    app.step()
+    assert answer(app).type == "rating.recorded"
+    app.shown_at -= 7
+    app.step()  # the thanks gone, anything else sent would have come by now
+    assert hub.db.execute("SELECT level, version FROM ratings").fetchall() == [(1, 1)]
+
+
 def test_good_rating_is_one_tap_and_nothing_served_is_explained(app: RatingApp, hub: HubService) -> None:
     tap(app, "level:1")
     assert answer(app).type == "error" and app.answer.body["code"] == "nothing_served"

@@ -59,8 +59,11 @@ class KioskApp:
         self.last_input = self.clock()  # type: ignore[operator]
         for button in self.buttons:
             if button.enabled and button.rect.collidepoint(pos):
+                view, name = self.view, self.view.name
                 self.act(button.action)
                 self.dirty = True
+                if self.view is not view or self.view.name != name:  # its buttons are gone: a tap that came with
+                    self.buttons = []  # this one (a double tap) meets the next screen once it is drawn
                 return
 
     def act(self, action: str) -> None:
