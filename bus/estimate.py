@@ -56,11 +56,16 @@ def on_the_clock(working: dict[str, Any], sessions: list[list[int]], now: float)
 
 
 def _clock_seconds(left: list[tuple[float, int]], now: float, work: float) -> float | None:
-    """Seconds from `now` until `work` seconds of the sessions `left` have passed; None if they end first."""
+    """Seconds from `now` until `work` seconds of the sessions `left` have passed; None if they end first. Summed as
+    the breaks before then plus `work` itself, so it is never less than `work` (now + work - now, in floating point,
+    can be: 119.99999999999999 seconds made a two-minute wait one)."""
+    breaks, worked, before = 0.0, 0.0, now
     for start, end in left:
-        if start + work <= end:
-            return start + work - now
-        work -= end - start
+        breaks += start - before
+        worked += end - start
+        if work <= worked:
+            return breaks + work
+        before = end
     return None
 
 

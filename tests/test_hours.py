@@ -83,6 +83,13 @@ def test_a_day_no_rule_names_is_closed_and_no_rules_means_always_open() -> None:
     assert hours.parse([], "test", "hub.hours") is None
 
 
+def test_a_wait_from_the_middle_of_a_session_is_not_cut_by_rounding() -> None:
+    """Found by the property below on a CI run: now + 120 - now is 119.99999999999999 s for this `now`, and the
+    two working minutes of the wait came out as one on the clock."""
+    p = {"open": 1, "samples": 10, "enough": True, "p25": 0.0625, "p75": 0.0625, "hours": [[0, 129]]}
+    assert estimate.wait_range(p, 32, 8.697301489907844)["low_min"] == estimate.wait_range(p, 32)["low_min"] == 2
+
+
 @settings(max_examples=300, deadline=None)
 @given(starts=st.lists(st.integers(0, 20 * 3600), max_size=5, unique=True), lengths=st.data(),
        now=st.floats(-3600, 30 * 3600), p25=st.floats(0, 120), spread=st.floats(0, 120), ahead=st.integers(0, 500))
