@@ -177,6 +177,7 @@ function counterScreen(data) {
   const keys = {n: "call_next", r: "recall", b: "start", s: "skip", x: "no_show", t: "transfer", d: "done"};
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.altKey || e.metaKey || dialog.open || ["INPUT", "TEXTAREA", "SELECT"].includes(e.target.tagName)) return;
+    if (e.repeat) return; // a key held down is one press: each repeat would have called the next citizen
     const key = e.key.toLowerCase();
     if (key === "p") { e.preventDefault(); act(state.status === "closed" ? "open" : "close"); return; }
     const action = keys[key];
