@@ -196,9 +196,11 @@ def notify(workdir: Path, port: int, kiosk: BusClient) -> Iterator[Receiver]:
     def works() -> None:
         body = {"ticket_id": 1, "label": "A001", "service": "HT", "day": service.today(), "phone": "0912345678",
                 "lang": "vi"}
-        for _ in range(3):  # resent, as the kiosk's outbox resends: the broker may not yet have taken the
-            reply = kiosk.request(kiosk.topics.notify_subscribe, "notify.subscribe", body, timeout=4)  # freshly
-            if reply is not None:  # started notifier's subscriptions when the first one comes
+        # resent, as the kiosk's outbox resends: the broker may not yet have taken the freshly started notifier's
+        # subscriptions when the first one comes
+        for _ in range(3):
+            reply = kiosk.request(kiosk.topics.notify_subscribe, "notify.subscribe", body, timeout=4)
+            if reply is not None:
                 break
         assert reply is not None and reply.type == "notify.accepted", reply
 
