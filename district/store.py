@@ -35,6 +35,8 @@ class Store:
     """A backend keeps the tables in TABLES and implements these methods. Statements use `?` placeholders; a
     backend whose driver wants another style translates them. Every write happens inside `transaction()`."""
 
+    KEYED_TABLE_SUFFIX = ""  # what a backend adds to CREATE TABLE for a table with a primary key
+
     def transaction(self) -> AbstractContextManager[None]:
         """Commits when the block ends, rolls back if it raises. Writes of concurrent collectors on the same
         database serialise on the seen-mark, so a record resent to two collectors is stored once."""
@@ -63,7 +65,8 @@ class Store:
         for table, columns, key in TABLES:
             cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
             pk = f", PRIMARY KEY ({', '.join(key)})" if key else ""
-            self.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}{pk})")
+            suffix = self.KEYED_TABLE_SUFFIX if key else ""
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}{pk}){suffix}")
             for name in columns.keys() - self.columns(table):  # added by a later version: nothing is dropped
                 self.execute(f"ALTER TABLE {table} ADD COLUMN {name} {columns[name]}")
 

@@ -19,6 +19,8 @@ class SqliteStore(Store):
     """WAL and synchronous=FULL: a committed record survives a power cut. BEGIN IMMEDIATE takes the write lock at
     the start of a batch, so two collectors sharing the file wait for each other instead of failing mid-batch."""
 
+    KEYED_TABLE_SUFFIX = " WITHOUT ROWID"  # the rows live in the key's own B-tree: one tree to write, not two
+
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
         if read_only:

@@ -416,3 +416,33 @@ def test_upstream_over_tls_with_a_verified_certificate(tmp_path: Path, broker: B
         plain.stop()
     finally:
         upstream.stop()
+
+
+def test_a_collector_file_keeps_rows_in_their_keys_and_one_from_an_earlier_version_still_stores(
+        tmp_path: Path) -> None:
+    """A new file keeps each keyed table's rows in its key's own B-tree (one tree written a record, not two); a file an
+    earlier version made (rowid tables, no visits column) gets its column and stores, once, as before."""
+    from bus.upstream import parse
+    from district.store_sqlite import SqliteStore
+
+    new = SqliteStore(tmp_path / "new.db")
+    shapes = dict(new.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+    new.close()
+    assert all(shapes[t].endswith("WITHOUT ROWID") for t in ("seen", "ratings", "day_stats")), shapes
+    assert not shapes["rejects"].endswith("WITHOUT ROWID")  # no key of its own
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.executescript("""
+        CREATE TABLE seen (ward TEXT, device TEXT, boot TEXT, seq BIGINT, at DOUBLE PRECISION,
+                           PRIMARY KEY (ward, device, boot, seq));
+        CREATE TABLE ratings (ward TEXT, day TEXT, ticket_id BIGINT, counter INTEGER, service TEXT, procedure TEXT,
+                              officer TEXT, level INTEGER, scale INTEGER, version INTEGER,
+                              PRIMARY KEY (ward, ticket_id, counter));
+        INSERT INTO seen VALUES ('w', 'hub', 'b', 1, 0);""")
+    old.close()
+    store = SqliteStore(tmp_path / "old.db")
+    record = parse("rating", {**RATING, "visits": 2})
+    with store.transaction():
+        fresh = store.store_new([(("w", "hub", "b", 1), record), (("w", "hub", "b", 2), record)], 1.0)
+    assert fresh == [False, True]
+    assert list(store.query("SELECT visits FROM ratings")) == [{"visits": 2}]
+    store.close()
