@@ -42,7 +42,7 @@ class Ward:
 
     def open(self) -> None:
         self.db = open_db(self.path)
-        self.queue = Queue(self.db, self.hub, self.clock)
+        self.queue = Queue(self.db, self.hub, self.clock, uptime=self.clock)  # the months pass: no clock jumps
 
     def do(self, op: str, **args: object) -> dict:
         key = next(self.keys)

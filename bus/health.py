@@ -119,6 +119,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "the wards, unacknowledged; disk full or database server down?)",
                       f"không ghi được kho dữ liệu từ {store.get('since')}: {store['failing']} (bản ghi chờ ở các "
                       "phường; đĩa đầy hoặc máy chủ CSDL ngừng?)"))
+    if role == "hub" and detail.get("day_held"):
+        found.append((f"numbering stays on {detail.get('day')}: {detail['day_held']} (set the hub's clock source "
+                      "right: NTP, or a clock module)",
+                      f"vẫn cấp số theo ngày {detail.get('day')}: đồng hồ vừa nhảy sang ngày mới khi còn công dân của "
+                      "ngày đó trong phòng; sẽ sang ngày mới khi họ xong hoặc đến nửa đêm (kiểm tra nguồn giờ của máy "
+                      "chủ: NTP hoặc mô-đun đồng hồ)"))
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):

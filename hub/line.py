@@ -12,6 +12,13 @@ from typing import Any
 ORDER = ("priority IS NULL", "queue_at")
 _WHERE = "status='issued' AND day=? AND service=?"
 BEHIND_SCAN = 64  # tickets behind one counted before its line's length is used instead (see `ahead`)
+LIVE = ("held", "issued", "called", "serving")  # statuses of a ticket still in the ward
+
+
+def any_live(db: sqlite3.Connection, day: str) -> bool:
+    """Whether a ticket of `day` is still in the ward (being printed, waiting, called or served)."""
+    return db.execute(f"SELECT 1 FROM tickets WHERE status IN ({','.join('?' * len(LIVE))}) AND day=? LIMIT 1",
+                      (*LIVE, day)).fetchone() is not None
 
 
 def waiting(db: sqlite3.Connection, day: str, services: list[str], columns: tuple[str, ...], limit: int) -> list[tuple]:

@@ -18,6 +18,7 @@ from bus.transaction import transaction
 from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
+from hub.day import NumberingDay, since_boot
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class Queue(CounterOps, RatingOps):
-    def __init__(self, db: sqlite3.Connection, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: sqlite3.Connection, hub: HubSection, clock: Callable[[], float] = time.time,
+                 uptime: Callable[[], float] = since_boot) -> None:
         self.db = db
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)
+        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), uptime)
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
         self.token_key = tokens.key(db)
         self.reconfigure(hub)
@@ -77,7 +80,7 @@ class Queue(CounterOps, RatingOps):
         return outcome
 
     def today(self) -> str:
-        return self.days.decide(self.clock(), self._last_day).day
+        return self.day.decide(self.clock(), self._last_day).day
 
     # -- tickets ---------------------------------------------------------------------------------------------
     def op_issue(self, now: float, service: str, priority: str | None = None, device: str = "",
@@ -85,7 +88,7 @@ class Queue(CounterOps, RatingOps):
         """Issues the next number. With `hold` the ticket waits as 'held' (not callable, not on the board) until
         the kiosk confirms its print, so a failed print never leaves a phantom ticket in the queue."""
         svc = self._service(service)
-        decision = self.days.decide(now, self._last_day)
+        decision = self.day.decide(now, self._last_day)
         if not decision.clock_trusted:
             log.warning("numbering day %s: %s", decision.day, decision.reason)
         day = decision.day

@@ -27,6 +27,7 @@ from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
 from hub.database_health import DatabaseHealth
+from hub.day import since_boot
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.retained import RetainedStates
@@ -61,10 +62,11 @@ WORKER_STUCK_S = 30.0  # a worker that has not come round its loop for this long
 class HubService:
     """Owns the queue. One worker thread runs the network loop and applies requests in arrival order."""
 
-    def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: DeviceConfig, hub: HubSection, clock: Callable[[], float] = time.time,
+                 uptime: Callable[[], float] = since_boot) -> None:
         self.config = config
         self.db, repair = open_repaired(config.data_dir / hub.database)
-        self.queue = Queue(self.db, hub, clock)
+        self.queue = Queue(self.db, hub, clock, uptime)
         catalogue = load_catalogue_message(hub.catalogue, config.source) if hub.catalogue else None
         self.settings = Settings(self.db, hub, catalogue, self.queue.today)  # an admin's later versions laid over
         self.hub, self.catalogue = self.settings.current.hub, self.settings.current.catalogue
@@ -115,6 +117,7 @@ class HubService:
         self._board_day: str | None = None  # the day of the board state last published
         self._worker_at = time.monotonic()  # when the worker last came round its loop
         self._state_at = self._pruned_at = 0.0  # when the worker last published its state, pruned old answers
+        self._held_said: str | None = None
         self._last_fault = ""  # the last fault of a turn, logged once while it repeats
 
     def start(self) -> None:
@@ -202,9 +205,10 @@ class HubService:
             self._publish_changes()
         self._last_fault = ""
         now = time.monotonic()
-        if now - self._state_at >= STATE_INTERVAL:  # inbox depth, counts, upstream backlog for ward IT
+        held = self.queue.day.held  # the numbering day held after a clock jump: ward IT sees it now
+        if now - self._state_at >= STATE_INTERVAL or held != self._held_said:  # inbox, counts, backlog for ward IT
             self.bus.publish_state()
-            self._state_at = now
+            self._state_at, self._held_said = now, held
         if now - self._pruned_at > 3600:
             with self.database.timed():
                 prune_handled(self.db, self.queue.clock())
@@ -387,6 +391,8 @@ class HubService:
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
                   "database": self.database.status()}
+        if self.queue.day.held is not None:  # ward IT sees why the numbering day is not the clock's
+            detail["day_held"] = self.queue.day.reason
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         if self.releases is not None:

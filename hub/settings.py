@@ -16,10 +16,10 @@ from bus.errors import ConfigError
 from bus.messages import ADMIN_ACTIONS
 from hub.config import CounterConfig, HubSection, ServiceConfig, check
 from hub.errors import QueueRefused
+from hub.line import LIVE
 from hub.outcome import Outcome
 
 log = logging.getLogger(__name__)
-LIVE = ("held", "issued", "called", "serving")  # statuses of a ticket still in the ward today
 
 
 @dataclass(frozen=True)

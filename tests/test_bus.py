@@ -79,10 +79,11 @@ def test_a_state_rebuilt_unchanged_is_not_sent_again_until_a_reconnect(hub: HubS
 
 def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_config, make_client) -> None:  # noqa: ANN001
     from hub.config import load_hub
+    from hub.day import since_boot
 
     offset = [0.0]
-    config, section = load_hub(str(hub_config))
-    hub = HubService(config, section, clock=lambda: time.time() + offset[0])
+    config, section = load_hub(str(hub_config))  # the night passes by running time, as it does in a ward
+    hub = HubService(config, section, clock=lambda: time.time() + offset[0], uptime=lambda: since_boot() + offset[0])
     hub.start()
     try:
         watcher = make_client("board-1", role="display")
@@ -101,6 +102,38 @@ def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_conf
         fresh = boards[-1].body
         assert fresh["recent"] == [] and all(w["count"] == 0 for w in fresh["waiting"])
         assert [c for c in fresh["counters"] if "ticket" in c] == []  # yesterday's last number is gone too
+    finally:
+        hub.stop()
+
+
+def test_a_clock_jump_into_the_next_day_keeps_the_line_and_ward_it_is_told(hub_config, broker: Broker,  # noqa: ANN001
+                                                                           make_client) -> None:
+    """The hub's wall clock jumps a day ahead (NTP reaching a Pi that booted on last evening's saved time) while a
+    citizen waits: the next ticket continues that day's numbers, and the fleet says why at once."""
+    from hub.config import load_hub
+    from provisioning.fleet import fleet_rows
+
+    offset = [0.0]
+    config, section = load_hub(str(hub_config))
+    hub = HubService(config, section, clock=lambda: time.time() + offset[0])  # its time since boot does not jump
+    hub.start()
+    try:
+        kiosk = make_client("kiosk-1")
+        assert kiosk.wait_connected(5)
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=10)
+
+        def issue() -> dict:
+            reply = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+            assert reply is not None and reply.type == "ticket.issued", reply
+            return reply.body["ticket"]
+
+        first = issue()
+        offset[0] = 86400.0
+        second = issue()
+        assert (second["label"], second["day"]) == ("A002", first["day"])  # not a second A001 beside the first
+        wait_until(lambda: any("numbering stays on" in p for r in fleet_rows(BrokerSection(port=broker.port), WARD,
+                                                                             settle_s=0.3)
+                               if r["device"] == "hub" for p in r["problems"]), what="the fleet told of the held day")
     finally:
         hub.stop()
 

@@ -17,19 +17,28 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Clock:
-    """A settable wall clock, as the Pi's own clock would be after NTP (or before it)."""
+    """A settable wall clock, as the Pi's own clock would be after NTP (or before it), and the time since boot.
+    `set` and `advance` let time pass (both move); `jump` sets the wall clock alone, as NTP or a hand does."""
 
     def __init__(self, when: str) -> None:
         self.now = datetime.fromisoformat(when).replace(tzinfo=VN).timestamp()
+        self.up = 1000.0
 
     def __call__(self) -> float:
         return self.now
 
+    def since_boot(self) -> float:
+        return self.up
+
     def set(self, when: str) -> None:
+        self.advance((datetime.fromisoformat(when).replace(tzinfo=VN).timestamp() - self.now) / 60)
+
+    def jump(self, when: str) -> None:
         self.now = datetime.fromisoformat(when).replace(tzinfo=VN).timestamp()
 
     def advance(self, minutes: float) -> None:
         self.now += minutes * 60
+        self.up += max(0.0, minutes * 60)  # a clock set back did not take time back
 
 
 class Ward:
@@ -44,7 +53,7 @@ class Ward:
 
     def open(self) -> None:
         self.db = open_db(self.tmp_path / "hub" / "hub.db")  # where the config written above says it lives
-        self.queue = Queue(self.db, self.section, self.clock)
+        self.queue = Queue(self.db, self.section, self.clock, self.clock.since_boot)
 
     def restart(self) -> None:
         self.db.close()
@@ -137,6 +146,48 @@ def test_clock_wrong_at_boot_never_reissues_a_number(ward: Ward, clock: Clock) -
     assert ward.issue()["label"] == "A005"
     clock.set("2026-11-23T10:00:00")  # NTP synced
     assert ward.issue()["label"] == "A006"
+
+
+def test_a_clock_jumping_into_the_next_day_keeps_the_mornings_numbers_until_their_line_is_done(ward: Ward,
+                                                                                               clock: Clock) -> None:
+    """After a night's power cut a Pi boots on the time fake-hwclock saved the evening before; NTP reaches it
+    mid-morning, when the ward's internet comes back. The morning's citizens keep their places and no number is
+    given twice in the room; numbering moves to the real day once their line is done."""
+    clock.set("2026-11-23T16:30:00")
+    ward.issue()  # A001: yesterday's last citizen, served
+    ward.call(1)
+    ward.do("done", counter=1)
+    ward.restart()  # the power cut; the hub boots on 17:05 of the 23rd, really 07:30 on the 24th
+    clock.set("2026-11-23T17:05:00")
+    morning = [ward.issue()["label"] for _ in range(3)]
+    assert morning == ["A002", "A003", "A004"]
+    ward.call(1)  # A002 at the counter
+    clock.jump("2026-11-24T09:10:00")  # NTP
+    after = ward.issue()
+    assert (after["label"], after["day"]) == ("A005", "2026-11-23")  # not a second A001..A004 beside them
+    assert ward.queue.day.held == "2026-11-23" and "jumped" in ward.queue.day.reason
+    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A003", "A004", "A005"]  # none dropped
+    assert ward.issue()["label"] == "A006"
+    ward.call(1)
+    ward.do("done", counter=1)  # the last of them done: the line of the 23rd is empty
+    fresh = ward.issue()
+    assert (fresh["label"], fresh["day"]) == ("A001", "2026-11-24") and ward.queue.day.held is None
+
+
+def test_a_clock_set_forward_over_midnight_moves_the_day_when_midnight_comes_by_running_time(ward: Ward,
+                                                                                               clock: Clock) -> None:
+    clock.set("2026-11-23T23:50:00")
+    ward.issue()  # waits
+    clock.jump("2026-11-24T00:02:00")  # a slow clock corrected by 12 minutes: really 23:50 still
+    assert ward.issue()["day"] == "2026-11-23"
+    clock.advance(9)  # 23:59 by running time
+    assert ward.issue()["day"] == "2026-11-23"
+    clock.advance(2)  # 00:01: the day has really changed, the line or not
+    assert (ward.issue()["label"], ward.queue.today()) == ("A001", "2026-11-24")
+    ward.call(1)  # A001 of the 24th, served
+    ward.do("done", counter=1)
+    clock.jump("2026-11-25T08:00:00")  # a jump with nobody of the last day in the ward: nothing to keep
+    assert (ward.issue()["day"], ward.queue.day.held) == ("2026-11-25", None)
 
 
 def test_utc_midnight_is_not_local_midnight(ward: Ward, clock: Clock) -> None:
