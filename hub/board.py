@@ -1,7 +1,7 @@
 # Board state: what the waiting-room board shows, rebuilt from the database after every change.
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hub import store
@@ -31,8 +31,8 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
              "recent": recent, "waiting": waiting, "notice": hub.notice,
              "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
     if queue.hours is not None:  # today's hours in words, for the board to show beside the waits
-        state.update(hours_vi=queue.hours.said(date.fromisoformat(day), "vi"),
-                     hours_en=queue.hours.said(date.fromisoformat(day), "en"))
+        state.update(hours_vi=queue.hours.said(queue.clock_date(), "vi"),
+                     hours_en=queue.hours.said(queue.clock_date(), "en"))
     return state
 
 

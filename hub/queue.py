@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -174,9 +174,14 @@ class Queue(CounterOps, RatingOps):
     def wait_for(self, service: str, ahead: int) -> dict[str, Any]:
         return estimate.wait_range(self.pace(service), ahead, self.clock())
 
+    def clock_date(self) -> date:
+        """The date the clock says in the ward's time zone, which working hours follow: the numbering day can stay
+        behind it (hub/day.py)."""
+        return self.days.local_date(self.clock())
+
     def sessions(self) -> list[list[int]] | None:
         """Today's working sessions ([start, end], seconds since the epoch), or None when the ward set no hours."""
-        return None if self.hours is None else self.hours.sessions(self.today(), self.hub.timezone)
+        return None if self.hours is None else self.hours.sessions(self.clock_date().isoformat(), self.hub.timezone)
 
     def pace(self, service: str) -> dict[str, Any]:
         """What `service`'s waits are estimated from: its recent service times (in working minutes where the hours

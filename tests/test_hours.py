@@ -186,6 +186,25 @@ def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_t
     assert ward.issue()["wait"] == {"known": False, "reason": "closed"}
 
 
+def test_while_the_day_is_held_after_a_clock_jump_the_hours_are_the_clock_s_day(tmp_path: Path) -> None:
+    """A hub booted on Sunday evening's saved time numbers on Sunday; NTP moves its clock to Monday morning while
+    Sunday's tickets wait (hub/day.py). Their numbers go on, but waits and the board follow Monday's hours."""
+    clock = Clock("2026-11-22T18:00:00")
+    ward = Ward(tmp_path, clock)
+    ward.section = dataclasses.replace(ward.section, hours=RULES)
+    ward.restart()
+    ward.do("open", counter=1)
+    for _ in range(8):
+        ward.issue()
+    for _ in range(6):
+        ward.call(1)
+        clock.advance(10)
+    clock.jump(f"{MONDAY}T09:10:00")
+    ticket = ward.issue()
+    assert ticket["day"] == "2026-11-22" and ticket["wait"]["known"], ticket  # not "closed", as Sunday is
+    assert board_state(ward.queue, ward.section)["hours_vi"] == "Giờ làm việc hôm nay: 07:30–11:30, 13:30–17:00"
+
+
 def test_a_visit_counts_against_its_target_in_working_minutes(tmp_path: Path) -> None:
     """Administrative time limits run in working hours: a visit across the lunch break is not late for the break."""
     clock = Clock(f"{MONDAY}T09:00:00")
