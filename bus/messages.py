@@ -47,7 +47,7 @@ RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 TICKET_STATUSES = ("held", "issued", "called", "serving", "done", "no_show", "void")
 ADMIN_ACTIONS = ("services", "counters", "notice", "hours", "catalogue")  # what an admin may change; docs/console.md
-STATS_GROUPS = ("service", "counter", "officer", "procedure")
+STATS_GROUPS = ("service", "counter", "officer", "procedure", "ward")  # "ward": the whole ward, one group
 NAME = 200  # characters in a ward, service or counter name
 
 

@@ -86,6 +86,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "service": ("Dịch vụ", "Service"),
     "officer": ("Cán bộ", "Officer"),
     "procedure": ("Thủ tục", "Procedure"),
+    "ward": ("Toàn phường", "Whole ward"),
+    "total": ("Tổng cộng", "Total"),
     "issued": ("Đã cấp số", "Issued"),
     "wait_p50": ("Chờ (trung vị, phút)", "Wait p50 (min)"),
     "wait_p90": ("Chờ (90%, phút)", "Wait p90 (min)"),

@@ -1,4 +1,4 @@
-# Ward statistics from the hub's own records: per day and service, counter or officer, with satisfaction counts.
+# Ward statistics from the hub's own records: per day and service, counter, officer, procedure or the whole ward.
 from __future__ import annotations
 
 import io
@@ -9,12 +9,12 @@ from typing import Any
 
 from bus import hours
 from bus.estimate import quantile
-from bus.messages import RATING_REASONS
+from bus.messages import RATING_REASONS, STATS_GROUPS
 from hub.config import HubSection
 from hub.ratings import GOVERNMENT_LEVEL, SATISFIED
 from hub.store import records
 
-GROUPS = ("service", "counter", "officer", "procedure")
+WHOLE_WARD = "all"  # the one group of a grouping by "ward"
 MAX_SERVICE_S = 8 * 3600  # a "service" longer than a working day is a ticket left at a counter overnight
 COLUMNS = ("day", "group", "issued", "served", "no_shows", "transfers", "wait_p50_min", "wait_p90_min",
            "service_p50_min", "service_p90_min", "within_target", "rated", "level_1", "level_2", "level_3",
@@ -32,8 +32,8 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
     minutes (working minutes when the ward's hours are set: breaks and closed hours do not count); satisfaction
     rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). The gov_ columns put every scale on the
     government's three levels (hub/ratings.py), and reason_ columns count the reasons citizens gave."""
-    if by not in GROUPS:
-        raise ValueError(f"group by one of {', '.join(GROUPS)}, not {by!r}")
+    if by not in STATS_GROUPS:
+        raise ValueError(f"group by one of {', '.join(STATS_GROUPS)}, not {by!r}")
     span = f"{day_from}..{day_to}"
 
     def day_of(day: str) -> str:
@@ -88,12 +88,15 @@ def _empty() -> dict[str, Any]:
 
 
 def _key(t: dict[str, Any], by: str) -> str:
+    if by == "ward":
+        return WHOLE_WARD
     value = t[by]
     return "-" if value is None or value == "" else str(value)
 
 
 def _group(r: dict[str, Any], by: str) -> str:
-    """A rating's or a transfer's group: its service, counter, officer or procedure ("-" when unknown)."""
+    """A rating's or a transfer's group: its service, counter, officer or procedure ("-" when unknown), or the
+    whole ward's."""
     return _key(r, by)
 
 

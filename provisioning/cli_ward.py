@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from bus.config import BrokerSection
-from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS
+from bus.messages import COUNTER_ACTIONS, PRIORITY_GROUPS, STATS_GROUPS
 from provisioning.cli_common import connection_options, guard, request
 from provisioning.errors import ProvisioningError
 
@@ -14,7 +14,7 @@ from provisioning.errors import ProvisioningError
               help="The hub's device config (for its database and service targets).")
 @click.option("--from", "day_from", help="First day, YYYY-MM-DD (default: today, ward time).")
 @click.option("--to", "day_to", help="Last day, YYYY-MM-DD (default: the first day).")
-@click.option("--by", type=click.Choice(["service", "counter", "officer"]), default="service", show_default=True)
+@click.option("--by", type=click.Choice(STATS_GROUPS), default="service", show_default=True)
 @click.option("--csv", "as_csv", is_flag=True, help="Write CSV instead of a table.")
 def stats(config_path: str, day_from: str | None, day_to: str | None, by: str, as_csv: bool) -> None:
     """Ward statistics per day: issued, served, no-shows, transfers, waits, satisfaction."""

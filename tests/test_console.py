@@ -162,9 +162,13 @@ def test_an_admin_types_the_working_hours_one_rule_a_line(console: tuple, hub: H
 def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> None:  # noqa: ANN001
     live, _, app = console
     issue(1, procedure="1.001193")
+    issue(2, service="CT")
     tin = sign_in(app, "tin")
     page = tin.get("/stats?by=service")
     assert page.status_code == 200 and "Hộ tịch" in page.text and "Đã cấp số" in page.text
+    total = re.search(r"<tfoot><tr><th>Tổng cộng</th><td>(\d+)</td>", page.text)  # the whole ward, below the services
+    assert total is not None and total.group(1) == "3", page.text
+    assert "<tfoot>" not in tin.get("/stats?by=ward").text  # one row already is the whole ward
     assert '<text x="150" y="12" class="n">chưa có đánh giá</text>' in page.text  # not a row of nothing
     day = live.board["day"]  # the ward's day, said day first: a browser set to English (US) shows 12/07/2026
     assert f'id="range" class="range">Số liệu ngày {day[8:]}/{day[5:7]}/{day[:4]}</p>' in page.text
@@ -172,6 +176,7 @@ def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> 
     assert 'id="range" class="range">Số liệu từ 30/11/2026 đến 07/12/2026</p>' in asked
     csv = tin.get("/stats.csv?by=procedure")
     assert csv.status_code == 200 and "Đăng ký khai sinh (1.001193)" in csv.text
+    assert csv.text.splitlines()[-1].startswith("Tổng cộng,3,")
     assert csv.headers["content-disposition"].startswith("attachment")
     tin.post("/lang", data={"lang": "en", "csrftoken": token(tin, "/stats")}, follow_redirects=False)
     asked = tin.get("/stats?from=2026-12-07&to=2026-11-30").text

@@ -50,6 +50,17 @@ def test_per_service_counts_waits_and_satisfaction(ward: Ward) -> None:
     assert ht["came_back"] == 1
 
 
+def test_the_whole_ward_is_one_group_whose_waits_are_its_own_not_a_sum(ward: Ward) -> None:
+    whole = stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "ward", per_day=False)
+    assert [r["group"] for r in whole] == ["all"]
+    by_service = stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "service", per_day=False)
+    for column in ("issued", "served", "no_shows", "transfers", "rated", "level_1", "level_3", "came_back"):
+        assert whole[0][column] == sum(r[column] for r in by_service), column
+    assert whole[0]["issued"] == 5 and whole[0]["wait_p50_min"] == 15.0  # its own median of 0, 10, 20, 40 (the
+    # transferred ticket waits again)
+    assert whole[0]["within_target"] == pytest.approx(2 / 3, abs=0.001)
+
+
 def test_a_ticket_left_at_a_counter_overnight_is_served_but_not_a_service_time(ward: Ward) -> None:
     ward.clock.set("2026-11-23T16:55:00")
     ward.issue("HT")

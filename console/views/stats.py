@@ -1,4 +1,4 @@
-# Ward statistics for a day or a range, by service, counter, officer or procedure: a table, charts and CSV.
+# Ward statistics for a day or a range, by service, counter, officer, procedure or ward: a table, total, charts, CSV.
 from __future__ import annotations
 
 import csv
@@ -48,6 +48,8 @@ def named(console: Console, by: str, group: str, lang: str) -> str:
         key = "name_vi" if lang == "vi" else "name_en"
         names = {str(c["counter"]): c.get(key) for c in live.board.get("counters", [])}
         return names.get(group) or f"{say('counter', lang)} {group}"
+    if by == "ward":
+        return say("ward", lang)
     if by == "procedure":
         for field in (live.catalogue or {}).get("catalogue", {}).get("fields", []):
             for p in field["procedures"]:
@@ -63,13 +65,19 @@ def routes(console: Console) -> list[Route]:
             return account
         lang = console.lang(request)
         data = stats_data(console, lang, dict(request.query_params))
+        asked = {"day_from": data["from"], "day_to": data["to"]}
         reply = await run_in_threadpool(console.live.ask, lambda t: t.stats_request, "stats.request",
-                                        {"day_from": data["from"], "day_to": data["to"], "by": data["by"]})
+                                        {**asked, "by": data["by"]})
         if isinstance(reply, Message) and reply.type == "stats.result":
             rows = [{**r, "name": named(console, data["by"], r["group"], lang)} for r in reply.body["rows"]]
             data.update(rows=rows, truncated=reply.body["truncated"])
         else:
             data.update(rows=[], error=say(reply if isinstance(reply, str) else "no_answer", lang))
+        if len(data["rows"]) > 1:  # the whole ward's figures below the groups' (its waits are its own, not a sum)
+            whole = await run_in_threadpool(console.live.ask, lambda t: t.stats_request, "stats.request",
+                                            {**asked, "by": "ward"})
+            if isinstance(whole, Message) and whole.type == "stats.result" and whole.body["rows"]:
+                data["total"] = {**whole.body["rows"][0], "name": say("total", lang)}
         data["columns"] = [{"key": key, "label": say(word, lang)} for key, word in COLUMNS]
         data["chart"] = _chart(data["rows"])
         return data, lang
@@ -88,7 +96,7 @@ def routes(console: Console) -> list[Route]:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([say(data["by"], lang), *(c["label"] for c in data["columns"])])
-        for r in data["rows"]:
+        for r in [*data["rows"], *([data["total"]] if data.get("total") else [])]:
             writer.writerow([r["name"], *("" if r.get(c["key"]) is None else r[c["key"]] for c in data["columns"])])
         name = f"thong-ke-{data['by']}-{data['from']}-{data['to']}.csv"
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # a BOM: Excel reads UTF-8
