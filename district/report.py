@@ -36,29 +36,39 @@ def procedure_names(catalogue_path: str | Path) -> dict[str, str]:
     return {p.code: p.name_vi for f in catalogue.load(catalogue_path).fields for p in f.procedures}
 
 
+# a ward's sums over the days ({ward}: the column, or a constant for all wards together)
+WARD_SUMS = ("SELECT {ward} AS ward, COUNT(DISTINCT day) AS days, SUM(issued) AS issued, SUM(served) AS served, "
+             "SUM(no_shows) AS no_shows, SUM(within_target) AS within_target, "
+             "SUM(CASE WHEN wait_p50_min >= 0 THEN wait_p50_min * served ELSE 0 END) AS wait_weighted, "
+             "SUM(CASE WHEN wait_p50_min >= 0 THEN served ELSE 0 END) AS wait_weight, "
+             "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied, "
+             "SUM(COALESCE(visits_recorded, 0)) AS visits_recorded, SUM(COALESCE(first_visits, 0)) AS first_visits "
+             "FROM day_stats WHERE day BETWEEN ? AND ?")
+
+
 def ward_rows(db: Store, day_from: str, day_to: str, wards: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Totals per ward over the days; the wait is the served-weighted mean of the services' daily medians. `wards`
     (id -> name, from the collector's config) names the wards it knows."""
     wards = wards or {}
-    rows = []
-    for r in db.query(
-            "SELECT ward, COUNT(DISTINCT day) AS days, SUM(issued) AS issued, SUM(served) AS served, "
-            "SUM(no_shows) AS no_shows, SUM(within_target) AS within_target, "
-            "SUM(CASE WHEN wait_p50_min >= 0 THEN wait_p50_min * served ELSE 0 END) AS wait_weighted, "
-            "SUM(CASE WHEN wait_p50_min >= 0 THEN served ELSE 0 END) AS wait_weight, "
-            "SUM(level_1 + level_2 + level_3 + level_4 + level_5) AS rated, SUM(level_1 + level_2) AS satisfied, "
-            "SUM(COALESCE(visits_recorded, 0)) AS visits_recorded, SUM(COALESCE(first_visits, 0)) AS first_visits "
-            "FROM day_stats WHERE day BETWEEN ? AND ? GROUP BY ward ORDER BY ward", (day_from, day_to)):
-        rows.append({
-            "ward": r["ward"], "ward_name": wards.get(r["ward"], ""), "days": r["days"], "issued": r["issued"],
+    query = WARD_SUMS.format(ward="ward") + " GROUP BY ward ORDER BY ward"
+    return [_ward_row(r, wards.get(r["ward"], "")) for r in db.query(query, (day_from, day_to))]
+
+
+def all_wards_row(db: Store, day_from: str, day_to: str) -> dict[str, Any] | None:
+    """The same figures for every ward together ("Tổng cộng"); None when there are none. Its days are the days any
+    ward reported."""
+    rows = [r for r in db.query(WARD_SUMS.format(ward="''"), (day_from, day_to)) if r["days"]]
+    return _ward_row(rows[0], "") if rows else None
+
+
+def _ward_row(r: dict[str, Any], name: str) -> dict[str, Any]:
+    return {"ward": r["ward"], "ward_name": name, "days": r["days"], "issued": r["issued"],
             "served": r["served"],
             "no_shows": r["no_shows"], "no_show_rate": _rate(r["no_shows"], r["issued"]),
             "wait_p50_min": round(r["wait_weighted"] / r["wait_weight"], 1) if r["wait_weight"] else None,
             "within_target": _rate(r["within_target"], r["served"]), "rated": r["rated"],
             "satisfaction_rate": _rate(r["satisfied"], r["rated"]),
-            "first_visit_rate": _rate(r["first_visits"], r["visits_recorded"]),
-        })
-    return rows
+            "first_visit_rate": _rate(r["first_visits"], r["visits_recorded"])}
 
 
 def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] | None = None,
@@ -83,6 +93,7 @@ def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[st
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wards = ward_rows(db, day_from, day_to, ward_names)
+    total = all_wards_row(db, day_from, day_to) if len(wards) > 1 else None
     procs = procedure_rows(db, day_from, day_to, names, ward_names)
     _csv(out / "wards.csv", WARD_COLUMNS, wards)
     _csv(out / "procedures.csv", PROCEDURE_COLUMNS, procs)
@@ -97,7 +108,7 @@ def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[st
     for name, title, items in charts:
         bar_chart(title, items, out / name)
     page = out / "report.html"
-    page.write_text(_html(day_from, day_to, wards, procs, [c[0] for c in charts]), encoding="utf-8")
+    page.write_text(_html(day_from, day_to, wards, procs, [c[0] for c in charts], total), encoding="utf-8")
     return page
 
 
@@ -141,14 +152,21 @@ def _by_procedure(procs: list[dict[str, Any]]) -> list[tuple[str, float]]:
     return [(names[code], _pct(_rate(s, n))) for code, (s, n) in sorted(totals.items())]
 
 
-def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], charts: list[str]) -> str:
-    def table(columns: tuple[str, ...], rows: list[dict]) -> str:
+def _html(day_from: str, day_to: str, wards: list[dict], procs: list[dict], charts: list[str],
+          total: dict[str, Any] | None = None) -> str:
+    def table(columns: tuple[str, ...], rows: list[dict], foot: dict[str, Any] | None = None) -> str:
         columns = tuple(c for c in columns if c not in NAMES or any(r[c] for r in rows))
         head = "".join(f'<th{" class=text" if c in TEXT else ""}>{html.escape(HEADINGS[c][0])}<br>'
                        f"<small>{html.escape(HEADINGS[c][1])}</small></th>" for c in columns)
         body = "".join("<tr>" + "".join(f'<td class="{_cell(c)}">{html.escape(_shown(c, r[c]))}'
                                         "</td>" for c in columns) + "</tr>" for r in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        end = ""
+        if foot is not None:  # every ward together: the words across the name columns, its figures under theirs
+            labels = sum(1 for c in columns if c in TEXT)  # the name columns come first
+            end = (f'<tfoot><tr><th class="text" colspan="{labels}">Tổng cộng · Total</th>'
+                   + "".join(f'<th class="n">{html.escape(_shown(c, foot[c]))}</th>' for c in columns[labels:])
+                   + "</tr></tfoot>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{end}</table>"
 
     images = "".join(f'<img src="{name}" alt="{name}">' for name in charts)
     return f"""<!doctype html>
@@ -161,7 +179,7 @@ img{{display:block;margin:1em 0}}
 </style></head><body>
 <h1>Báo cáo Bộ phận một cửa · One-stop centre report</h1>
 <p>{html.escape(day_from)} – {html.escape(day_to)} · {len(wards)} phường/xã</p>
-<h2>Theo phường · By ward</h2>{table(WARD_COLUMNS, wards)}
+<h2>Theo phường · By ward</h2>{table(WARD_COLUMNS, wards, total)}
 <h2>Theo thủ tục · By procedure</h2>{table(PROCEDURE_COLUMNS, procs)}
 <h2>Biểu đồ · Charts</h2>{images}
 <p>CSV: <a href="wards.csv">wards.csv</a>, <a href="procedures.csv">procedures.csv</a></p>

@@ -108,7 +108,9 @@ def test_report_from_postgres_equals_report_from_sqlite(tmp_path: Path, postgres
         assert result.exit_code == 0, result.output
         outputs[name] = [list(csv.reader((tmp_path / f"out-{name}" / f).read_text(encoding="utf-8-sig").splitlines()))
                          for f in ("wards.csv", "procedures.csv")]
+        outputs[name].append((tmp_path / f"out-{name}" / "report.html").read_text(encoding="utf-8"))
     assert outputs["postgres"] == outputs["sqlite"] and len(outputs["sqlite"][0]) == 3
+    assert "Tổng cộng · Total" in outputs["postgres"][2]  # every ward together, the same on either store
 
 
 def test_store_mistakes_are_clear(tmp_path: Path, postgres_server: PostgresServer) -> None:

@@ -58,6 +58,9 @@ def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
     assert procs["phuong-ba-dinh"]["ward_name"] == "Phường Ba Đình"
     assert '<td class="text">Phường Ba Đình</td><td class="code">phuong-ba-dinh</td>' in page
     assert '<td class="text">—</td><td class="code">phuong-hoan-kiem</td>' in page
+    # every ward together below them: sums, rates of the sums, the served-weighted wait (180 at 10, 280 at 20 min)
+    assert ('<tfoot><tr><th class="text" colspan="2">Tổng cộng · Total</th><th class="n">2</th><th class="n">500</th>'
+            '<th class="n">460</th><th class="n">40</th><th class="n">8.0 %</th><th class="n">16.1</th>') in page
     for chart in ("satisfaction", "volume", "waits", "no_shows", "procedures"):
         with Image.open(out / f"{chart}.png") as image:
             assert image.format == "PNG" and image.height > 80
