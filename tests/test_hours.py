@@ -161,17 +161,24 @@ def test_sessions_out_of_order_are_refused_by_the_contract() -> None:
             check_record(PACE, {"open": 1, "samples": 0, "enough": False, "hours": bad}, "pace")
 
 
-def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_the_hours(tmp_path: Path) -> None:
-    clock = Clock(f"{MONDAY}T08:00:00")
+def ten_minute_services(tmp_path: Path, clock: Clock) -> Ward:
+    """A ward with RULES for hours: eight tickets, five services of ten minutes done, the sixth at counter 1, two
+    waiting."""
     ward = Ward(tmp_path, clock)
     ward.section = dataclasses.replace(ward.section, hours=RULES)
     ward.restart()
     ward.do("open", counter=1)
     for _ in range(8):
         ward.issue()
-    for _ in range(6):  # five services of ten minutes done, the sixth at the counter, A007 and A008 waiting
+    for _ in range(6):
         ward.call(1)
         clock.advance(10)
+    return ward
+
+
+def test_the_hub_gives_the_break_in_a_ticket_s_wait_and_its_line_state_carries_the_hours(tmp_path: Path) -> None:
+    clock = Clock(f"{MONDAY}T08:00:00")
+    ward = ten_minute_services(tmp_path, clock)
     clock.set(f"{MONDAY}T11:20:00")
     ticket = ward.issue()
     assert ticket["ahead"] == 2 and ticket["wait"] == {"known": True, "low_min": 140, "high_min": 150}
@@ -190,15 +197,7 @@ def test_while_the_day_is_held_after_a_clock_jump_the_hours_are_the_clock_s_day(
     """A hub booted on Sunday evening's saved time numbers on Sunday; NTP moves its clock to Monday morning while
     Sunday's tickets wait (hub/day.py). Their numbers go on, but waits and the board follow Monday's hours."""
     clock = Clock("2026-11-22T18:00:00")
-    ward = Ward(tmp_path, clock)
-    ward.section = dataclasses.replace(ward.section, hours=RULES)
-    ward.restart()
-    ward.do("open", counter=1)
-    for _ in range(8):
-        ward.issue()
-    for _ in range(6):
-        ward.call(1)
-        clock.advance(10)
+    ward = ten_minute_services(tmp_path, clock)
     clock.jump(f"{MONDAY}T09:10:00")
     ticket = ward.issue()
     assert ticket["day"] == "2026-11-22" and ticket["wait"]["known"], ticket  # not "closed", as Sunday is
