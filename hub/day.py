@@ -41,10 +41,16 @@ class NumberingDay:
         if self.held is not None:
             self._jumped += jump
             ran_to = self.days.local_date(now - self._jumped).isoformat()  # the date the clock would say unset
-            if ran_to <= self.held and self.live(self.held):
+            says = self.days.local_date(now).isoformat()
+            if ran_to <= self.held < says and self.live(self.held):
                 return DayDecision(self.held, False, self.reason)
-            log.warning("numbering day: moving from %s to the clock's day (%s)", self.held,
-                        "midnight came" if ran_to > self.held else "no ticket of that day is left in the ward")
+            if says <= self.held:
+                why = f"the clock is back on {self.held}"
+            elif ran_to > self.held:
+                why = f"midnight came: moving from {self.held} to {says}"
+            else:
+                why = f"no ticket of {self.held} is left in the ward: moving to {says}"
+            log.warning("numbering day: %s", why)
             self.held, self._jumped, self.reason = None, 0.0, ""
         decision = self.days.decide(now, last_day)
         if last_day is not None and decision.day > last_day and jump > JUMP_S and self.live(last_day):

@@ -180,6 +180,10 @@ def test_a_clock_set_forward_over_midnight_moves_the_day_when_midnight_comes_by_
     ward.issue()  # waits
     clock.jump("2026-11-24T00:02:00")  # a slow clock corrected by 12 minutes: really 23:50 still
     assert ward.issue()["day"] == "2026-11-23"
+    clock.jump("2026-11-23T23:50:30")  # and set back: the clock agrees with the day again, nothing is held
+    assert (ward.queue.today(), ward.queue.day.held) == ("2026-11-23", None)
+    clock.jump("2026-11-24T00:02:00")
+    assert ward.issue()["day"] == "2026-11-23"
     clock.advance(9)  # 23:59 by running time
     assert ward.issue()["day"] == "2026-11-23"
     clock.advance(2)  # 00:01: the day has really changed, the line or not
