@@ -51,6 +51,7 @@ class NotifyService:
         self._stop = threading.Event()
         self._sender = threading.Thread(target=self._send_loop, name="notify-sender", daemon=True)
         self._sender_at = time.monotonic()
+        self._hub_day: str | None = None  # the hub's numbering day, from its board state
         self._day = self.today()
 
     def start(self) -> None:
@@ -81,7 +82,10 @@ class NotifyService:
         return self.bus.health()
 
     def today(self) -> str:
-        return datetime.fromtimestamp(self.clock(), self.tz).date().isoformat()
+        """The ward's day as the hub numbers it (its board state says): the hub owns the day, which stays on the
+        last day used while its clock is unset and is held after a jump (docs/queue.md). The clock's date only
+        before the first board state."""
+        return self._hub_day or datetime.fromtimestamp(self.clock(), self.tz).date().isoformat()
 
     # -- from the bus (network thread) ---------------------------------------------------------------------
     def _subscribe(self, msg: Message, _: str) -> None:
@@ -148,6 +152,7 @@ class NotifyService:
 
     def _board(self, msg: Message, _: str) -> None:
         self.counters = {c["counter"]: c for c in msg.body["counters"]}
+        self._hub_day = msg.body["day"]
 
     def queue(self, sub: dict[str, Any], kind: str, **fields: Any) -> None:
         """Queues the `kind` text ("near" or "called") for subscription `sub` (once: a repeat changes nothing)."""

@@ -95,6 +95,27 @@ def test_texted_once_when_near_and_once_when_called(notify: NotifyService, kiosk
     assert len(sent(notify)) == 2 and notify.store.counts(notify.today()) == {"subscribed": 1, "sent": 2}
 
 
+def test_the_notifier_follows_the_hub_s_day_not_its_own_clock(tmp_path: Path, broker: Broker, hub: HubService,
+                                                               kiosk_core: KioskCore, make_client) -> None:  # noqa: ANN001
+    """The hub owns the day: it numbers on the last day used while its clock is unset, and holds a day after its
+    clock jumped (docs/queue.md). A notifier whose own clock said another day refused every number as stale."""
+    kiosk_core.kiosk = dataclasses.replace(kiosk_core.kiosk, notify=True)
+    config, section = load_notify(str(write_notify_config(tmp_path, broker.port)))
+    service = NotifyService(config, section, clock=lambda: time.time() + 86400)  # its clock says tomorrow
+    service.start()
+    try:
+        mine = kiosk_core.take_ticket("HT")
+        wait_until(lambda: service.counters, what="the hub's board state heard")
+        assert kiosk_core.leave_phone(mine, PHONE, "vi")
+        wait_until(lambda: service.store.counts(mine.ticket["day"]).get("subscribed") == 1, what="the number taken")
+        act = officer(make_client)
+        act("open")
+        act("call_next")
+        wait_until(lambda: "called" in [m["kind"] for m in sent(service)], what="the 'called' text")
+    finally:
+        service.stop()
+
+
 def test_a_failing_gateway_is_seen_by_ward_it_and_nothing_is_lost_or_sent_twice(
         tmp_path: Path, broker: Broker, hub: HubService, make_client, issue) -> None:  # noqa: ANN001
     service = notifier(tmp_path, broker)
