@@ -19,8 +19,7 @@ KIOSK_FAULTS = ("paper_out", "kiosk_file_damaged", "kiosk_disk_full")
 REAL_KIOSK = "kiosk-1"
 KINDS = ("broker_restart", "hub_kill", "power_cut", "upstream_down", "hostile_flood", "paper_out",
          "kiosk_file_damaged", "kiosk_disk_full", "clock_jump", "unit_unplugged")
-JUMP_S = 3600.0  # how far the wall clock of the ward's machines jumps (then back): an hour, as a Pi without a
-# battery-backed clock does when NTP reaches it, or when someone sets the time by hand
+PAST_MIDNIGHT_S = 600.0  # where the wall clock of the ward's machines jumps to: this far into the next day
 
 
 @dataclass(frozen=True)
@@ -140,12 +139,13 @@ def _unit_unplugged(ward: ChaosWard, down_s: float) -> None:
 
 
 def _clock_jump(ward: ChaosWard, down_s: float) -> None:
-    """The wall clock of the ward's machines (hub, board, collector) jumps an hour, then back `down_s` seconds
-    later. Forward, unless that would cross the hub's midnight (a new numbering day, rightly): then back first."""
+    """The wall clock of the ward's machines (hub, board, collector) jumps into the next day, then back `down_s`
+    seconds later: as a Pi's does when NTP reaches it mid-morning after it booted on the evening's saved time, or
+    someone sets it by hand. Citizens wait meanwhile, so the hub stays on its day (docs/queue.md)."""
     tz = ZoneInfo(ward.timezone)
     now = datetime.now(tz)
     to_midnight = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tz) - now).total_seconds()
-    offset = JUMP_S if to_midnight > JUMP_S + 600 else -JUMP_S
+    offset = to_midnight + PAST_MIDNIGHT_S
     began = time.time()
     ward.clock.set(offset)
     time.sleep(down_s)

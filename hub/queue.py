@@ -89,7 +89,7 @@ class Queue(CounterOps, RatingOps):
         the kiosk confirms its print, so a failed print never leaves a phantom ticket in the queue."""
         svc = self._service(service)
         decision = self.day.decide(now, self._last_day)
-        if not decision.clock_trusted:
+        if not decision.clock_trusted and self.day.held is None:  # a held day is said when it begins and ends
             log.warning("numbering day %s: %s", decision.day, decision.reason)
         day = decision.day
         number = self._top_number(day, service) + 1
