@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from bus.numbering import DayDecision, LocalDay
 
@@ -25,10 +26,13 @@ class NumberingDay:
     wait with numbers of the day before — two people holding A005, and the waiting ones gone from the board. So when
     the date moves by a jump (the wall clock ran more than JUMP_S further than the time since boot) while tickets of
     the last day are still in the ward, the hub stays on that day until none is (the line emptied) or midnight comes
-    by running time. The hold lives in memory: a hub restarted meanwhile follows its clock, as one booting does."""
+    by running time. A hub restarted (or its Pi rebooted) during a hold finds it again in its tickets: one of the last
+    day issued after that day's midnight by the clock exists only under a hold; it then holds until the line empties
+    or the clock's next midnight."""
 
-    def __init__(self, days: LocalDay, live: Callable[[str], bool], uptime: Callable[[], float] = since_boot) -> None:
-        self.days, self.live, self.uptime = days, live, uptime
+    def __init__(self, days: LocalDay, live: Callable[[str], bool],
+                 issued_since: Callable[[str, float], bool], uptime: Callable[[], float] = since_boot) -> None:
+        self.days, self.live, self.issued_since, self.uptime = days, live, issued_since, uptime
         self._reading: tuple[float, float] | None = None  # (wall clock, time since boot) at the last decision
         self.held: str | None = None  # the day kept after a jump
         self.reason = ""  # why, in words, while held
@@ -36,7 +40,8 @@ class NumberingDay:
 
     def decide(self, now: float, last_day: str | None) -> DayDecision:
         up = self.uptime()
-        jump = 0.0 if self._reading is None else (now - self._reading[0]) - (up - self._reading[1])
+        first = self._reading is None
+        jump = 0.0 if first else (now - self._reading[0]) - (up - self._reading[1])
         self._reading = (now, up)
         if self.held is not None:
             self._jumped += jump
@@ -53,10 +58,23 @@ class NumberingDay:
             log.warning("numbering day: %s", why)
             self.held, self._jumped, self.reason = None, 0.0, ""
         decision = self.days.decide(now, last_day)
-        if last_day is not None and decision.day > last_day and jump > JUMP_S and self.live(last_day):
-            self.held, self._jumped = last_day, jump
-            self.reason = (f"the clock jumped {jump / 60:+.0f} min to {decision.day} while tickets of {last_day} "
-                           f"were still in the ward; staying on {last_day} until they are done or midnight")
-            log.warning("numbering day: %s", self.reason)
-            return DayDecision(last_day, False, self.reason)
+        if last_day is None or decision.day <= last_day or not self.live(last_day):
+            return decision
+        if jump > JUMP_S:
+            return self._hold(last_day, jump, f"the clock jumped {jump / 60:+.0f} min to {decision.day}")
+        if first and self.issued_since(last_day, self._midnight(last_day, 1)):  # restarted during a hold
+            return self._hold(last_day, self._midnight(decision.day) - self._midnight(last_day),  # to the clock's
+                              f"tickets of {last_day} were issued after its midnight")     # next midnight
         return decision
+
+    def _hold(self, day: str, jumped: float, what: str) -> DayDecision:
+        self.held, self._jumped = day, jumped
+        self.reason = (f"{what} while tickets of {day} were still in the ward; staying on {day} until they are done "
+                       "or midnight")
+        log.warning("numbering day: %s", self.reason)
+        return DayDecision(day, False, self.reason)
+
+    def _midnight(self, day: str, later: int = 0) -> float:
+        """The moment `day` (plus `later` days) begins, in the ward's time zone."""
+        start = datetime.combine(date.fromisoformat(day) + timedelta(days=later), datetime.min.time(), self.days.tz)
+        return start.timestamp()

@@ -166,12 +166,36 @@ def test_a_clock_jumping_into_the_next_day_keeps_the_mornings_numbers_until_thei
     after = ward.issue()
     assert (after["label"], after["day"]) == ("A005", "2026-11-23")  # not a second A001..A004 beside them
     assert ward.queue.day.held == "2026-11-23" and "jumped" in ward.queue.day.reason
-    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A003", "A004", "A005"]  # none dropped
-    assert ward.issue()["label"] == "A006"
+    ward.restart()  # the hub restarted, or its Pi rebooted, during the hold: A005's issue time tells
+    assert ward.issue()["label"] == "A006" and ward.queue.day.held == "2026-11-23"
+    assert [ward.call(1)["ticket"]["label"] for _ in range(4)] == ["A003", "A004", "A005", "A006"]  # none dropped
+    assert ward.issue()["label"] == "A007"
     ward.call(1)
     ward.do("done", counter=1)  # the last of them done: the line of the 23rd is empty
     fresh = ward.issue()
     assert (fresh["label"], fresh["day"]) == ("A001", "2026-11-24") and ward.queue.day.held is None
+
+
+def test_a_hold_found_again_at_a_restart_ends_at_the_clock_s_next_midnight(ward: Ward, clock: Clock) -> None:
+    clock.set("2026-11-23T17:05:00")
+    ward.issue()  # A001 waits all day
+    clock.jump("2026-11-24T09:10:00")
+    ward.issue()  # A002, of the 23rd, issued after its midnight
+    ward.restart()
+    assert ward.issue()["day"] == "2026-11-23"
+    clock.set("2026-11-24T23:59:00")
+    assert ward.issue()["day"] == "2026-11-23"
+    clock.set("2026-11-25T00:01:00")
+    assert (ward.issue()["label"], ward.queue.today(), ward.queue.day.held) == ("A001", "2026-11-25", None)
+
+
+def test_a_hub_started_on_a_new_day_beside_last_evening_s_leftovers_starts_the_new_day(ward: Ward,
+                                                                                       clock: Clock) -> None:
+    clock.set("2026-11-23T16:50:00")
+    ward.issue()  # never called: the citizen went home
+    ward.restart()
+    clock.set("2026-11-24T07:30:00")
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A001", None)
 
 
 def test_a_clock_set_forward_over_midnight_moves_the_day_when_midnight_comes_by_running_time(ward: Ward,
