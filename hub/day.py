@@ -27,12 +27,12 @@ class NumberingDay:
     the date moves by a jump (the wall clock ran more than JUMP_S further than the time since boot) while tickets of
     the last day are still in the ward, the hub stays on that day until none is (the line emptied) or midnight comes
     by running time. A hub restarted (or its Pi rebooted) during a hold finds it again in its tickets: one of the last
-    day issued after that day's midnight by the clock exists only under a hold; it then holds until the line empties
-    or the clock's next midnight."""
+    day issued, or called from its line, after that day's midnight by the clock happens only under a hold; it then
+    holds until the line empties or the clock's next midnight."""
 
     def __init__(self, days: LocalDay, live: Callable[[str], bool],
-                 issued_since: Callable[[str, float], bool], uptime: Callable[[], float] = since_boot) -> None:
-        self.days, self.live, self.issued_since, self.uptime = days, live, issued_since, uptime
+                 acted_since: Callable[[str, float], bool], uptime: Callable[[], float] = since_boot) -> None:
+        self.days, self.live, self.acted_since, self.uptime = days, live, acted_since, uptime
         self._reading: tuple[float, float] | None = None  # (wall clock, time since boot) at the last decision
         self.held: str | None = None  # the day kept after a jump
         self.reason = ""  # why, in words, while held
@@ -62,9 +62,9 @@ class NumberingDay:
             return decision
         if jump > JUMP_S:
             return self._hold(last_day, jump, f"the clock jumped {jump / 60:+.0f} min to {decision.day}")
-        if first and self.issued_since(last_day, self._midnight(last_day, 1)):  # restarted during a hold
+        if first and self.acted_since(last_day, self._midnight(last_day, 1)):  # restarted during a hold
             return self._hold(last_day, self._midnight(decision.day) - self._midnight(last_day),  # to the clock's
-                              f"tickets of {last_day} were issued after its midnight")     # next midnight
+                              f"tickets of {last_day} were issued or called after its midnight")  # next midnight
         return decision
 
     def _hold(self, day: str, jumped: float, what: str) -> DayDecision:

@@ -33,7 +33,7 @@ class Queue(CounterOps, RatingOps):
         self.db = db
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)
-        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._issued_since, uptime)
+        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, uptime)
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
         self.token_key = tokens.key(db)
         self.reconfigure(hub)
@@ -79,9 +79,11 @@ class Queue(CounterOps, RatingOps):
                             (*key, now, outcome.reply_type, orjson.dumps(outcome.reply).decode()))
         return outcome
 
-    def _issued_since(self, day: str, at: float) -> bool:
-        return self.db.execute("SELECT 1 FROM tickets WHERE day=? AND issued_at >= ? LIMIT 1",
-                               (day, at)).fetchone() is not None
+    def _acted_since(self, day: str, at: float) -> bool:
+        """Whether a ticket of `day` was issued, or one called from its line, at `at` or later by the clock."""
+        return self.db.execute("SELECT 1 FROM tickets WHERE day=? AND issued_at >= ? UNION ALL SELECT 1 FROM events "
+                               "WHERE day=? AND kind='called' AND at >= ? LIMIT 1", (day, at, day, at)).fetchone() \
+            is not None
 
     def today(self) -> str:
         return self.day.decide(self.clock(), self._last_day).day

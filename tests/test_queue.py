@@ -178,9 +178,10 @@ def test_a_clock_jumping_into_the_next_day_keeps_the_mornings_numbers_until_thei
 
 def test_a_hold_found_again_at_a_restart_ends_at_the_clock_s_next_midnight(ward: Ward, clock: Clock) -> None:
     clock.set("2026-11-23T17:05:00")
-    ward.issue()  # A001 waits all day
+    ward.issue()
+    ward.issue()  # A002 waits all day
     clock.jump("2026-11-24T09:10:00")
-    ward.issue()  # A002, of the 23rd, issued after its midnight
+    ward.call(1)  # A001, of the 23rd, called after its midnight: nothing issued since
     ward.restart()
     assert ward.issue()["day"] == "2026-11-23"
     clock.set("2026-11-24T23:59:00")
