@@ -25,6 +25,8 @@ from hub.ratings import RatingOps
 from hub.stats import MAX_SERVICE_S
 
 log = logging.getLogger(__name__)
+AT_WORK = ("issue", "confirm", "offline", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")  # a
+# ward doing these is at work (hub/day.py)
 
 
 class Queue(CounterOps, RatingOps):
@@ -75,12 +77,14 @@ class Queue(CounterOps, RatingOps):
                 self.db.execute("ROLLBACK TO op")
                 outcome = Outcome("error", {"code": exc.code, "reason": exc.reason})
             self.db.execute("RELEASE op")
+            if op in AT_WORK and outcome.reply_type != "error":
+                self.day.worked()
             self.db.execute("INSERT INTO handled(device, boot, seq, at, reply_type, reply) VALUES (?,?,?,?,?,?)",
                             (*key, now, outcome.reply_type, orjson.dumps(outcome.reply).decode()))
         return outcome
 
     def _acted_since(self, day: str, at: float) -> bool:
-        """Whether a ticket of `day` was issued, or one called from its line, at `at` or later by the clock."""
+        """Whether a ticket of `day` was issued, or one called, at `at` or later by the clock."""
         return self.db.execute("SELECT 1 FROM tickets WHERE day=? AND issued_at >= ? UNION ALL SELECT 1 FROM events "
                                "WHERE day=? AND kind='called' AND at >= ? LIMIT 1", (day, at, day, at)).fetchone() \
             is not None
