@@ -31,8 +31,8 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
              "recent": recent, "waiting": waiting, "notice": hub.notice,
              "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
     if queue.hours is not None:  # today's hours in words, for the board to show beside the waits
-        state.update(hours_vi=queue.hours.said(queue.clock_date(), "vi"),
-                     hours_en=queue.hours.said(queue.clock_date(), "en"))
+        on = queue.clock_date()
+        state.update(hours_vi=queue.hours.said(on, "vi"), hours_en=queue.hours.said(on, "en"))
     return state
 
 

@@ -44,10 +44,11 @@ class NumberingDay:
     def decide(self, now: float, last_day: str | None) -> DayDecision:
         says = self.days.local_date(now).isoformat()
         if self.held is not None:
-            if self.held < says and self.live(self.held) and self._at_work(now, self.held):
+            live = self.held < says and self.live(self.held)
+            if live and self._at_work(now, self.held):
                 return DayDecision(self.held, False, self.reason)
             why = (f"the clock is back on {self.held}" if says <= self.held else
-                   f"no ticket of {self.held} is left in the ward" if not self.live(self.held) else
+                   f"no ticket of {self.held} is left in the ward" if not live else
                    f"the ward has been quiet for {QUIET_S / 3600:.0f} hours")
             log.warning("numbering day: %s; numbering on the clock's day again", why)
             self.held, self.reason = None, ""

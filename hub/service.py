@@ -205,10 +205,9 @@ class HubService:
             self._publish_changes()
         self._last_fault = ""
         now = time.monotonic()
-        held = self.queue.day.held  # the numbering day held after a clock jump: ward IT sees it now
-        if now - self._state_at >= STATE_INTERVAL or held != self._held_said:  # inbox, counts, backlog for ward IT
-            self.bus.publish_state()
-            self._state_at, self._held_said = now, held
+        if now - self._state_at >= STATE_INTERVAL or self.queue.day.held != self._held_said:  # for ward IT; a day
+            self.bus.publish_state()                                                      # held: said at once
+            self._state_at, self._held_said = now, self.queue.day.held
         if now - self._pruned_at > 3600:
             with self.database.timed():
                 prune_handled(self.db, self.queue.clock())
