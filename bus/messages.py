@@ -34,6 +34,7 @@ from bus.validation import (
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
+STATS_RESULT_ROWS = 400  # rows in one stats.result (hub/reads.py keeps as many as fit in a message)
 BUNDLE_MAX = 200  # messages in one `bundle` (bus/bundle.py)
 MAX_NESTING = 32  # arrays and objects in one payload; a body's free values nest at most 8 (bus/validation.py)
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
@@ -199,7 +200,7 @@ _BODIES: dict[str, dict[str, Rule]] = {
     "admin.result": {"action": F(str, choices=ADMIN_ACTIONS), "version": F(int, lo=1)},
     "stats.request": {"day_from": F(str, pattern=DAY, test=REAL_DAY), "day_to": F(str, pattern=DAY, test=REAL_DAY),
                       "by": F(str, choices=STATS_GROUPS), "per_day": _opt(bool)},
-    "stats.result": {"rows": F(list, items=F(JSON), max_len=400), "truncated": F(bool)},
+    "stats.result": {"rows": F(list, items=F(JSON), max_len=STATS_RESULT_ROWS), "truncated": F(bool)},
     "error": {"code": F(str, pattern=r"[a-z_]{1,40}"), "reason": F(str, max_len=500)},
 }
 BODIES: dict[str, Record] = {name: Record(f"{name} field", fields) for name, fields in _BODIES.items()}

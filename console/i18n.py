@@ -94,6 +94,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "within_target": ("Đúng hạn", "Within target"),
     "reasons": ("Lý do không hài lòng", "Reasons given"),
     "no_data": ("Chưa có số liệu.", "No figures yet."),
+    "cut": ("Chỉ hiện {shown} nhóm có nhiều lượt cấp số nhất; dòng Tổng cộng tính cả các nhóm còn lại.",
+            "Only the {shown} groups with the most tickets are shown; the Total row counts the others too."),
     **LEVEL_WORDS,  # the statistics' columns
     **REASON_WORDS,
     "range": ("Số liệu từ {first} đến {last}", "Figures from {first} to {last}"),

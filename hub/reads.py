@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bus.messages import LINE_SHOWN
+import orjson
+
+from bus.messages import LINE_SHOWN, MAX_PAYLOAD, STATS_RESULT_ROWS
 from hub import line, tokens
 from hub import stats as ward_stats
 from hub.queue import Queue
 from hub.retained import RetainedStates
 
-STATS_ROWS = 300  # rows in one stats.result; a reply must stay under the broker's 64 KiB
+STATS_BYTES = MAX_PAYLOAD - 4096  # the rows of one stats.result: with its envelope within a message's 64 KiB
 LINE_INTERVAL = 0.5  # a service's line state goes out at most this often: a phone's place may lag half a second,
 # its call never does (ticket events go at once); docs/performance.md measures the cost to the hub
 
@@ -19,13 +21,30 @@ def answer(queue: Queue, op: str, args: dict[str, Any]) -> tuple[str, dict[str, 
     if op == "stats":
         rows = ward_stats.compute(queue.db, queue.hub, args["day_from"], args["day_to"], args["by"],
                                   args.get("per_day", False))
-        return "stats.result", {"rows": rows[:STATS_ROWS], "truncated": len(rows) > STATS_ROWS}
+        kept = fitting(rows)
+        return "stats.result", {"rows": kept, "truncated": len(kept) < len(rows)}
     today, tid = queue.today(), tokens.ticket_id(args["token"])
     row = queue.db.execute("SELECT id FROM tickets WHERE id=? AND day=? AND status != 'void'",
                            (tid, today)).fetchone() if tid is not None else None
     if row is None or not tokens.valid(queue.token_key, args["token"], today):  # wrong, or of another day
         return "error", {"code": "unknown_ticket", "reason": "no ticket of today has this token"}
     return "ticket.found", {"ticket": queue.ticket_body(row[0])}
+
+
+def fitting(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As many rows as fit in one reply (STATS_BYTES, and the contract's 400), the busiest first (most tickets
+    issued, then served), given back in their own order: a year by procedure or officer can hold more groups than
+    that, and a reply the broker or the console would refuse shows nothing at all."""
+    if len(rows) <= 1 or len(orjson.dumps(rows)) <= STATS_BYTES and len(rows) <= STATS_RESULT_ROWS:
+        return rows
+    busiest = sorted(range(len(rows)), key=lambda i: (-rows[i]["issued"], -rows[i]["served"], i))
+    kept, size = [], 2  # the list's brackets
+    for i in busiest[:STATS_RESULT_ROWS]:
+        size += len(orjson.dumps(rows[i])) + 1  # and its comma
+        if size > STATS_BYTES:
+            break
+        kept.append(i)
+    return [rows[i] for i in sorted(kept)]
 
 
 def line_state(queue: Queue, service: str) -> dict[str, Any]:

@@ -183,6 +183,21 @@ def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> 
     assert 'id="range" class="range">Figures from 30 Nov 2026 to 7 Dec 2026</p>' in asked
 
 
+def test_statistics_say_when_only_the_busiest_groups_are_shown(console: tuple, issue) -> None:  # noqa: ANN001
+    _, _, app = console
+    for i in range(130):  # more procedures than one reply holds, each with a ticket
+        issue(1, procedure=f"1.{i:06d}")
+    tin = sign_in(app, "tin")
+    page = tin.get("/stats?by=procedure")
+    shown = len(re.findall(r"<tr><th>1\.\d{6}</th>", page.text))
+    assert 50 < shown < 130, page.text
+    assert f'id="cut" class="note">Chỉ hiện {shown} nhóm có nhiều lượt cấp số nhất' in page.text
+    total = re.search(r"<tfoot><tr><th>Tổng cộng</th><td>(\d+)</td>", page.text)
+    assert total is not None and total.group(1) == "130"  # the whole ward, the groups left out included
+    csv = tin.get("/stats.csv?by=procedure").text.splitlines()
+    assert csv[-2].startswith("Tổng cộng,130,") and csv[-1].startswith(f"Chỉ hiện {shown} nhóm")
+
+
 def test_ward_it_sends_a_device_command_and_sees_the_answer(console: tuple) -> None:
     _, _, app = console
     tin = sign_in(app, "tin")

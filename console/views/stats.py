@@ -70,7 +70,9 @@ def routes(console: Console) -> list[Route]:
                                         {**asked, "by": data["by"]})
         if isinstance(reply, Message) and reply.type == "stats.result":
             rows = [{**r, "name": named(console, data["by"], r["group"], lang)} for r in reply.body["rows"]]
-            data.update(rows=rows, truncated=reply.body["truncated"])
+            data["rows"] = rows
+            if reply.body["truncated"]:  # more groups than one reply holds: the hub kept the busiest
+                data["cut"] = say("cut", lang, shown=len(rows))
         else:
             data.update(rows=[], error=say(reply if isinstance(reply, str) else "no_answer", lang))
         if len(data["rows"]) > 1:  # the whole ward's figures below the groups' (its waits are its own, not a sum)
@@ -98,6 +100,8 @@ def routes(console: Console) -> list[Route]:
         writer.writerow([say(data["by"], lang), *(c["label"] for c in data["columns"])])
         for r in [*data["rows"], *([data["total"]] if data.get("total") else [])]:
             writer.writerow([r["name"], *("" if r.get(c["key"]) is None else r[c["key"]] for c in data["columns"])])
+        if data.get("cut"):
+            writer.writerow([data["cut"]])
         name = f"thong-ke-{data['by']}-{data['from']}-{data['to']}.csv"
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # a BOM: Excel reads UTF-8
                         headers={"content-disposition": f'attachment; filename="{name}"'})
