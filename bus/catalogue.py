@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bus import messages
 from bus.config import build, opt
 from bus.errors import ConfigError, ContractError
 from bus.validation import PROCEDURE_CODE, SERVICE_CODE
@@ -81,7 +82,20 @@ def load_catalogue_message(path: str, config_source: str) -> dict[str, Any]:
     """The body of a catalogue.update message for the catalogue file at `path` (relative to the config file)."""
     full = Path(path) if Path(path).is_absolute() else Path(config_source).parent / path
     catalogue = load(full)
-    return {"version": catalogue.version, "catalogue": catalogue.to_dict()}
+    return fitting({"version": catalogue.version, "catalogue": catalogue.to_dict()}, str(full))
+
+
+def fitting(body: dict[str, Any], source: str) -> dict[str, Any]:
+    """A catalogue.update body, once it is known to fit in one message (deflated when large: bus/packed.py, a few
+    hundred procedures); ConfigError saying how large it is otherwise — the broker would drop it and every kiosk
+    keep the catalogue it had."""
+    try:
+        messages.make("catalogue.update", "hub", "0000", 0, body).encode()
+    except ContractError as exc:
+        count = sum(len(f["procedures"]) for f in body["catalogue"]["fields"])
+        raise ConfigError(source, "catalogue", f"{count} procedures do not fit in one message ({exc}); shorten "
+                                               "their texts or list fewer") from None
+    return body
 
 
 def from_message(body: dict[str, Any]) -> Catalogue:

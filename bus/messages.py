@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from bus import hours
+from bus import hours, packed
 from bus.errors import ContractError
 from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
 from bus.validation import (
@@ -34,6 +34,7 @@ from bus.validation import (
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD = 64 * 1024
+CATALOGUE_VALUES = 40000  # JSON values in a catalogue (about 20 a procedure); one message holds it (bus/packed.py)
 STATS_RESULT_ROWS = 400  # rows in one stats.result (hub/reads.py keeps as many as fit in a message)
 BUNDLE_MAX = 200  # messages in one `bundle` (bus/bundle.py)
 MAX_NESTING = 32  # arrays and objects in one payload; a body's free values nest at most 8 (bus/validation.py)
@@ -160,7 +161,7 @@ _BODIES: dict[str, dict[str, Rule]] = {
         "issued_at": F(str, max_len=40),
         "priority": _opt(str, choices=PRIORITY_GROUPS),
     },
-    "catalogue.update": {"version": F(int, lo=1), "catalogue": F(JSON)},
+    "catalogue.update": {"version": F(int, lo=1), "catalogue": F(JSON, max_len=CATALOGUE_VALUES)},
     "ticket.event": {"event": F(str, choices=TICKET_EVENTS), "ticket": F(TICKET), "counter": _opt(int, lo=1, hi=999),
                      "explanation": _opt(EXPLANATION)},
     "counter.command": {
@@ -196,7 +197,8 @@ _BODIES: dict[str, dict[str, Rule]] = {
                         "record": F(dict)},  # checked in full by its kind's schema (bus/upstream.py) where stored
     "upstream.ack": {"stored": F(bool), "reason": _opt(str, max_len=500),
                      "corrs": _opt(list, items=F(str, max_len=80), max_len=10000)},
-    "admin.command": {"action": F(str, choices=ADMIN_ACTIONS), "data": F(JSON), "by": F(str, max_len=80)},
+    "admin.command": {"action": F(str, choices=ADMIN_ACTIONS), "data": F(JSON, max_len=CATALOGUE_VALUES),
+                      "by": F(str, max_len=80)},
     "admin.result": {"action": F(str, choices=ADMIN_ACTIONS), "version": F(int, lo=1)},
     "stats.request": {"day_from": F(str, pattern=DAY, test=REAL_DAY), "day_to": F(str, pattern=DAY, test=REAL_DAY),
                       "by": F(str, choices=STATS_GROUPS), "per_day": _opt(bool)},
@@ -213,7 +215,7 @@ ENVELOPE: dict[str, Rule] = {
     "ts": F(str, max_len=40),  # then parsed as ISO 8601
     "corr": _opt(str, max_len=80, pattern=r"[!-~]{1,80}"),
 }
-_ENVELOPE_NAMES = frozenset((*ENVELOPE, "body"))
+_ENVELOPE_NAMES = frozenset((*ENVELOPE, "body", packed.FIELD))  # `body`, or `body_z` when it is too large
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,14 @@ class Message:
                                 "seq": self.seq, "ts": self.ts, "body": self.body}
         if self.corr is not None:
             data["corr"] = self.corr
-        return orjson.dumps(data)  # compact UTF-8 JSON: json.dumps's bytes, but a float may be written otherwise
+        payload = orjson.dumps(data)  # compact UTF-8 JSON: json.dumps's bytes, but a float may be written otherwise
+        if len(payload) <= MAX_PAYLOAD:
+            return payload
+        data[packed.FIELD] = packed.pack(orjson.dumps(data.pop("body")))  # too large as it is: deflated
+        payload = orjson.dumps(data)
+        if len(payload) > MAX_PAYLOAD:  # a broker would drop it and a receiver refuse it: the sender hears it
+            raise ContractError("body", f"at most {MAX_PAYLOAD} bytes deflated", f"{len(payload)} bytes")
+        return payload
 
 
 def now_ts() -> str:
@@ -261,11 +270,11 @@ def decode(payload: bytes) -> Message:
     return from_dict(data)
 
 
-def load_json(payload: bytes) -> Any:
+def load_json(payload: bytes, limit: int = MAX_PAYLOAD) -> Any:
     """Parses JSON from outside (a message, a browser's request) in time and stack bounded by its size; raises
-    ContractError for too long, too deep, not UTF-8, NaN or Infinity, or not JSON."""
-    if len(payload) > MAX_PAYLOAD:
-        raise ContractError("payload", f"at most {MAX_PAYLOAD} bytes", f"{len(payload)} bytes")
+    ContractError for longer than `limit` bytes, too deep, not UTF-8, NaN or Infinity, or not JSON."""
+    if len(payload) > limit:
+        raise ContractError("payload", f"at most {limit} bytes", f"{len(payload)} bytes")
     few_brackets = payload.count(b"[") + payload.count(b"{") <= MAX_NESTING  # every ordinary message
     if not few_brackets and (depth := nesting(payload)) > MAX_NESTING:
         raise ContractError("payload", f"JSON nested at most {MAX_NESTING} deep", f"nested {depth} deep")
@@ -321,15 +330,27 @@ def from_dict(data: dict[str, Any]) -> Message:
         raise ContractError(exc.where, exc.expected, exc.got) from None
     except ValueError:
         raise ContractError("ts", "an ISO 8601 timestamp", data["ts"]) from None
-    if "body" not in data:
-        raise ContractError("body", "a JSON object (required)", None)
-    body = validate_body(env["type"], data["body"])
+    body = validate_body(env["type"], _body(data))
     # Built without the dataclass's __init__: a frozen dataclass sets each field through object.__setattr__, which
     # cost 2 µs of every message a device received. Every field is set here, in order (tests/test_contract.py).
     msg = object.__new__(Message)
     msg.__dict__.update(type=env["type"], device=env["device"], boot=env["boot"], seq=env["seq"], ts=env["ts"],
                         body=body, corr=env["corr"], v=env["v"])
     return msg
+
+
+def _body(data: dict[str, Any]) -> Any:
+    """The message's body as sent: `body`, or `body_z` inflated and parsed (bus/packed.py)."""
+    if packed.FIELD not in data:
+        if "body" not in data:
+            raise ContractError("body", "a JSON object (required)", None)
+        return data["body"]
+    if "body" in data:
+        raise ContractError(packed.FIELD, "no body_z beside a body", "both")
+    body = load_json(packed.unpack(data[packed.FIELD]), packed.MAX_BODY)
+    if type(body) is not dict:
+        raise ContractError(packed.FIELD, "a JSON object", type(body).__name__)
+    return body
 
 
 def _missing(name: str, r: Rule) -> None:

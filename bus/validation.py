@@ -55,7 +55,8 @@ JSON = "json"  # the kind of a free-form JSON value: bounded in depth and size, 
 class Rule:
     """What one value must be. `kind` is str, int, float, bool, list, JSON, a Record, dict (any object, checked
     later by its own schema) or a tuple of scalar kinds.
-    For a list, `items` is the rule of each item and `max_len` its length; for text `max_len` counts characters."""
+    For a list, `items` is the rule of each item and `max_len` its length; for text `max_len` counts characters;
+    for JSON, the values it may hold (MAX_NODES unless said)."""
 
     kind: Any
     required: bool = True
@@ -142,7 +143,7 @@ def _check(r: Rule, value: Any, where: str) -> Any:
     if kind is list:
         return _list(r, value, where)
     if kind == JSON:
-        check_json(value, where)
+        check_json(value, where, r.max_len or MAX_NODES)
         return value
     if kind is dict:  # an object its receiver checks in full by its own schema (a message in a bundle)
         if type(value) is not dict:
@@ -174,16 +175,16 @@ def check_record(record: Record, data: Any, where: str) -> Any:
     return record.make(**out) if record.make is not None else out
 
 
-def check_json(value: Any, where: str) -> None:
-    """Checks a free-form JSON value without recursion: at most MAX_DEPTH deep and MAX_NODES values, text that is
+def check_json(value: Any, where: str, most: int = MAX_NODES) -> None:
+    """Checks a free-form JSON value without recursion: at most MAX_DEPTH deep and `most` values, text that is
     valid Unicode, integers SQLite can store, finite numbers."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     nodes = 0
     while stack:
         item, depth = stack.pop()
         nodes += 1
-        if nodes > MAX_NODES:
-            raise Invalid(where, f"at most {MAX_NODES} JSON values", "more")
+        if nodes > most:
+            raise Invalid(where, f"at most {most} JSON values", "more")
         kind = type(item)
         if kind is str:
             _unicode(item, where)

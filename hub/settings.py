@@ -89,7 +89,7 @@ class Settings:
         else:
             made = cat.parse(data, source)
             version = max(made.version, (catalogue or {}).get("version", 0) + 1)
-            catalogue = {"version": version, "catalogue": {**made.to_dict(), "version": version}}
+            catalogue = cat.fitting({"version": version, "catalogue": {**made.to_dict(), "version": version}}, source)
         check(hub, source)
         return Current(hub, catalogue)
 

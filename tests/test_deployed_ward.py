@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bus.config import BrokerSection, build
+from devkit.big_catalogue import VERSION, write
 from devkit.broker import Broker, free_port, lan_address
 from devkit.processes import RoleProcess
 from firmware_bridge.fake_mcu import FakeMcu
@@ -111,6 +112,9 @@ def ward(tmp_path: Path) -> Iterator[Ward]:
     it = enrol(tmp_path, "it", "--role", "it")
     for folder in ("p1", "p2"):
         (tmp_path / folder).mkdir()
+    hub_toml = tmp_path / "etc" / "hub.toml"  # a commune's whole catalogue: more than one message holds as plain JSON
+    hub_toml.write_text(re.sub(r'(?m)^catalogue = .*$', f'catalogue = "{write(tmp_path / "catalogue.json", 280)}"',
+                               hub_toml.read_text(encoding="utf-8")), encoding="utf-8")
     board = tmp_path / "etc" / "board-1.toml"  # as ward IT would for a board without a speaker
     edit(board, "speak = true", "speak = false")
     edit(board, "fullscreen = true", f'fullscreen = false\nscreenshots = "{tmp_path / "board-shots"}"')
@@ -154,6 +158,8 @@ def test_a_deployed_ward_works_end_to_end_and_shows_no_false_alarm(ward: Ward) -
     kiosk.start()
     try:
         wait_until(lambda: kiosk.hub_ok and "HT" in kiosk.services, what="the kiosk to know the hub's services")
+        wait_until(lambda: kiosk.catalogue.version == VERSION, what="the ward's catalogue, through the ward broker")
+        assert kiosk.catalogue.procedure("2.000279") is not None  # all 280 procedures, in one message
         outcome = kiosk.take_ticket("HT")
         assert outcome.state == "printed" and not outcome.offline, outcome
         assert list((ward.tmp / "p2").iterdir())  # the ticket was printed
