@@ -26,6 +26,10 @@ class ContractError(BusError):
         return "unknown field" if self.expected.startswith(("a known", "no such")) else self.field
 
 
+class TooLarge(ContractError):
+    """A message this device would send does not fit in one even deflated (bus/packed.py): nothing was sent."""
+
+
 class ConfigError(BusError):
     """A device config is wrong; names the file and the key (or line) at fault."""
 

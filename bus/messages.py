@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from bus import hours, packed
-from bus.errors import ContractError
+from bus.errors import ContractError, TooLarge
 from bus.numbering import OFFLINE_BLOCK, OFFLINE_BLOCKS, OFFLINE_FIRST
 from bus.validation import (
     DAY,
@@ -246,7 +246,7 @@ class Message:
         data[packed.FIELD] = packed.pack(orjson.dumps(data.pop("body")))  # too large as it is: deflated
         payload = orjson.dumps(data)
         if len(payload) > MAX_PAYLOAD:  # a broker would drop it and a receiver refuse it: the sender hears it
-            raise ContractError("body", f"at most {MAX_PAYLOAD} bytes deflated", f"{len(payload)} bytes")
+            raise TooLarge("body", f"at most {MAX_PAYLOAD} bytes deflated", f"{len(payload)} bytes")
         return payload
 
 

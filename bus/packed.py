@@ -6,7 +6,7 @@ import binascii
 import zlib
 from typing import Any
 
-from bus.errors import ContractError
+from bus.errors import ContractError, TooLarge
 
 MAX_BODY = 1024 * 1024  # bytes of a body's JSON once inflated: what a receiver parses and checks at most
 FIELD = "body_z"  # the envelope field that carries it, in place of `body`
@@ -15,7 +15,7 @@ FIELD = "body_z"  # the envelope field that carries it, in place of `body`
 def pack(body_json: bytes) -> str:
     """A body's JSON, deflated and written as base64 text for the envelope."""
     if len(body_json) > MAX_BODY:
-        raise ContractError("body", f"at most {MAX_BODY} bytes of JSON", f"{len(body_json)} bytes")
+        raise TooLarge("body", f"at most {MAX_BODY} bytes of JSON", f"{len(body_json)} bytes")
     return base64.b64encode(zlib.compress(body_json, 9)).decode("ascii")
 
 

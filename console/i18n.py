@@ -50,6 +50,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "lost_hub": ("Máy chủ một cửa không trả lời — chưa thể gọi số.", "The hub is not answering — no calls possible."),
     "not_sent": ("Chưa gửi: không liên lạc được máy chủ. Không có gì thay đổi.",
                  "Not sent: the hub is out of reach. Nothing changed."),
+    "too_large": ("Chưa gửi: quá lớn cho một tin nhắn (danh mục có quá nhiều thủ tục). Không có gì thay đổi.",
+                  "Not sent: too large for one message (a catalogue of too many procedures). Nothing changed."),
     "no_answer": ("Máy chủ không trả lời kịp. Xem lại màn hình trước khi bấm lại.",
                   "The hub did not answer in time. Check the screen before pressing again."),
     "not_yours": ("Bạn không được phân công quầy này.", "This counter is not yours."),

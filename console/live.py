@@ -12,6 +12,7 @@ from bus import health
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
+from bus.errors import TooLarge
 from bus.messages import Message
 from bus.reset import ResetSpec
 from bus.topics import parse
@@ -145,10 +146,15 @@ class LiveWard:
     def ask(self, topic_of: Callable[[Any], str], type_: str, body: dict[str, Any], needs_hub: bool = True
             ) -> Message | str:
         """The answer to one request, or why there is none: "not_sent" (the hub or the broker is out of reach:
-        nothing went out) or "no_answer" (it went out; the hub did not answer in time)."""
+        nothing went out), "too_large" (it does not fit in one message: nothing went out) or "no_answer" (it went
+        out; the hub did not answer in time)."""
         if not self.bus.connected.is_set() or (needs_hub and not self.hub_online):
             return "not_sent"
-        reply = self.bus.request(topic_of(self.bus.topics), type_, body, timeout=self.section.request_timeout_s)
+        try:
+            reply = self.bus.request(topic_of(self.bus.topics), type_, body, timeout=self.section.request_timeout_s)
+        except TooLarge as exc:  # a catalogue of too many procedures, even deflated: said, never a broken page
+            log.warning("console: %s not sent: %s", type_, exc)
+            return "too_large"
         return "no_answer" if reply is None else reply
 
 

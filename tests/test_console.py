@@ -183,6 +183,16 @@ def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> 
     assert 'id="range" class="range">Figures from 30 Nov 2026 to 7 Dec 2026</p>' in asked
 
 
+def test_a_catalogue_too_large_even_deflated_is_not_sent_and_is_said(console: tuple) -> None:
+    from devkit.big_catalogue import procedures_catalogue
+
+    live, _, _ = console
+    body = {"action": "catalogue", "data": procedures_catalogue(700), "by": "Lê Văn Quản trị"}
+    assert live.ask(lambda t: t.admin_request, "admin.command", body) == "too_large"  # not a broken page
+    assert live.ask(lambda t: t.admin_request, "admin.command", {**body, "data": procedures_catalogue(250)}).type \
+        == "admin.result"  # a whole commune's catalogue, deflated, taken by the hub
+
+
 def test_statistics_say_when_only_the_busiest_groups_are_shown(console: tuple, issue) -> None:  # noqa: ANN001
     _, _, app = console
     for i in range(130):  # more procedures than one reply holds, each with a ticket
