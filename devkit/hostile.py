@@ -1,9 +1,12 @@
 # Hostile payloads and a raw MQTT publisher, for the tests and benches that attack the ward's receivers.
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -49,7 +52,21 @@ def classics(size: int = 5000) -> dict[str, bytes]:
         "a bare number": b"12345678901234567890123456789",
         "null body": dumps({**envelope(), "body": None}),
         "bool as integer": dumps(envelope(seq=True)),
+        "deflated bomb": dumps({**_no_body(), "body_z": _deflated(b"\0" * 30_000_000)}),  # 30 MB in 39 KB
+        "deflated deep nesting": dumps({**_no_body(), "body_z": _deflated(b"[" * size + b"]" * size)}),
+        "deflated body not base64": dumps({**_no_body(), "body_z": "{not base64}"}),
     }
+
+
+def _no_body() -> dict[str, Any]:
+    data = envelope()
+    del data["body"]
+    return data
+
+
+@functools.cache
+def _deflated(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
 
 
 def _deep(depth: int) -> Any:
