@@ -5,13 +5,15 @@ from typing import Any
 
 import orjson
 
+from bus import packed
+from bus.errors import TooLarge
 from bus.messages import LINE_SHOWN, MAX_PAYLOAD, STATS_RESULT_ROWS
 from hub import line, tokens
 from hub import stats as ward_stats
 from hub.queue import Queue
 from hub.retained import RetainedStates
 
-STATS_BYTES = MAX_PAYLOAD - 4096  # the rows of one stats.result: with its envelope within a message's 64 KiB
+STATS_BYTES = MAX_PAYLOAD - 4096  # the rows of one stats.result, deflated or not: with its envelope within 64 KiB
 LINE_INTERVAL = 0.5  # a service's line state goes out at most this often: a phone's place may lag half a second,
 # its call never does (ticket events go at once); docs/performance.md measures the cost to the hub
 
@@ -32,19 +34,29 @@ def answer(queue: Queue, op: str, args: dict[str, Any]) -> tuple[str, dict[str, 
 
 
 def fitting(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """As many rows as fit in one reply (STATS_BYTES, and the contract's 400), the busiest first (most tickets
-    issued, then served), given back in their own order: a year by procedure or officer can hold more groups than
-    that, and a reply the broker or the console would refuse shows nothing at all."""
-    if len(rows) <= 1 or len(orjson.dumps(rows)) <= STATS_BYTES and len(rows) <= STATS_RESULT_ROWS:
-        return rows
-    busiest = sorted(range(len(rows)), key=lambda i: (-rows[i]["issued"], -rows[i]["served"], i))
-    kept, size = [], 2  # the list's brackets
-    for i in busiest[:STATS_RESULT_ROWS]:
-        size += len(orjson.dumps(rows[i])) + 1  # and its comma
-        if size > STATS_BYTES:
-            break
-        kept.append(i)
-    return [rows[i] for i in sorted(kept)]
+    """The rows one reply carries: all of them up to the contract's 400 (a year by procedure or officer can hold
+    more groups than that), else the busiest (most tickets issued, then served), in their own order. A reply past
+    64 KiB goes deflated (bus/packed.py: 400 rows take about 19 KB); should even that not fit, fewer are kept — a
+    reply the broker or the console would refuse shows nothing at all."""
+    kept = rows if len(rows) <= STATS_RESULT_ROWS else _busiest(rows, STATS_RESULT_ROWS)
+    while len(kept) > 1 and not _fits(kept):
+        kept = _busiest(kept, len(kept) * 3 // 4)
+    return kept
+
+
+def _busiest(rows: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    chosen = sorted(range(len(rows)), key=lambda i: (-rows[i]["issued"], -rows[i]["served"], i))[:count]
+    return [rows[i] for i in sorted(chosen)]
+
+
+def _fits(rows: list[dict[str, Any]]) -> bool:
+    data = orjson.dumps(rows)
+    if len(data) <= STATS_BYTES:
+        return True
+    try:
+        return len(packed.pack(data)) <= STATS_BYTES
+    except TooLarge:
+        return False
 
 
 def line_state(queue: Queue, service: str) -> dict[str, Any]:

@@ -194,18 +194,22 @@ def test_a_catalogue_too_large_even_deflated_is_not_sent_and_is_said(console: tu
 
 
 def test_statistics_say_when_only_the_busiest_groups_are_shown(console: tuple, issue) -> None:  # noqa: ANN001
-    _, _, app = console
-    for i in range(130):  # more procedures than one reply holds, each with a ticket
-        issue(1, procedure=f"1.{i:06d}")
+    live, _, app = console
+    for i in range(402):  # more procedures than one reply holds, each with a ticket; two busier than the rest
+        issue(2 if i in (7, 401) else 1, procedure=f"1.{i:06d}")
+    reply = live.ask(lambda t: t.stats_request, "stats.request", {"day_from": live.board["day"],
+                                                                  "day_to": live.board["day"], "by": "procedure"})
+    groups = [r["group"] for r in reply.body["rows"]]
+    assert reply.body["truncated"] and len(groups) == 400 and groups == sorted(groups)
+    assert "1.000007" in groups and "1.000401" in groups  # kept before the groups of one ticket each
     tin = sign_in(app, "tin")
     page = tin.get("/stats?by=procedure")
-    shown = len(re.findall(r"<tr><th>1\.\d{6}</th>", page.text))
-    assert 50 < shown < 130, page.text
-    assert f'id="cut" class="note">Chỉ hiện {shown} nhóm có nhiều lượt cấp số nhất' in page.text
+    assert len(re.findall(r"<tr><th>1\.\d{6}</th>", page.text)) == 400
+    assert 'id="cut" class="note">Chỉ hiện 400 nhóm có nhiều lượt cấp số nhất' in page.text
     total = re.search(r"<tfoot><tr><th>Tổng cộng</th><td>(\d+)</td>", page.text)
-    assert total is not None and total.group(1) == "130"  # the whole ward, the groups left out included
+    assert total is not None and total.group(1) == "404"  # the whole ward, the groups left out included
     csv = tin.get("/stats.csv?by=procedure").text.splitlines()
-    assert csv[-2].startswith("Tổng cộng,130,") and csv[-1].startswith(f"Chỉ hiện {shown} nhóm")
+    assert csv[-2].startswith("Tổng cộng,404,") and csv[-1].startswith("Chỉ hiện 400 nhóm")
 
 
 def test_ward_it_sends_a_device_command_and_sees_the_answer(console: tuple) -> None:
