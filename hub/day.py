@@ -2,14 +2,26 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bus.numbering import DayDecision, LocalDay
 
 log = logging.getLogger(__name__)
 QUIET_S = 4 * 3600.0  # a ward with no ticket issued or called for this long (by the time since boot) ended its day:
 # longer than any lunch break, far shorter than a night
+NOTE_EVERY_S = 60.0  # when the ward last worked is written down at most this often (for a restarted hub)
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str:
+    """This boot's id (Linux), "" where there is none: the time since boot is comparable only within one boot."""
+    try:
+        return BOOT_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
 
 
 def since_boot() -> float:
@@ -27,19 +39,26 @@ class NumberingDay:
     board. A real midnight finds the ward closed for hours. So when the date moves while tickets of the last day are
     still in the ward and the ward is at work (a ticket issued or called within QUIET_S, by the time since boot, which
     no clock setting moves), the hub stays on that day until none of them is left, the ward has been quiet for
-    QUIET_S, or the clock is back on that day. A hub just started judges "at work" by its records instead (a ticket
-    of that day issued or called within QUIET_S by the clock)."""
+    QUIET_S, or the clock is back on that day. A hub restarted within one boot reads when the ward last worked from
+    its note; one just booted judges "at work" by its records instead (a ticket of that day issued or called within
+    QUIET_S by the clock)."""
 
     def __init__(self, days: LocalDay, live: Callable[[str], bool], acted_since: Callable[[str, float], bool],
-                 uptime: Callable[[], float] = since_boot) -> None:
-        self.days, self.live, self.acted_since, self.uptime = days, live, acted_since, uptime
-        self._worked: float | None = None  # time since boot of the last ticket issued or called by this process
+                 uptime: Callable[[], float] = since_boot, note: WorkNote | None = None) -> None:
+        self.days, self.live, self.acted_since, self.uptime, self.note = days, live, acted_since, uptime, note
+        # time since boot of the last ticket issued or called: this process's, or what a hub before it in this boot
+        # wrote down (a restart a minute after NTP put the clock right must not read the morning as hours ago)
+        self._worked = note.recall(uptime()) if note is not None else None
+        self._noted = self._worked
         self.held: str | None = None  # the day kept while the clock says a later one
         self.reason = ""  # why, in words, while held
 
     def worked(self) -> None:
         """A ticket was issued or called: the ward is at work."""
         self._worked = self.uptime()
+        if self.note is not None and (self._noted is None or self._worked - self._noted >= NOTE_EVERY_S):
+            self.note.write(self._worked)
+            self._noted = self._worked
 
     def decide(self, now: float, last_day: str | None) -> DayDecision:
         says = self.days.local_date(now).isoformat()
@@ -66,3 +85,25 @@ class NumberingDay:
         if self._worked is None:  # just started: the day's records, by the clock
             return self.acted_since(day, now - QUIET_S)
         return self.uptime() - self._worked < QUIET_S
+
+
+class WorkNote:
+    """When the ward last worked, by the time since boot, kept in the hub's database with this boot's id: what a
+    hub restarted in the same boot reads instead of judging by the clock."""
+
+    def __init__(self, db: sqlite3.Connection, boot: str) -> None:
+        self.db, self.boot = db, boot
+
+    def recall(self, uptime: float) -> float | None:
+        """The note's time since boot, if written in this boot (and not ahead of `uptime`: then it is another's)."""
+        row = self.db.execute("SELECT value FROM marks WHERE name = 'worked'").fetchone()
+        boot, _, at = (row[0] if row else "").partition(" ")
+        try:
+            noted = float(at)
+        except ValueError:
+            return None
+        return noted if self.boot and boot == self.boot and noted <= uptime else None
+
+    def write(self, uptime: float) -> None:
+        """Written in the caller's transaction: the ticket and the note are committed together."""
+        self.db.execute("INSERT OR REPLACE INTO marks(name, value) VALUES ('worked', ?)", (f"{self.boot} {uptime!r}",))

@@ -18,7 +18,7 @@ from bus.transaction import transaction
 from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
-from hub.day import NumberingDay, since_boot
+from hub.day import NumberingDay, WorkNote, boot_id, since_boot
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps
@@ -31,11 +31,12 @@ AT_WORK = ("issue", "confirm", "offline", "call_next", "start", "done", "no_show
 
 class Queue(CounterOps, RatingOps):
     def __init__(self, db: sqlite3.Connection, hub: HubSection, clock: Callable[[], float] = time.time,
-                 uptime: Callable[[], float] = since_boot) -> None:
+                 uptime: Callable[[], float] = since_boot, boot: str | None = None) -> None:
         self.db = db
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)
-        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, uptime)
+        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, uptime,
+                                WorkNote(db, boot_id() if boot is None else boot))
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
         self.token_key = tokens.key(db)
         self.reconfigure(hub)

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS "settings" (
    "version" INTEGER PRIMARY KEY, "kind" TEXT NOT NULL, "data" TEXT NOT NULL, "by" TEXT NOT NULL, "device" TEXT,
    "at" REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS "secrets" ("name" TEXT PRIMARY KEY, "value" BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS "marks" ("name" TEXT PRIMARY KEY, "value" TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS "upstream_versions" (
    "day" TEXT, "service" TEXT, "version" INTEGER, "digest" TEXT, PRIMARY KEY ("day", "service"));
 CREATE TABLE IF NOT EXISTS "line_counts" (

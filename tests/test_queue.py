@@ -49,15 +49,23 @@ class Ward:
         self.clock = clock
         _, self.section = load_hub(str(write_hub_config(tmp_path, 1883)))
         self.seq = itertools.count(1)
+        self.boots = itertools.count(1)
+        self.boot = f"boot-{next(self.boots)}"
         self.open()
 
     def open(self) -> None:
         self.db = open_db(self.tmp_path / "hub" / "hub.db")  # where the config written above says it lives
-        self.queue = Queue(self.db, self.section, self.clock, self.clock.since_boot)
+        self.queue = Queue(self.db, self.section, self.clock, self.clock.since_boot, self.boot)
 
     def restart(self) -> None:
+        """The hub's process started again (an update, a crash, ward IT): the same boot."""
         self.db.close()
         self.open()
+
+    def reboot(self, up: float = 30.0) -> None:
+        """The machine started again (a power cut): another boot id, its time since boot from `up`."""
+        self.boot, self.clock.up = f"boot-{next(self.boots)}", up
+        self.restart()
 
     def do(self, op: str, device: str = "kiosk-1", **args: object) -> dict:
         if op in ("issue", "confirm", "offline"):  # as hub/service.py passes the sender along
@@ -157,7 +165,7 @@ def test_a_clock_jumping_into_the_next_day_keeps_the_mornings_numbers_until_thei
     ward.issue()  # A001: yesterday's last citizen, served
     ward.call(1)
     ward.do("done", counter=1)
-    ward.restart()  # the power cut; the hub boots on 17:05 of the 23rd, really 07:30 on the 24th
+    ward.reboot()  # the power cut; the hub boots on 17:05 of the 23rd, really 07:30 on the 24th
     clock.set("2026-11-23T17:05:00")
     morning = [ward.issue()["label"] for _ in range(3)]
     assert morning == ["A002", "A003", "A004"]
@@ -213,6 +221,28 @@ def test_a_hub_started_on_a_new_day_beside_last_evening_s_leftovers_starts_the_n
     ward.restart()
     clock.set("2026-11-24T07:30:00")
     assert (ward.issue()["label"], ward.queue.day.held) == ("A001", None)
+    clock.set("2026-11-24T16:50:00")
+    ward.issue()  # A002, left waiting again
+    ward.reboot(up=clock.up + 60)  # the next morning's boot, its time since boot by chance near the evening's
+    clock.jump("2026-11-25T07:30:00")  # the note of the last boot's work means nothing in this one
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A001", None)
+
+
+def test_a_hub_restarted_just_after_ntp_put_its_clock_right_keeps_the_mornings_day(ward: Ward,
+                                                                                   clock: Clock) -> None:
+    """The clock hours behind after a night without power; NTP puts it right at 09:10 and the hub is restarted a
+    minute later (an update, ward IT), before a ticket is issued or called: by the new clock the morning's records
+    are hours old, but the hub's note of when the ward last worked, by the time since boot, says it is at work."""
+    clock.set("2026-11-23T21:30:00")  # really 07:30 on the 24th
+    assert [ward.issue()["label"] for _ in range(3)] == ["A001", "A002", "A003"]
+    ward.call(1)
+    clock.advance(90)
+    clock.jump("2026-11-24T09:10:00")  # NTP
+    clock.advance(1)
+    ward.restart()
+    after = ward.issue()
+    assert (after["label"], after["day"], ward.queue.day.held) == ("A004", "2026-11-23", "2026-11-23")
+    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A002", "A003", "A004"]  # none dropped
 
 
 def test_utc_midnight_is_not_local_midnight(ward: Ward, clock: Clock) -> None:
