@@ -66,9 +66,25 @@ def config_check(path: str) -> None:
         from bus import hours
         from hub.config import load_hub
 
-        read = hours.parse(load_hub(path)[1].hours, path, "hub.hours")
+        section = load_hub(path)[1]
+        read = hours.parse(section.hours, path, "hub.hours")
         click.echo(f"working hours: {read.week_said()}" if read else
                    "working hours: not set — waits ignore the lunch break (hub.hours, docs/queue.md)")
+        if section.catalogue:  # the hub loads it at start: a catalogue it cannot send would stop it there
+            click.echo(guard(lambda: catalogue_said(section.catalogue, path)))
+
+
+def catalogue_said(path: str, config_path: str) -> str:
+    """The hub's catalogue as it will send it: procedures, fields, and its size in the one message it takes."""
+    from bus import messages
+    from bus.catalogue import load_catalogue_message
+
+    body = load_catalogue_message(path, config_path)  # ConfigError when it is wrong or does not fit
+    payload = messages.make("catalogue.update", "hub", "0000", 0, body).encode()
+    fields = body["catalogue"]["fields"]
+    deflated = " deflated" if b'"body_z":' in payload else ""
+    return (f"catalogue: {sum(len(f['procedures']) for f in fields)} procedures in {len(fields)} fields, "
+            f"{len(payload) / 1024:.1f} KiB{deflated} of the {messages.MAX_PAYLOAD // 1024} KiB one message holds")
 
 
 @click.command()

@@ -1,6 +1,7 @@
 # Device config: strict loading, errors that name the file and key, cross-checks of the ward's services.
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,7 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
     ok = runner.invoke(cli, ["config", "check", str(good)])
     assert ok.exit_code == 0 and "valid hub config" in ok.output
     assert "working hours: not set" in ok.output
+    assert re.search(r"catalogue: 14 procedures in 5 fields, \d+\.\d KiB of the 64 KiB one message holds", ok.output)
     edit(good, 'timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Ho_Chi_Minh"\nhours = ["mon-fri 07:30-11:30 '
                                                 '13:30-17:00", "sat 07:30-11:30"]')
     read = runner.invoke(cli, ["config", "check", str(good)])
@@ -89,6 +91,18 @@ def test_cli_config_check_reports_key_and_exit_code(good: Path) -> None:
     assert bad.exit_code == 1
     assert "hub.policy.max_recalls" in bad.output and "expected at least 0" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_cli_config_check_says_whether_the_catalogue_fits_before_the_hub_is_restarted_on_it(good: Path) -> None:
+    from devkit.big_catalogue import write
+
+    text = good.read_text(encoding="utf-8")
+    for count, said in ((150, r"catalogue: 150 procedures in 5 fields, \d+\.\d KiB deflated of the 64 KiB"),
+                        (600, r"600 procedures do not fit in one message")):
+        good.write_text(re.sub(r'(?m)^catalogue = .*$', f'catalogue = "{write(good.parent / "c.json", count)}"',
+                               text), encoding="utf-8")
+        checked = CliRunner().invoke(cli, ["config", "check", str(good)])
+        assert re.search(said, checked.output) and checked.exit_code == (0 if count == 150 else 1), checked.output
 
 
 def test_template_is_shipped() -> None:
