@@ -50,6 +50,24 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
     return [en if lang == "en" else vi for en, vi in found]
 
 
+def across(rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+    """The fleet's rows with what only the ward as a whole shows added to them: a kiosk on another procedure
+    catalogue than the hub sends (the hub's never reached it, or it refused it: its log says which)."""
+    hub = next((r for r in rows if r["role"] == "hub" and r["status"] == "online"), None)
+    sent = hub["detail"].get("catalogue") if hub is not None and isinstance(hub["detail"], dict) else None
+    if type(sent) is not int:
+        return rows
+    for r in rows:
+        has = r["detail"].get("catalogue") if isinstance(r["detail"], dict) else None
+        if r["role"] == "kiosk" and r["status"] == "online" and type(has) is int and has != sent:
+            r["problems"].append(
+                f"procedure catalogue version {has}, the hub's is {sent} (the hub's has not reached it, or it "
+                "refused it: see its log)" if lang == "en" else
+                f"danh mục thủ tục phiên bản {has}, máy chủ đang dùng phiên bản {sent} (chưa nhận được hoặc đã từ "
+                "chối: xem nhật ký của ki-ốt)")
+    return rows
+
+
 def _update_problems(update: Any) -> list[tuple[str, str]]:
     if not isinstance(update, dict):
         return []

@@ -83,7 +83,7 @@ class LiveWard:
         return {s["code"]: s for s in self.services}
 
     def fleet(self, lang: str) -> list[dict[str, Any]]:
-        return [health.row(name, msg, lang) for name, msg in sorted(self.devices.items())]
+        return health.across([health.row(name, msg, lang) for name, msg in sorted(self.devices.items())], lang)
 
     # -- pages listening -----------------------------------------------------------------------------------
     def listen(self, kinds: frozenset[str]) -> Listener:

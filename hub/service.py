@@ -389,7 +389,7 @@ class HubService:
 
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "database": self.database.status()}
+                  "database": self.database.status(), "catalogue": (self.catalogue or {}).get("version")}
         if self.queue.day.held is not None:  # ward IT sees why the numbering day is not the clock's
             detail["day_held"] = self.queue.day.reason
         if self.upstream is not None:

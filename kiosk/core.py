@@ -291,6 +291,7 @@ class KioskCore:
         self.catalogue = new
         _write_json(self.config.data_dir / "catalogue.json", new.to_dict())
         log.info("catalogue updated to version %s", new.version)
+        self._publish_state()  # ward IT sees at once that it arrived (bus/health.py compares it with the hub's)
         self._notify()
 
     def _initial_catalogue(self) -> cat.Catalogue:

@@ -104,7 +104,7 @@ def fleet_rows(broker: BrokerSection, ward: str, settle_s: float = 1.0,
         if device not in states and device not in other:
             rows.append(health.unknown_row(
                 device, "enrolled but has never reported (not installed, or cannot reach the broker)", role))
-    return rows
+    return health.across(rows)
 
 
 def send_command(broker: BrokerSection, ward: str, device: str, command: str, args: dict[str, Any] | None = None,

@@ -22,10 +22,15 @@ def run(broker: Broker, *args: str) -> tuple[int, str]:
 
 
 def test_fleet_status_lists_devices_and_what_needs_attention(hub: HubService, broker: Broker, make_client) -> None:  # noqa: ANN001
+    sent = hub.catalogue["version"]
     kiosk = make_client("kiosk-7", outbox=True)
-    kiosk.state_detail = lambda: {"printer": "paper_out", "hub": "ok"}
+    kiosk.state_detail = lambda: {"printer": "paper_out", "hub": "ok", "catalogue": sent - 1}  # missed the last one
     kiosk.wait_connected(5)
     kiosk.publish_state()  # the state sent on connect may predate the detail set above
+    current = make_client("kiosk-8")
+    current.state_detail = lambda: {"printer": "ok", "hub": "ok", "catalogue": sent}
+    current.wait_connected(5)
+    current.publish_state()
     gone = make_client("board-2", role="display")
     gone.wait_connected(5)
     gone.stop()  # says goodbye: retained offline
@@ -34,9 +39,11 @@ def test_fleet_status_lists_devices_and_what_needs_attention(hub: HubService, br
     code, out = run(broker, "fleet", "status")
     assert code == 0, out
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert set(lines) == {"hub", "kiosk-7", "board-2"}
+    assert set(lines) == {"hub", "kiosk-7", "kiosk-8", "board-2"}
     assert "online" in lines["hub"] and lines["hub"].rstrip().endswith("-")
     assert "printer: paper_out" in lines["kiosk-7"]
+    assert f"procedure catalogue version {sent - 1}, the hub's is {sent}" in lines["kiosk-7"]
+    assert lines["kiosk-8"].rstrip().endswith("-")  # on the hub's catalogue: nothing to look at
     assert "offline" in lines["board-2"]
     code, out = run(broker, "fleet", "status", "--json", "--check")
     assert code == 1
