@@ -64,7 +64,7 @@ def across(rows: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]
                 f"procedure catalogue version {has}, the hub's is {sent} (the hub's has not reached it, or it "
                 "refused it: see its log)" if lang == "en" else
                 f"danh mục thủ tục phiên bản {has}, máy chủ đang dùng phiên bản {sent} (chưa nhận được hoặc đã từ "
-                "chối: xem nhật ký của ki-ốt)")
+                "chối: xem nhật ký của máy lấy số)")
     return rows
 
 
