@@ -1,14 +1,115 @@
-# The hub's numbering day under any clock: a morning of tickets while the wall clock jumps anywhere, on a real queue.
+# The hub's numbering day when the date changes in a working morning: the cases, then any clock (Hypothesis).
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.line import LIVE
 from tests.test_queue import Clock, Ward
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock("2026-11-23T08:00:00")
+
+
+@pytest.fixture
+def ward(tmp_path: Path, clock: Clock) -> Ward:
+    return Ward(tmp_path, clock)
+
+
+def test_a_clock_jumping_into_the_next_day_keeps_the_mornings_numbers_until_their_line_is_done(ward: Ward,
+                                                                                               clock: Clock) -> None:
+    """After a night's power cut a Pi boots on the time fake-hwclock saved the evening before; NTP reaches it
+    mid-morning, when the ward's internet comes back. The morning's citizens keep their places and no number is
+    given twice in the room; numbering moves to the real day once their line is done."""
+    clock.set("2026-11-23T16:30:00")
+    ward.issue()  # A001: yesterday's last citizen, served
+    ward.call(1)
+    ward.do("done", counter=1)
+    ward.reboot()  # the power cut; the hub boots on 17:05 of the 23rd, really 07:30 on the 24th
+    clock.set("2026-11-23T17:05:00")
+    morning = [ward.issue()["label"] for _ in range(3)]
+    assert morning == ["A002", "A003", "A004"]
+    ward.call(1)  # A002 at the counter
+    clock.jump("2026-11-24T09:10:00")  # NTP
+    after = ward.issue()
+    assert (after["label"], after["day"]) == ("A005", "2026-11-23")  # not a second A001..A004 beside them
+    assert ward.queue.day.held == "2026-11-23" and "at work" in ward.queue.day.reason
+    ward.restart()  # the hub restarted, or its Pi rebooted, during the hold: its records say the ward is at work
+    assert ward.issue()["label"] == "A006" and ward.queue.day.held == "2026-11-23"
+    assert [ward.call(1)["ticket"]["label"] for _ in range(4)] == ["A003", "A004", "A005", "A006"]  # none dropped
+    assert ward.issue()["label"] == "A007"
+    ward.call(1)
+    ward.do("done", counter=1)  # the last of them done: the line of the 23rd is empty
+    fresh = ward.issue()
+    assert (fresh["label"], fresh["day"]) == ("A001", "2026-11-24") and ward.queue.day.held is None
+
+
+def test_a_clock_hours_behind_reaching_its_midnight_mid_morning_keeps_the_day_until_the_ward_is_quiet(
+        ward: Ward, clock: Clock) -> None:
+    """No time server at all: the Pi's clock, ten hours behind after a night without power, reaches its own
+    midnight at ten in the morning with the line full. The day ends when the ward has been quiet four hours."""
+    clock.set("2026-11-23T21:30:00")  # really 07:30 on the 24th
+    assert [ward.issue()["label"] for _ in range(3)] == ["A001", "A002", "A003"]
+    ward.call(1)
+    clock.set("2026-11-24T00:10:00")  # by running time: the clock's midnight passed with citizens waiting
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A004", "2026-11-23")
+    clock.advance(3 * 60)  # the ward closes for the day, citizens still waiting
+    assert ward.queue.today() == "2026-11-23"
+    clock.advance(61)  # four hours without a ticket issued or called: the day is over
+    assert (ward.issue()["label"], ward.queue.today(), ward.queue.day.held) == ("A001", "2026-11-24", None)
+
+
+def test_a_clock_set_back_onto_the_held_day_ends_the_hold_and_a_quiet_ward_follows_a_jump(ward: Ward,
+                                                                                             clock: Clock) -> None:
+    clock.set("2026-11-23T23:50:00")
+    ward.issue()  # waits
+    clock.jump("2026-11-24T00:02:00")  # a slow clock corrected by 12 minutes: really 23:50 still
+    assert ward.issue()["day"] == "2026-11-23"
+    clock.jump("2026-11-23T23:50:30")  # and set back: the clock agrees with the day again, nothing is held
+    assert (ward.queue.today(), ward.queue.day.held) == ("2026-11-23", None)
+    ward.call(1)
+    ward.do("done", counter=1)
+    clock.jump("2026-11-25T08:00:00")  # a jump with a citizen waiting but the ward quiet since the evening:
+    clock.advance(5 * 60)  # the day is over, whatever its leftovers
+    assert (ward.issue()["day"], ward.queue.day.held) == ("2026-11-25", None)
+
+
+def test_a_hub_started_on_a_new_day_beside_last_evening_s_leftovers_starts_the_new_day(ward: Ward,
+                                                                                       clock: Clock) -> None:
+    clock.set("2026-11-23T16:50:00")
+    ward.issue()  # never called: the citizen went home
+    ward.restart()
+    clock.set("2026-11-24T07:30:00")
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A001", None)
+    clock.set("2026-11-24T16:50:00")
+    ward.issue()  # A002, left waiting again
+    ward.reboot(up=clock.up + 60)  # the next morning's boot, its time since boot by chance near the evening's
+    clock.jump("2026-11-25T07:30:00")  # the note of the last boot's work means nothing in this one
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A001", None)
+
+
+def test_a_hub_restarted_just_after_ntp_put_its_clock_right_keeps_the_mornings_day(ward: Ward,
+                                                                                   clock: Clock) -> None:
+    """The clock hours behind after a night without power; NTP puts it right at 09:10 and the hub is restarted a
+    minute later (an update, ward IT), before a ticket is issued or called: by the new clock the morning's records
+    are hours old, but the hub's note of when the ward last worked, by the time since boot, says it is at work."""
+    clock.set("2026-11-23T21:30:00")  # really 07:30 on the 24th
+    assert [ward.issue()["label"] for _ in range(3)] == ["A001", "A002", "A003"]
+    ward.call(1)
+    clock.advance(90)
+    clock.jump("2026-11-24T09:10:00")  # NTP
+    clock.advance(1)
+    ward.restart()
+    after = ward.issue()
+    assert (after["label"], after["day"], ward.queue.day.held) == ("A004", "2026-11-23", "2026-11-23")
+    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A002", "A003", "A004"]  # none dropped
+
 
 STEPS = st.lists(st.one_of(
     st.tuples(st.just("issue"), st.sampled_from(("HT", "CT"))),
