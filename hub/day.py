@@ -61,8 +61,8 @@ class NumberingDay:
             self._noted = self._worked
 
     def decide(self, now: float, last_day: str | None) -> DayDecision:
-        says = self.days.local_date(now).isoformat()
-        if self.held is not None:
+        if self.held is not None:  # the clock's own date is read here only: `LocalDay.decide` reads it otherwise
+            says = self.days.local_date(now).isoformat()
             live = self.held < says and self.live(self.held)
             if live and self._at_work(now, self.held):
                 return DayDecision(self.held, False, self.reason)
