@@ -20,32 +20,34 @@ BUNDLE_BYTES = messages.MAX_PAYLOAD - 4096  # room for the bundle's own envelope
 ALONE_AFTER = 2  # sends without an acknowledgement; after that an entry goes alone (a receiver that takes no bundles)
 
 
-def pack(due: list[Entry], make: Callable[[list[dict[str, Any]]], Message]) -> Iterator[tuple[str, bytes]]:
-    """(topic, payload) to publish for the outbox entries now due, in their order: entries for a topic that takes
-    bundles go together, up to BUNDLE_MAX messages and BUNDLE_BYTES; any other entry, one tried ALONE_AFTER times
-    already and one that is not JSON (a damaged file) goes alone, as it was stored. `make` builds a bundle's message
-    from the messages it holds."""
+def pack(due: list[Entry], make: Callable[[list[dict[str, Any]]], Message],
+         uptime: float = 0.0) -> Iterator[tuple[str, bytes]]:
+    """(topic, payload) to publish for the outbox entries now due, in their order, each saying its age at `uptime`
+    (the sender's time since boot) where it was made in this boot: entries for a topic that takes bundles go
+    together, up to BUNDLE_MAX messages and BUNDLE_BYTES; any other entry, one tried ALONE_AFTER times already and
+    one that is not JSON (a damaged file) goes alone. `make` builds a bundle's message from the messages it holds."""
     held: list[tuple[dict[str, Any], bytes]] = []
     held_topic, size = "", 0
     for entry in due:
-        one = _inner(entry)
+        payload = entry.aged(uptime)
+        one = _inner(entry, payload)
         if one is None or entry.topic != held_topic or len(held) >= BUNDLE_MAX \
-                or size + len(entry.payload) + 1 > BUNDLE_BYTES:
+                or size + len(payload) + 1 > BUNDLE_BYTES:
             yield from _flush(held_topic, held, make)
             held, held_topic, size = [], entry.topic, 0
         if one is None:
-            yield entry.topic, entry.payload
+            yield entry.topic, payload
             continue
-        held.append((one, entry.payload))
-        size += len(entry.payload) + 1
+        held.append((one, payload))
+        size += len(payload) + 1
     yield from _flush(held_topic, held, make)
 
 
-def _inner(entry: Entry) -> dict[str, Any] | None:
-    if entry.attempts >= ALONE_AFTER or not bundles_on(entry.topic) or len(entry.payload) > BUNDLE_BYTES // 2:
+def _inner(entry: Entry, payload: bytes) -> dict[str, Any] | None:
+    if entry.attempts >= ALONE_AFTER or not bundles_on(entry.topic) or len(payload) > BUNDLE_BYTES // 2:
         return None
     try:
-        one = orjson.loads(entry.payload)
+        one = orjson.loads(payload)
     except ValueError:
         return None
     return one if isinstance(one, dict) else None

@@ -258,9 +258,10 @@ class BusClient:
         if self.outbox is None:
             raise RuntimeError(f"{self.device}: durable sends need an outbox_path")
         payload = msg.encode()
-        self.outbox.add(msg.corr, topic, payload)
+        aged = msg.type in messages.AGED
+        self.outbox.add(msg.corr, topic, payload, aged=aged)
         if self.connected.is_set():
-            self._mqtt.publish(topic, payload, qos=1)
+            self._mqtt.publish(topic, messages.aged(payload, 0.0) if aged else payload, qos=1)
             self.outbox.sent(msg.corr)
 
     def reply(self, to: Message, type_: str, body: dict[str, Any]) -> Message:
@@ -389,7 +390,9 @@ class BusClient:
         self.outbox.pump(self._publish_due, self.connected, self._stop, self._wake, self.device)
 
     def _publish_due(self, due: list[Entry]) -> None:  # a backlog for a topic that takes bundles goes in bundles
-        for topic, payload in bundle.pack(due, lambda held: self.message("bundle", {"messages": held})):
+        assert self.outbox is not None
+        uptime = self.outbox.uptime()  # each entry made in this boot says its age (`messages.aged`)
+        for topic, payload in bundle.pack(due, lambda held: self.message("bundle", {"messages": held}), uptime):
             self._mqtt.publish(topic, payload, qos=1)
 
     def state_body(self, status: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bus import messages
+from bus.boot_clock import boot_id, since_boot
 from bus.errors import OutboxError
 from bus.sqlite_repair import open_checked
 from bus.transaction import transaction
@@ -31,10 +33,22 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB NOT NULL,
     created REAL NOT NULL,
     next_try REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    made_boot TEXT NOT NULL DEFAULT '',
+    made_up REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_next_try ON outbox(next_try);
 """
+MADE = {"made_boot": "TEXT NOT NULL DEFAULT ''", "made_up": "REAL"}  # the boot and time since boot an entry was made
+# in, so that it is sent saying its age (`messages.aged`); added to an outbox of an earlier release when it opens
+
+
+def _schema(db: sqlite3.Connection) -> None:
+    db.executescript(SCHEMA)
+    have = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    for name, kind in MADE.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
 
 
 @dataclass(frozen=True)
@@ -44,19 +58,28 @@ class Entry:
     payload: bytes
     created: float
     attempts: int
+    made_up: float | None = None  # the time since boot it was made at, if made in this boot
+
+    def aged(self, uptime: float) -> bytes:
+        """The payload to send now, at `uptime` since boot: saying its age where it was made in this boot."""
+        if self.made_up is None or uptime < self.made_up:
+            return self.payload
+        return messages.aged(self.payload, uptime - self.made_up)
 
 
 class Outbox:
     """A durable queue keyed by correlation id. `add` is committed (fsync) before it returns."""
 
-    def __init__(self, path: str | Path, *, first_retry: float = 5.0, max_retry: float = 60.0) -> None:
+    def __init__(self, path: str | Path, *, first_retry: float = 5.0, max_retry: float = 60.0,
+                 uptime: Callable[[], float] = since_boot, boot: str | None = None) -> None:
         self.path = Path(path)
+        self.uptime, self.boot = uptime, boot_id() if boot is None else boot
         self.first_retry = first_retry
         self.max_retry = max_retry
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db, self.repair = open_checked(self.path, lambda db: db.executescript(SCHEMA))
+            self._db, self.repair = open_checked(self.path, _schema)
         except (sqlite3.Error, OSError) as exc:
             raise OutboxError(f"{self.path}: cannot open outbox: {exc}") from exc
         self._held: dict[str, list] = {}  # corr -> [entry, next try]: what a full disk refused, kept in memory
@@ -106,13 +129,15 @@ class Outbox:
         log.info("%s: %d entr(ies) carried over a factory reset will be sent again", self.path, taken)
         return taken
 
-    def add(self, corr: str, topic: str, payload: bytes, now: float | None = None) -> None:
-        """Stores an entry (committed). A full or read-only disk does not refuse it: it is held in memory, sent and
-        resent like the rest, and written to the file as soon as the disk takes it (`held` says how many wait so)."""
+    def add(self, corr: str, topic: str, payload: bytes, now: float | None = None, aged: bool = False) -> None:
+        """Stores an entry (committed); one `aged` is sent saying its age (`messages.aged`) while this boot lasts.
+        A full or read-only disk does not refuse it: it is held in memory, sent and resent like the rest, and written
+        to the file as soon as the disk takes it (`held` says how many wait so)."""
         now = time.time() if now is None else now
+        made_up = self.uptime() if aged and self.boot else None
         try:
-            self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try) VALUES (?,?,?,?,?)",
-                      (corr, topic, payload, now, now))
+            self._run("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try, made_boot, made_up) "
+                      "VALUES (?,?,?,?,?,?,?)", (corr, topic, payload, now, now, self.boot, made_up))
         except OutboxError as exc:
             if not _refused(exc) or len(self._held) >= HELD_MAX:
                 raise
@@ -120,7 +145,7 @@ class Outbox:
                 if not self._held:
                     log.error("%s: the disk refuses writes (full or read-only); messages are held in memory "
                               "until it takes them", self.path)
-                self._held[corr] = [Entry(corr, topic, payload, now, 0), now]
+                self._held[corr] = [Entry(corr, topic, payload, now, 0, made_up), now]
 
     @property
     def held(self) -> int:
@@ -135,9 +160,10 @@ class Outbox:
                 self._remove(list(self._answered))
             for corr, (entry, next_try) in list(self._held.items()):
                 try:
-                    self._db.execute("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try, attempts) "
-                                     "VALUES (?,?,?,?,?,?)", (corr, entry.topic, entry.payload, entry.created,
-                                                              next_try, entry.attempts))
+                    self._db.execute("INSERT OR IGNORE INTO outbox(corr, topic, payload, created, next_try, attempts, "
+                                     "made_boot, made_up) VALUES (?,?,?,?,?,?,?,?)",
+                                     (corr, entry.topic, entry.payload, entry.created, next_try, entry.attempts,
+                                      self.boot, entry.made_up))
                 except sqlite3.Error:
                     break
                 del self._held[corr]
@@ -149,8 +175,9 @@ class Outbox:
         now = time.time() if now is None else now
         with self._lock:
             rows = self._db.execute(
-                "SELECT corr, topic, payload, created, attempts FROM outbox WHERE next_try <= ? "
-                "ORDER BY created LIMIT ?", (now, limit + len(self._answered))).fetchall()
+                "SELECT corr, topic, payload, created, attempts, CASE WHEN made_boot = ? THEN made_up END "
+                "FROM outbox WHERE next_try <= ? ORDER BY created LIMIT ?",
+                (self.boot or None, now, limit + len(self._answered))).fetchall()
             if self._answered:
                 rows = [row for row in rows if row[0] not in self._answered][:limit]
             held = [entry for entry, next_try in self._held.values() if next_try <= now]

@@ -55,6 +55,9 @@ def classics(size: int = 5000) -> dict[str, bytes]:
         "deflated bomb": dumps({**_no_body(), "body_z": _deflated(b"\0" * 30_000_000)}),  # 30 MB in 39 KB
         "deflated deep nesting": dumps({**_no_body(), "body_z": _deflated(b"[" * size + b"]" * size)}),
         "deflated body not base64": dumps({**_no_body(), "body_z": "{not base64}"}),
+        "age NaN": dumps(envelope("ticket.offline", {}, age=float("nan"))),
+        "age beyond a year": dumps(envelope(age=1e300)),
+        "age said twice": dumps(envelope()).replace(b"{", b'{"age": 1, "age": -5, ', 1),
     }
 
 

@@ -3,30 +3,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
-from pathlib import Path
 
+from bus.boot_clock import since_boot
 from bus.numbering import DayDecision, LocalDay
 
 log = logging.getLogger(__name__)
 QUIET_S = 4 * 3600.0  # a ward with no ticket issued or called for this long (by the time since boot) ended its day:
 # longer than any lunch break, far shorter than a night
 NOTE_EVERY_S = 60.0  # when the ward last worked is written down at most this often (for a restarted hub)
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def boot_id() -> str:
-    """This boot's id (Linux), "" where there is none: the time since boot is comparable only within one boot."""
-    try:
-        return BOOT_ID.read_text(encoding="ascii").strip()
-    except OSError:
-        return ""
-
-
-def since_boot() -> float:
-    """Seconds since the machine booted, suspend included: it runs on whatever the wall clock does."""
-    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 class NumberingDay:

@@ -13,20 +13,21 @@ from typing import Any
 import orjson
 
 from bus import estimate, hours
+from bus.boot_clock import boot_id, since_boot
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
 from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
-from hub.day import NumberingDay, WorkNote, boot_id, since_boot
+from hub.day import NumberingDay, WorkNote
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps
 from hub.stats import MAX_SERVICE_S
 
 log = logging.getLogger(__name__)
-AT_WORK = ("issue", "confirm", "offline", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")  # a
-# ward doing these is at work (hub/day.py)
+AT_WORK = ("issue", "confirm", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")  # a
+# ward doing these is at work (hub/day.py); so is one merging an offline ticket of its numbering day (`op_offline`)
 
 
 class Queue(CounterOps, RatingOps):
@@ -134,16 +135,26 @@ class Queue(CounterOps, RatingOps):
         return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, events)
 
     def op_offline(self, now: float, service: str, number: int, label: str, day: str, issued_at: str,
-                   priority: str | None = None, device: str = "") -> Outcome:
+                   priority: str | None = None, device: str = "", age: float | None = None) -> Outcome:
         """Merges a ticket a kiosk printed while the hub was unreachable. It keeps its printed label; it takes its
         place in line by the kiosk's issue time when that time is plausible, else by arrival (= issue order). A day
         later than the hub's own (a kiosk whose clock runs ahead) is taken as the hub's today: a kiosk never moves
-        the hub's numbering day."""
+        the hub's numbering day, nor does a ticket of an earlier day (last evening's, merged in the morning: it is
+        filed under its day and says nothing of the ward at work today). A day earlier than the one its `age` (how
+        long before `now` the kiosk printed it, by its time since boot) falls on by the hub's clock is a kiosk clock
+        a day or more behind — a Pi booted on the time it saved the evening before, with no time server yet: it is
+        filed by its age instead, so the citizen holding it is called this morning, not filed under yesterday."""
         svc = self._service(service)
-        day = min(day, self.today())
         if not label.startswith(svc.prefix):
             raise QueueRefused("bad_label", f"label {label} does not carry {service}'s prefix {svc.prefix}")
-        queue_at = _plausible(issued_at, now, day, self.days)
+        made = None if age is None else now - age
+        if made is not None and day < (made_day := self.days.local_date(made).isoformat()):
+            log.warning("offline ticket %s from %s says %s, printed %.0f s ago by its time since boot: %s by the "
+                        "hub's clock (the kiosk's clock is behind)", label, device, day, age, made_day)
+            day, queue_at = min(made_day, today := self.today()), made
+        else:
+            day = min(day, today := self.today())
+            queue_at = _plausible(issued_at, now, day, self.days)
         clash = self.db.execute("SELECT id, offline, device, label FROM tickets WHERE day=? AND issued_service=? "
                                 "AND number=?", (day, service, number)).fetchone()
         if clash and tuple(clash[1:]) == (1, device, label):  # a resend the hub no longer remembers answering
@@ -157,7 +168,9 @@ class Queue(CounterOps, RatingOps):
             "INSERT INTO tickets(day, issued_service, number, label, service, priority, status, issued_at, "
             "queue_at, device, offline) VALUES (?,?,?,?,?,?,?,?,?,?,1)",
             (day, service, number, label, service, priority, "issued", queue_at, queue_at, device))
-        self._last_day = max(day, self._last_day or day)
+        if day == today:
+            self._last_day = max(day, self._last_day or day)
+            self.day.worked()
         ticket = self._ticket(cur.lastrowid)
         return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, [self._event("issued", ticket, now)])
 

@@ -13,6 +13,7 @@ from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from bus import systemd
+from bus.boot_clock import since_boot
 from bus.catalogue import load_catalogue_message
 from bus.client import BusClient
 from bus.config import DeviceConfig
@@ -27,7 +28,6 @@ from hub import stats as ward_stats
 from hub.board import board_state, services_list
 from hub.config import HubSection, PolicyConfig, load_hub
 from hub.database_health import DatabaseHealth
-from hub.day import since_boot
 from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.retained import RetainedStates
@@ -312,7 +312,7 @@ class HubService:
                         "hold": msg.body.get("hold", False), "procedure": msg.body.get("procedure"),
                         "device": msg.device}, None
         if op in ("confirm", "offline", "rate", "admin", "stats", "lookup"):
-            return op, {**msg.body, "device": msg.device}, None
+            return op, {**msg.body, "device": msg.device} | ({"age": msg.age} if op == "offline" else {}), None
         return "", {}, f"{msg.type} is not accepted on {topic}"
 
     def _publish_changes(self) -> None:

@@ -1,6 +1,7 @@
 # Bundles: an outbox's backlog for the collector goes many records to a publish; each inside is checked alone.
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -149,3 +150,13 @@ def test_a_bad_message_in_a_bundle_is_refused_alone_and_its_neighbours_are_store
         c.stop()
     with sqlite3.connect(tmp_path / "district" / "district.db") as db:
         assert sorted(r[0] for r in db.execute("SELECT ticket_id FROM ratings")) == [1, 4]
+
+
+def test_entries_made_in_this_boot_say_their_age_alone_and_in_bundles() -> None:
+    due = [dataclasses.replace(entry(i), made_up=100.0 + i) for i in range(1, 4)]
+    due.append(entry(4, attempts=ALONE_AFTER))  # made in an earlier boot, and alone
+    due.append(dataclasses.replace(entry(5, attempts=ALONE_AFTER), made_up=100.0))
+    sent = [messages.decode(payload) for _, payload in pack(due, bundle_of, 160.0)]
+    assert [m.type for m in sent] == ["bundle", "upstream.record", "upstream.record"]
+    assert [one["age"] for one in sent[0].body["messages"]] == [59.0, 58.0, 57.0] and sent[0].age is None
+    assert (sent[1].age, sent[2].age) == (None, 60.0)

@@ -78,8 +78,8 @@ def test_a_state_rebuilt_unchanged_is_not_sent_again_until_a_reconnect(hub: HubS
 
 
 def test_the_board_starts_a_new_day_clean_without_waiting_for_a_request(hub_config, make_client) -> None:  # noqa: ANN001
+    from bus.boot_clock import since_boot
     from hub.config import load_hub
-    from hub.day import since_boot
 
     offset = [0.0]
     config, section = load_hub(str(hub_config))  # the night passes by running time, as it does in a ward

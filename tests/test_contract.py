@@ -93,6 +93,9 @@ def test_a_rules_fast_check_passes_only_what_the_full_check_passes_and_returns_t
     (envelope(body={"service": "HT", "colour": "red"}), "body.colour", "ticket.request field"),
     (envelope(body={}), "body.service", "required"),
     (envelope(extra=1), "extra", "no such envelope field"),
+    (envelope(age=-1), "age", "at least 0"),
+    (envelope(age=10**9), "age", "at most"),
+    (envelope(age="600"), "age", "a number"),
 ])
 def test_rejections_name_field_expected_and_got(data: object, field: str, expected: str) -> None:
     err = reject(data)

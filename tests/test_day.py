@@ -119,6 +119,39 @@ STEPS = st.lists(st.one_of(
     st.tuples(st.just("jump"), st.floats(-72, 72)),  # hours the wall clock is set by: NTP, a hand, a battery
 ), max_size=40)
 
+def test_an_offline_ticket_from_a_kiosk_whose_clock_is_a_day_behind_is_called_this_morning(ward: Ward,
+                                                                                         clock: Clock) -> None:
+    """A kiosk booted after a night's power cut on the time it saved the evening before prints offline tickets of
+    "yesterday" while the hub is down; sent with their age by its time since boot, they join this morning's line."""
+    clock.set("2026-11-24T08:00:00")
+    ward.issue()  # A001 of the 24th, 08:00
+    clock.advance(30)
+    printed = {"service": "HT", "number": 8005, "label": "A8005", "day": "2026-11-23",
+               "issued_at": "2026-11-23T18:20:00+07:00", "device": "kiosk-1"}  # really 08:10 on the 24th
+    ticket = ward.do("offline", age=20 * 60.0, **printed)["ticket"]
+    assert ticket["day"] == "2026-11-24"
+    assert [ward.call(1)["ticket"]["label"] for _ in range(2)] == ["A001", "A8005"]  # in the order they were printed
+    late = ward.do("offline", age=600.0, **{**printed, "number": 8006, "label": "A8006",
+                                            "day": "2026-11-24", "issued_at": "2026-11-24T08:20:00+07:00"})
+    assert late["ticket"]["day"] == "2026-11-24"  # a kiosk on the right day is read by its own clock, as before
+    unaged = ward.do("offline", **{**printed, "number": 8007, "label": "A8007"})  # printed in an earlier boot
+    assert unaged["ticket"]["day"] == "2026-11-23"  # no age: the kiosk's day stands (its citizen likely left)
+
+
+def test_last_evenings_offline_tickets_merged_in_the_morning_do_not_hold_the_hubs_day(ward: Ward,
+                                                                                    clock: Clock) -> None:
+    """The hub was down last evening; the kiosk's offline tickets reach it at 07:30 the next morning, before its
+    first ticket. They are filed under their day, and the morning numbers on its own."""
+    clock.set("2026-11-24T07:30:00")
+    merged = ward.do("offline", service="HT", number=8001, label="A8001", day="2026-11-23",
+                     issued_at="2026-11-23T16:50:00+07:00", device="kiosk-1")
+    assert merged["ticket"]["day"] == "2026-11-23"
+    first = ward.issue()
+    assert (first["label"], first["day"]) == ("A001", "2026-11-24") and ward.queue.day.held is None
+    ward.restart()
+    assert (ward.issue()["label"], ward.queue.day.held) == ("A002", None)
+
+
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=STEPS)

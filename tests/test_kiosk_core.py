@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,31 @@ def test_a_full_data_disk_still_prints_online_tickets_and_refuses_offline_ones_p
     wait_until(lambda: not kiosk.bus.connected.is_set(), what="kiosk sees the outage")
     refused = kiosk.take_ticket("HT")  # an offline number that cannot be kept is never printed
     assert refused.state == "refused" and refused.offline and "disk may be full" in refused.reason, refused
+
+
+def test_a_kiosk_whose_clock_is_a_day_behind_prints_offline_tickets_the_hub_files_today(
+        tmp_path: Path, broker: Broker, hub: HubService, printer: FakePrinter) -> None:
+    """After a night's power cut a kiosk boots on the time it saved the evening before; the hub is down, so it
+    prints offline tickets dated yesterday. Sent saying their age by the kiosk's time since boot, they join the
+    hub's line of today instead of a day no counter calls."""
+    from devkit.configs import write_kiosk_config
+    from kiosk.config import load_kiosk
+
+    config, section, printer_cfg, _ = load_kiosk(str(write_kiosk_config(tmp_path, broker.port,
+                                                                        printer_backend="fake")))
+    core = KioskCore(config, section, printer_cfg, printer, clock=lambda: time.time() - 86400)
+    core.start()
+    try:
+        wait_until(lambda: core.services and core.hub_ok, what="the kiosk to learn the services")
+        today = hub.queue.today()
+        broker.stop()
+        wait_until(lambda: not core.bus.connected.is_set(), what="kiosk sees the outage")
+        out = core.take_ticket("HT")
+        assert out.offline and out.state == "printed" and out.ticket["day"] < today
+        broker.start()
+        wait_until(lambda: core.bus.outbox.size() == 0, timeout=30, what="outbox to drain")
+        day, status = hub.db.execute("SELECT day, status FROM tickets WHERE label=?", (out.ticket["label"],)).fetchone()
+        assert (day, status) == (today, "issued")
+        assert hub.queue.today() == today  # nor does the hub go back to yesterday's numbering to call it
+    finally:
+        core.stop()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bus import messages
 from bus.outbox import Outbox
 from devkit.chaos_kiosk import SmallDisk
 from tests.conftest import wait_until
@@ -120,3 +121,48 @@ def test_the_pump_hands_over_nothing_when_nothing_is_due(tmp_path: Path) -> None
     pump.join(5)
     box.close()
     assert [[e.corr for e in batch] for batch in published] == [["a.0"]]
+
+
+def offline_ticket() -> messages.Message:
+    return messages.make("ticket.offline", "kiosk-1", "b7b7", 1, {
+        "service": "HT", "number": 8001, "label": "A8001", "day": "2026-11-23",
+        "issued_at": "2026-11-23T18:20:00+07:00"}, corr="b7.1")
+
+
+def test_an_entry_made_in_this_boot_is_sent_saying_its_age_by_the_time_since_boot(tmp_path: Path) -> None:
+    """A receiver reads when a message was made by its own clock (a Pi's wall clock may be a day out after a
+    power cut); the time since boot is right, but only within the boot it was made in."""
+    up = [1000.0]
+    msg = offline_ticket()
+    box = Outbox(tmp_path / "o.db", uptime=lambda: up[0], boot="boot-a")
+    box.add("b7.1", "t", msg.encode(), now=100.0, aged=True)
+    box.close()
+    up[0] = 1754.25
+    box = Outbox(tmp_path / "o.db", uptime=lambda: up[0], boot="boot-a")  # the kiosk restarted in the same boot
+    [entry] = box.due(now=200.0)
+    sent = messages.decode(entry.aged(up[0]))
+    assert sent.age == 754.25 and (sent.key, sent.body, sent.ts) == (msg.key, msg.body, msg.ts)
+    assert messages.decode(messages.aged(entry.aged(up[0]), 5.0)).age == 754.25  # said once
+    box.close()
+    box = Outbox(tmp_path / "o.db", uptime=lambda: 12.0, boot="boot-b")  # the Pi rebooted: its age is unknown
+    [entry] = box.due(now=200.0)
+    assert entry.aged(12.0) == msg.encode()
+    box.close()
+
+
+def test_an_outbox_of_an_earlier_release_opens_and_sends_what_it_holds(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "o.db")
+    old.execute("CREATE TABLE outbox (corr TEXT PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, "
+                "created REAL NOT NULL, next_try REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)")
+    stored = offline_ticket().encode()
+    old.execute("INSERT INTO outbox VALUES ('b7.1', 't', ?, 100.0, 0, 3)", (stored,))
+    old.commit()
+    old.close()
+    box = Outbox(tmp_path / "o.db", uptime=lambda: 50.0, boot="boot-a")
+    box.add("b7.2", "t", stored, now=101.0, aged=True)
+    box.add("b7.3", "t", stored, now=102.0)  # a type that does not say its age
+    first, second, third = box.due(now=200.0)
+    assert first.attempts == 3 and first.aged(60.0) == stored
+    assert messages.decode(second.aged(60.0)).age == 10.0 and third.aged(60.0) == stored
