@@ -33,6 +33,10 @@ class DayDecision:
     reason: str
 
 
+QUIET_S = 4 * 3600.0  # a ward with no ticket issued or called for this long (by the time since boot) ended its day:
+# longer than any lunch break, far shorter than a night (hub/day.py; a kiosk's offline numbering, kiosk/offline.py)
+
+
 class LocalDay:
     """Works out the numbering day from the clock, never earlier than the last day already used.
 

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 
-from bus.boot_clock import since_boot
-from bus.numbering import DayDecision, LocalDay
+from bus.boot_clock import WorkNote, since_boot
+from bus.numbering import QUIET_S, DayDecision, LocalDay
 
 log = logging.getLogger(__name__)
-QUIET_S = 4 * 3600.0  # a ward with no ticket issued or called for this long (by the time since boot) ended its day:
-# longer than any lunch break, far shorter than a night
 NOTE_EVERY_S = 60.0  # when the ward last worked is written down at most this often (for a restarted hub)
 
 
@@ -70,25 +67,3 @@ class NumberingDay:
         if self._worked is None:  # just started: the day's records, by the clock
             return self.acted_since(day, now - QUIET_S)
         return self.uptime() - self._worked < QUIET_S
-
-
-class WorkNote:
-    """When the ward last worked, by the time since boot, kept in the hub's database with this boot's id: what a
-    hub restarted in the same boot reads instead of judging by the clock."""
-
-    def __init__(self, db: sqlite3.Connection, boot: str) -> None:
-        self.db, self.boot = db, boot
-
-    def recall(self, uptime: float) -> float | None:
-        """The note's time since boot, if written in this boot (and not ahead of `uptime`: then it is another's)."""
-        row = self.db.execute("SELECT value FROM marks WHERE name = 'worked'").fetchone()
-        boot, _, at = (row[0] if row else "").partition(" ")
-        try:
-            noted = float(at)
-        except ValueError:
-            return None
-        return noted if self.boot and boot == self.boot and noted <= uptime else None
-
-    def write(self, uptime: float) -> None:
-        """Written in the caller's transaction: the ticket and the note are committed together."""
-        self.db.execute("INSERT OR REPLACE INTO marks(name, value) VALUES ('worked', ?)", (f"{self.boot} {uptime!r}",))

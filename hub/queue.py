@@ -13,13 +13,13 @@ from typing import Any
 import orjson
 
 from bus import estimate, hours
-from bus.boot_clock import boot_id, since_boot
+from bus.boot_clock import WorkNote, boot_id, since_boot
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
 from hub import line, tokens
 from hub.config import HubSection
 from hub.counters import CounterOps
-from hub.day import NumberingDay, WorkNote
+from hub.day import NumberingDay
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
 from hub.ratings import RatingOps

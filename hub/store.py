@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bus.boot_clock import MARKS
 from bus.reset import ResetSpec
 from bus.sqlite_repair import Repair, durable_connection, open_checked
 from hub.config import HubSection
@@ -37,12 +38,11 @@ CREATE TABLE IF NOT EXISTS "settings" (
    "version" INTEGER PRIMARY KEY, "kind" TEXT NOT NULL, "data" TEXT NOT NULL, "by" TEXT NOT NULL, "device" TEXT,
    "at" REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS "secrets" ("name" TEXT PRIMARY KEY, "value" BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS "marks" ("name" TEXT PRIMARY KEY, "value" TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS "upstream_versions" (
    "day" TEXT, "service" TEXT, "version" INTEGER, "digest" TEXT, PRIMARY KEY ("day", "service"));
 CREATE TABLE IF NOT EXISTS "line_counts" (
    "day" TEXT, "service" TEXT, "waiting" INTEGER NOT NULL, PRIMARY KEY ("day", "service"));
-"""
+""" + MARKS
 # How many tickets wait for each service each day (status 'issued'), kept by SQLite itself in the transaction that
 # changes a ticket, whatever the statement: the count of tickets ahead of a new one (hub/line.py) and the board's
 # waiting counts read it instead of counting the line row by row.

@@ -89,6 +89,7 @@ class KioskCore:
         self.bus.subscribe(t.catalogue, self._on_catalogue)
         self.bus.subscribe(t.device_state(self.kiosk.hub_id), self._on_hub_state)
         self.bus.on_disconnect(lambda: self._set_hub_ok(False))
+        self.bus.on_reply(self._on_reply)
         self._settle_left()
         self.bus.start()
 
@@ -272,6 +273,13 @@ class KioskCore:
         _write_json(self.config.data_dir / "services.json", {"services": self.services, "ward": self.ward,
                                                              "hours": msg.body.get("hours", [])})
         self._set_hub_ok(True)
+
+    def _on_reply(self, msg: Message, _: str) -> None:
+        """The hub's answer to an offline ticket says the day it filed it on (by its age, when this kiosk's clock was
+        behind): numbering offline on that day goes on above it, never printing its label again."""
+        if msg.type == "ticket.confirmed":
+            t = msg.body["ticket"]
+            self.offline.taken(t["day"], t.get("transferred_from") or t["service"], t["number"])
 
     def _on_hub_state(self, msg: Message, _: str) -> None:
         if msg.device != self.kiosk.hub_id:  # only the hub speaks for itself (the broker's access list says so too)

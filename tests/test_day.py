@@ -157,7 +157,7 @@ def test_last_evenings_offline_tickets_merged_in_the_morning_do_not_hold_the_hub
 @given(steps=STEPS)
 def test_whatever_the_clock_does_in_a_morning_no_two_citizens_hold_one_number_and_none_leaves_the_line(
         steps: list[tuple]) -> None:
-    """One working morning by running time (the ward is never quiet for hub.day.QUIET_S), the wall clock set
+    """One working morning by running time (the ward is never quiet for bus.numbering.QUIET_S), the wall clock set
     anywhere within three days either way as often as it likes: the tickets still in the ward never share a label,
     and every waiting one is in the line the counters call from."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -194,5 +194,9 @@ def test_a_kiosk_whose_clock_is_a_day_behind_prints_offline_tickets_the_hub_file
         day, status = hub.db.execute("SELECT day, status FROM tickets WHERE label=?", (out.ticket["label"],)).fetchone()
         assert (day, status) == (today, "issued")
         assert hub.queue.today() == today  # nor does the hub go back to yesterday's numbering to call it
+        broker.stop()  # the hub's answer said where it filed the ticket: offline numbering there goes on above it
+        wait_until(lambda: not core.bus.connected.is_set(), what="kiosk sees the second outage")
+        again = core.take_ticket("HT")
+        assert (again.ticket["label"], again.ticket["day"]) == ("A8001", today) and again.offline
     finally:
         core.stop()
