@@ -30,16 +30,25 @@ class WorkNote:
     def __init__(self, db: sqlite3.Connection, boot: str) -> None:
         self.db, self.boot = db, boot
 
-    def recall(self, uptime: float) -> float | None:
-        """The note's time since boot, if written in this boot (and not ahead of `uptime`: then it is another's)."""
+    def read(self, uptime: float) -> tuple[float | None, float | None]:
+        """(the note's time since boot if written in this boot, the wall time it gives): the first is None for a
+        note of another boot (or one ahead of `uptime`: then it is another's), the second for one of an earlier
+        release, which had none."""
         row = self.db.execute("SELECT value FROM marks WHERE name = 'worked'").fetchone()
-        boot, _, at = (row[0] if row else "").partition(" ")
+        boot, up, wall, *_ = (row[0] if row else "").split(" ") + ["", ""]
         try:
-            noted = float(at)
+            noted = float(up)
+            at = float(wall) if wall else None
         except ValueError:
-            return None
-        return noted if self.boot and boot == self.boot and noted <= uptime else None
+            return None, None
+        return (noted if self.boot and boot == self.boot and noted <= uptime else None), at
 
-    def write(self, uptime: float) -> None:
-        """Written in the caller's transaction: the ticket and the note are committed together."""
-        self.db.execute("INSERT OR REPLACE INTO marks(name, value) VALUES ('worked', ?)", (f"{self.boot} {uptime!r}",))
+    def recall(self, uptime: float) -> float | None:
+        """The note's time since boot, if written in this boot."""
+        return self.read(uptime)[0]
+
+    def write(self, uptime: float, wall: float) -> None:
+        """Written in the caller's transaction: the ticket and the note are committed together. `wall`: the wall
+        clock's time of `uptime`, as the clock reads now."""
+        self.db.execute("INSERT OR REPLACE INTO marks(name, value) VALUES ('worked', ?)",
+                        (f"{self.boot} {uptime!r} {wall!r}",))

@@ -36,7 +36,7 @@ class Queue(CounterOps, RatingOps):
         self.db = db
         self.clock = clock
         self.days = LocalDay(hub.timezone, hub.clock_floor)
-        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, uptime,
+        self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, clock(), uptime,
                                 WorkNote(db, boot_id() if boot is None else boot))
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
         self.token_key = tokens.key(db)
@@ -80,7 +80,7 @@ class Queue(CounterOps, RatingOps):
                 outcome = Outcome("error", {"code": exc.code, "reason": exc.reason})
             self.db.execute("RELEASE op")
             if op in AT_WORK and outcome.reply_type != "error":
-                self.day.worked()
+                self.day.worked(now)
             self.db.execute("INSERT INTO handled(device, boot, seq, at, reply_type, reply) VALUES (?,?,?,?,?,?)",
                             (*key, now, outcome.reply_type, orjson.dumps(outcome.reply).decode()))
         return outcome
@@ -170,7 +170,7 @@ class Queue(CounterOps, RatingOps):
             (day, service, number, label, service, priority, "issued", queue_at, queue_at, device))
         if day == today:
             self._last_day = max(day, self._last_day or day)
-            self.day.worked()
+            self.day.worked(now)
         ticket = self._ticket(cur.lastrowid)
         return Outcome("ticket.confirmed", {"ticket": self._ticket_body(ticket)}, [self._event("issued", ticket, now)])
 

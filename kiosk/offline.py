@@ -89,7 +89,7 @@ class OfflineNumbers:
                 with transaction(self._db):
                     self._db.execute("INSERT INTO offline_numbers(day, service, last) VALUES (?,?,?) ON CONFLICT(day, "
                                      "service) DO UPDATE SET last=excluded.last", (day, service, number))
-                    self.note.write(worked)
+                    self.note.write(worked, now)
             except sqlite3.Error as exc:  # a number that cannot be kept could be given again: none is given
                 raise KioskError(f"{self.path}: cannot keep an offline number ({exc}); the data disk may be "
                                  "full") from None

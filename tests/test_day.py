@@ -111,13 +111,23 @@ def test_a_hub_restarted_just_after_ntp_put_its_clock_right_keeps_the_mornings_d
     assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A002", "A003", "A004"]  # none dropped
 
 
-STEPS = st.lists(st.one_of(
-    st.tuples(st.just("issue"), st.sampled_from(("HT", "CT"))),
-    st.tuples(st.just("call"), st.sampled_from((1, 2))),
-    st.tuples(st.just("done"), st.sampled_from((1, 2))),
-    st.tuples(st.just("advance"), st.floats(0, 5)),  # minutes that pass: at most 200, never QUIET_S
-    st.tuples(st.just("jump"), st.floats(-72, 72)),  # hours the wall clock is set by: NTP, a hand, a battery
-), max_size=40)
+def test_a_hub_rebooted_after_ntp_put_its_clock_right_keeps_the_mornings_day(ward: Ward, clock: Clock) -> None:
+    """As above, but the Pi itself restarts (a power blip) after NTP: the time since boot starts again and the
+    morning's records carry the wrong clock's times. The note's wall time, put right when the clock was set, says
+    the ward was at work an hour and a half ago."""
+    clock.set("2026-11-23T21:30:00")  # really 07:30 on the 24th
+    assert [ward.issue()["label"] for _ in range(3)] == ["A001", "A002", "A003"]
+    ward.call(1)
+    clock.advance(90)
+    clock.jump("2026-11-24T09:10:00")  # NTP
+    clock.advance(1)
+    ward.queue.today()  # the hub's loop asks for its day at least twice a second
+    ward.reboot()
+    clock.advance(2)
+    after = ward.issue()
+    assert (after["label"], after["day"], ward.queue.day.held) == ("A004", "2026-11-23", "2026-11-23")
+    assert [ward.call(1)["ticket"]["label"] for _ in range(3)] == ["A002", "A003", "A004"]  # none dropped
+
 
 def test_an_offline_ticket_from_a_kiosk_whose_clock_is_a_day_behind_is_called_this_morning(ward: Ward,
                                                                                          clock: Clock) -> None:
@@ -152,14 +162,23 @@ def test_last_evenings_offline_tickets_merged_in_the_morning_do_not_hold_the_hub
     assert (ward.issue()["label"], ward.queue.day.held) == ("A002", None)
 
 
+STEPS = st.lists(st.one_of(
+    st.tuples(st.just("issue"), st.sampled_from(("HT", "CT"))),
+    st.tuples(st.just("call"), st.sampled_from((1, 2))),
+    st.tuples(st.just("done"), st.sampled_from((1, 2))),
+    st.tuples(st.just("advance"), st.floats(0, 5)),  # minutes that pass: at most 200, never QUIET_S
+    st.tuples(st.just("jump"), st.floats(-72, 72)),  # hours the wall clock is set by: NTP, a hand, a battery
+    st.tuples(st.just("restart"), st.just(0)),  # the hub's process starts again (a reboot: the cases above)
+), max_size=40)
+
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=STEPS)
 def test_whatever_the_clock_does_in_a_morning_no_two_citizens_hold_one_number_and_none_leaves_the_line(
         steps: list[tuple]) -> None:
     """One working morning by running time (the ward is never quiet for bus.numbering.QUIET_S), the wall clock set
-    anywhere within three days either way as often as it likes: the tickets still in the ward never share a label,
-    and every waiting one is in the line the counters call from."""
+    anywhere within three days either way as often as it likes, the hub restarted as often: the tickets
+    still in the ward never share a label, and every waiting one is in the line the counters call from."""
     with tempfile.TemporaryDirectory() as tmp:
         ward = Ward(Path(tmp), Clock("2026-11-23T08:00:00"))
         for kind, arg in steps:
@@ -171,6 +190,8 @@ def test_whatever_the_clock_does_in_a_morning_no_two_citizens_hold_one_number_an
                 ward.do("done", counter=arg)
             elif kind == "advance":
                 ward.clock.advance(arg)
+            elif kind == "restart":
+                ward.restart()
             else:
                 ward.clock.now += arg * 3600
             today = ward.queue.today()
