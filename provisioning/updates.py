@@ -15,31 +15,66 @@ INSTALL_TIMEOUT_S = 300.0  # a Pi downloading and installing a release over the 
 SETTLED = ("ok", "rolled_back")
 
 
-def targets(broker: BrokerSection, ward: str, names: tuple[str, ...], every: bool, version: str) -> list[str]:
-    """The devices to update: those named, or with `every` each online device not already running `version`."""
+def targets(rows: list[dict[str, Any]], names: tuple[str, ...], every: bool, version: str) -> list[str]:
+    """The devices to update, the hub first: those named, or with `every` each online device (of the fleet's `rows`)
+    not already running `version`."""
     if names and every:
         raise ProvisioningError("name devices or give --all, not both")
-    if names:
-        return list(names)
-    if not every:
+    if not names and not every:
         raise ProvisioningError("name the devices to update, or give --all for every online device")
-    return [r["device"] for r in fleet_rows(broker, ward) if r["status"] == "online" and r["version"] != version]
+    chosen = list(names) or [r["device"] for r in rows if r["status"] == "online" and r["version"] != version]
+    return sorted(chosen, key=lambda device: device not in _hubs(rows))  # stable: otherwise in the order given
+
+
+def hub_behind(rows: list[dict[str, Any]], devices: list[str], version: str) -> str | None:
+    """A warning when devices are to take `version` while a hub not among them runs another: a device of a newer
+    release may send what an older hub refuses (docs/deploy.md, section 6)."""
+    behind = [r for r in rows if r["device"] in _hubs(rows) - set(devices) and r["version"] != version]
+    if not behind or not devices:
+        return None
+    hub = behind[0]
+    return (f"warning: {hub['device']} runs {hub['version'] or 'an unknown version'}, not {version}; update the hub "
+            f"first (`motcua fleet update ... {hub['device']}`): a device of a newer release may send what an older "
+            "hub refuses")
 
 
 def update(broker: BrokerSection, ward: str, release: str | Path, url: str, names: tuple[str, ...] = (),
            every: bool = False, healthy_s: int = 120, ttl_s: float = 120.0,
            say: Callable[[str], None] = print) -> dict[str, dict[str, Any]]:
     """`motcua fleet update`: checks the release folder (the checksum sent is of the manifest found there), asks
-    each device in turn to install it from `url` (the hub's release shelf), then waits until each has kept it or
-    rolled back by itself. Returns device -> its update state; raises if a device refused or never settled."""
+    the hub first (if it is to take it) to install it from `url` (the hub's release shelf) and waits until it has
+    kept it — a hub that did not leaves every other device as it is — then each other device in turn, and waits
+    until each has kept it or rolled back by itself. Returns device -> its update state; raises if a device refused
+    or never settled."""
     manifest, digest = read_manifest(release)
     version = str(manifest.get("version", ""))
     shelf = url if url.endswith("/") else url + "/"
-    devices = targets(broker, ward, names, every, version)
+    rows = fleet_rows(broker, ward)
+    devices = targets(rows, names, every, version)
     if not devices:
         say(f"every online device already runs {version}")
         return {}
+    if warning := hub_behind(rows, devices, version):
+        say(warning)
     args = {"version": version, "url": f"{shelf}{version}/", "sha256": digest, "healthy_s": healthy_s}
+    hubs = [d for d in devices if d in _hubs(rows)]
+    states: dict[str, dict[str, Any]] = {}
+    for group in (hubs, [d for d in devices if d not in hubs]):
+        try:
+            states |= _install(broker, ward, group, args, healthy_s, ttl_s, say) if group else {}
+        except ProvisioningError as exc:
+            left = len(devices) - len(group) if group is hubs else 0
+            raise ProvisioningError(f"{exc}{f'; the {left} other device(s) were not asked' if left else ''}") from None
+    return states
+
+
+def _hubs(rows: list[dict[str, Any]]) -> set[str]:
+    return {r["device"] for r in rows if r.get("role") == "hub"}
+
+
+def _install(broker: BrokerSection, ward: str, devices: list[str], args: dict[str, Any], healthy_s: int,
+             ttl_s: float, say: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+    version = args["version"]
     refused = {}
     for device in devices:
         say(f"{device}: installing {version} ...")

@@ -21,7 +21,7 @@ from devkit.processes import RoleProcess
 from provisioning.errors import ProvisioningError
 from provisioning.fleet import fleet_rows
 from provisioning.release import SOURCE, build_wheel, offer, write_manifest
-from provisioning.updates import update
+from provisioning.updates import hub_behind, targets, update
 from tests.conftest import WARD, wait_until
 
 B, C = f"{VERSION}.post1", f"{VERSION}.post2"
@@ -105,14 +105,29 @@ def test_an_update_is_kept_when_healthy_and_a_broken_one_rolls_back(tmp_path: Pa
     bad = release(tmp_path, C, broken=True)
     offer(bad, data / "offered", say=said.append)
     starts = hub_process.starts
-    with pytest.raises(ProvisioningError, match=f"1 of 1 devices did not take {C}"):
-        update(ward_it, WARD, bad, url, ("hub",), healthy_s=30, say=said.append)
+    with pytest.raises(ProvisioningError, match=f"1 of 1 devices did not take {C}.*the 1 other device"):
+        update(ward_it, WARD, bad, url, ("kiosk-9", "hub"), healthy_s=30, say=said.append)  # the hub first
+    assert not any(line.startswith("kiosk-9") for line in said), said  # never asked: the hub did not take C
     assert hub_process.starts - starts >= 5  # C died at every start; the device gave up on it by itself
     row = hub_row(broker.port)
     assert row["version"] == B and row["status"] == "online"  # back on B, with no one at the device
     assert row["detail"]["update"]["state"] == "rolled_back" and row["detail"]["update"]["failed"] == C
     assert any("update to " + C in p for p in row["problems"]), row["problems"]
     assert "this release is broken on purpose" in (tmp_path / "hub.log").read_text("utf-8")
+
+
+def test_the_hub_is_updated_first_and_a_device_updated_before_it_is_warned_of() -> None:
+    rows = [{"device": "kiosk-1", "role": "kiosk", "status": "online", "version": "0.1.0"},
+            {"device": "board", "role": "display", "status": "online", "version": "0.2.0"},
+            {"device": "hub", "role": "hub", "status": "online", "version": "0.1.0"},
+            {"device": "kiosk-2", "role": "kiosk", "status": "offline", "version": "0.1.0"}]
+    assert targets(rows, (), True, "0.2.0") == ["hub", "kiosk-1"]
+    assert targets(rows, ("kiosk-2", "hub", "kiosk-1"), False, "0.2.0") == ["hub", "kiosk-2", "kiosk-1"]
+    assert hub_behind(rows, ["hub", "kiosk-1"], "0.2.0") is None
+    assert "hub runs 0.1.0, not 0.2.0; update the hub first" in (hub_behind(rows, ["kiosk-1"], "0.2.0") or "")
+    assert hub_behind(rows, ["kiosk-1"], "0.1.0") is None  # the hub's own release: nothing it cannot read
+    with pytest.raises(ProvisioningError, match="not both"):
+        targets(rows, ("hub",), True, "0.2.0")
 
 
 def test_a_release_that_does_not_match_its_checksum_is_refused(tmp_path: Path, broker: Broker,
