@@ -22,8 +22,10 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         why = detail.get("reason", "said goodbye")
         return [f"offline ({why})" if lang == "en" else f"ngoại tuyến ({_vi(why)})"]
     if age_s is not None and age_s > STALE_AFTER_S:
-        found.append((f"no news for {age_s / 60:.0f} min (stale state: device or its network down?)",
-                      f"không có tin {age_s / 60:.0f} phút (thiết bị hoặc mạng có thể đã ngừng)"))
+        found.append((f"no news for {age_s / 60:.0f} min by its clock (device or its network down, or its clock "
+                      "behind: no time server?)",
+                      f"không có tin {age_s / 60:.0f} phút theo đồng hồ của thiết bị (thiết bị hoặc mạng có thể đã "
+                      "ngừng, hoặc đồng hồ bị chậm: không có máy chủ thời gian?)"))
     if detail.get("outbox"):
         found.append((f"{detail['outbox']} messages waiting for an answer",
                       f"{detail['outbox']} tin đang chờ được trả lời"))
