@@ -19,7 +19,7 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
     """What needs attention on one device. `age_s` is how old its state is: an old "online" means it went quiet."""
     found: list[tuple[str, str]] = []
     if status != "online":
-        why = detail.get("reason", "said goodbye")
+        why = detail["reason"] if isinstance(detail.get("reason"), str) else "said goodbye"
         return [f"offline ({why})" if lang == "en" else f"ngoại tuyến ({_vi(why)})"]
     if age_s is not None and age_s > STALE_AFTER_S:
         found.append((f"no news for {age_s / 60:.0f} min by its clock (device or its network down, or its clock "
@@ -35,13 +35,14 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
                       f"thẻ nhớ đầy hoặc chỉ đọc: {detail['outbox_in_memory']} tin chỉ còn trong bộ nhớ (mất điện sẽ "
                       "mất; hãy giải phóng thẻ nhớ, hoặc thay thẻ đã chuyển sang chỉ đọc)"))
     copies = detail.get("damaged_copies")
-    if isinstance(copies, dict) and copies.get("files"):
+    if isinstance(copies, dict) and isinstance(copies.get("files"), list) and copies["files"]:
         n = len(copies["files"])
         found.append((f"{n} damaged database cop{'y' if n == 1 else 'ies'} kept in {copies.get('folder')} by a "
                       "repair (check or replace the SD card, then remove them)",
                       f"{n} bản cơ sở dữ liệu hỏng được giữ trong {copies.get('folder')} (kiểm tra hoặc thay thẻ "
                       "nhớ, rồi xoá chúng)"))
-    for r in detail.get("repaired", []) if isinstance(detail.get("repaired"), list) else []:
+    repaired = detail.get("repaired") if isinstance(detail.get("repaired"), list) else []
+    for r in (r for r in repaired if isinstance(r, dict)):
         lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
         copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
         found.append((f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
@@ -145,6 +146,15 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       f"vẫn cấp số theo ngày {detail.get('day')}: đồng hồ vừa nhảy sang ngày mới khi còn công dân của "
                       "ngày đó trong phòng; sẽ sang ngày mới khi họ xong hoặc đến nửa đêm (kiểm tra nguồn giờ của máy "
                       "chủ: NTP hoặc mô-đun đồng hồ)"))
+    clocks = detail.get("kiosk_clocks") if role == "hub" and isinstance(detail.get("kiosk_clocks"), dict) else {}
+    for device, seen in clocks.items():
+        if not isinstance(seen, dict) or not isinstance(h := seen.get("out_h"), int | float):
+            continue
+        (way, way_vi), at = ("behind", "chậm") if h < 0 else ("ahead", "nhanh"), local(str(seen.get("at")))
+        found.append((f"{device}'s clock was {abs(h):g} h {way} when it printed offline tickets at {at} (give it a "
+                      "time source: NTP; meanwhile the hub files its tickets by its own clock)",
+                      f"đồng hồ của {device} {way_vi} {abs(h):g} giờ khi in số ngoại tuyến lúc {at} (cài nguồn giờ "
+                      "cho máy: NTP; máy chủ vẫn xếp số theo thời gian thực)"))
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):
@@ -171,7 +181,7 @@ def _vi(word: str) -> str:
 def row(device: str, msg: Message, lang: str = "en", now: float | None = None) -> dict[str, Any]:
     """One device's line in the fleet table, from its retained state."""
     body = msg.body
-    detail = body.get("detail") or {}
+    detail = body["detail"] if isinstance(body.get("detail"), dict) else {}  # free-form: anything else says nothing
     age = age_s(msg.ts, now)
     update = detail.get("update") if isinstance(detail.get("update"), dict) else {}
     return {"device": device, "status": body["status"], "role": body.get("role", "?"),

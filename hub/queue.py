@@ -26,6 +26,7 @@ from hub.ratings import RatingOps
 from hub.stats import MAX_SERVICE_S
 
 log = logging.getLogger(__name__)
+KIOSK_CLOCK_OFF_S = 600.0  # a kiosk's clock this far out when it printed an offline ticket is shown to ward IT
 AT_WORK = ("issue", "confirm", "call_next", "start", "done", "no_show", "transfer", "recall", "skip")  # a
 # ward doing these is at work (hub/day.py); so is one merging an offline ticket of its numbering day (`op_offline`)
 
@@ -39,6 +40,7 @@ class Queue(CounterOps, RatingOps):
         self.day = NumberingDay(self.days, lambda day: line.any_live(db, day), self._acted_since, clock(), uptime,
                                 WorkNote(db, boot_id() if boot is None else boot))
         self._last_day: str | None = db.execute("SELECT MAX(day) FROM tickets").fetchone()[0]
+        self._kiosk_clocks: dict[str, tuple[float, float]] = {}  # device -> (s its clock was out, when seen)
         self.token_key = tokens.key(db)
         self.reconfigure(hub)
         # every operation a request can ask for, by name: the only way `handle` reaches one
@@ -148,6 +150,8 @@ class Queue(CounterOps, RatingOps):
         if not label.startswith(svc.prefix):
             raise QueueRefused("bad_label", f"label {label} does not carry {service}'s prefix {svc.prefix}")
         made = None if age is None else now - age
+        if made is not None:
+            self._kiosk_clock(device, issued_at, made, now)
         if made is not None and day < (made_day := self.days.local_date(made).isoformat()):
             log.warning("offline ticket %s from %s says %s, printed %.0f s ago by its time since boot: %s by the "
                         "hub's clock (the kiosk's clock is behind)", label, device, day, age, made_day)
@@ -186,6 +190,27 @@ class Queue(CounterOps, RatingOps):
                                 "issued_at, queue_at, device) VALUES (?,?,?,?,?,'void',?,?,'repair')",
                                 (day, code, number, label(svc.prefix, number), code, now, now))
         log.warning("numbering on %s jumps %d ahead after a repair that lost rows", day, gap)
+
+    def _kiosk_clock(self, device: str, issued_at: str, made: float, now: float) -> None:
+        """How far out a kiosk's clock was when it printed an offline ticket (its issue time against the hub's
+        clock less the ticket's age), kept while it is out by KIOSK_CLOCK_OFF_S or more, for ward IT."""
+        try:
+            out = datetime.fromisoformat(issued_at).timestamp() - made
+        except ValueError:
+            return
+        if abs(out) >= KIOSK_CLOCK_OFF_S:
+            self._kiosk_clocks[device] = (out, now)
+        else:
+            self._kiosk_clocks.pop(device, None)
+
+    def clock_detail(self) -> dict[str, Any]:
+        """What ward IT should know of the ward's clocks, for the hub's state: why the numbering day is not the
+        clock's, and kiosks whose clocks were out when they printed offline tickets within the last day."""
+        detail: dict[str, Any] = {"day_held": self.day.reason} if self.day.held is not None else {}
+        now = self.clock()
+        out = {device: {"out_h": round(s / 3600, 1), "at": _iso(at)}
+               for device, (s, at) in sorted(self._kiosk_clocks.items()) if 0 <= now - at < 86400}
+        return detail | ({"kiosk_clocks": out} if out else {})
 
     # -- queries ---------------------------------------------------------------------------------------------
     def _top_number(self, day: str, service: str) -> int:

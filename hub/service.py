@@ -389,9 +389,8 @@ class HubService:
 
     def _state_detail(self) -> dict[str, Any]:
         detail = {"day": self.queue.today(), "inbox": self._inbox.qsize(), "handled": dict(self.stats),
-                  "database": self.database.status(), "catalogue": (self.catalogue or {}).get("version")}
-        if self.queue.day.held is not None:  # ward IT sees why the numbering day is not the clock's
-            detail["day_held"] = self.queue.day.reason
+                  "database": self.database.status(), "catalogue": (self.catalogue or {}).get("version"),
+                  **self.queue.clock_detail()}  # ward IT sees why the numbering day is not the clock's, and more
         if self.upstream is not None:
             detail["upstream"] = self.upstream.status()
         if self.releases is not None:

@@ -115,7 +115,7 @@ def settle(broker: BrokerSection, ward: str, devices: list[str], version: str,
 
 
 def update_state(body: dict[str, Any]) -> dict[str, Any]:
-    detail = body.get("detail") or {}
+    detail = body["detail"] if isinstance(body.get("detail"), dict) else {}
     state = detail.get("update") if isinstance(detail.get("update"), dict) else {}
     return {**state, "online": body.get("status") == "online", "version": body.get("version")}
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bus.health import problems
 from hub.line import LIVE
 from tests.test_queue import Clock, Ward
 
@@ -127,10 +128,13 @@ def test_an_offline_ticket_from_a_kiosk_whose_clock_is_a_day_behind_is_called_th
                "issued_at": "2026-11-23T18:20:00+07:00", "device": "kiosk-1"}  # really 08:10 on the 24th
     ticket = ward.do("offline", age=20 * 60.0, **printed)["ticket"]
     assert ticket["day"] == "2026-11-24"
+    said = problems("hub", "online", ward.queue.clock_detail())  # ward IT is told, on the fleet's page
+    assert any("kiosk-1's clock was 13.8 h behind when it printed offline tickets" in p for p in said), said
     assert [ward.call(1)["ticket"]["label"] for _ in range(2)] == ["A001", "A8005"]  # in the order they were printed
     late = ward.do("offline", age=600.0, **{**printed, "number": 8006, "label": "A8006",
                                             "day": "2026-11-24", "issued_at": "2026-11-24T08:20:00+07:00"})
     assert late["ticket"]["day"] == "2026-11-24"  # a kiosk on the right day is read by its own clock, as before
+    assert "kiosk_clocks" not in ward.queue.clock_detail()  # its clock is right again
     unaged = ward.do("offline", **{**printed, "number": 8007, "label": "A8007"})  # printed in an earlier boot
     assert unaged["ticket"]["day"] == "2026-11-23"  # no age: the kiosk's day stands (its citizen likely left)
 

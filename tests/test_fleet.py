@@ -6,13 +6,17 @@ import threading
 from pathlib import Path
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bus import health, messages
 from bus.device_commands import DeviceCommands, command_body
 from devkit.broker import Broker
 from devkit.configs import write_hub_config
 from devkit.processes import RoleProcess
 from hub.service import HubService
 from provisioning.cli import cli
+from provisioning.updates import update_state
 from tests.conftest import WARD, wait_until
 
 
@@ -188,3 +192,28 @@ def test_a_device_speaking_another_contract_is_named(broker: Broker, make_client
     code, out = run(broker, "fleet", "status", "--check")
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert code == 1 and "speaks contract v2, this motcua v1" in lines["kiosk-7"], out
+
+
+DETAIL_WORDS = ("outbox", "outbox_in_memory", "damaged_copies", "repaired", "update", "hub", "printer", "gateway",
+                "database", "store", "day_held", "day", "upstream", "units", "kiosk_clocks", "catalogue", "reason",
+                "files", "folder", "unreadable", "state", "failed", "release", "failing", "free_mb", "last_backup",
+                "age_h", "slowest_commit_ms", "backlog", "connected", "out_h", "at")
+ANY_JSON = st.recursive(
+    st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(DETAIL_WORDS) | st.text(max_size=3),
+                                                                inner | st.none(), max_size=5), max_leaves=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(role=st.sampled_from(("hub", "kiosk", "display", "notify", "district", "bridge", "rating")), detail=ANY_JSON,
+       hub_detail=ANY_JSON, status=st.sampled_from(("online", "offline")), lang=st.sampled_from(("en", "vi")))
+def test_a_device_state_whatever_its_free_form_detail_never_breaks_the_fleets_view(
+        role: str, detail: object, hub_detail: object, status: str, lang: str) -> None:
+    """`detail` is free-form JSON in the contract: `motcua fleet status`, the console's fleet page and `fleet update`
+    read whatever a device (a bug, an older or newer release, an attacker with its account) puts there. Before, a
+    `repaired` list holding a null, a `reason` that was a list or a detail that was not an object broke them all."""
+    state = messages.make("device.state", "dev-1", "abcd", 1, {"status": status, "role": role, "detail": detail})
+    hub = messages.make("device.state", "hub", "abcd", 1, {"status": "online", "role": "hub", "detail": hub_detail})
+    rows = health.across([health.row("dev-1", state, lang), health.row("hub", hub, lang)], lang)
+    assert all(isinstance(p, str) for r in rows for p in r["problems"])
+    update_state(state.body)
