@@ -82,7 +82,8 @@ def _install(broker: BrokerSection, ward: str, devices: list[str], args: dict[st
         if body.get("ok"):
             say(f"{device}: installed; restarting into {version} (kept if healthy within {healthy_s} s)")
         else:
-            refused[device] = body.get("result", {}).get("reason", "refused")
+            result = body.get("result")  # free-form: whatever the device said, or nothing readable
+            refused[device] = str(result.get("reason", "refused")) if isinstance(result, dict) else "refused"
             say(f"{device}: refused: {refused[device]}")
     waiting = [d for d in devices if d not in refused]
     states = settle(broker, ward, waiting, version, healthy_s + 60.0) if waiting else {}
