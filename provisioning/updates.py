@@ -82,8 +82,7 @@ def _install(broker: BrokerSection, ward: str, devices: list[str], args: dict[st
         if body.get("ok"):
             say(f"{device}: installed; restarting into {version} (kept if healthy within {healthy_s} s)")
         else:
-            result = body.get("result")  # free-form: whatever the device said, or nothing readable
-            refused[device] = str(result.get("reason", "refused")) if isinstance(result, dict) else "refused"
+            refused[device] = refusal(body)
             say(f"{device}: refused: {refused[device]}")
     waiting = [d for d in devices if d not in refused]
     states = settle(broker, ward, waiting, version, healthy_s + 60.0) if waiting else {}
@@ -113,6 +112,12 @@ def settle(broker: BrokerSection, ward: str, devices: list[str], version: str,
                 raise ProvisioningError(f"no final word on the update from {', '.join(late)} within {timeout:.0f} s "
                                         f"(`motcua fleet status` shows where each stands)")
             time.sleep(0.5)
+
+
+def refusal(reply: dict[str, Any]) -> str:
+    """Why a device refused a command, from its device.reply's free-form `result` (anything it sent)."""
+    result = reply.get("result")
+    return str(result.get("reason", "refused")) if isinstance(result, dict) else "refused"
 
 
 def update_state(body: dict[str, Any]) -> dict[str, Any]:

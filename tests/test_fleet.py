@@ -16,7 +16,7 @@ from devkit.configs import write_hub_config
 from devkit.processes import RoleProcess
 from hub.service import HubService
 from provisioning.cli import cli
-from provisioning.updates import update_state
+from provisioning.updates import refusal, update_state
 from tests.conftest import WARD, wait_until
 
 
@@ -217,3 +217,6 @@ def test_a_device_state_whatever_its_free_form_detail_never_breaks_the_fleets_vi
     rows = health.across([health.row("dev-1", state, lang), health.row("hub", hub, lang)], lang)
     assert all(isinstance(p, str) for r in rows for p in r["problems"])
     update_state(state.body)
+    said = refusal(messages.make("device.reply", "dev-1", "abcd", 2, {"command": "update", "ok": False,
+                                                                     "result": detail}).body)
+    assert said == (str(detail.get("reason", "refused")) if isinstance(detail, dict) else "refused")
