@@ -150,11 +150,13 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     for device, seen in clocks.items():
         if not isinstance(seen, dict) or not isinstance(h := seen.get("out_h"), int | float):
             continue
-        (way, way_vi), at = ("behind", "chậm") if h < 0 else ("ahead", "nhanh"), local(str(seen.get("at")))
-        found.append((f"{device}'s clock was {abs(h):g} h {way} when it printed offline tickets at {at} (give it a "
-                      "time source: NTP; meanwhile the hub files its tickets by its own clock)",
-                      f"đồng hồ của {device} {way_vi} {abs(h):g} giờ khi in số ngoại tuyến lúc {at} (cài nguồn giờ "
-                      "cho máy: NTP; máy chủ vẫn xếp số theo thời gian thực)"))
+        (way, way_vi), at = ("behind", "chậm") if h < 0 else ("ahead of", "nhanh"), local(str(seen.get("at")))
+        found.append((f"{device}'s clock was {abs(h):g} h {way} the hub's when it printed offline tickets at {at} "
+                      "(give the ward a time source: NTP, or a clock module on the hub; meanwhile the hub files its "
+                      "tickets by its own clock)",
+                      f"đồng hồ của {device} {way_vi} hơn máy chủ {abs(h):g} giờ khi in số ngoại tuyến lúc {at} (cần "
+                      "nguồn giờ cho phường: NTP hoặc mô-đun đồng hồ cho máy chủ; máy chủ vẫn xếp số theo đồng hồ "
+                      "của mình)"))
     if role == "hub" and isinstance(detail.get("upstream"), dict):
         up = detail["upstream"]
         if up.get("backlog"):
