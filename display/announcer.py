@@ -1,6 +1,7 @@
 # The announcer: calls are queued and each is played whole, in order; a recall plays the call again.
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -49,8 +50,11 @@ class Announcer:
         return self._queue.unfinished_tasks == 0
 
     def stop(self) -> None:
+        """Ends after the call playing: the worker looks at the stop after each call, and a worker waiting for one
+        is woken. Never waits for room in a full backlog (the stopped worker would never make it)."""
         self._stop.set()
-        self._queue.put(None)
+        with contextlib.suppress(queue.Full):  # then the worker is not waiting: it sees the stop after its call
+            self._queue.put_nowait(None)
         self._thread.join(10)
 
     def _run(self) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import wave
 from pathlib import Path
 
@@ -126,3 +127,18 @@ def test_espeak_builds_a_complete_clip_set_and_a_real_call(tmp_path: Path) -> No
     assert duration(wav) > 2.0
     (tmp_path / "call.wav").write_bytes(wav)
     assert (tmp_path / "call.wav").stat().st_size > 40_000
+
+
+def test_a_board_stopped_with_its_backlog_full_stops_at_once(tone_clips: ClipSet) -> None:
+    """Stopped during a burst (systemd, an update) with every place in the backlog taken: the call playing ends and
+    the board stops. Before, its stop waited for room in the backlog that the stopped worker never made, and the
+    board hung until it was killed."""
+    announcer = Announcer(tone_clips, FakePlayer(speed=2.0), pause_s=0.0, max_queue=3)  # each call plays ~1.5 s
+    announcer.start()
+    while announcer.announce("A001", 1):
+        pass  # three fill the backlog
+    wait_until(lambda: announcer.announce("A002", 2), timeout=5, what="the worker to take a call and play it")
+    assert not announcer.announce("A003", 3)  # full again, and the worker busy playing
+    stopping = threading.Thread(target=announcer.stop, daemon=True)
+    stopping.start()
+    wait_until(lambda: not stopping.is_alive(), timeout=8, what="the announcer to stop")
