@@ -23,13 +23,14 @@ def targets(rows: list[dict[str, Any]], names: tuple[str, ...], every: bool, ver
     if not names and not every:
         raise ProvisioningError("name the devices to update, or give --all for every online device")
     chosen = list(names) or [r["device"] for r in rows if r["status"] == "online" and r["version"] != version]
-    return sorted(chosen, key=lambda device: device not in _hubs(rows))  # stable: otherwise in the order given
+    hubs = _hubs(rows)
+    return sorted(chosen, key=lambda device: device not in hubs)  # stable: otherwise in the order given
 
 
 def hub_behind(rows: list[dict[str, Any]], devices: list[str], version: str) -> str | None:
     """A warning when devices are to take `version` while a hub not among them runs another: a device of a newer
     release may send what an older hub refuses (docs/deploy.md, section 6)."""
-    behind = [r for r in rows if r["device"] in _hubs(rows) - set(devices) and r["version"] != version]
+    behind = [r for r in rows if r.get("role") == "hub" and r["device"] not in devices and r["version"] != version]
     if not behind or not devices:
         return None
     hub = behind[0]
@@ -57,7 +58,8 @@ def update(broker: BrokerSection, ward: str, release: str | Path, url: str, name
     if warning := hub_behind(rows, devices, version):
         say(warning)
     args = {"version": version, "url": f"{shelf}{version}/", "sha256": digest, "healthy_s": healthy_s}
-    hubs = [d for d in devices if d in _hubs(rows)]
+    hub_ids = _hubs(rows)
+    hubs = [d for d in devices if d in hub_ids]
     states: dict[str, dict[str, Any]] = {}
     for group in (hubs, [d for d in devices if d not in hubs]):
         try:
