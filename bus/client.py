@@ -74,6 +74,7 @@ class BusClient:
         self._started = False
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._wakers: list[Callable[[], None]] = []  # what wakes an adopted thread's wait when the client stops
         self._probe_topic = self.topics.device_alive(device)
         self.liveness = Liveness(lambda: self._mqtt.publish(self._probe_topic, self.boot.encode(), qos=0),
                                  lambda: self.loop is not None or getattr(self._mqtt, "_thread", None) is not None)
@@ -129,9 +130,12 @@ class BusClient:
                 state_at = time.monotonic()
                 self._guard(self.publish_state, "state refresh")
 
-    def adopt(self, thread: threading.Thread) -> None:
-        """A thread the device needs (its commands): watched by health, joined by stop; it ends once `stopping` is."""
+    def adopt(self, thread: threading.Thread, wake: Callable[[], None] | None = None) -> None:
+        """A thread the device needs (its commands): watched by health, joined by stop; it ends once `stopping` is.
+        `wake` ends its wait at once when the client stops (else stop waits out the thread's own wait)."""
         self._threads.append(thread)
+        if wake is not None:
+            self._wakers.append(wake)
 
     @property
     def stopping(self) -> threading.Event:
@@ -146,10 +150,20 @@ class BusClient:
         problem = f"thread {dead[0]} has stopped" if dead else self.liveness.problem()
         return f"{self.device}: {problem}" if problem else None
 
+    def stop_loop(self) -> None:
+        """Tells the device's thread pumping its own loop (the hub's worker, being stopped) to stop pumping, and ends
+        its wait at once rather than at its timeout: paho ends its wait for any packet queued, and a liveness probe
+        is one nobody minds. `stop` follows, once that thread has ended."""
+        self._stop.set()
+        if self.loop is not None and self.connected.is_set():
+            self.liveness.send_probe()
+
     def stop(self, timeout: float = 2.0) -> None:
         """Says goodbye (retained offline state), then disconnects and stops the threads."""
         self._stop.set()
         self._wake.set()
+        for wake in self._wakers:
+            wake()
         self._mqtt.disable_logger()
         with self._state_lock:
             offline = self.message("device.state", self.state_body("offline"))

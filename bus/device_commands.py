@@ -1,6 +1,7 @@
 # Ward IT's commands to any device over the bus, each with an id and an expiry, answered on the reply topic.
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -83,10 +84,10 @@ class DeviceCommands:
         if config is not None:  # fleet updates need the data folder, where releases are installed
             self.updater = Updater(bus, config.data_dir, self.restart)
             self.commands["update"] = self.updater.command
-        self._queue: queue.Queue[Message] = queue.Queue(maxsize=QUEUED)
+        self._queue: queue.Queue[Message | None] = queue.Queue(maxsize=QUEUED)  # None: the bus client stops
         self._thread = threading.Thread(target=self._work, name=f"commands-{bus.device}", daemon=True)
         self._thread.start()
-        bus.adopt(self._thread)
+        bus.adopt(self._thread, wake=self._wake)
         bus.subscribe(bus.topics.device_command(bus.device), self._on_command)
         self.button = None
         if config is not None and config.reset_button.pin >= 0:
@@ -138,11 +139,14 @@ class DeviceCommands:
         self.bus.reply(msg, "device.reply", {"command": msg.body["command"], "ok": ok, "result": result})
 
     # -- carrying out, on the commands thread ----------------------------------------------------------------
+    def _wake(self) -> None:
+        with contextlib.suppress(queue.Full):  # a full queue wakes the worker anyway
+            self._queue.put_nowait(None)
+
     def _work(self) -> None:
-        while not self.bus.stopping.is_set():  # ends with the bus client, which joins it
-            try:
-                msg = self._queue.get(timeout=0.2)
-            except queue.Empty:
+        while not self.bus.stopping.is_set():  # ends with the bus client, which wakes it and joins it
+            msg = self._queue.get()
+            if msg is None:
                 continue
             try:
                 self._carry_out(msg)

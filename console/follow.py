@@ -120,6 +120,11 @@ class Followers:
             if not pages:
                 self._pages.pop(ticket_id, None)
 
+    def pages(self) -> list[Page]:
+        """Every open phone page."""
+        with self._lock:
+            return [page for pages in self._pages.values() for page in pages]
+
     @property
     def following(self) -> int:
         with self._lock:

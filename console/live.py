@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,7 +28,7 @@ class Listener:
     """One open page's stream: events are put on `queue` from the bus thread through the page's own loop."""
 
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE))
+    queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE))  # None: end
     kinds: frozenset[str] = frozenset()
 
     def put(self, event: dict[str, Any]) -> None:  # on the loop's thread
@@ -35,6 +36,11 @@ class Listener:
             self.queue.get_nowait()
             event = {"kind": "reload"}
         self.queue.put_nowait(event)
+
+    def end(self) -> None:  # on the loop's thread: the stream returns at its next read
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 class LiveWard:
@@ -96,6 +102,16 @@ class LiveWard:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    def end_streams(self, pages: list[Listener]) -> None:
+        """Ends every open page's stream, these listeners' (the phone pages) too, as the console stops: the web
+        server then stops at once instead of waiting out its grace for streams that never end by themselves, and
+        each page's browser reconnects to the console that comes back."""
+        with self._lock:
+            listeners = self._listeners + pages
+        for listener in listeners:
+            with contextlib.suppress(RuntimeError):  # that page's loop has closed: it is gone
+                listener.loop.call_soon_threadsafe(listener.end)
 
     @property
     def listening(self) -> int:

@@ -38,7 +38,7 @@ class ConsoleService:
         self.server = uvicorn.Server(uvicorn.Config(
             make_app(self.live, self.accounts, s, self.followers), host=s.listen, port=s.port, log_level="warning",
             lifespan="off", server_header=False, ssl_certfile=s.tls_cert or None, ssl_keyfile=s.tls_key or None,
-            timeout_graceful_shutdown=1))  # open pages' live streams never end by themselves
+            timeout_graceful_shutdown=1))  # a stream opened as it stops: `stop` ends the others
         self._thread = threading.Thread(target=self.server.run, name="console-web", daemon=True)
 
     @property
@@ -63,6 +63,7 @@ class ConsoleService:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        self.live.end_streams(self.followers.pages())
         self._thread.join(5)
         self.live.stop()
         self.accounts.close()

@@ -132,6 +132,8 @@ def _events(console: Console) -> Callable[[Request], Awaitable[Response]]:
                 yield {"data": json.dumps({"kind": "hello", "now": time.time(), **console.live.link()})}
                 while True:
                     event = await listener.queue.get()
+                    if event is None:  # the console stops
+                        return
                     yield {"data": json.dumps(event, ensure_ascii=False)}
             finally:
                 console.live.forget(listener)

@@ -66,6 +66,7 @@ class Collector:
 
     def stop(self) -> None:
         self._stop.set()
+        self.bus.stop_loop()
         self._worker.join(5)
         self.bus.stop()
         self.store.close()

@@ -136,6 +136,7 @@ class HubService:
 
     def stop(self) -> None:
         self._stop.set()
+        self.bus.stop_loop()
         self._worker.join(5)
         self.bus.stop()
         if self.upstream is not None:

@@ -85,7 +85,7 @@ def kiosk_core(tmp_path: Path, broker: Broker, hub: HubService, printer):  # noq
 def _mosquitto(folder: Path) -> Iterator[Broker]:
     b = Broker(folder, kind="mosquitto").start()
     yield b
-    b.stop()
+    b.kill()  # the test is over: nothing needs a graceful exit, which waits out mosquitto's 100 ms epoll wait
 
 
 @pytest.fixture

@@ -340,7 +340,7 @@ class FakeZns(BaseHTTPRequestHandler):
 def fake_zns() -> Iterator[str]:
     FakeZns.requests, FakeZns.answers = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeZns)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/message/template"
     server.shutdown()

@@ -158,3 +158,40 @@ def test_a_remembered_ticket_of_an_earlier_day_is_not_shown(tmp_path: Path, brok
     assert followers.known("t" * 16) == ticket
     live.board = {"day": "2026-12-03"}  # midnight: the page asks the hub again, which no longer knows the token
     assert followers.known("t" * 16) is None
+
+
+def test_a_console_stopping_ends_its_open_pages_streams_cleanly(tmp_path: Path, broker, hub: HubService,  # noqa: ANN001
+                                                                 make_client) -> None:  # noqa: ANN001
+    """A stream that never ends by itself held the console's stop for its whole grace, then was cut off mid-body:
+    ended by the console, it closes as a finished response (the browser's EventSource reconnects either way)."""
+    import http.client
+    import threading
+
+    from console.main import ConsoleService
+    from devkit.broker import free_port
+    from tests.conftest import _console_config
+
+    port = free_port()
+    service = ConsoleService(str(_console_config(tmp_path, broker, port)[0]))
+    service.start()
+    kiosk = make_client("kiosk-9")
+    kiosk.wait_connected(5)
+    token = kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5).body["token"]  # type: ignore[union-attr]
+    stopper = threading.Thread(target=service.stop)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", f"/t/{token}/live")
+        answer = conn.getresponse()
+        assert answer.status == 200
+        while not (line := answer.readline()).startswith(b"data:"):
+            assert line, "the stream ended before its first event"
+        assert b'"kind": "view"' in line
+        wait_until(lambda: service.followers.following == 1, what="the page to be followed")
+        stopper.start()
+        rest = answer.read()  # the old console cut the body off: http.client.IncompleteRead
+        assert b"data:" not in rest, rest
+    finally:
+        if stopper.ident is None:
+            service.stop()
+        stopper.join(10)
+    assert not service._thread.is_alive()

@@ -50,6 +50,8 @@ def routes(console: Console, followers: Followers) -> list[Route]:
                                            "say": shown(view, lang)}, ensure_ascii=False)}
                 while True:
                     event = await listener.queue.get()
+                    if event is None:  # the console stops
+                        return
                     yield {"data": json.dumps(event, ensure_ascii=False)}
             finally:
                 followers.forget(listener, ticket["id"])
