@@ -151,9 +151,8 @@ class BusClient:
         return f"{self.device}: {problem}" if problem else None
 
     def stop_loop(self) -> None:
-        """Tells the device's thread pumping its own loop (the hub's worker, being stopped) to stop pumping, and ends
-        its wait at once rather than at its timeout: paho ends its wait for any packet queued, and a liveness probe
-        is one nobody minds. `stop` follows, once that thread has ended."""
+        """Has the thread pumping the device's own loop (the hub's worker) stop pumping now, not at its wait's end:
+        paho ends its wait for any packet queued, and a liveness probe is one nobody minds. `stop` follows."""
         self._stop.set()
         if self.loop is not None and self.connected.is_set():
             self.liveness.send_probe()
