@@ -151,6 +151,22 @@ def test_a_command_is_carried_out_once_and_only_in_time(hub: HubService, it: Bus
     assert body["id"] in seen  # kept on disk: a restart does not make an old command new again
 
 
+def test_a_command_id_stays_used_across_a_restart_and_a_damaged_list_starts_empty(tmp_path: Path) -> None:
+    from bus.seen_commands import SeenCommands
+
+    path = tmp_path / "commands-seen-hub.json"
+    assert SeenCommands(path).admit("c1", expires=2000.0, now=1000.0)
+    restarted = SeenCommands(path)  # the device restarted (or was reset): the old command is still old
+    assert not restarted.admit("c1", expires=2000.0, now=1500.0)
+    assert restarted.admit("c2", expires=2000.0, now=1500.0)
+    later = SeenCommands(path)
+    assert later.admit("c3", expires=5000.0, now=3000.0) and set(later.ids) == {"c3"}  # the expired are forgotten
+    for damaged, kept in ((b"{not json", {}), (b"[1, 2]", {}), (b"\xff\xfe", {}),
+                          (b'{"x": true, "y": "soon", "z": 12}', {"z": 12.0})):
+        path.write_bytes(damaged)
+        assert SeenCommands(path).ids == kept, damaged  # read as what it can say, never a crash at start
+
+
 def test_reload_applies_what_it_can_and_names_the_rest(hub: HubService, hub_config: Path, it: BusClient) -> None:
     level = logging.getLogger().level
     try:
