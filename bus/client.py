@@ -75,6 +75,7 @@ class BusClient:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._wakers: list[Callable[[], None]] = []  # what wakes an adopted thread's wait when the client stops
+        self._said_waiting = 0  # messages the last state said were waiting for an answer
         self._probe_topic = self.topics.device_alive(device)
         self.liveness = Liveness(lambda: self._mqtt.publish(self._probe_topic, self.boot.encode(), qos=0),
                                  lambda: self.loop is not None or getattr(self._mqtt, "_thread", None) is not None)
@@ -290,6 +291,7 @@ class BusClient:
                 return
             msg = self.message("device.state", self.state_body("online"))
             self.publish(self.topics.device_state(self.device), msg, retain=True, only_when_connected=True)
+            self._said_waiting = msg.body["detail"].get("outbox", 0)
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
@@ -385,6 +387,8 @@ class BusClient:
         if not self._asked.answer(msg) and not acked:  # not an answer to anything this device asked
             self.rejected.count("corr", f"reply for unknown correlation id {msg.corr} ignored")
             return
+        if acked and self._said_waiting and self.outbox is not None and not self.outbox.size():  # the retained
+            self._guard(self.publish_state, "state refresh")  # state said messages waited: ward IT sees them answered
         for listener in self._reply_listeners:
             self._guard(lambda h=listener: h(msg, topic), "reply listener")
 

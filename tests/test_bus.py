@@ -211,6 +211,29 @@ def test_a_plain_request_made_during_an_outage_is_never_applied_later(hub: HubSe
     assert rows == [("A001", "issued"), ("A002", "issued")]  # and A001 was not called by the stale key press
 
 
+def test_a_state_that_said_messages_were_waiting_is_said_again_once_they_are_answered(hub_config, make_client) -> None:  # noqa: ANN001
+    """A device states itself on events and once a minute: one stated while a message was in flight said "1 message
+    waiting for an answer" on the fleet page for up to that minute, long after the answer came."""
+    from hub.config import load_hub
+
+    kiosk = make_client("kiosk-1", outbox=True, retry_first=0.5)
+    watch = make_client("watch", role="cli")
+    states: list[Message] = []
+    watch.subscribe(watch.topics.device_state("kiosk-1"), lambda m, _: states.append(m))
+    assert kiosk.wait_connected(5) and watch.wait_connected(5)
+    kiosk.send_durable(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"})  # no hub yet: it waits
+    kiosk.publish_state()
+    wait_until(lambda: states and states[-1].body["detail"].get("outbox") == 1, what="a state saying it waits")
+    hub = HubService(*load_hub(str(hub_config)))
+    hub.start()
+    try:
+        wait_until(lambda: kiosk.outbox is not None and kiosk.outbox.size() == 0, what="the hub's answer")
+        wait_until(lambda: states[-1].body["detail"].get("outbox") == 0, what="a state saying nothing waits")
+        assert states[-1].body["status"] == "online"
+    finally:
+        hub.stop()
+
+
 def test_broker_outage_clients_reconnect_outbox_drains_nothing_lost(hub: HubService, make_client, broker: Broker,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
