@@ -206,8 +206,9 @@ class HubService:
             self._publish_changes()
         self._last_fault = ""
         now = time.monotonic()
-        if now - self._state_at >= STATE_INTERVAL or self.queue.day.held != self._held_said:  # for ward IT; a day
-            self.bus.publish_state()                                                      # held: said at once
+        if now - self._state_at >= STATE_INTERVAL or self.queue.day.held != self._held_said \
+                or (self.upstream is not None and self.upstream.drained):  # for ward IT; a day held, a backlog
+            self.bus.publish_state()                                       # it said gone: said at once
             self._state_at, self._held_said = now, self.queue.day.held
         if now - self._pruned_at > 3600:
             with self.database.timed():
@@ -393,7 +394,7 @@ class HubService:
                   "database": self.database.status(), "catalogue": (self.catalogue or {}).get("version"),
                   **self.queue.clock_detail()}  # ward IT sees why the numbering day is not the clock's, and more
         if self.upstream is not None:
-            detail["upstream"] = self.upstream.status()
+            detail["upstream"] = self.upstream.stated()
         if self.releases is not None:
             detail["releases"] = {"port": self.releases.port, "offered": self.releases.offered()}
         return detail

@@ -34,6 +34,8 @@ class UpstreamForwarder:
         self.bus.on_reply(self._on_ack)
         self.last_ack: float | None = None
         self.rejected = 0
+        self._said = 0  # the backlog the hub's last state said
+        self.drained = False  # an answer emptied a backlog the hub's last state said: its state is due again
         self._handed: list[tuple[int, int, int]] = []  # (version, ticket, counter) in the outbox, not yet noted
 
     def start(self) -> None:
@@ -112,9 +114,17 @@ class UpstreamForwarder:
         if msg.type == "upstream.ack" and not msg.body["stored"]:
             self.rejected += 1
             log.error("the collector rejected an upstream record: %s", msg.body.get("reason"))
+        if self._said and self.bus.outbox is not None and not self.bus.outbox.size():  # a record in flight as the
+            self._said, self.drained = 0, True  # state was made must not show on the fleet page until the next one
 
     def status(self) -> dict[str, Any]:
         assert self.bus.outbox is not None
         last = datetime.fromtimestamp(self.last_ack, UTC).isoformat(timespec="seconds") if self.last_ack else None
         return {"connected": self.bus.connected.is_set(), "backlog": self.bus.outbox.size(), "last_ack": last,
                 "rejected": self.rejected}
+
+    def stated(self) -> dict[str, Any]:
+        """The status as the hub's device state says it, its backlog remembered (`drained` says when it is gone)."""
+        status = self.status()
+        self._said, self.drained = status["backlog"], False
+        return status
