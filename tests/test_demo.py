@@ -33,6 +33,9 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert summary["devices_online"] == "11 of 11"  # hub, board, bridge, console, real kiosk, 2 sim kiosks, 4 counters
     fleet = text[text.index("ward devices at the end"):]
     assert "bridge-1       bridge    online   ok" in fleet, fleet  # the table, shown whole when it says otherwise
+    rows = fleet.strip().splitlines()[1:]
+    assert len(rows) == 11 and all(row.endswith(" online   ok") for row in rows), fleet  # no false alarm, none in
+    # flight either: a device that stated itself as a message was on its way says so again once it is answered
     assert summary["led_display_updates"] >= 2  # counter 1's LED display, through the bridge process
     assert summary["serial_keypad_answers"] <= summary["serial_keypad_presses"]
     assert summary["board_screenshots"] >= 1  # the board process drew the calls it was sent
