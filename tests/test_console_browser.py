@@ -117,6 +117,41 @@ def test_the_page_says_when_the_hub_is_gone_refuses_and_recovers(browser: Browse
         again.stop()
 
 
+def test_the_officers_page_follows_again_after_the_console_restarts(browser: Browser, tmp_path: Path, broker,  # noqa: ANN001
+                                                                   hub: HubService, issue) -> None:  # noqa: ANN001
+    """An update, a power cut or ward IT restarts the console while officers' pages are open: each page says it lost
+    the console, then follows live again and acts, with no F5 (peers' first complaint) and no new sign-in."""
+    from devkit.broker import free_port, port_open
+    from devkit.processes import RoleProcess
+    from tests.conftest import _console_config
+
+    http = free_port()
+    path = _console_config(tmp_path, broker, http)[0]
+    url = f"http://127.0.0.1:{http}"
+
+    def console() -> RoleProcess:
+        process = RoleProcess("console", path, tmp_path / "console.log", command=("run",)).start()
+        wait_until(lambda: port_open("127.0.0.1", http) or process.check_alive(), timeout=20, what="the console")
+        return process
+
+    process = console()
+    try:
+        issue(1)
+        page = signed_in(browser, url, "mai")
+        page.goto(f"{url}/counter/1")
+        expect(page.locator("#waiting li")).to_have_count(1)
+        process.stop()
+        expect(page.locator("#banner")).to_be_visible(timeout=10000)
+        process = console()
+        expect(page.locator("#banner")).to_be_hidden(timeout=15000)
+        issue(1)  # reaches the page over its stream again, as the page was left open
+        expect(page.locator("#waiting li")).to_have_count(2)
+        page.click("button[data-action=call_next]")
+        expect(page.locator("#label")).to_have_text("A001")
+    finally:
+        process.stop()
+
+
 def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser, console_url: str,
                                                                 kiosk_core, issue) -> None:  # noqa: ANN001
     issue(4, procedure="1.001193")
