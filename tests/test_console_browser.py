@@ -7,6 +7,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from bus.messages import Message
+from devkit.processes import RoleProcess
 from hub.config import load_hub
 from hub.service import HubService
 from tests.conftest import PASSWORD, wait_until
@@ -117,39 +118,52 @@ def test_the_page_says_when_the_hub_is_gone_refuses_and_recovers(browser: Browse
         again.stop()
 
 
+class RestartableConsole:
+    """`motcua run` of a console on a port of its own that a test may stop and start again, as an update, a power
+    cut or ward IT would (the `console_url` fixture's console lives as long as its test)."""
+
+    def __init__(self, tmp_path: Path, broker) -> None:  # noqa: ANN001
+        from devkit.broker import free_port
+        from tests.conftest import _console_config
+
+        self.port = free_port()
+        self.path, self.log = _console_config(tmp_path, broker, self.port)[0], tmp_path / "console.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: RoleProcess | None = None
+
+    def start(self) -> RestartableConsole:
+        from devkit.broker import port_open
+
+        process = self.process = RoleProcess("console", self.path, self.log, command=("run",)).start()
+        wait_until(lambda: port_open("127.0.0.1", self.port) or process.check_alive(), timeout=20,
+                   what="the console to listen")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
 def test_the_officers_page_follows_again_after_the_console_restarts(browser: Browser, tmp_path: Path, broker,  # noqa: ANN001
                                                                    hub: HubService, issue) -> None:  # noqa: ANN001
     """An update, a power cut or ward IT restarts the console while officers' pages are open: each page says it lost
     the console, then follows live again and acts, with no F5 (peers' first complaint) and no new sign-in."""
-    from devkit.broker import free_port, port_open
-    from devkit.processes import RoleProcess
-    from tests.conftest import _console_config
-
-    http = free_port()
-    path = _console_config(tmp_path, broker, http)[0]
-    url = f"http://127.0.0.1:{http}"
-
-    def console() -> RoleProcess:
-        process = RoleProcess("console", path, tmp_path / "console.log", command=("run",)).start()
-        wait_until(lambda: port_open("127.0.0.1", http) or process.check_alive(), timeout=20, what="the console")
-        return process
-
-    process = console()
+    console = RestartableConsole(tmp_path, broker).start()
     try:
         issue(1)
-        page = signed_in(browser, url, "mai")
-        page.goto(f"{url}/counter/1")
+        page = signed_in(browser, console.url, "mai")
+        page.goto(f"{console.url}/counter/1")
         expect(page.locator("#waiting li")).to_have_count(1)
-        process.stop()
+        console.stop()
         expect(page.locator("#banner")).to_be_visible(timeout=10000)
-        process = console()
+        console.start()
         expect(page.locator("#banner")).to_be_hidden(timeout=15000)
         issue(1)  # reaches the page over its stream again, as the page was left open
         expect(page.locator("#waiting li")).to_have_count(2)
         page.click("button[data-action=call_next]")
         expect(page.locator("#label")).to_have_text("A001")
     finally:
-        process.stop()
+        console.stop()
 
 
 def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser, console_url: str,

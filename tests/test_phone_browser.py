@@ -1,10 +1,12 @@
 # The citizen's ticket page in Debian's Chromium at a phone's size (390x844): live place, the call, a transfer.
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import Browser, Page, expect
 
 from bus.client import BusClient
-from tests.test_console_browser import ROOT
+from tests.test_console_browser import ROOT, RestartableConsole
 
 SHOTS = ROOT / "build" / "screenshots" / "phone"
 
@@ -128,3 +130,29 @@ def test_a_phone_that_cannot_follow_live_still_sees_its_turn(browser: Browser, c
     expect(bare.locator("#call")).to_be_hidden()
     bare.clock.run_for(16_000)
     expect(bare.locator("#call")).to_contain_text("Mời bạn đến")  # read again after 15 s
+
+
+def test_a_phone_page_left_open_follows_again_after_the_console_restarts(browser: Browser, tmp_path: Path, broker,  # noqa: ANN001
+                                                                       hub, make_client) -> None:  # noqa: ANN001
+    """The citizen's page says the link is lost while the console restarts, and still shows the call once it is
+    back: the console remembers no ticket across the restart and asks the hub again."""
+    kiosk = make_client("kiosk-9")
+    officer = make_client("counter-1", role="desk", counters=(1,))
+    assert kiosk.wait_connected(5) and officer.wait_connected(5)
+    console = RestartableConsole(tmp_path, broker).start()
+    try:
+        token = take(kiosk)
+        page = phone(browser)
+        page.goto(f"{console.url}/t/{token}")
+        expect(page.locator("#place")).to_have_text("Bạn là người tiếp theo")
+        console.stop()
+        expect(page.locator("#lost")).to_be_visible(timeout=10000)
+        console.start()
+        for action in ("open", "call_next"):
+            reply = officer.request(officer.topics.counter_command(1), "counter.command",
+                                    {"action": action, "counter": 1}, timeout=5)
+            assert reply is not None and reply.type == "counter.result", reply
+        expect(page.locator("#call")).to_contain_text("Mời bạn đến", timeout=15000)  # live again, not reloaded
+        expect(page.locator("#lost")).to_be_hidden()
+    finally:
+        console.stop()
