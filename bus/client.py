@@ -64,7 +64,7 @@ class BusClient:
         self.on_other_contract: Callable[[str, Any], None] | None = None
         self.facts: dict[str, Any] = {}  # fixed facts for the state's detail (the last factory reset)
         self._seq = itertools.count(1)
-        self._seq_lock, self._state_lock = threading.Lock(), threading.Lock()
+        self._seq_lock = threading.Lock()
         self._subs = Subscriptions()
         self._asked = Replies()
         self._reply_listeners: list[Handler] = []
@@ -74,8 +74,8 @@ class BusClient:
         self._started = False
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._wakers: list[Callable[[], None]] = []  # what wakes an adopted thread's wait when the client stops
-        self._said_waiting = 0  # messages the last state said were waiting for an answer
+        self._wakers: list[Callable[[], None]] = [self._wake.set]  # what ends its threads' waits when it stops
+        self.state = device_state.StateReporter(self)
         self._probe_topic = self.topics.device_alive(device)
         self.liveness = Liveness(lambda: self._mqtt.publish(self._probe_topic, self.boot.encode(), qos=0),
                                  lambda: self.loop is not None or getattr(self._mqtt, "_thread", None) is not None)
@@ -161,19 +161,10 @@ class BusClient:
     def stop(self, timeout: float = 2.0) -> None:
         """Says goodbye (retained offline state), then disconnects and stops the threads."""
         self._stop.set()
-        self._wake.set()
         for wake in self._wakers:
             wake()
         self._mqtt.disable_logger()
-        with self._state_lock:
-            offline = self.message("device.state", self.state_body("offline"))
-            info = self.publish(self.topics.device_state(self.device), offline, retain=True) \
-                if self.connected.is_set() and self.role != "cli" else None
-        if info is not None and info.rc == mqtt.MQTT_ERR_SUCCESS:  # not when the broker went in the meantime
-            deadline = time.monotonic() + timeout
-            wait = self.loop.pump if self.loop is not None else time.sleep  # its thread has stopped pumping by now
-            while not info.is_published() and time.monotonic() < deadline and self.connected.is_set():
-                wait(0.01)
+        self.state.goodbye(timeout)
         self._mqtt.disconnect()
         if self.loop is not None:
             self.loop.flush(timeout)
@@ -283,15 +274,8 @@ class BusClient:
         self.publish(self.topics.reply(to.device), msg)
         return msg
 
-    def publish_state(self) -> None:
-        if self.role == "cli":
-            return
-        with self._state_lock:  # never after stop() said offline, or the retained state would lie
-            if self._stop.is_set():
-                return
-            msg = self.message("device.state", self.state_body("online"))
-            self.publish(self.topics.device_state(self.device), msg, retain=True, only_when_connected=True)
-            self._said_waiting = msg.body["detail"].get("outbox", 0)
+    def publish_state(self) -> None:  # the device has news for ward IT (device_state.StateReporter)
+        self.state.publish()
 
     # -- receiving -------------------------------------------------------------------------------------------
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
@@ -387,8 +371,8 @@ class BusClient:
         if not self._asked.answer(msg) and not acked:  # not an answer to anything this device asked
             self.rejected.count("corr", f"reply for unknown correlation id {msg.corr} ignored")
             return
-        if acked and self._said_waiting and self.outbox is not None and not self.outbox.size():  # the retained
-            self._guard(self.publish_state, "state refresh")  # state said messages waited: ward IT sees them answered
+        if acked:
+            self._guard(self.state.answered, "state refresh")
         for listener in self._reply_listeners:
             self._guard(lambda h=listener: h(msg, topic), "reply listener")
 

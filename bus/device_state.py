@@ -1,7 +1,11 @@
-# What a device says of itself on its retained state topic: the state's detail, and the last will the broker sends.
+# What a device says of itself on its retained state topic, and when: its detail, its goodbye, its last will.
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as mqtt
 
 from bus import messages
 from bus.messages import Message
@@ -28,6 +32,49 @@ def body(client: BusClient, status: str) -> dict[str, Any]:
         detail["rejected_messages"] = client.rejected.as_dict()
     detail["boot"] = client.boot
     return {"status": status, "role": client.role, "version": client.version, "detail": detail}
+
+
+class StateReporter:
+    """Says a device's retained state: "online" on connecting and whenever the device has news (its refresh, its
+    events), said again as soon as messages it said were waiting for an answer are all answered, and "offline" once
+    as it stops — never "online" after that, or the retained state would lie. A command-line client says nothing."""
+
+    def __init__(self, client: BusClient) -> None:
+        self.client = client
+        self._lock = threading.Lock()
+        self._said_waiting = 0  # messages the last state said were waiting for an answer
+
+    def publish(self) -> None:
+        c = self.client
+        if c.role == "cli":
+            return
+        with self._lock:
+            if c.stopping.is_set():
+                return
+            msg = c.message("device.state", body(c, "online"))
+            c.publish(c.topics.device_state(c.device), msg, retain=True, only_when_connected=True)
+            self._said_waiting = msg.body["detail"].get("outbox", 0)
+
+    def answered(self) -> None:
+        """An answer took messages out of the outbox: the state is said again once none the last one said waits (a
+        message on its way as the device stated itself must not linger on the fleet page until the next state)."""
+        outbox = self.client.outbox
+        if self._said_waiting and outbox is not None and not outbox.size():
+            self.publish()
+
+    def goodbye(self, timeout: float) -> None:
+        """The retained "offline" state, written before the client disconnects (at most `timeout` s) while the
+        broker is there; the client is stopping, so no "online" can follow it."""
+        c = self.client
+        with self._lock:
+            offline = c.message("device.state", body(c, "offline"))
+            info = c.publish(c.topics.device_state(c.device), offline, retain=True) \
+                if c.connected.is_set() and c.role != "cli" else None
+        if info is not None and info.rc == mqtt.MQTT_ERR_SUCCESS:  # not when the broker went in the meantime
+            deadline = time.monotonic() + timeout
+            wait = c.loop.pump if c.loop is not None else time.sleep  # its thread has stopped pumping by now
+            while not info.is_published() and time.monotonic() < deadline and c.connected.is_set():
+                wait(0.01)
 
 
 def last_will(client: BusClient) -> bytes:
