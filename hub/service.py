@@ -4,12 +4,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from bus import systemd
@@ -32,7 +30,7 @@ from hub.outcome import Outcome
 from hub.queue import Queue
 from hub.retained import RetainedStates
 from hub.settings import Current, Settings
-from hub.store import days_up_to, open_repaired, prune_handled, reset_spec
+from hub.store import days_up_to, issued_on, open_repaired, prune_handled, reset_spec
 from hub.upstream import UpstreamForwarder
 
 if TYPE_CHECKING:
@@ -363,10 +361,8 @@ class HubService:
 
     def _reset_refusal(self) -> str | None:
         """A hub is reset only on a day it has issued no ticket: the day's numbers and waiting citizens are the
-        ward's, not the device's. Read on a connection of its own (the worker owns the hub's)."""
-        path = self.config.data_dir / self.hub.database
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            issued = db.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (self.queue.today(),)).fetchone()[0]
+        ward's, not the device's."""
+        issued = issued_on(self.config.data_dir / self.hub.database, self.queue.today())
         if issued:
             return (f"the hub has issued {issued} ticket(s) today; reset it after closing, before the next day's "
                     f"first ticket (its records are archived, never deleted)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,12 @@ def days_up_to(db: sqlite3.Connection, day: str, limit: int) -> list[str]:
     """The latest `limit` days with tickets, up to `day`, newest first."""
     return [r[0] for r in db.execute("SELECT DISTINCT day FROM tickets WHERE day <= ? ORDER BY day DESC LIMIT ?",
                                      (day, limit))]
+
+
+def issued_on(path: Path, day: str) -> int:
+    """Tickets issued on `day`, read on a connection of its own, read-only (the hub's worker owns its own)."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (day,)).fetchone()[0]
 
 
 def reset_spec(hub: HubSection, refuse: Callable[[], str | None] = lambda: None) -> ResetSpec:

@@ -310,3 +310,10 @@ def test_motcua_reset_on_the_device_exports_and_refuses_while_running(tmp_path: 
     result = CliRunner().invoke(cli, ["reset", "--factory", "--forget-identity", "--config", str(path)])
     assert result.exit_code == 0 and not path.exists() and "no longer has a ward identity" in result.output
     assert (config.data_dir / "rating-outbox.db.export.jsonl").exists()  # kept for a re-enrolment under the name
+
+
+def test_the_hub_refuses_a_factory_reset_on_a_day_it_has_issued_tickets(hub: HubService, issue) -> None:  # noqa: ANN001
+    assert hub._reset_refusal() is None  # nothing issued today: the hub may be reset
+    issue(2)
+    refusal = hub._reset_refusal()
+    assert refusal is not None and "issued 2 ticket(s) today" in refusal
