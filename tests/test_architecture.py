@@ -160,6 +160,31 @@ def test_config_doc_names_every_option() -> None:
     assert not missing, f"docs/config.md does not name: {missing}"
 
 
+def test_config_doc_names_every_choice_beside_its_option() -> None:
+    """An option with a fixed set of values (a device's role, a printer's backend, a serial baud rate) has every
+    value named in the table row or paragraph that names the option: a value added in the code reaches the docs."""
+    doc = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
+    places: list[str] = []
+    for block in re.split(r"\n\s*\n", doc):
+        lines = block.splitlines()
+        places += [line for line in lines if line.startswith("|")]
+        places.append("\n".join(line for line in lines if not line.startswith("|")))
+
+    def names(place: str, value: object) -> bool:
+        return f"`{value}`" in place if isinstance(value, str) else re.search(rf"\b{value}\b", place) is not None
+
+    checked, missing = 0, []
+    for name, cls in _config_sections().items():
+        for f in dataclasses.fields(cls):
+            if not (choices := f.metadata.get("choices")) or f.metadata.get("internal"):
+                continue
+            checked += 1
+            if not any(f"`{f.name}`" in place and all(names(place, c) for c in choices) for place in places):
+                missing.append(f"{name}.{f.name}: {', '.join(map(str, choices))}")
+    assert checked >= 10
+    assert not missing, f"docs/config.md does not name every value beside the option: {missing}"
+
+
 def test_catalogue_and_upstream_records_are_documented() -> None:
     from bus.catalogue import Catalogue
     from bus.config import plan
