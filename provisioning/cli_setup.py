@@ -123,22 +123,17 @@ def reset(config_path: str, factory: bool, forget_identity: bool) -> None:
     click.echo("factory reset done")
 
 
-_files = [click.option("--out", type=click.Path(file_okay=False), default="/etc/motcua", show_default=True,
-                       help="Folder of the enrolled configs."),
-          click.option("--password-file", default="/etc/mosquitto/motcua.passwd", show_default=True),
-          click.option("--acl-file", default="/etc/mosquitto/motcua.acl", show_default=True)]
-
-
-def _with_files(fn):  # noqa: ANN001, ANN202 - click decorator stack
-    for option in reversed(_files):
-        fn = option(fn)
-    return fn
+_out = click.option("--out", type=click.Path(file_okay=False), default="/etc/motcua", show_default=True,
+                    help="Folder of the enrolled configs.")
+_password_file = click.option("--password-file", default="/etc/mosquitto/motcua.passwd", show_default=True)
+_acl_file = click.option("--acl-file", default="/etc/mosquitto/motcua.acl", show_default=True)
 
 
 @click.command()
 @click.argument("name")
-@_with_files
-def rotate(name: str, out: str, password_file: str, acl_file: str) -> None:
+@_out
+@_password_file
+def rotate(name: str, out: str, password_file: str) -> None:
     """Give device NAME a new broker password (in the password file and in OUT/NAME.toml, nothing else changed)."""
     from provisioning.enrol import rotate as do_rotate
 
@@ -150,7 +145,9 @@ def rotate(name: str, out: str, password_file: str, acl_file: str) -> None:
 
 @click.command()
 @click.argument("name")
-@_with_files
+@_out
+@_password_file
+@_acl_file
 def revoke(name: str, out: str, password_file: str, acl_file: str) -> None:
     """Take device NAME out of the ward: delete its broker account, drop it from the access list, keep its config
     under OUT/revoked/ as a record."""

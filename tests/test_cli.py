@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from devkit.broker import Broker, free_port
 from hub.service import HubService
 from provisioning.cli import cli
+from provisioning.cli_common import connection_options
 from provisioning.entry import service_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,34 @@ def test_every_command_has_help_and_is_documented(name: str) -> None:
     assert result.exit_code == 0
     docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert f"motcua {name}" in docs, f"docs/cli.md does not document `motcua {name}`"
+
+
+def _long_names(command: click.Command) -> set[str]:
+    return {name for p in command.params if isinstance(p, click.Option) and not p.hidden
+            for name in p.opts if name.startswith("--")}
+
+
+def test_every_option_is_documented_where_its_command_is() -> None:
+    """Each option of a command is named in the command's section of docs/cli.md, or, shared, once: the broker
+    connection options in "Connecting to the ward broker", an option of a group's commands in the section that
+    introduces the group ("The `motcua device` group holds ...")."""
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    heads = list(re.finditer(r"^## (.+)$", docs, re.MULTILINE))
+    sections = {h.group(1): docs[h.end():nxt.start() if nxt else len(docs)]
+                for h, nxt in zip(heads, [*heads[1:], None], strict=True)}
+    connecting = sections["Connecting to the ward broker"]
+    shared = _long_names(click.command()(connection_options(lambda **_: None)))
+    commands = {name: c for name, c in all_commands().items() if not isinstance(c, click.Group)}
+    missing = []
+    for name, command in commands.items():
+        group = name.rsplit(" ", 1)[0] if " " in name else None
+        intro = next((text for text in sections.values() if group and f"The `motcua {group}` group" in text), "")
+        for option in sorted(_long_names(command) - {"--help"}):
+            if not (option in sections.get(f"motcua {name}", "") or (option in shared and option in connecting)
+                    or option in intro):
+                missing.append(f"motcua {name} {option}")
+    assert len(commands) > 40
+    assert not missing, f"docs/cli.md does not say what these do: {missing}"
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:

@@ -106,7 +106,7 @@ def test_any_arguments_end_in_a_result_or_a_plain_error(folder: Path, args: list
       "mật-khẩu-đủ-dài-1"], "'²' is not a counter number"),
     (["officer", "add", "mai", "--config", "console.toml", "--display", "Mai", "--counters", "1,x", "--password",
       "mật-khẩu-đủ-dài-1"], "'x' is not a counter number"),
-    (["rotate", "picture", "--out", ".", "--password-file", "passwd", "--acl-file", "acl"], "not UTF-8 text"),
+    (["rotate", "picture", "--out", ".", "--password-file", "passwd"], "not UTF-8 text"),
     (["access", "write", "--config-dir", ".", "--acl-file", ""], "needs a file name"),
 ])
 def test_what_the_fuzz_found_is_said_in_one_line(folder: Path, args: list[str], said: str,

@@ -399,7 +399,7 @@ def test_the_lan_sees_only_tls_and_only_the_wards_broker(ward: Ward) -> None:
     # rotating a device's password: the old one stops working, the new config works
     old = ward.account("rating-2")
     code = CliRunner().invoke(cli, ["rotate", "rating-2", "--out", str(ward.tmp / "etc"),
-                                    "--password-file", str(ward.tmp / "passwd"), "--acl-file", str(ward.tmp / "acl")])
+                                    "--password-file", str(ward.tmp / "passwd")])
     assert code.exit_code == 0, code.output
     ward.broker.reload()
     new = ward.account("rating-2")
