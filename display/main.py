@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 
-from bus.lifecycle import running
+from bus.lifecycle import on_stop_signal, running
 from display.config import load_display
 
 log = logging.getLogger(__name__)
@@ -19,6 +18,6 @@ def run(config_path: str) -> None:
 
     with running(config, RESET):
         service = BoardService(config, display, voice, audio)
-        signal.signal(signal.SIGTERM, lambda *_: setattr(service, "running", False))
+        on_stop_signal(lambda: setattr(service, "running", False))
         service.start()
         service.run()

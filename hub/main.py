@@ -20,5 +20,4 @@ def run(config_path: str) -> None:
         log.info("hub %s for ward %s running; database %s", config.device.id, config.device.ward,
                  config.data_dir / hub.database)
         wait_for_stop(health=service.health)
-        log.info("hub stopping")
         service.stop()

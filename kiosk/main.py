@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 
 from bus import systemd
-from bus.lifecycle import running, wait_for_stop
+from bus.lifecycle import on_stop_signal, running, wait_for_stop
 from kiosk.config import load_kiosk
 from kiosk.core import RESET, KioskCore
 from kiosk.printing import make_printer
@@ -39,7 +38,7 @@ def _run(config, section, printer_cfg, buttons) -> None:  # noqa: ANN001 - the f
             from kiosk.ui.app import KioskApp
 
             app = KioskApp(core, section)
-            signal.signal(signal.SIGTERM, lambda *_: setattr(app, "running", False))
+            on_stop_signal(lambda: setattr(app, "running", False))
             app.run()
     finally:
         core.stop()

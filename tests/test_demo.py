@@ -40,6 +40,10 @@ def test_demo_runs_and_reports_no_duplicates(tmp_path: Path, broker: str) -> Non
     assert summary["serial_keypad_answers"] <= summary["serial_keypad_presses"]
     assert summary["board_screenshots"] >= 1  # the board process drew the calls it was sent
     assert "calling: Mời công dân số" in (tmp_path / "ward" / "board.log").read_text(encoding="utf-8")
+    for log, device in (("hub", "hub"), ("board", "board-1"), ("bridge", "bridge-1"), ("console", "console"),
+                        ("collector", "collector-1")):  # each process stopped as systemd stops it, and said so
+        said = (tmp_path / "ward" / f"{log}.log").read_text(encoding="utf-8")
+        assert "SIGTERM received: stopping" in said and said.rstrip().endswith(f"{device} stopped"), (log, said)
 
 
 def test_demo_never_wipes_a_folder_it_did_not_make(tmp_path: Path) -> None:

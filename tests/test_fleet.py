@@ -149,6 +149,9 @@ def test_services_tell_systemd_they_are_ready_and_kick_the_watchdog(tmp_path: Pa
                        env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"}).start()
     try:
         said = [sock.recv(256).decode() for _ in range(4)]
+        proc.stop()
+        while said[-1] != "STOPPING=1":  # told as the stop begins (recv times out after 10 s if never)
+            said.append(sock.recv(256).decode())
     finally:
         proc.stop()
         sock.close()
