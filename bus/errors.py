@@ -58,3 +58,8 @@ class DeviceBusy(BusError):
 
 class DataFolderError(BusError):
     """A device's data folder cannot be made or used (a file in its place, no permission, a read-only disk)."""
+
+
+class GpioUnavailable(BusError):
+    """A device's GPIO pins cannot be used: no pin library for this board, or a pin the config names is not there
+    or taken; says which part of the device and what to do."""

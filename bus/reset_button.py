@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bus.config import ResetButtonSection
+from bus.gpio import pins
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,9 @@ class ResetButton:
         from gpiozero import LED, Button
 
         self.section, self.identify, self.reset = section, identify, reset
-        self.button = Button(section.pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
-        self.led = LED(section.led, pin_factory=pin_factory) if section.led >= 0 else None
+        with pins("the reset button"):
+            self.button = Button(section.pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
+            self.led = LED(section.led, pin_factory=pin_factory) if section.led >= 0 else None
         self.outcomes: list[str] = []  # "identify", "cancelled", "reset", "refused": what each press did
         self._busy = threading.Lock()
         self.button.when_pressed = lambda _=None: self._pressed()

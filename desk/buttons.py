@@ -10,6 +10,7 @@ from typing import Any
 from gpiozero import LED, Button
 
 from bus.client import BusClient
+from bus.gpio import pins
 from desk.config import BUTTONS, DeskSection
 from hmi.counter_command import Outcome, ask_hub
 from hmi.leds import blink_to_identify
@@ -27,10 +28,12 @@ class DeskButtons:
     def __init__(self, bus: BusClient, cfg: DeskSection, pin_factory: Any = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.bus, self.cfg = bus, cfg
-        self.buttons = {action: Button(getattr(cfg, option), pull_up=True, bounce_time=None, pin_factory=pin_factory)
-                        for option, action in BUTTONS.items() if getattr(cfg, option) >= 0}
+        with pins("the desk buttons"):
+            self.buttons = {action: Button(getattr(cfg, option), pull_up=True, bounce_time=None,
+                                           pin_factory=pin_factory)
+                            for option, action in BUTTONS.items() if getattr(cfg, option) >= 0}
+            self.led = LED(cfg.led, pin_factory=pin_factory) if cfg.led >= 0 else None
         self.presses = {action: PressFilter(cfg.bounce_s, cfg.hold_off_s, clock) for action in self.buttons}
-        self.led = LED(cfg.led, pin_factory=pin_factory) if cfg.led >= 0 else None
         self.results: list[str] = []
         self._answered = True  # the last command got an answer (or none was asked yet)
         self._restore: threading.Timer | None = None

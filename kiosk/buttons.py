@@ -10,6 +10,7 @@ from typing import Any
 
 from gpiozero import LED, Button
 
+from bus.gpio import pins
 from hmi.leds import blink_to_identify
 from kiosk.config import ButtonsSection
 from kiosk.core import KioskCore, TicketOutcome
@@ -25,9 +26,10 @@ class ButtonPanel:
     def __init__(self, core: KioskCore, cfg: ButtonsSection, pin_factory: Any = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.core, self.cfg, self.clock = core, cfg, clock
-        self.buttons = [Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory) for pin in cfg.pins]
-        self.leds = [LED(pin, pin_factory=pin_factory) for pin in cfg.leds]
-        self.status_led = LED(cfg.status_led, pin_factory=pin_factory) if cfg.status_led >= 0 else None
+        with pins("the kiosk's buttons"):
+            self.buttons = [Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory) for pin in cfg.pins]
+            self.leds = [LED(pin, pin_factory=pin_factory) for pin in cfg.leds]
+            self.status_led = LED(cfg.status_led, pin_factory=pin_factory) if cfg.status_led >= 0 else None
         self.outcomes: list[TicketOutcome] = []
         self.status_mode = ""
         self.ignored = 0

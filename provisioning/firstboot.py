@@ -13,8 +13,9 @@ from provisioning.roles import check_config
 
 USER_DATA = Path(__file__).with_name("units") / "user-data.yaml"
 BOOT = "/boot/firmware"  # Raspberry Pi OS's boot partition, as the running system mounts it
-# Debian packages each role needs beyond Python: a hub its broker, a board its voice and sound, a kiosk libusb
-BASE_PACKAGES = ("python3-venv",)
+# Debian packages each role needs beyond Python: every device the venv and gpiozero's pin library (a reset button may
+# be wired to any; a Pi 5 has no other library), a hub its broker, a board its voice and sound, a kiosk libusb
+BASE_PACKAGES = ("python3-venv", "python3-lgpio")
 ROLE_PACKAGES = {"hub": ("mosquitto",), "display": ("espeak-ng", "alsa-utils"), "kiosk": ("libusb-1.0-0",)}
 
 

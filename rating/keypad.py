@@ -10,6 +10,7 @@ from gpiozero import LED, Button
 
 from bus.client import BusClient
 from bus.counter_watch import CounterWatch
+from bus.gpio import pins
 from bus.messages import Message
 from hmi.leds import blink_to_identify
 from hmi.presses import PressFilter
@@ -27,9 +28,10 @@ class RatingKeypad:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.bus, self.cfg = bus, cfg
         self.scale = len(cfg.pins)
-        self.buttons = [Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory) for pin in cfg.pins]
-        self.led_ok = LED(cfg.led_ok, pin_factory=pin_factory) if cfg.led_ok >= 0 else None
-        self.led_refused = LED(cfg.led_refused, pin_factory=pin_factory) if cfg.led_refused >= 0 else None
+        with pins("the rating keypad"):
+            self.buttons = [Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory) for pin in cfg.pins]
+            self.led_ok = LED(cfg.led_ok, pin_factory=pin_factory) if cfg.led_ok >= 0 else None
+            self.led_refused = LED(cfg.led_refused, pin_factory=pin_factory) if cfg.led_refused >= 0 else None
         self.sent: list[int] = []
         self.replies: list[Message] = []
         self.presses = PressFilter(cfg.bounce_s, cfg.hold_off_s, clock)

@@ -40,6 +40,8 @@ def test_a_prepared_card_installs_the_device_and_forgets_its_password(tmp_path: 
     assert "libusb-1.0-0" in data["packages"] and "mosquitto" not in data["packages"]
     install, apply = data["runcmd"]
     assert "--find-links /boot/firmware/motcua/wheels motcua" in install[2]
+    # gpiozero's pin library on Raspberry Pi OS (on a Pi 5 the only one) is a Debian package the venv must see
+    assert "python3-lgpio" in data["packages"] and install[2].startswith("python3 -m venv --system-site-packages ")
     assert apply == ["/opt/motcua/.venv/bin/motcua", "firstboot", "--bundle", "/boot/firmware/motcua/kiosk-3.toml"]
     assert (boot / "motcua" / "wheels" / motcua_wheel.name).exists()
     card = boot / "motcua" / "kiosk-3.toml"

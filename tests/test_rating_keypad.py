@@ -1,14 +1,19 @@
 # The rating keypad on MockFactory with a real broker and hub: presses filtered, ratings exactly once, outages.
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
 from bus.config import build
-from devkit.broker import Broker
+from devkit.broker import Broker, free_port
+from devkit.configs import write_rating_config
 from hub.service import HubService
 from rating.config import RatingSection
 from rating.keypad import RatingKeypad
@@ -125,3 +130,17 @@ def test_a_rating_held_through_a_long_hub_outage_still_counts(hub_config, make_c
         keypad.close()
         factory.close()
         hub.stop()
+
+
+def test_a_board_with_no_gpio_library_is_said_in_one_line(tmp_path: Path) -> None:
+    """A Raspberry Pi 5 whose venv cannot see python3-lgpio (or, here, a PC): gpiozero finds no pin library. The
+    service exits with one line naming the part and what to install, not a traceback systemd restarts forever."""
+    config = write_rating_config(tmp_path, free_port(), "rating-1", 1, [5, 6, 13])
+    env = {k: v for k, v in os.environ.items() if k != "GPIOZERO_PIN_FACTORY"}  # gpiozero's own choice, as a unit
+    done = subprocess.run([sys.executable, "-m", "provisioning", "run", "--config", str(config)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("Error: the rating keypad: no GPIO pin library for this board"), said
+    assert "install the Debian package python3-lgpio" in said and "--system-site-packages" in said
