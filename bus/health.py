@@ -48,6 +48,12 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
         found.append((f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
                       f"{r.get('rows_kept')} rows kept, {lost}{copy}",
                       f"đã sửa tệp hỏng {r.get('file')} lúc {r.get('at')}: giữ {r.get('rows_kept')} dòng"))
+    if isinstance(detail.get("screen_unseen"), str):  # hmi/screen.py
+        found.append((f"shows nothing: it found no screen and draws into memory ('{detail['screen_unseen']}'; a "
+                      "desktop holding the display, or the service without the video and render groups? its log says "
+                      "more)",
+                      f"không hiển thị gì: không tìm thấy màn hình, đang vẽ vào bộ nhớ ('{detail['screen_unseen']}'; "
+                      "màn hình bị giao diện desktop chiếm, hoặc dịch vụ thiếu nhóm video và render? xem nhật ký)"))
     found += _update_problems(detail.get("update"))
     found += _role_problems(role, detail)
     return [en if lang == "en" else vi for en, vi in found]

@@ -52,7 +52,7 @@ class BoardService:
         self.bus.on_connect(lambda: self._post("link", True))
         self.bus.on_disconnect(lambda: self._post("link", False))
         self.screen = open_screen("motcua board", display.fullscreen and size is None,
-                                  size or (display.screen_width, display.screen_height))
+                                  size or (display.screen_width, display.screen_height), self.bus)
         self.board = Board(self.screen, display.english, display.timezone, display.highlight_s)
         self.announcer = self._announcer(voice, audio, player)
         self.link = False

@@ -36,7 +36,7 @@ class RatingApp:
         self.bus, self.counter, self.scale, self.clock, self.follow_up = bus, counter, scale, clock, follow_up
         self.ask_visits = ask_visits
         self.visits = 0
-        self.screen = open_screen("motcua rating", fullscreen, size)
+        self.screen = open_screen("motcua rating", fullscreen, size, bus)
         self.view, self.level, self.reasons = "ask", 0, set()
         self.lang = "vi"  # each citizen starts in Vietnamese; "English" switches until the next
         self.answer: Message | None = None

@@ -5,6 +5,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -223,3 +224,28 @@ def test_a_device_state_whatever_its_free_form_detail_never_breaks_the_fleets_vi
     said = refusal(messages.make("device.reply", "dev-1", "abcd", 2, {"command": "update", "ok": False,
                                                                      "result": detail}).body)
     assert said == (str(detail.get("reason", "refused")) if isinstance(detail, dict) else "refused")
+
+
+def test_a_board_that_found_no_screen_says_so_on_the_fleet_page(tmp_path: Path, broker: Broker,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board whose SDL found no display to use (a desktop holding it, no video group) falls back to drawing into
+    memory: the process runs, its TV stays dark. Here a machine with no display at all, as a unit starts it."""
+    from bus.config import BrokerSection
+    from devkit.configs import write_display_config
+    from provisioning.fleet import fleet_rows, wait_online
+
+    if list(Path("/dev/dri").glob("card*")):
+        pytest.skip("this machine has a DRM device SDL may draw on")
+    for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    board = RoleProcess("display", write_display_config(tmp_path, broker.port), tmp_path / "board.log",
+                        command=("run",)).start()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "board-1", timeout=20, alive=board.check_alive)
+        row = next(r for r in fleet_rows(BrokerSection(port=broker.port), WARD) if r["device"] == "board-1")
+    finally:
+        board.stop()
+    assert row["status"] == "online"
+    assert any(p.startswith("shows nothing: it found no screen and draws into memory ('offscreen'")
+               for p in row["problems"]), row["problems"]
+    assert "no screen found: SDL draws into memory ('offscreen')" in (tmp_path / "board.log").read_text()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hmi.screen import open_screen, tap_position
+from hmi.screen import open_screen, tap_position, unseen
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +34,14 @@ def test_a_finger_anywhere_on_the_panel_lands_on_a_pixel_of_the_screen(screen: p
                                                                        y: float) -> None:
     pos = tap_position(pygame.event.Event(pygame.FINGERDOWN, x=x, y=y, touch_id=0, finger_id=0, pressure=1.0), screen)
     assert pos is not None and screen.get_rect().collidepoint(pos)
+
+
+def test_a_driver_asked_for_is_not_taken_for_a_missing_screen(screen: pygame.Surface,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests and a headless demo ask SDL for its dummy driver: that is no missing screen (the fleet page stays
+    quiet); the same driver taken without being asked is (tests/test_fleet.py runs a board so)."""
+    assert pygame.display.get_driver() == "dummy"
+    monkeypatch.setenv("SDL_VIDEODRIVER", "kmsdrm, dummy")
+    assert unseen() is None
+    monkeypatch.setenv("SDL_VIDEODRIVER", "kmsdrm")
+    assert unseen() == "dummy"

@@ -30,7 +30,7 @@ class KioskApp:
         self.section = section
         self.clock = clock
         self.screen = open_screen("motcua kiosk", section.fullscreen and size is None,
-                                  size or (section.screen_width, section.screen_height))
+                                  size or (section.screen_width, section.screen_height), core.bus)
         self.view = View(lang=section.lang)
         self.buttons: list[Button] = []
         self.running = True
