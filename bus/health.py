@@ -109,6 +109,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     if role == "display" and detail.get("hub") == "unreachable":
         found.append(("shows 'Mất kết nối': it cannot see the hub's state",
                       "đang hiện 'Mất kết nối': không thấy trạng thái của máy chủ"))
+    voice = detail.get("voice") if role == "display" and isinstance(detail.get("voice"), dict) else {}
+    if voice.get("failing"):
+        found.append((f"calls shown but not spoken since {local(str(voice.get('since')))}: {voice['failing']} (the "
+                      "speaker plugged in and on? [audio] device right?)",
+                      f"số gọi chỉ hiện, không đọc được từ {local(str(voice.get('since')))}: {voice['failing']} (loa "
+                      "đã cắm và bật? thiết bị âm thanh trong [audio] đúng?)"))
     gateway = detail.get("gateway")
     if role == "notify" and isinstance(gateway, dict) and not gateway.get("ok", True):
         found.append((f"texts to phones failing since {gateway.get('since')}: {gateway.get('error')} "

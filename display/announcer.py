@@ -5,6 +5,8 @@ import contextlib
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from display.audio import Player
@@ -24,13 +26,16 @@ class Call:
 
 class Announcer:
     """A new call never cuts the one playing: one worker thread plays the queue in order. Audio failures are logged
-    and counted, and the next call is tried; they never stop the board."""
+    and counted, and the next call is tried; they never stop the board. `failing` says why calls go unspoken, and
+    since when (wall clock), until one is spoken again; `on_change` is told when that starts or ends."""
 
     def __init__(self, clips: ClipSet, player: Player, variant: str = "north", pause_s: float = 0.6,
-                 max_queue: int = 30) -> None:
+                 max_queue: int = 30, on_change: Callable[[], object] | None = None) -> None:
         self.clips, self.player, self.variant, self.pause_s = clips, player, variant, pause_s
+        self.on_change = on_change
         self.spoken: list[Call] = []
         self.failures = 0
+        self.failing: tuple[str, float] | None = None
         self._queue: queue.Queue[Call | None] = queue.Queue(maxsize=max_queue)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
@@ -45,6 +50,11 @@ class Announcer:
         except queue.Full:
             log.warning("announcer backlog full; call %s to counter %s is shown but not spoken", label, counter)
             return False
+
+    def _failing(self, now: tuple[str, float] | None) -> None:
+        self.failing = now
+        if self.on_change is not None:
+            self.on_change()
 
     def idle(self) -> bool:
         return self._queue.unfinished_tasks == 0
@@ -73,7 +83,12 @@ class Announcer:
             wav = self.clips.compose(call_tokens(call.label, call.counter, self.variant))
             self.player.play(wav)
             self.spoken.append(call)
+            if self.failing is not None:
+                log.info("calls are spoken again")
+                self._failing(None)
         except (AudioError, ClipError, OSError) as exc:
             self.failures += 1
             log.warning("could not speak %s to counter %s: %s", call.label, call.counter, exc)
+            if self.failing is None:
+                self._failing((str(exc).strip()[:300], time.time()))
         self._stop.wait(self.pause_s)

@@ -5,6 +5,7 @@ import logging
 import queue
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,6 @@ class BoardService:
         live = {f"display.{name}": lambda loaded: self._post("options", loaded[1])
                 for name in ("english", "highlight_s", "fps", "screenshots")}
         self.commands = DeviceCommands(self.bus, Device(config, load_display, live, self.identify.start, RESET))
-        self.bus.state_detail = lambda: {"hub": "ok" if self.board.online else "unreachable"}
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         t = self.bus.topics
         self._woken = threading.Event()  # set with every message: the screen loop draws it now, not at its next tick
@@ -54,7 +54,9 @@ class BoardService:
         self.screen = open_screen("motcua board", display.fullscreen and size is None,
                                   size or (display.screen_width, display.screen_height), self.bus)
         self.board = Board(self.screen, display.english, display.timezone, display.highlight_s)
+        self._unspoken: tuple[str, float] | None = None  # why calls cannot be spoken at all (no clip set), since
         self.announcer = self._announcer(voice, audio, player)
+        self.bus.state_detail = self._detail
         self.link = False
         self.hub_online = False
         self.running = True
@@ -79,8 +81,20 @@ class BoardService:
                             ", ".join(missing[:5]))
         except ClipError as exc:
             log.error("calls will be shown but not spoken: %s", exc)
+            self._unspoken = (str(exc).strip()[:300], time.time())
             return None
-        return Announcer(clips, player or make_player(audio.backend, audio.device), voice.variant, voice.pause_s)
+        return Announcer(clips, player or make_player(audio.backend, audio.device), voice.variant, voice.pause_s,
+                         on_change=self.bus.publish_state)
+
+    def _detail(self) -> dict[str, Any]:
+        """The board's own part of its state: whether it sees the hub, and why calls go unspoken, if they do."""
+        detail: dict[str, Any] = {"hub": "ok" if self.board.online else "unreachable"}
+        failing = self._unspoken or (self.announcer.failing if self.announcer is not None else None)
+        if failing is not None:
+            reason, since = failing
+            detail["voice"] = {"failing": reason,
+                               "since": datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")}
+        return detail
 
     def start(self) -> None:
         if self.announcer is not None:

@@ -21,7 +21,7 @@ from display.config import load_display
 from display.service import BoardService
 from hmi.widgets import font
 from hub.service import HubService
-from tests.conftest import wait_until
+from tests.conftest import WARD, wait_until
 
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots" / "board"
 LONG = "Thay đổi, cải chính, bổ sung thông tin hộ tịch, xác định lại dân tộc"
@@ -272,6 +272,47 @@ def test_a_counter_call_is_shown_and_spoken(board_service: BoardService, make_cl
     wait_until(lambda: (board_service.step(), len(board_service.announcer.spoken) == 2)[1], what="recall spoken")
     assert board_service.announcer.spoken[1].recall
     save(board_service.screen, "called")
+
+
+def test_calls_not_spoken_are_on_the_fleet_page_until_one_is(board_service: BoardService, broker: Broker,
+                                                               make_client) -> None:  # noqa: ANN001
+    """An unplugged speaker or a wrong [audio] device: the board shows every call and says so in its state at
+    once (not at its next minute's refresh); the first call spoken again clears it."""
+    from bus.config import BrokerSection
+    from provisioning.fleet import fleet_rows
+
+    def problems() -> list[str]:
+        return next(r for r in fleet_rows(BrokerSection(port=broker.port), WARD, settle_s=0.3)
+                    if r["device"] == "board-1")["problems"]
+
+    kiosk, counter = make_client("kiosk-1"), make_client("counter-1", role="bridge", counters=(1,))
+    kiosk.wait_connected(5)
+    counter.wait_connected(5)
+    for _ in range(2):
+        assert kiosk.request(kiosk.topics.ticket_request, "ticket.request", {"service": "HT"}, timeout=5)
+    board_service.announcer.player.fail_next = 1  # type: ignore[union-attr]
+    counter.request(counter.topics.counter_command(1), "counter.command", {"action": "call_next", "counter": 1},
+                    timeout=5)
+    wait_until(lambda: (board_service.step(), board_service.announcer.failures == 1)[1], what="the call not spoken")
+    said = problems()
+    assert any(p.startswith("calls shown but not spoken since ") and "fake: no sound card" in p for p in said), said
+    counter.request(counter.topics.counter_command(1), "counter.command", {"action": "call_next", "counter": 1},
+                    timeout=5)
+    wait_until(lambda: (board_service.step(), [c.label for c in board_service.announcer.spoken] == ["A002"])[1],
+               what="the next call spoken")
+    wait_until(lambda: not any("not spoken" in p for p in problems()), what="the fleet page clear again")
+
+
+def test_a_board_with_no_clip_set_says_its_calls_go_unspoken(tmp_path: Path, broker: Broker) -> None:
+    config, display, voice, audio = load_display(str(write_display_config(tmp_path, broker.port, audio="fake")))
+    service = BoardService(config, display, dataclasses.replace(voice, clips=str(tmp_path / "no-clips")), audio,
+                           size=(640, 360), player=FakePlayer())
+    try:
+        assert service.announcer is None
+        voice_said = service.bus.state_body("online")["detail"]["voice"]
+        assert str(tmp_path / "no-clips") in voice_said["failing"] and voice_said["since"]
+    finally:
+        service.stop()
 
 
 def test_outage_keeps_last_state_and_recovers(board_service: BoardService, broker: Broker) -> None:
