@@ -74,6 +74,8 @@ class Announcer:
                 if call is None:
                     return
                 self._say(call)
+            except Exception:  # service edge: the next call must still be spoken; logged with its trace
+                log.exception("announcer: speaking %s failed", call)
             finally:
                 self._queue.task_done()
 

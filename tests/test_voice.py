@@ -101,6 +101,27 @@ def test_audio_failure_is_logged_and_the_next_call_plays(tone_clips: ClipSet) ->
     assert announcer.failures == 1 and [c.label for c in announcer.spoken] == ["A002"]
 
 
+def test_a_fault_beside_a_call_never_silences_the_calls_after_it(tone_clips: ClipSet) -> None:
+    """What the announcer tells of its failing (the board's state, sent through the bus) may itself fail: the
+    worker logs it and speaks the next call, where it used to end and leave every later call unspoken."""
+    told: list[tuple[str, float] | None] = []
+    player = FakePlayer(speed=50.0)
+    player.fail_next = 1
+
+    def tell() -> None:
+        told.append(announcer.failing)
+        raise RuntimeError("the state could not be sent")
+
+    announcer = Announcer(tone_clips, player, pause_s=0.0, on_change=tell)
+    announcer.start()
+    for label in ("A001", "A002", "A003"):
+        announcer.announce(label, 1)
+    wait_until(announcer.idle, what="calls")
+    announcer.stop()
+    assert [c.label for c in announcer.spoken] == ["A002", "A003"]
+    assert told[0] is not None and "fake: no sound card" in told[0][0] and told[1] is None
+
+
 def test_mismatched_clip_is_named(tone_clips: ClipSet) -> None:
     odd = tone_clips.folder / "word_ba.wav"
     with wave.open(str(odd), "wb") as w:
