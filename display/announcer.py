@@ -56,6 +56,10 @@ class Announcer:
         if self.on_change is not None:
             self.on_change()
 
+    def alive(self) -> bool:
+        """Whether calls are being spoken: the worker runs (or was asked to stop)."""
+        return self._thread.is_alive() or self._stop.is_set()
+
     def idle(self) -> bool:
         return self._queue.unfinished_tasks == 0
 
@@ -65,7 +69,8 @@ class Announcer:
         self._stop.set()
         with contextlib.suppress(queue.Full):  # then the worker is not waiting: it sees the stop after its call
             self._queue.put_nowait(None)
-        self._thread.join(10)
+        if self._thread.ident is not None:  # started (a board stopped before it started has nothing to wait for)
+            self._thread.join(10)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -188,11 +188,18 @@ class BoardService:
         if self.announcer is not None:
             self.announcer.announce(ticket["label"], counter, recall=event == "recalled")
 
+    def health(self) -> str | None:
+        """What stops this board from working, for the watchdog: its voice's thread, its bus path (its screen loop
+        is the one kicking)."""
+        if self.announcer is not None and not self.announcer.alive():
+            return "the announcer's thread has stopped"
+        return self.bus.health()
+
     def run(self) -> None:
         self.step()
         log.info("board ready")
         systemd.notify("READY=1")
-        watchdog = systemd.Watchdog(self.bus.health)
+        watchdog = systemd.Watchdog(self.health)
         while self.running:
             watchdog.kick()
             for event in pygame.event.get():

@@ -315,6 +315,19 @@ def test_a_board_with_no_clip_set_says_its_calls_go_unspoken(tmp_path: Path, bro
         service.stop()
 
 
+def test_the_watchdog_hears_of_a_voice_whose_thread_is_not_running(board_service: BoardService, tmp_path: Path,
+                                                                    broker: Broker, tone_clip_folder: Path) -> None:
+    assert board_service.health() is None
+    (tmp_path / "b2").mkdir()
+    config, display, voice, audio = load_display(str(write_display_config(tmp_path / "b2", broker.port, audio="fake")))
+    idle = BoardService(config, display, dataclasses.replace(voice, clips=str(tone_clip_folder)), audio,
+                        size=(640, 360), player=FakePlayer())  # its announcer's thread never started
+    try:
+        assert idle.health() == "the announcer's thread has stopped"
+    finally:
+        idle.stop()
+
+
 def test_outage_keeps_last_state_and_recovers(board_service: BoardService, broker: Broker) -> None:
     before = board_service.board.state
     broker.stop()
