@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import tempfile
 import time
@@ -18,6 +19,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=NAMES, action="append", help="fuzz only these receivers")
     args = parser.parse_args()
+    for name, value in (("SDL_VIDEODRIVER", "dummy"), ("SDL_AUDIODRIVER", "dummy"),
+                        ("PYGAME_HIDE_SUPPORT_PROMPT", "1")):
+        os.environ.setdefault(name, value)  # the screen devices draw into memory, as asked: no screen is missing
     logging.basicConfig(level=logging.ERROR)  # rejections are counted, not printed; tracebacks are counted too
     print(f"fuzz: {args.payloads:,} payloads per receiver ({args.corpus:,} drawn by Hypothesis, the rest their "
           f"mutations), seed {args.seed}; {platform.node()}, {platform.processor() or platform.machine()}, "
