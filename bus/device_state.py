@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
@@ -13,6 +14,8 @@ from bus.sqlite_repair import damaged_copies
 
 if TYPE_CHECKING:
     from bus.client import BusClient
+
+THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")  # the SoC's temperature in m°C (a Raspberry Pi's, most PCs')
 
 
 def body(client: BusClient, status: str) -> dict[str, Any]:
@@ -30,6 +33,8 @@ def body(client: BusClient, status: str) -> dict[str, Any]:
         detail["damaged_copies"] = {"folder": str(client.data_dir), "files": kept}
     if client.rejected.total():
         detail["rejected_messages"] = client.rejected.as_dict()
+    if (celsius := temperature_c()) is not None:
+        detail["temperature_c"] = celsius
     detail["boot"] = client.boot
     return {"status": status, "role": client.role, "version": client.version, "detail": detail}
 
@@ -75,6 +80,14 @@ class StateReporter:
             wait = c.loop.pump if c.loop is not None else time.sleep  # its thread has stopped pumping by now
             while not info.is_published() and time.monotonic() < deadline and c.connected.is_set():
                 wait(0.01)
+
+
+def temperature_c(path: Path = THERMAL) -> float | None:
+    """The machine's processor temperature in °C, None where the kernel shows none (a VM, a container)."""
+    try:
+        return round(int(path.read_text(encoding="ascii").strip()) / 1000, 1)
+    except (OSError, ValueError):
+        return None
 
 
 def last_will(client: BusClient) -> bytes:

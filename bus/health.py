@@ -10,6 +10,7 @@ from bus.messages import SCHEMA_VERSION, Message
 STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/client.py)
 STALE_AFTER_S = 3 * STATE_EVERY
 LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance.md)
+HOT_C = 80.0  # a Raspberry Pi slows its processor from 80 °C and stops it at 85
 SLOW_COMMIT_MS = 1000  # a hub's write this slow keeps every answer waiting: a worn or failing SD card
 BACKUP_STALE_H = 48  # a hub backed up nightly (docs/deploy.md, section 8) missed two nights
 
@@ -54,6 +55,12 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
                       "more)",
                       f"không hiển thị gì: không tìm thấy màn hình, đang vẽ vào bộ nhớ ('{detail['screen_unseen']}'; "
                       "màn hình bị giao diện desktop chiếm, hoặc dịch vụ thiếu nhóm video và render? xem nhật ký)"))
+    hot = detail.get("temperature_c")
+    if isinstance(hot, int | float) and hot >= HOT_C:
+        found.append((f"hot: {hot:g} °C (a Raspberry Pi slows itself from {HOT_C:g} °C and stops at 85: air around it, "
+                      "a heatsink or a fan)",
+                      f"quá nóng: {hot:g} °C (Raspberry Pi tự chạy chậm lại từ {HOT_C:g} °C và ngừng ở 85 °C: cần "
+                      "thông gió, tản nhiệt hoặc quạt)"))
     found += _update_problems(detail.get("update"))
     found += _role_problems(role, detail)
     return [en if lang == "en" else vi for en, vi in found]

@@ -249,3 +249,21 @@ def test_a_board_that_found_no_screen_says_so_on_the_fleet_page(tmp_path: Path, 
     assert any(p.startswith("shows nothing: it found no screen and draws into memory ('offscreen'")
                for p in row["problems"]), row["problems"]
     assert "no screen found: SDL draws into memory ('offscreen')" in (tmp_path / "board.log").read_text()
+
+
+def test_a_hot_device_is_flagged_from_its_kernel_temperature(tmp_path: Path) -> None:
+    """A Pi in a closed kiosk cabinet on a hot afternoon: the state carries the kernel's temperature, the fleet
+    page flags it from the heat at which a Pi starts to slow itself."""
+    from bus.device_state import temperature_c
+
+    zone = tmp_path / "temp"
+    zone.write_text("83456\n", encoding="ascii")  # as /sys/class/thermal/thermal_zone0/temp: millidegrees
+    assert temperature_c(zone) == 83.5
+    assert temperature_c(tmp_path / "no-such-zone") is None  # a VM or a container shows none
+    (tmp_path / "odd").write_text("warm", encoding="ascii")
+    assert temperature_c(tmp_path / "odd") is None
+    said = health.problems("kiosk", "online", {"temperature_c": 83.5})
+    assert len(said) == 1 and said[0].startswith("hot: 83.5 °C (a Raspberry Pi slows itself from 80 °C"), said
+    assert health.problems("kiosk", "online", {"temperature_c": 83.5}, lang="vi")[0].startswith("quá nóng: 83.5 °C")
+    assert health.problems("kiosk", "online", {"temperature_c": 61.0}) == []
+    assert health.problems("kiosk", "online", {"temperature_c": "very"}) == []  # a state's detail is free-form
