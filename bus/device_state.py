@@ -3,24 +3,25 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 
 from bus import messages
 from bus.messages import Message
+from bus.sensors import temperature_c, under_voltage
 from bus.sqlite_repair import damaged_copies
 
 if TYPE_CHECKING:
     from bus.client import BusClient
 
-THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")  # the SoC's temperature in m°C (a Raspberry Pi's, most PCs')
-
 
 def body(client: BusClient, status: str) -> dict[str, Any]:
     """A device.state body: the role's own detail over the client's fixed facts, then what every device reports
-    (its outbox, repairs and damaged copies, messages it refused, its boot id)."""
+    (its outbox, repairs and damaged copies, messages it refused, its heat, its boot id). A Raspberry Pi's supply seen
+    dipping stays said (`under_voltage_seen`, the first time) until the device restarts: the alarm lasts seconds."""
+    if under_voltage():
+        client.facts.setdefault("under_voltage_seen", messages.now_ts())
     detail = {**client.facts, **client.state_detail()}
     if client.outbox is not None and status == "online":
         detail["outbox"] = client.outbox.size()
@@ -80,14 +81,6 @@ class StateReporter:
             wait = c.loop.pump if c.loop is not None else time.sleep  # its thread has stopped pumping by now
             while not info.is_published() and time.monotonic() < deadline and c.connected.is_set():
                 wait(0.01)
-
-
-def temperature_c(path: Path = THERMAL) -> float | None:
-    """The machine's processor temperature in °C, None where the kernel shows none (a VM, a container)."""
-    try:
-        return round(int(path.read_text(encoding="ascii").strip()) / 1000, 1)
-    except (OSError, ValueError):
-        return None
 
 
 def last_will(client: BusClient) -> bytes:

@@ -61,6 +61,12 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
                       "a heatsink or a fan)",
                       f"quá nóng: {hot:g} °C (Raspberry Pi tự chạy chậm lại từ {HOT_C:g} °C và ngừng ở 85 °C: cần "
                       "thông gió, tản nhiệt hoặc quạt)"))
+    if isinstance(detail.get("under_voltage_seen"), str):
+        seen = local(detail["under_voltage_seen"])
+        found.append((f"power supply too weak: its voltage dipped at {seen} (a Raspberry Pi's own supply: 5.1 V 3 A "
+                      "for a Pi 4, 5 V 5 A for a Pi 5; a weak one corrupts SD cards)",
+                      f"nguồn điện yếu: điện áp bị sụt lúc {seen} (dùng bộ nguồn chuẩn của Raspberry Pi: 5,1 V 3 A cho "
+                      "Pi 4, 5 V 5 A cho Pi 5; nguồn yếu làm hỏng thẻ nhớ)"))
     found += _update_problems(detail.get("update"))
     found += _role_problems(role, detail)
     return [en if lang == "en" else vi for en, vi in found]

@@ -254,7 +254,7 @@ def test_a_board_that_found_no_screen_says_so_on_the_fleet_page(tmp_path: Path, 
 def test_a_hot_device_is_flagged_from_its_kernel_temperature(tmp_path: Path) -> None:
     """A Pi in a closed kiosk cabinet on a hot afternoon: the state carries the kernel's temperature, the fleet
     page flags it from the heat at which a Pi starts to slow itself."""
-    from bus.device_state import temperature_c
+    from bus.sensors import temperature_c
 
     zone = tmp_path / "temp"
     zone.write_text("83456\n", encoding="ascii")  # as /sys/class/thermal/thermal_zone0/temp: millidegrees
@@ -267,3 +267,22 @@ def test_a_hot_device_is_flagged_from_its_kernel_temperature(tmp_path: Path) -> 
     assert health.problems("kiosk", "online", {"temperature_c": 83.5}, lang="vi")[0].startswith("quá nóng: 83.5 °C")
     assert health.problems("kiosk", "online", {"temperature_c": 61.0}) == []
     assert health.problems("kiosk", "online", {"temperature_c": "very"}) == []  # a state's detail is free-form
+
+
+def test_a_pi_whose_supply_dipped_is_flagged_from_its_firmware_alarm(tmp_path: Path) -> None:
+    """The kernel's hwmon device for a Raspberry Pi's firmware (`rpi_volt`), among others, as in /sys/class/hwmon."""
+    from bus.sensors import under_voltage
+
+    for index, name in enumerate(("cpu_thermal", "rpi_volt")):
+        (tmp_path / f"hwmon{index}").mkdir()
+        (tmp_path / f"hwmon{index}" / "name").write_text(f"{name}\n", encoding="ascii")
+    alarm = tmp_path / "hwmon1" / "in0_lcrit_alarm"
+    alarm.write_text("1\n", encoding="ascii")
+    assert under_voltage(tmp_path) is True
+    alarm.write_text("0\n", encoding="ascii")
+    assert under_voltage(tmp_path) is False
+    (tmp_path / "hwmon1" / "name").write_text("other\n", encoding="ascii")
+    assert under_voltage(tmp_path) is None  # not a Pi
+    said = health.problems("board", "online", {"under_voltage_seen": "2026-12-07T14:05:00+07:00"})
+    assert len(said) == 1 and said[0].startswith("power supply too weak: its voltage dipped at 2026-12-07 "), said
+    assert health.problems("board", "online", {"under_voltage_seen": 1}) == []  # a state's detail is free-form
