@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 
 from bus import messages
 from bus.messages import Message
-from bus.sensors import temperature_c, under_voltage
+from bus.sensors import raspberry_pi, temperature_c, under_voltage
 from bus.sqlite_repair import damaged_copies
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def body(client: BusClient, status: str) -> dict[str, Any]:
         detail["damaged_copies"] = {"folder": str(client.data_dir), "files": kept}
     if client.rejected.total():
         detail["rejected_messages"] = client.rejected.as_dict()
-    if (celsius := temperature_c()) is not None:
+    if raspberry_pi() and (celsius := temperature_c()) is not None:
         detail["temperature_c"] = celsius
     detail["boot"] = client.boot
     return {"status": status, "role": client.role, "version": client.version, "detail": detail}

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+MODEL = Path("/proc/device-tree/model")  # "Raspberry Pi 5 Model B Rev 1.0" on a Pi
 THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")  # the SoC's temperature in m°C (a Raspberry Pi's, most PCs')
 HWMON = Path("/sys/class/hwmon")  # a Raspberry Pi's firmware alarm is the hwmon device named rpi_volt
+
+
+def raspberry_pi(path: Path = MODEL) -> bool:
+    """Whether this machine is a Raspberry Pi (its heat is judged by a Pi's limits; a PC's are its own)."""
+    try:
+        return path.read_bytes().startswith(b"Raspberry Pi")
+    except OSError:
+        return False
 
 
 def temperature_c(path: Path = THERMAL) -> float | None:

@@ -286,3 +286,13 @@ def test_a_pi_whose_supply_dipped_is_flagged_from_its_firmware_alarm(tmp_path: P
     said = health.problems("board", "online", {"under_voltage_seen": "2026-12-07T14:05:00+07:00"})
     assert len(said) == 1 and said[0].startswith("power supply too weak: its voltage dipped at 2026-12-07 "), said
     assert health.problems("board", "online", {"under_voltage_seen": 1}) == []  # a state's detail is free-form
+
+
+def test_only_a_raspberry_pi_is_judged_by_a_pis_heat(tmp_path: Path) -> None:
+    from bus.sensors import raspberry_pi
+
+    model = tmp_path / "model"
+    model.write_bytes(b"Raspberry Pi 4 Model B Rev 1.5\x00")  # as /proc/device-tree/model
+    assert raspberry_pi(model)
+    model.write_bytes(b"Some PC board\x00")
+    assert not raspberry_pi(model) and not raspberry_pi(tmp_path / "none")
