@@ -262,6 +262,11 @@ def now_ts() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def iso_ts(t: float) -> str:
+    """A wall-clock time (time.time()) as the ward's messages and states write one to the second: UTC, ISO 8601."""
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+
+
 def make(type_: str, device: str, boot: str, seq: int, body: dict[str, Any], corr: str | None = None) -> Message:
     """Builds a message and validates it, so a role can never send what the contract forbids."""
     msg = Message(type=type_, device=device, boot=boot, seq=seq, ts=now_ts(), body=body, corr=corr)

@@ -5,7 +5,6 @@ import logging
 import queue
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from bus import systemd
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
-from bus.messages import Message
+from bus.messages import Message, iso_ts
 from bus.reset import ResetSpec
 from display.announcer import Announcer
 from display.audio import Player, make_player
@@ -93,7 +92,7 @@ class BoardService:
         if failing is not None:
             reason, since = failing
             detail["voice"] = {"failing": reason,
-                               "since": datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")}
+                               "since": iso_ts(since)}
         return detail
 
     def start(self) -> None:

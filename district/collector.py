@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bus import systemd
@@ -14,7 +14,7 @@ from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
 from bus.errors import ContractError
-from bus.messages import Message
+from bus.messages import Message, iso_ts
 from bus.numbering import LocalDay
 from bus.own_loop import OwnLoop
 from bus.reload import field_appliers
@@ -125,7 +125,7 @@ class Collector:
         if self.failing is None:
             return {}
         reason, since = self.failing
-        return {"store": {"failing": reason, "since": datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")}}
+        return {"store": {"failing": reason, "since": iso_ts(since)}}
 
     def _commit_alone(self, item: tuple[Message, str]) -> None:
         try:

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INVISIBLE = ("offscreen", "dummy")  # SDL's drivers that draw into memory only: nobody sees them
+NO_SCREEN = ("on Raspberry Pi OS Lite the device draws on the display through KMS/DRM (its service has the video and "
+             "render groups, and no desktop may hold the display); SDL_VIDEODRIVER names a driver to use")
 
 
 def open_screen(caption: str, fullscreen: bool, size: tuple[int, int], bus: BusClient | None = None) -> pygame.Surface:
@@ -33,10 +35,6 @@ def open_screen(caption: str, fullscreen: bool, size: tuple[int, int], bus: BusC
         if bus is not None:
             bus.facts["screen_unseen"] = driver
     return screen
-
-
-NO_SCREEN = ("on Raspberry Pi OS Lite the device draws on the display through KMS/DRM (its service has the video and "
-             "render groups, and no desktop may hold the display); SDL_VIDEODRIVER names a driver to use")
 
 
 def unseen() -> str | None:

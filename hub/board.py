@@ -1,9 +1,9 @@
 # Board state: what the waiting-room board shows, rebuilt from the database after every change.
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from bus.messages import iso_ts
 from hub import store
 from hub.config import HubSection
 from hub.queue import Queue
@@ -18,7 +18,7 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
         counters.append(state)
     recent = [
         {"label": label, "counter": counter, "service": service, "event": kind,
-         "at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")}
+         "at": iso_ts(at)}
         for kind, at, counter, label, service in store.recent_calls(queue.db, day, hub.recent_calls)
     ]
     counts = store.waiting_counts(queue.db, day)
@@ -29,7 +29,7 @@ def board_state(queue: Queue, hub: HubSection) -> dict[str, Any]:
     ]
     state = {"day": day, "ward_vi": hub.ward_name_vi, "ward_en": hub.ward_name_en, "counters": counters,
              "recent": recent, "waiting": waiting, "notice": hub.notice,
-             "updated": datetime.fromtimestamp(queue.clock(), UTC).isoformat(timespec="seconds")}
+             "updated": iso_ts(queue.clock())}
     if queue.hours is not None:  # today's hours in words, for the board to show beside the waits
         on = queue.clock_date()
         state.update(hours_vi=queue.hours.said(on, "vi"), hours_en=queue.hours.said(on, "en"))

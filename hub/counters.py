@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from bus.messages import WAITING_SHOWN
+from bus.messages import WAITING_SHOWN, iso_ts
 from hub import line
 from hub.errors import QueueRefused
 from hub.outcome import Outcome
@@ -148,7 +147,7 @@ class CounterOps:
                     body["explanation"] = json.loads(why[0])
         if with_line:
             body["waiting"] = [
-                {"id": i, "label": lab, "service": svc, "priority": pri, "issued_at": _iso(at),
+                {"id": i, "label": lab, "service": svc, "priority": pri, "issued_at": iso_ts(at),
                  **({"transferred_from": moved} if moved else {})}
                 for i, lab, svc, pri, at, moved in line.waiting(
                     self.db, day, codes, ("id", "label", "service", "priority", "issued_at", "transferred_from"),
@@ -203,6 +202,3 @@ class CounterOps:
             reply["ticket"] = self._ticket_body(ticket)
         return Outcome("counter.result", reply, events or [], {counter})
 
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -7,11 +7,11 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bus.health import SLOW_COMMIT_MS
+from bus.messages import iso_ts
 from bus.transaction import storage_error
 
 log = logging.getLogger(__name__)
@@ -72,12 +72,12 @@ class DatabaseHealth:
         status: dict[str, Any] = {"free_mb": free}
         if self.failing is not None:
             status.update(failing=self.failing[0],
-                          since=datetime.fromtimestamp(self.failing[1], UTC).isoformat(timespec="seconds"))
+                          since=iso_ts(self.failing[1]))
         self._roll()
         seconds, at = max(self._slowest, self._before)
         if seconds:
             status.update(slowest_commit_ms=round(seconds * 1000, 1),
-                          slowest_commit_at=datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds"))
+                          slowest_commit_at=iso_ts(at))
         if (backup := self._last_backup()) is not None:
             status["last_backup"] = backup
         return status
@@ -91,7 +91,7 @@ class DatabaseHealth:
             return None
         except (OSError, ValueError, TypeError, KeyError) as exc:
             return {"unreadable": f"{LAST_BACKUP}: {exc}"}
-        return {"at": datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds"), "folder": folder,
+        return {"at": iso_ts(at), "folder": folder,
                 "age_h": round((time.time() - at) / 3600, 1)}
 
     def _roll(self) -> float:

@@ -7,13 +7,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 
 from bus import estimate, hours
 from bus.boot_clock import WorkNote, boot_id, since_boot
+from bus.messages import iso_ts
 from bus.numbering import HUB_LAST, LocalDay, label
 from bus.transaction import transaction
 from hub import line, tokens
@@ -208,7 +209,7 @@ class Queue(CounterOps, RatingOps):
         clock's, and kiosks whose clocks were out when they printed offline tickets within the last day."""
         detail: dict[str, Any] = {"day_held": self.day.reason} if self.day.held is not None else {}
         now = self.clock()
-        out = {device: {"out_h": round(s / 3600, 1), "at": _iso(at)}
+        out = {device: {"out_h": round(s / 3600, 1), "at": iso_ts(at)}
                for device, (s, at) in sorted(self._kiosk_clocks.items()) if 0 <= now - at < 86400}
         return detail | ({"kiosk_clocks": out} if out else {})
 
@@ -275,7 +276,7 @@ class Queue(CounterOps, RatingOps):
         svc = self.services.get(t["service"])
         body = {"id": t["id"], "label": t["label"], "number": t["number"], "day": t["day"], "service": t["service"],
                 "service_vi": svc.name_vi if svc else t["service"], "service_en": svc.name_en if svc else t["service"],
-                "status": t["status"], "issued_at": _iso(t["issued_at"]), "priority": t["priority"]}
+                "status": t["status"], "issued_at": iso_ts(t["issued_at"]), "priority": t["priority"]}
         if t["counter"] is not None:
             body["counter"] = t["counter"]
         if t["transferred_from"]:
@@ -283,7 +284,7 @@ class Queue(CounterOps, RatingOps):
         if t["procedure"]:
             body["procedure"] = t["procedure"]
         if t["called_at"] is not None:
-            body["called_at"] = _iso(t["called_at"])
+            body["called_at"] = iso_ts(t["called_at"])
         return body
 
     def _event(self, kind: str, ticket: dict[str, Any], now: float, counter: int | None = None,
@@ -312,6 +313,3 @@ def _plausible(issued_at: str, now: float, day: str, days: LocalDay) -> float:
         return now
     return ts if ts <= now and days.local_date(ts).isoformat() == day else now
 
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

@@ -6,13 +6,12 @@ import json
 import logging
 import sqlite3
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from bus.client import BusClient
 from bus.config import BrokerSection, DeviceConfig
 from bus.errors import OutboxError
-from bus.messages import Message
+from bus.messages import Message, iso_ts
 from bus.transaction import transaction
 from bus.upstream import as_dict, parse
 from hub.config import UpstreamSection
@@ -119,7 +118,7 @@ class UpstreamForwarder:
 
     def status(self) -> dict[str, Any]:
         assert self.bus.outbox is not None
-        last = datetime.fromtimestamp(self.last_ack, UTC).isoformat(timespec="seconds") if self.last_ack else None
+        last = iso_ts(self.last_ack) if self.last_ack else None
         return {"connected": self.bus.connected.is_set(), "backlog": self.bus.outbox.size(), "last_ack": last,
                 "rejected": self.rejected}
 

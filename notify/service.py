@@ -5,7 +5,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from bus import estimate
 from bus.client import BusClient
 from bus.config import DeviceConfig
 from bus.device_commands import Device, DeviceCommands
-from bus.messages import Message
+from bus.messages import Message, iso_ts
 from notify.config import NotifySection, load_notify
 from notify.errors import GatewayError
 from notify.gateways import Gateway, backend
@@ -210,5 +210,5 @@ class NotifyService:
         gateway: dict[str, Any] = {"kind": self.gateway.name, "ok": self.failing is None}
         if self.failing is not None:
             gateway.update(error=self.failing[0],
-                           since=datetime.fromtimestamp(self.failing[1], UTC).isoformat(timespec="seconds"))
+                           since=iso_ts(self.failing[1]))
         return {"gateway": gateway, "waiting": self.store.waiting(), "today": self.store.counts(self.today())}
