@@ -52,11 +52,13 @@ class Board:
         self.received_at = self.wall()
         self._dirty = True
 
-    def call(self, label: str, counter: int, now: float) -> None:
-        self.flash[f"{counter}:{label}"] = now + self.highlight_s
+    def call(self, ticket: dict[str, Any], counter: int, now: float) -> None:
+        """Flashes `ticket` (a ticket event's body) on its counter's card at once, before the next board state
+        arrives: the whole ticket, so the card never shows the new number beside the last ticket's service."""
+        self.flash[f"{counter}:{ticket['label']}"] = now + self.highlight_s
         current = {c.get("counter"): c for c in self.state.get("counters", [])}
-        if counter in current:  # show the call at once, before the next board state arrives
-            current[counter]["ticket"] = {**(current[counter].get("ticket") or {}), "label": label}
+        if counter in current:
+            current[counter]["ticket"] = ticket
         self._dirty = True
 
     def set_online(self, online: bool) -> None:

@@ -61,7 +61,7 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     board.set_online(True)
     assert board.frame(0.0) == [surface.get_rect()]
     assert board.frame(0.1)[0].height < size[1] // 10  # idle: only the scrolling notice band is redrawn
-    board.call("B015", 2, now=1.0)
+    board.call(STATE["counters"][1]["ticket"], 2, now=1.0)
     board.frame(1.0)
     assert "2:B015" in board.shown
     save(surface, "highlight")
@@ -153,10 +153,26 @@ def test_the_board_s_words_read_at_least_four_and_a_half_to_one_on_what_is_behin
     surface = pygame.Surface((1280, 720))
     board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
     board.set_state(STATE)
-    board.call("A1023", 1, now=0.0)
+    board.call(STATE["counters"][0]["ticket"], 1, now=0.0)
     board.frame(0.1)  # lit: the card is the flash's red
     service = colours(surface, pygame.Rect(600, 150, 150, 50))  # "Hộ tịch" at the right of counter 1's card
     assert bytes(INK) in service and bytes(SOFT) not in service
+
+
+def test_a_call_drawn_before_the_next_board_state_shows_the_called_ticket_s_own_service() -> None:
+    """The board draws a call from its event, before the hub's next state: the card showed the new number beside
+    the service of the ticket the counter had before (or none, after `done`)."""
+    pygame.font.init()
+    called = samples.ticket("B016", service="CT", service_vi="Chứng thực", counter=1)
+    drawn = []
+    for before in (STATE["counters"][0]["ticket"], None, called):  # Hộ tịch's A1023; nobody; what the state will say
+        surface = pygame.Surface((1280, 720))
+        board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
+        board.set_state({**STATE, "counters": [{**STATE["counters"][0], "ticket": before}, *STATE["counters"][1:]]})
+        board.call(called, 1, now=0.0)
+        board.frame(0.1)
+        drawn.append(pygame.image.tobytes(surface.subsurface(board.cards[0]), "RGB"))
+    assert drawn[0] == drawn[2] and drawn[1] == drawn[2]
 
 
 def test_a_centre_s_full_title_is_shown_whole_in_two_lines() -> None:
