@@ -46,9 +46,10 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
     for r in (r for r in repaired if isinstance(r, dict)):
         lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
         copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
-        found.append((f"repaired a damaged {r.get('file')} at {r.get('at')} ({r.get('problem')}): "
+        at = local(str(r.get('at')))
+        found.append((f"repaired a damaged {r.get('file')} at {at} ({r.get('problem')}): "
                       f"{r.get('rows_kept')} rows kept, {lost}{copy}",
-                      f"đã sửa tệp hỏng {r.get('file')} lúc {r.get('at')}: giữ {r.get('rows_kept')} dòng"))
+                      f"đã sửa tệp hỏng {r.get('file')} lúc {at}: giữ {r.get('rows_kept')} dòng"))
     if isinstance(detail.get("screen_unseen"), str):  # hmi/screen.py
         found.append((f"shows nothing: it found no screen and draws into memory ('{detail['screen_unseen']}'; a "
                       "desktop holding the display, or the service without the video and render groups? its log says "
@@ -130,9 +131,10 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "đã cắm và bật? thiết bị âm thanh trong [audio] đúng?)"))
     gateway = detail.get("gateway")
     if role == "notify" and isinstance(gateway, dict) and not gateway.get("ok", True):
-        found.append((f"texts to phones failing since {gateway.get('since')}: {gateway.get('error')} "
+        since = local(str(gateway.get('since')))
+        found.append((f"texts to phones failing since {since}: {gateway.get('error')} "
                       f"({detail.get('waiting')} waiting; they go out once the {gateway.get('kind')} gateway works)",
-                      f"không gửi được tin nhắn từ {gateway.get('since')}: {gateway.get('error')} "
+                      f"không gửi được tin nhắn từ {since}: {gateway.get('error')} "
                       f"({detail.get('waiting')} tin đang chờ gửi)"))
     if role == "kiosk":
         if detail.get("printer") not in (None, "ok"):
@@ -142,8 +144,9 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                           "không liên lạc được máy chủ (đang cấp số ngoại tuyến)"))
     db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
     if db.get("failing"):
-        found.append((f"database writes failing since {db.get('since')}: {db['failing']} (disk full or read-only?)",
-                      f"không ghi được cơ sở dữ liệu từ {db.get('since')}: {db['failing']} (đĩa đầy?)"))
+        since = local(str(db.get('since')))
+        found.append((f"database writes failing since {since}: {db['failing']} (disk full or read-only?)",
+                      f"không ghi được cơ sở dữ liệu từ {since}: {db['failing']} (đĩa đầy?)"))
     elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
         found.append((f"data disk nearly full: {db['free_mb']} MB free",
                       f"đĩa dữ liệu sắp đầy: còn {db['free_mb']} MB"))
@@ -155,16 +158,26 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "lưu còn cắm không?)"))
     slowest = db.get("slowest_commit_ms")
     if isinstance(slowest, int | float) and slowest >= SLOW_COMMIT_MS:
-        found.append((f"data disk slow: a write took {slowest / 1000:.1f} s at {db.get('slowest_commit_at')} (every "
+        at = local(str(db.get('slowest_commit_at')))
+        found.append((f"data disk slow: a write took {slowest / 1000:.1f} s at {at} (every "
                       "answer waited for it; check or replace the SD card)",
-                      f"thẻ nhớ ghi chậm: một lần ghi mất {slowest / 1000:.1f} giây lúc {db.get('slowest_commit_at')} "
+                      f"thẻ nhớ ghi chậm: một lần ghi mất {slowest / 1000:.1f} giây lúc {at} "
                       "(mọi câu trả lời phải chờ; hãy kiểm tra hoặc thay thẻ nhớ)"))
     store = detail.get("store") if role == "district" and isinstance(detail.get("store"), dict) else {}
     if store.get("failing"):
-        found.append((f"store cannot take writes since {store.get('since')}: {store['failing']} (records wait with "
+        since = local(str(store.get('since')))
+        found.append((f"store cannot take writes since {since}: {store['failing']} (records wait with "
                       "the wards, unacknowledged; disk full or database server down?)",
-                      f"không ghi được kho dữ liệu từ {store.get('since')}: {store['failing']} (bản ghi chờ ở các "
+                      f"không ghi được kho dữ liệu từ {since}: {store['failing']} (bản ghi chờ ở các "
                       "phường; đĩa đầy hoặc máy chủ CSDL ngừng?)"))
+    zone = detail.get("clock_zone") if role == "hub" and isinstance(detail.get("clock_zone"), dict) else {}
+    if zone:
+        found.append((f"this machine's time zone is {zone.get('machine')}, the ward's ({zone.get('zone')}) "
+                      f"{zone.get('ward')}: its log, the console's times and the nightly backup are off the ward's "
+                      f"clocks (sudo timedatectl set-timezone {zone.get('zone')})",
+                      f"múi giờ của máy là {zone.get('machine')}, của phường ({zone.get('zone')}) là "
+                      f"{zone.get('ward')}: nhật ký, giờ trên bảng điều khiển web và lịch sao lưu lệch giờ phường "
+                      f"(sudo timedatectl set-timezone {zone.get('zone')})"))
     if role == "hub" and detail.get("day_held"):
         found.append((f"numbering stays on {detail.get('day')}: {detail['day_held']} (set the hub's clock source "
                       "right: NTP, or a clock module)",
@@ -227,6 +240,8 @@ def age_s(ts: str, now: float | None = None) -> float | None:
 
 
 def local(ts: str) -> str:
+    """A time a device wrote (ISO 8601 with its offset) as this machine's local time reads, for people; anything
+    else as it came. Every time in a problem goes through here: the fleet page and the logs read alike."""
     try:
         return datetime.fromisoformat(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S")
     except ValueError:

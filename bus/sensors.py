@@ -1,7 +1,10 @@
-# What the machine's kernel says of its own health, for a device's state: the processor's heat, a Pi's power dipping.
+# What the machine says of itself, for a device's state: the processor's heat, a Pi's power dipping, its time zone.
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 MODEL = Path("/proc/device-tree/model")  # "Raspberry Pi 5 Model B Rev 1.0" on a Pi
 THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")  # the SoC's temperature in m°C (a Raspberry Pi's, most PCs')
@@ -34,3 +37,20 @@ def under_voltage(root: Path = HWMON) -> bool | None:
         except (OSError, ValueError):
             return None
     return None
+
+
+def zone_apart(zone: str, now: float | None = None) -> dict[str, str] | None:
+    """None when this machine's local time reads as the ward's time zone `zone` does now; else both offsets. A
+    machine left at another zone (a Debian install at UTC) writes its log, shows the console's times and runs its
+    timers (the nightly backup) hours off the ward's clocks, while the roles' own times follow their configs."""
+    at = time.time() if now is None else now
+    mine = datetime.fromtimestamp(at).astimezone().utcoffset()
+    ward = datetime.fromtimestamp(at, ZoneInfo(zone)).utcoffset()
+    if mine == ward or mine is None or ward is None:
+        return None
+    return {"zone": zone, "machine": _utc(mine), "ward": _utc(ward)}
+
+
+def _utc(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    return f"UTC{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

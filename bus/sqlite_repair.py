@@ -7,9 +7,10 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bus.messages import iso_ts
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ class Repair:
     at: float = field(default_factory=time.time)
 
     def summary(self) -> dict[str, Any]:
-        return {"file": str(self.path), "problem": self.problem, "at": datetime.fromtimestamp(self.at, UTC)
-                .isoformat(timespec="seconds"), "damaged_copy": str(self.moved_to) if self.moved_to else None,
+        return {"file": str(self.path), "problem": self.problem, "at": iso_ts(self.at),
+                "damaged_copy": str(self.moved_to) if self.moved_to else None,
                 "rows_kept": sum(self.kept.values()), "unreadable": self.unreadable}
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from devkit.errors import DevkitError
 from provisioning.install import UNITS
 
+WARD_ZONE = "Asia/Ho_Chi_Minh"  # the machines' zone, as `motcua image prepare` sets a ward's (the configs' default)
+
 
 def unit_environment() -> dict[str, str]:
     """The `Environment=` lines of the systemd unit, so a role started here runs as it does in a ward."""
@@ -43,7 +45,7 @@ class RoleProcess:
         return self
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, **unit_environment(), "PYTHONUNBUFFERED": "1", **self.env}
+        return {**os.environ, **unit_environment(), "PYTHONUNBUFFERED": "1", "TZ": WARD_ZONE, **self.env}
 
     def kill(self) -> None:
         """SIGKILL, as a power cut or the OOM killer would: no clean-up runs."""

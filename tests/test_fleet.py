@@ -113,6 +113,25 @@ def test_remote_restart_stops_the_hub_cleanly_for_systemd_to_start_again(tmp_pat
         hub.stop()
 
 
+def test_a_hub_on_a_machine_left_in_another_time_zone_says_so(tmp_path: Path, broker: Broker) -> None:
+    """A hub installed on a Debian machine still at UTC (docs/deploy.md, section 1) writes its log, shows the
+    console's times and runs its nightly backup seven hours off the ward's clocks: on the fleet page and in its
+    log, with the command that sets it. (The demo's hub, on the ward's zone, says nothing: tests/test_demo.py.)"""
+    from bus.config import BrokerSection
+    from provisioning.fleet import fleet_rows, wait_online
+
+    hub = RoleProcess("hub", write_hub_config(tmp_path, broker.port), tmp_path / "hub.log", env={"TZ": "UTC"}).start()
+    try:
+        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=15, alive=hub.check_alive)
+        row = next(r for r in fleet_rows(BrokerSection(port=broker.port), WARD) if r["device"] == "hub")
+    finally:
+        hub.stop()
+    assert "this machine's time zone is UTC+00:00, the ward's (Asia/Ho_Chi_Minh) UTC+07:00: its log, the console's " \
+           "times and the nightly backup are off the ward's clocks (sudo timedatectl set-timezone Asia/Ho_Chi_Minh)" \
+           in row["problems"], row["problems"]
+    assert "sudo timedatectl set-timezone Asia/Ho_Chi_Minh" in (tmp_path / "hub.log").read_text()
+
+
 def test_one_run_command_starts_any_role(tmp_path: Path, broker: Broker) -> None:
     from bus.config import BrokerSection
     from devkit.configs import write_bridge_config
@@ -296,3 +315,25 @@ def test_only_a_raspberry_pi_is_judged_by_a_pis_heat(tmp_path: Path) -> None:
     assert raspberry_pi(model)
     model.write_bytes(b"Some PC board\x00")
     assert not raspberry_pi(model) and not raspberry_pi(tmp_path / "none")
+
+
+AT = "2026-12-07T22:25:10+00:00"  # as a device writes a time: UTC, with its offset
+
+
+@pytest.mark.parametrize(("role", "detail"), [
+    ("hub", {"database": {"failing": "disk I/O error", "since": AT}}),
+    ("hub", {"database": {"slowest_commit_ms": 4200, "slowest_commit_at": AT}}),
+    ("hub", {"repaired": [{"file": "hub.db", "problem": "malformed", "at": AT, "rows_kept": 9}]}),
+    ("hub", {"kiosk_clocks": {"kiosk-1": {"out_h": -13.8, "at": AT}}}),
+    ("district", {"store": {"failing": "database or disk is full", "since": AT}}),
+    ("notify", {"gateway": {"ok": False, "kind": "sms", "error": "modem unplugged", "since": AT}, "waiting": 2}),
+    ("display", {"voice": {"failing": "no such ALSA device", "since": AT}}),
+    ("kiosk", {"under_voltage_seen": AT}),
+])
+def test_every_time_in_a_problem_reads_as_this_machine_s_clock_does(role: str, detail: dict) -> None:
+    """Three of them showed the device's UTC text ("since 2026-12-07T22:25:10+00:00") beside others in local
+    time: ward IT at 05:25 in Hà Nội read "22:25" on the fleet page, and no log line at that time."""
+    shown = health.local(AT)
+    for lang in ("en", "vi"):
+        said = "; ".join(health.problems(role, "online", detail, lang=lang))
+        assert shown in said and AT not in said, said
