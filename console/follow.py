@@ -53,7 +53,8 @@ def _wait(w: dict[str, Any], lang: str) -> str:
     if w.get("known"):
         return phone_say("wait_closing", lang, lo=w["low_min"]) if w.get("closing") else \
             phone_say("wait", lang, span=estimate.minutes(w))
-    key = {"closed": "wait_closed", "after_closing": "wait_after_closing"}.get(w.get("reason", ""), "wait_unknown")
+    key = {"closed": "wait_closed", "after_closing": "wait_after_closing",
+           "no_counter_open": "wait_no_counter"}.get(w.get("reason", ""), "wait_unknown")
     return phone_say(key, lang)
 
 

@@ -157,6 +157,7 @@ PHONE_WORDS: dict[str, tuple[str, str]] = {
                      "Expected wait from {lo} min; you may not be reached today"),
     "wait_after_closing": ("Có thể không kịp trong hôm nay", "You may not be reached today"),
     "wait_closed": ("Ngoài giờ làm việc", "Outside working hours"),
+    "wait_no_counter": ("Chưa có quầy nào mở cho dịch vụ này", "No counter is open for it yet"),
     "go_to": ("Mời bạn đến {counter}", "Please go to {counter}"),
     "serving": ("Đang được phục vụ tại {counter}", "Being served at {counter}"),
     "done": ("Đã xong. Cảm ơn bạn!", "Done. Thank you!"),

@@ -311,9 +311,10 @@ def card_rects(area: pygame.Rect, count: int, gap: int, tallest: int) -> list[py
 
 
 def wait_said(wait: dict) -> str:
-    """A service's wait on the board: its range, or why there is none when the hours say so, else a dash."""
+    """A service's wait on the board: its range, or why there is none (the hours, no counter open), else a dash."""
     if wait.get("known"):
         if wait.get("closing"):
             return f"từ {wait['low_min']} phút"
         return f"{estimate.minutes(wait)} phút"
-    return {"closed": "ngoài giờ", "after_closing": "không kịp hôm nay"}.get(wait.get("reason", ""), "—")
+    return {"closed": "ngoài giờ", "after_closing": "không kịp hôm nay",
+            "no_counter_open": "chưa mở quầy"}.get(wait.get("reason", ""), "—")

@@ -357,6 +357,8 @@ def wait_words(wait: dict[str, Any], lang: str) -> str:
             return "ngoài giờ làm việc" if vi else "outside working hours"
         if wait.get("reason") == "after_closing":
             return "có thể không kịp trong hôm nay" if vi else "may not be reached today"
+        if wait.get("reason") == "no_counter_open":
+            return "chưa có quầy mở" if vi else "no counter open yet"
         return "chưa ước tính được" if vi else "not yet known"
     unit = "phút" if vi else "min"
     if wait.get("closing"):

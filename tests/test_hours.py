@@ -19,6 +19,7 @@ from bus.validation import Invalid, check_record
 from console.follow import shown
 from devkit.broker import Broker
 from devkit.configs import write_hub_config, write_kiosk_config
+from display.board import wait_said
 from hub import reads, stats
 from hub.board import board_state
 from hub.config import load_hub
@@ -265,9 +266,13 @@ def test_each_reader_says_why_there_is_no_range() -> None:
     assert wait_words({"known": False, "reason": "closed"}, "vi") == "ngoài giờ làm việc"
     assert wait_words({"known": False, "reason": "after_closing"}, "en") == "may not be reached today"
     assert wait_words({"known": False, "reason": "too_little_data"}, "vi") == "chưa ước tính được"
+    nobody = {"known": False, "reason": "no_counter_open"}  # before the officers open their counters
+    assert wait_words(nobody, "vi") == "chưa có quầy mở"
+    assert wait_said(nobody) == "chưa mở quầy" and wait_said({"known": False, "reason": "too_little_data"}) == "—"
     page = {"status": "issued", "ahead": 3, "service_vi": "Hộ tịch", "service_en": "Civil status"}
     assert shown({**page, "wait": closing}, "vi")["wait"] == "Dự kiến chờ từ 10 phút; có thể không kịp trong hôm nay"
     assert shown({**page, "wait": {"known": False, "reason": "closed"}}, "en")["wait"] == "Outside working hours"
+    assert shown({**page, "wait": nobody}, "en")["wait"] == "No counter is open for it yet"
     assert shown({**page, "wait": {"known": True, "low_min": 5, "high_min": 9}}, "vi")["wait"] == "Dự kiến chờ 5–9 phút"
     one = {"known": True, "low_min": 0, "high_min": 0}  # nobody ahead, no service times yet: said as one number
     assert wait_words(one, "vi") == "0 phút" and shown({**page, "wait": one}, "en")["wait"] == "Expected wait 0 min"
