@@ -135,6 +135,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "when": ("Thời gian", "When"),
     "action": ("Việc", "Action"),
     "target_of": ("Đối tượng", "Target"),
+    "details": ("Chi tiết", "Details"),
     "forbidden": ("Trang này không dành cho vai trò của bạn.", "This page is not for your role."),
     "bad_form": ("Biểu mẫu không hợp lệ: {problem}", "The form is not valid: {problem}"),
     "officer_role": ("Cán bộ một cửa", "Officer"),
@@ -237,6 +238,18 @@ AUDIT_WORDS: dict[str, tuple[str, str]] = {  # the audit log's own actions; the 
     "account.change": ("Sửa tài khoản", "Account changed"),
 }
 AUDIT_AREAS = {"counter": "counter", "admin": "admin", "device": "fleet"}
+AUDIT_DETAIL: dict[str, tuple[str, str]] = {  # the fields an entry's detail holds; any other is shown as recorded
+    "display": ("Họ tên", "Name shown"), "role": ("Vai trò", "Role"), "counters": ("Quầy", "Counters"),
+    "disabled": ("Khoá", "Disabled"), "password": ("Mật khẩu", "Password"), "ok": ("Kết quả", "Outcome"),
+    "message": ("Trả lời", "Answer"), "result": ("Kết quả", "Result"),
+    "expect": ("Vé trên màn hình (mã)", "Ticket on the screen (id)"),
+}
+AUDIT_VALUES: dict[tuple[str, Any], tuple[str, str]] = {
+    ("ok", True): ("được", "done"), ("ok", False): ("không được", "refused"), ("expect", 0): ("không có", "none"),
+    ("disabled", True): ("có", "yes"), ("disabled", False): ("không", "no"),
+    ("password", "changed"): ("đã đổi", "changed"),
+    **{("role", r): WORDS[f"{r}_role"] for r in ("officer", "admin", "it")},
+}
 
 
 def audit_said(action: str, lang: str) -> str:
@@ -248,6 +261,22 @@ def audit_said(action: str, lang: str) -> str:
     if area in AUDIT_AREAS and what in WORDS:
         return f"{WORDS[AUDIT_AREAS[area]][i]}: {WORDS[what][i]}"
     return action
+
+
+def audit_detail(detail: Any, lang: str) -> str:
+    """An audit entry's detail for people ("Vai trò: Cán bộ một cửa · Quầy: 2, 3"), in the order recorded."""
+    if not isinstance(detail, dict):
+        return "" if detail is None else str(detail)
+    i = 0 if lang == "vi" else 1
+    parts = []
+    for key, value in detail.items():
+        if isinstance(value, list):
+            shown = ", ".join(map(str, value)) or "—"
+        else:
+            pair = AUDIT_VALUES.get((key, value)) if isinstance(value, str | int | bool) else None
+            shown = pair[i] if pair else "—" if value is None or value == "" else str(value)
+        parts.append(f"{AUDIT_DETAIL[key][i] if key in AUDIT_DETAIL else key}: {shown}")
+    return " · ".join(parts)
 
 
 def phone_say(key: str, lang: str, **values: Any) -> str:

@@ -102,7 +102,6 @@ def make_app(live: LiveWard, accounts: Accounts, section: ConsoleSection, follow
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     # JSON in a <script type="application/json"> block: "<" escaped so no "</script>" can end it early
     env.filters["json_script"] = lambda v: Markup(json.dumps(v, ensure_ascii=False).replace("<", "\\u003c"))
-    env.filters["json_text"] = lambda v: json.dumps(v, ensure_ascii=False)  # escaped like any text
     env.filters["clock"] = lambda ts: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
     console = Console(live, accounts, section, env)
     routes = [*auth.routes(console), *counter.routes(console), *admin.routes(console), *stats.routes(console),

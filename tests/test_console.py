@@ -250,6 +250,11 @@ def test_an_admin_moves_an_officer_to_another_counter_and_renames_them(console: 
     officer = sign_in(app, "mai")
     assert officer.get("/counter/2").status_code == 200 and officer.get("/counter/1").status_code == 403
     assert any(e["action"] == "account.change" and e["detail"].get("counters") == [2, 3] for e in accounts.audit())
+    log = quan.get("/audit").text  # in words for the ward's admins, not the JSON it is kept as
+    assert "Họ tên: Nguyễn Thị Mai (Tư pháp) · Vai trò: Cán bộ một cửa · Quầy: 2, 3" in log, log
+    assert '"counters"' not in log and "[2, 3]" not in log
+    quan.post("/lang", data={"lang": "en", "csrftoken": token(quan, "/audit")}, follow_redirects=False)
+    assert "Name shown: Nguyễn Thị Mai (Tư pháp) · Role: Officer · Counters: 2, 3" in quan.get("/audit").text
 
 
 @pytest.mark.parametrize(("fields", "problem"), [
@@ -289,6 +294,18 @@ def test_every_action_the_audit_log_records_is_said_in_words() -> None:
         assert all(audit_said(action, lang) != action for lang in ("vi", "en")), action
     assert audit_said("counter.call_next", "vi") == "Quầy: Gọi tiếp"
     assert audit_said("something.new", "vi") == "something.new"  # unknown: as recorded
+
+
+def test_an_audit_entry_s_detail_reads_in_words() -> None:
+    from console.i18n import audit_detail
+
+    refused = {"ok": False, "message": "Quầy đang tạm nghỉ", "expect": 0}  # a counter action, as recorded
+    said = "Kết quả: không được · Trả lời: Quầy đang tạm nghỉ · Vé trên màn hình (mã): không có"
+    assert audit_detail(refused, "vi") == said
+    assert audit_detail({"ok": True, "expect": 12}, "en") == "Outcome: done · Ticket on the screen (id): 12"
+    assert audit_detail({"role": "it", "counters": []}, "en") == "Role: Ward IT · Counters: —"
+    assert audit_detail({"disabled": True, "password": "changed"}, "vi") == "Khoá: có · Mật khẩu: đã đổi"
+    assert audit_detail({"something_new": 3}, "en") == "something_new: 3" and audit_detail({}, "vi") == ""
 
 
 def test_a_counter_numbered_in_other_digits_is_refused(console: tuple, hub: HubService) -> None:

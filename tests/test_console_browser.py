@@ -189,6 +189,7 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     page.goto(f"{console_url}/audit")
     expect(page.locator("table")).to_contain_text("Quản trị: Dịch vụ")  # admin.services, in words
     expect(page.locator("table")).to_contain_text("Sửa tài khoản")
+    expect(page.locator("table")).to_contain_text("Quầy: 2, 3")  # the detail in words, not JSON
     shot(page, "audit")
     page.goto(f"{console_url}/stats")
     long_name = page.locator("svg.bars text.name", has_text="Hộ tịch — khai sinh").first  # cut with "…", whole on hover

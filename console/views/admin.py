@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bus.messages import Message
 from console.accounts import ROLES, Account, parse_counters
 from console.errors import AccountError
-from console.i18n import audit_said, hub_refusal, say
+from console.i18n import audit_detail, audit_said, hub_refusal, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -88,7 +88,8 @@ def routes(console: Console) -> list[Route]:
         if not isinstance(account, Account):
             return account
         who, lang = request.query_params.get("account", "")[:40], console.lang(request)
-        entries = [{**e, "said": audit_said(e["action"], lang)} for e in console.accounts.audit(300, who)]
+        entries = [{**e, "said": audit_said(e["action"], lang), "shown": audit_detail(e["detail"], lang)}
+                   for e in console.accounts.audit(300, who)]
         return console.page(request, "audit.html", {"entries": entries, "account": who})
 
     return [Route("/admin", overview), Route("/admin/{kind:str}", change, methods=["POST"]),
