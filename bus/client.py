@@ -62,7 +62,7 @@ class BusClient:
         self.state_detail: Callable[[], dict[str, Any]] = dict
         # told of each message in another contract version (topic, its version): the fleet status names such devices
         self.on_other_contract: Callable[[str, Any], None] | None = None
-        self.facts: dict[str, Any] = {}  # fixed facts for the state's detail (the last factory reset)
+        self.facts: dict[str, Any] = {"up_since": messages.now_ts()}  # fixed facts for the state's detail
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
         self._subs = Subscriptions()

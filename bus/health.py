@@ -225,8 +225,17 @@ def row(device: str, msg: Message, lang: str = "en", now: float | None = None) -
     age = age_s(msg.ts, now)
     update = detail.get("update") if isinstance(detail.get("update"), dict) else {}
     return {"device": device, "status": body["status"], "role": body.get("role", "?"),
-            "version": body.get("version", "?"), "update": str(update.get("state", "-")), "since": local(msg.ts),
+            "version": body.get("version", "?"), "update": str(update.get("state", "-")), "since": since(msg, detail),
             "problems": problems(body.get("role", "?"), body["status"], detail, age, lang), "detail": detail}
+
+
+def since(msg: Message, detail: dict[str, Any]) -> str:
+    """Since when a device is as its state says: running since it started (not its last refresh, a minute ago at
+    most), or offline since it said goodbye; "-" for one that vanished, whose last will the broker published at a
+    time it does not say (the will's own time is when the device started)."""
+    if msg.body["status"] == "online":
+        return local(detail["up_since"] if isinstance(detail.get("up_since"), str) else msg.ts)
+    return "-" if detail.get("reason") == "connection lost" else local(msg.ts)
 
 
 def age_s(ts: str, now: float | None = None) -> float | None:

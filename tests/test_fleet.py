@@ -56,6 +56,34 @@ def test_fleet_status_lists_devices_and_what_needs_attention(hub: HubService, br
     assert rows["kiosk-7"]["role"] == "kiosk" and rows["kiosk-7"]["detail"]["printer"] == "paper_out"
 
 
+def test_since_says_when_a_device_started_or_stopped_not_when_it_last_said_so(broker: Broker, make_client) -> None:  # noqa: ANN001
+    """The column showed each state's own time: an online device's last refresh (a minute ago at most, whatever
+    happened), and for one that vanished the time it had started, as if it went offline then."""
+    import time
+
+    from bus.config import BrokerSection
+    from provisioning.fleet import fleet_rows
+
+    def rows() -> dict[str, dict]:
+        return {r["device"]: r for r in fleet_rows(BrokerSection(port=broker.port), WARD, settle_s=0.3)}
+
+    running, leaving, vanishing = (make_client(name) for name in ("kiosk-1", "kiosk-2", "kiosk-3"))
+    for c in (running, leaving, vanishing):
+        c.wait_connected(5)
+    started = health.local(running.facts["up_since"])
+    time.sleep(1.1)  # the refresh below is a second later by the clock states are written with
+    running.publish_state()
+    stopping = health.local(messages.now_ts())
+    leaving.stop()
+    stopped = health.local(messages.now_ts())
+    vanishing._mqtt._sock.close()  # the cable is pulled: the broker publishes its last will
+    wait_until(lambda: rows().get("kiosk-3", {}).get("status") == "offline", timeout=60, what="the last will")
+    now = rows()
+    assert now["kiosk-1"]["since"] == started and now["kiosk-1"]["status"] == "online"
+    assert now["kiosk-2"]["status"] == "offline" and now["kiosk-2"]["since"] in (stopping, stopped)
+    assert now["kiosk-3"]["since"] == "-"
+
+
 def test_device_commands_answer_and_refuse_clearly(hub: HubService, broker: Broker) -> None:
     code, out = run(broker, "device", "ping", "hub")
     assert code == 0, out
