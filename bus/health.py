@@ -5,7 +5,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from bus.messages import SCHEMA_VERSION, Message
+from bus.messages import SCHEMA_VERSION, Message, iso_ts
 
 STATE_EVERY = 60.0  # devices refresh their retained state this often (bus/client.py)
 STALE_AFTER_S = 3 * STATE_EVERY
@@ -218,24 +218,29 @@ def _vi(word: str) -> str:
     return _WORDS_VI.get(word, word)
 
 
-def row(device: str, msg: Message, lang: str = "en", now: float | None = None) -> dict[str, Any]:
-    """One device's line in the fleet table, from its retained state."""
+def row(device: str, msg: Message, lang: str = "en", now: float | None = None,
+        seen_lost: float | None = None) -> dict[str, Any]:
+    """One device's line in the fleet table, from its retained state; `seen_lost` is when a watcher that saw it
+    online saw its last will arrive (the will does not say)."""
     body = msg.body
     detail = body["detail"] if isinstance(body.get("detail"), dict) else {}  # free-form: anything else says nothing
     age = age_s(msg.ts, now)
     update = detail.get("update") if isinstance(detail.get("update"), dict) else {}
     return {"device": device, "status": body["status"], "role": body.get("role", "?"),
-            "version": body.get("version", "?"), "update": str(update.get("state", "-")), "since": since(msg, detail),
+            "version": body.get("version", "?"), "update": str(update.get("state", "-")),
+            "since": since(msg, detail, seen_lost),
             "problems": problems(body.get("role", "?"), body["status"], detail, age, lang), "detail": detail}
 
 
-def since(msg: Message, detail: dict[str, Any]) -> str:
+def since(msg: Message, detail: dict[str, Any], seen_lost: float | None = None) -> str:
     """Since when a device is as its state says: running since it started (not its last refresh, a minute ago at
-    most), or offline since it said goodbye; "-" for one that vanished, whose last will the broker published at a
-    time it does not say (the will's own time is when the device started)."""
+    most), or offline since it said goodbye. One that vanished left a last will the broker published at a time it
+    does not say (the will's own time is when the device started): when a watcher saw it arrive, else "-"."""
     if msg.body["status"] == "online":
         return local(detail["up_since"] if isinstance(detail.get("up_since"), str) else msg.ts)
-    return "-" if detail.get("reason") == "connection lost" else local(msg.ts)
+    if detail.get("reason") != "connection lost":
+        return local(msg.ts)
+    return local(iso_ts(seen_lost)) if seen_lost is not None else "-"
 
 
 def age_s(ts: str, now: float | None = None) -> float | None:

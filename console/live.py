@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ class LiveWard:
         self.board: dict[str, Any] = {}
         self.counters: dict[int, dict[str, Any]] = {}
         self.devices: dict[str, Message] = {}
+        self.lost_at: dict[str, float] = {}  # when this console saw a device it had seen online go offline
         self.services: list[dict[str, Any]] = []
         self.hours: list[str] = []  # the ward's working hours as the hub last published them (its rules)
         self.catalogue: dict[str, Any] | None = None
@@ -89,7 +91,8 @@ class LiveWard:
         return {s["code"]: s for s in self.services}
 
     def fleet(self, lang: str) -> list[dict[str, Any]]:
-        return health.across([health.row(name, msg, lang) for name, msg in sorted(self.devices.items())], lang)
+        return health.across([health.row(name, msg, lang, seen_lost=self.lost_at.get(name))
+                              for name, msg in sorted(self.devices.items())], lang)
 
     # -- pages listening -----------------------------------------------------------------------------------
     def listen(self, kinds: frozenset[str]) -> Listener:
@@ -140,6 +143,11 @@ class LiveWard:
         if parsed is None:
             return
         was_online = self.hub_online
+        before = self.devices.get(parsed.name)
+        if msg.body["status"] == "online":
+            self.lost_at.pop(parsed.name, None)
+        elif before is not None and before.body["status"] == "online":  # its last will says not when: now, here
+            self.lost_at[parsed.name] = time.time()
         self.devices[parsed.name] = msg
         self._push({"kind": "device", "device": parsed.name})
         if parsed.name == self.section.hub_id and self.hub_online != was_online:

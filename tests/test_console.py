@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 import pytest
 from starlette.testclient import TestClient
@@ -214,6 +215,25 @@ def test_an_officer_reading_english_sees_the_counters_english_names(console: tup
     mai.post("/lang", data={"lang": "en", "csrftoken": token(mai, "/counter")}, follow_redirects=False)
     assert "<h2>Counter 1 · Now serving</h2>" in mai.get("/counter/1").text
     assert "<strong>Counter 1</strong>" in mai.get("/counter").text
+
+
+def test_the_fleet_page_says_since_when_a_device_it_saw_vanish_is_offline(console: tuple, make_client) -> None:  # noqa: ANN001
+    """A pulled cable leaves the broker's copy of the kiosk's last will, which says not when: the console that saw
+    it online and then saw the will arrive knows. (`motcua fleet status`, reading retained states, says "-".)"""
+    from bus import health
+    from bus.messages import iso_ts
+
+    live, _, app = console
+    kiosk = make_client("kiosk-5")
+    wait_until(lambda: "kiosk-5" in live.devices and live.devices["kiosk-5"].body["status"] == "online",
+               what="the kiosk online on the fleet page")
+    before = time.time()
+    kiosk._mqtt._sock.close()  # the cable is pulled: no goodbye
+    wait_until(lambda: live.devices["kiosk-5"].body["status"] == "offline", timeout=60, what="its last will")
+    after = time.time()
+    rows = {r["device"]: r for r in sign_in(app, "tin").get("/fleet?format=json").json()["devices"]}
+    seen = {health.local(iso_ts(t)) for t in range(int(before), int(after) + 1)}
+    assert rows["kiosk-5"]["status"] == "offline" and rows["kiosk-5"]["since"] in seen, (rows["kiosk-5"], seen)
 
 
 def test_ward_it_prints_a_test_ticket_on_a_kiosk_from_the_fleet_page(console: tuple, kiosk_core, printer) -> None:  # noqa: ANN001
