@@ -46,7 +46,7 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
     for r in (r for r in repaired if isinstance(r, dict)):
         lost = f"{r.get('unreadable')} unreadable stretches lost" if r.get("unreadable") else "nothing lost"
         copy = f"; damaged copy kept as {r['damaged_copy']}" if r.get("damaged_copy") else ""
-        at = local(str(r.get('at')))
+        at = local(str(r.get("at")))
         found.append((f"repaired a damaged {r.get('file')} at {at} ({r.get('problem')}): "
                       f"{r.get('rows_kept')} rows kept, {lost}{copy}",
                       f"đã sửa tệp hỏng {r.get('file')} lúc {at}: giữ {r.get('rows_kept')} dòng"))
@@ -131,7 +131,7 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "đã cắm và bật? thiết bị âm thanh trong [audio] đúng?)"))
     gateway = detail.get("gateway")
     if role == "notify" and isinstance(gateway, dict) and not gateway.get("ok", True):
-        since = local(str(gateway.get('since')))
+        since = local(str(gateway.get("since")))
         found.append((f"texts to phones failing since {since}: {gateway.get('error')} "
                       f"({detail.get('waiting')} waiting; they go out once the {gateway.get('kind')} gateway works)",
                       f"không gửi được tin nhắn từ {since}: {gateway.get('error')} "
@@ -144,7 +144,7 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                           "không liên lạc được máy chủ (đang cấp số ngoại tuyến)"))
     db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
     if db.get("failing"):
-        since = local(str(db.get('since')))
+        since = local(str(db.get("since")))
         found.append((f"database writes failing since {since}: {db['failing']} (disk full or read-only?)",
                       f"không ghi được cơ sở dữ liệu từ {since}: {db['failing']} (đĩa đầy?)"))
     elif isinstance(db.get("free_mb"), int) and db["free_mb"] < LOW_DISK_MB:
@@ -158,14 +158,14 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "lưu còn cắm không?)"))
     slowest = db.get("slowest_commit_ms")
     if isinstance(slowest, int | float) and slowest >= SLOW_COMMIT_MS:
-        at = local(str(db.get('slowest_commit_at')))
+        at = local(str(db.get("slowest_commit_at")))
         found.append((f"data disk slow: a write took {slowest / 1000:.1f} s at {at} (every "
                       "answer waited for it; check or replace the SD card)",
                       f"thẻ nhớ ghi chậm: một lần ghi mất {slowest / 1000:.1f} giây lúc {at} "
                       "(mọi câu trả lời phải chờ; hãy kiểm tra hoặc thay thẻ nhớ)"))
     store = detail.get("store") if role == "district" and isinstance(detail.get("store"), dict) else {}
     if store.get("failing"):
-        since = local(str(store.get('since')))
+        since = local(str(store.get("since")))
         found.append((f"store cannot take writes since {since}: {store['failing']} (records wait with "
                       "the wards, unacknowledged; disk full or database server down?)",
                       f"không ghi được kho dữ liệu từ {since}: {store['failing']} (bản ghi chờ ở các "
