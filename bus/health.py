@@ -170,13 +170,13 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "the wards, unacknowledged; disk full or database server down?)",
                       f"không ghi được kho dữ liệu từ {since}: {store['failing']} (bản ghi chờ ở các "
                       "phường; đĩa đầy hoặc máy chủ CSDL ngừng?)"))
-    zone = detail.get("clock_zone") if role == "hub" and isinstance(detail.get("clock_zone"), dict) else {}
-    if zone:
-        found.append((f"this machine's time zone is {zone.get('machine')}, the ward's ({zone.get('zone')}) "
-                      f"{zone.get('ward')}: its log, the console's times and the nightly backup are off the ward's "
-                      f"clocks (sudo timedatectl set-timezone {zone.get('zone')})",
-                      f"múi giờ của máy là {zone.get('machine')}, của phường ({zone.get('zone')}) là "
-                      f"{zone.get('ward')}: nhật ký, giờ trên bảng điều khiển web và lịch sao lưu lệch giờ phường "
+    zone = detail.get("clock_zone") if isinstance(detail.get("clock_zone"), dict) else {}
+    if zone:  # a hub's or a collector's machine (bus/lifecycle.py)
+        found.append((f"this machine's time zone is {zone.get('machine')}, its config's ({zone.get('zone')}) "
+                      f"{zone.get('ward')}: its log, the times it shows and its timers (the nightly backup) are off "
+                      f"the ward's clocks (sudo timedatectl set-timezone {zone.get('zone')})",
+                      f"múi giờ của máy là {zone.get('machine')}, theo cấu hình ({zone.get('zone')}) là "
+                      f"{zone.get('ward')}: nhật ký, giờ hiển thị và lịch hẹn giờ (sao lưu hằng đêm) lệch giờ phường "
                       f"(sudo timedatectl set-timezone {zone.get('zone')})"))
     if role == "hub" and detail.get("day_held"):
         found.append((f"numbering stays on {detail.get('day')}: {detail['day_held']} (set the hub's clock source "

@@ -14,6 +14,7 @@ from bus import systemd
 from bus.config import DeviceConfig
 from bus.errors import DataFolderError, DeviceBusy
 from bus.reset import ResetSpec, finish_pending
+from bus.sensors import zone_apart
 from bus.systemd import Watchdog
 
 log = logging.getLogger(__name__)
@@ -85,3 +86,15 @@ def on_stop_signal(stop: Callable[[], None]) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handler)
+
+
+def check_zone(facts: dict[str, object], zone: str, option: str) -> None:
+    """Says, in the log and in the device's state (`facts`), a machine left at another time zone than its config's
+    `option`: a server set up by hand on Debian, still at UTC (a card made by `motcua image prepare` has the ward's)."""
+    apart = zone_apart(zone)
+    if apart is None:
+        return
+    facts["clock_zone"] = apart
+    log.warning("this machine's time zone is %s, %s's (%s) %s: its log, the times it shows and its timers are off "
+                "the ward's clocks; set it: sudo timedatectl set-timezone %s", apart["machine"], option, zone,
+                apart["ward"], zone)

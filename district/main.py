@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from bus.lifecycle import running, wait_for_stop
+from bus.lifecycle import check_zone, running, wait_for_stop
 from district.collector import Collector
 from district.config import load_district
 
@@ -15,6 +15,7 @@ def run(config_path: str) -> None:
     logging.getLogger().setLevel(config.device.log_level.upper())
     with running(config):
         collector = Collector(config, section)
+        check_zone(collector.bus.facts, section.timezone, "district.timezone")
         collector.start()
         log.info("collector %s for %d wards running", config.device.id, len(section.wards))
         wait_for_stop(health=collector.health)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from bus.lifecycle import running, wait_for_stop
-from bus.sensors import zone_apart
+from bus.lifecycle import check_zone, running, wait_for_stop
 from hub.config import load_hub
 from hub.service import HubService
 from hub.store import reset_spec
@@ -17,11 +16,7 @@ def run(config_path: str) -> None:
     logging.getLogger().setLevel(config.device.log_level.upper())
     with running(config, reset_spec(hub)):
         service = HubService(config, hub)
-        if (apart := zone_apart(hub.timezone)) is not None:  # on the fleet page too (bus/health.py)
-            service.bus.facts["clock_zone"] = apart
-            log.warning("this machine's time zone is %s, the ward's (hub.timezone %s) %s: its log, the console's "
-                        "times and its timers are off the ward's clocks; set it: sudo timedatectl set-timezone %s",
-                        apart["machine"], hub.timezone, apart["ward"], hub.timezone)
+        check_zone(service.bus.facts, hub.timezone, "hub.timezone")
         service.start()
         log.info("hub %s for ward %s running; database %s", config.device.id, config.device.ward,
                  config.data_dir / hub.database)

@@ -141,23 +141,27 @@ def test_remote_restart_stops_the_hub_cleanly_for_systemd_to_start_again(tmp_pat
         hub.stop()
 
 
-def test_a_hub_on_a_machine_left_in_another_time_zone_says_so(tmp_path: Path, broker: Broker) -> None:
-    """A hub installed on a Debian machine still at UTC (docs/deploy.md, section 1) writes its log, shows the
-    console's times and runs its nightly backup seven hours off the ward's clocks: on the fleet page and in its
-    log, with the command that sets it. (The demo's hub, on the ward's zone, says nothing: tests/test_demo.py.)"""
+@pytest.mark.parametrize("role", ["hub", "district"])
+def test_a_server_on_a_machine_left_in_another_time_zone_says_so(tmp_path: Path, broker: Broker, role: str) -> None:
+    """A hub or a collector installed on a Debian machine still at UTC (docs/deploy.md, section 1) writes its log,
+    shows the console's times and runs its nightly backup seven hours off the ward's clocks: on the fleet page and
+    in its log, with the command that sets it. (The demo's, on the ward's zone, say nothing: tests/test_demo.py.)"""
     from bus.config import BrokerSection
+    from devkit.configs import write_district_config
     from provisioning.fleet import fleet_rows, wait_online
 
-    hub = RoleProcess("hub", write_hub_config(tmp_path, broker.port), tmp_path / "hub.log", env={"TZ": "UTC"}).start()
+    config, ward, name = (write_hub_config(tmp_path, broker.port), WARD, "hub") if role == "hub" else \
+        (write_district_config(tmp_path, broker.port, [WARD]), "district", "collector-1")
+    server = RoleProcess(role, config, tmp_path / "server.log", command=("run",), env={"TZ": "UTC"}).start()
     try:
-        wait_online(BrokerSection(port=broker.port), WARD, "hub", timeout=15, alive=hub.check_alive)
-        row = next(r for r in fleet_rows(BrokerSection(port=broker.port), WARD) if r["device"] == "hub")
+        wait_online(BrokerSection(port=broker.port), ward, name, timeout=15, alive=server.check_alive)
+        row = next(r for r in fleet_rows(BrokerSection(port=broker.port), ward) if r["device"] == name)
     finally:
-        hub.stop()
-    assert "this machine's time zone is UTC+00:00, the ward's (Asia/Ho_Chi_Minh) UTC+07:00: its log, the console's " \
-           "times and the nightly backup are off the ward's clocks (sudo timedatectl set-timezone Asia/Ho_Chi_Minh)" \
-           in row["problems"], row["problems"]
-    assert "sudo timedatectl set-timezone Asia/Ho_Chi_Minh" in (tmp_path / "hub.log").read_text()
+        server.stop()
+    assert "this machine's time zone is UTC+00:00, its config's (Asia/Ho_Chi_Minh) UTC+07:00: its log, the times it " \
+           "shows and its timers (the nightly backup) are off the ward's clocks (sudo timedatectl set-timezone " \
+           "Asia/Ho_Chi_Minh)" in row["problems"], row["problems"]
+    assert f"{role}.timezone's (Asia/Ho_Chi_Minh) UTC+07:00" in (tmp_path / "server.log").read_text()
 
 
 def test_one_run_command_starts_any_role(tmp_path: Path, broker: Broker) -> None:
