@@ -91,8 +91,7 @@ class BoardService:
         failing = self._unspoken or (self.announcer.failing if self.announcer is not None else None)
         if failing is not None:
             reason, since = failing
-            detail["voice"] = {"failing": reason,
-                               "since": iso_ts(since)}
+            detail["voice"] = {"failing": reason, "since": iso_ts(since)}
         return detail
 
     def start(self) -> None:
