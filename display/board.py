@@ -21,6 +21,7 @@ GOLD = (255, 204, 0)
 FLASH = (176, 32, 38)
 OFFLINE = (120, 60, 0)
 PAGE_S = 8.0  # how long each page of a waiting list too long for its column stays up
+RECENT_SHOWN = 6  # lines of the latest calls the side column shows (the hub keeps `recent_calls`, eight by default)
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 
@@ -52,13 +53,19 @@ class Board:
         self.received_at = self.wall()
         self._dirty = True
 
-    def call(self, ticket: dict[str, Any], counter: int, now: float) -> None:
+    def call(self, ticket: dict[str, Any], counter: int, event: str, now: float) -> None:
         """Flashes `ticket` (a ticket event's body) on its counter's card at once, before the next board state
-        arrives: the whole ticket, so the card never shows the new number beside the last ticket's service."""
+        arrives: the whole ticket, so the card never shows the new number beside the last ticket's service, and at
+        the top of the latest calls, each ticket once, as the hub's next state will list it."""
         self.flash[f"{counter}:{ticket['label']}"] = now + self.highlight_s
         current = {c.get("counter"): c for c in self.state.get("counters", [])}
         if counter in current:
             current[counter]["ticket"] = ticket
+        recent = self.state.get("recent")
+        if recent is not None:
+            latest = {"label": ticket["label"], "counter": counter, "service": ticket["service"], "event": event}
+            others = [c for c in recent if c["label"] != ticket["label"]]
+            self.state["recent"] = [latest, *others][:max(len(recent), RECENT_SHOWN)]
         self._dirty = True
 
     def set_online(self, online: bool) -> None:
@@ -165,7 +172,7 @@ class Board:
         self._text("VỪA GỌI" + (" · LAST CALLED" if self.english else ""), area.topleft, int(30 * s), GOLD, bold=True)
         y = area.top + int(48 * s)
         names = {c["counter"]: c.get("name_vi") for c in self.state.get("counters", [])}
-        for call in self.state.get("recent", [])[:6]:  # each counter by the name its card shows
+        for call in self.state.get("recent", [])[:RECENT_SHOWN]:  # each counter by the name its card shows
             where = names.get(call["counter"]) or f"Quầy {call['counter']}"
             self._text(f"{call['label']}  »  {where}", (area.left + int(8 * s), y), int(34 * s), INK,
                        max_w=area.width - int(8 * s))

@@ -180,7 +180,7 @@ class BoardService:
         event, ticket, counter = msg.body["event"], msg.body["ticket"], msg.body.get("counter")
         if event not in ("called", "recalled") or counter is None:
             return
-        self.board.call(ticket, counter, now)
+        self.board.call(ticket, counter, event, now)
         if self.display.screenshots:
             self._shot_due = ticket["label"]
         if self.announcer is not None:

@@ -61,7 +61,7 @@ def test_board_screenshots_highlight_long_name_and_offline(size: tuple[int, int]
     board.set_online(True)
     assert board.frame(0.0) == [surface.get_rect()]
     assert board.frame(0.1)[0].height < size[1] // 10  # idle: only the scrolling notice band is redrawn
-    board.call(STATE["counters"][1]["ticket"], 2, now=1.0)
+    board.call(STATE["counters"][1]["ticket"], 2, "called", now=1.0)
     board.frame(1.0)
     assert "2:B015" in board.shown
     save(surface, "highlight")
@@ -153,26 +153,43 @@ def test_the_board_s_words_read_at_least_four_and_a_half_to_one_on_what_is_behin
     surface = pygame.Surface((1280, 720))
     board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
     board.set_state(STATE)
-    board.call(STATE["counters"][0]["ticket"], 1, now=0.0)
+    board.call(STATE["counters"][0]["ticket"], 1, "called", now=0.0)
     board.frame(0.1)  # lit: the card is the flash's red
     service = colours(surface, pygame.Rect(600, 150, 150, 50))  # "Hộ tịch" at the right of counter 1's card
     assert bytes(INK) in service and bytes(SOFT) not in service
 
 
-def test_a_call_drawn_before_the_next_board_state_shows_the_called_ticket_s_own_service() -> None:
+def test_a_call_drawn_before_the_next_board_state_is_drawn_as_that_state_will_be() -> None:
     """The board draws a call from its event, before the hub's next state: the card showed the new number beside
-    the service of the ticket the counter had before (or none, after `done`)."""
+    the service of the ticket the counter had before (or none, after `done`), and the latest calls did not list it
+    until that state came. Now the screen at the call is the screen of the state that follows, pixel for pixel,
+    whatever the counter held before: a new call heads the list, and a recall moves its number up from below."""
     pygame.font.init()
-    called = samples.ticket("B016", service="CT", service_vi="Chứng thực", counter=1)
-    drawn = []
-    for before in (STATE["counters"][0]["ticket"], None, called):  # Hộ tịch's A1023; nobody; what the state will say
+
+    def drawn(state: dict, lit: tuple[int, str], call: str | None = None) -> bytes:
         surface = pygame.Surface((1280, 720))
         board = Board(surface, english=True, wall=lambda: 1_763_870_000.0)
-        board.set_state({**STATE, "counters": [{**STATE["counters"][0], "ticket": before}, *STATE["counters"][1:]]})
-        board.call(called, 1, now=0.0)
+        board.set_state(state)
+        board.set_online(True)
+        counter, label = lit
+        if call is not None:  # the event, as display/service.py hands it over
+            ticket = next(c["ticket"] for c in after_call["counters"] if c["counter"] == counter)
+            board.call(ticket, counter, call, now=0.0)
+        else:  # the state alone, its card lit as a call lights it
+            board.flash[f"{counter}:{label}"] = board.highlight_s
         board.frame(0.1)
-        drawn.append(pygame.image.tobytes(surface.subsurface(board.cards[0]), "RGB"))
-    assert drawn[0] == drawn[2] and drawn[1] == drawn[2]
+        return pygame.image.tobytes(surface, "RGB")
+
+    called = samples.ticket("B016", service="CT", service_vi="Chứng thực", counter=1)
+    after_call = {**STATE, "counters": [{**STATE["counters"][0], "ticket": called}, *STATE["counters"][1:]],
+                  "recent": [samples.recent("B016", 1, "CT"), *STATE["recent"]]}
+    for before in (STATE["counters"][0]["ticket"], None, called):  # Hộ tịch's A1023; nobody; what the state will say
+        state = {**STATE, "counters": [{**STATE["counters"][0], "ticket": before}, *STATE["counters"][1:]]}
+        assert drawn(state, (1, "B016"), "called") == drawn(after_call, (1, "B016")), before
+    after_recall = {**STATE, "recent": [{**samples.recent("B015", 2, "CT"), "event": "recalled"},
+                                        *(c for c in STATE["recent"] if c["label"] != "B015")]}
+    assert after_recall["recent"] != STATE["recent"]  # B015 was second: the recall moves it up
+    assert drawn(STATE, (2, "B015"), "recalled") == drawn(after_recall, (2, "B015"))
 
 
 def test_a_centre_s_full_title_is_shown_whole_in_two_lines() -> None:
