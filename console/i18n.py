@@ -85,6 +85,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "by": ("Theo", "By"),
     "show": ("Xem", "Show"),
     "csv": ("Tải CSV", "Download CSV"),
+    "xlsx": ("Tải Excel", "Download Excel"),
     "service": ("Dịch vụ", "Service"),
     "officer": ("Cán bộ", "Officer"),
     "procedure": ("Thủ tục", "Procedure"),

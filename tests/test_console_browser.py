@@ -1,9 +1,11 @@
 # The console in Debian's Chromium (Playwright): what officers, admins and ward IT see and do, live, at 1366x768.
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import Browser, Page, expect
 
 from bus.messages import Message
@@ -196,6 +198,12 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     expect(long_name).to_contain_text("…")
     expect(long_name.locator("title")).to_have_text("Hộ tịch — khai sinh, kết hôn, khai tử")
     shot(page, "stats")
+    with page.expect_download() as download:  # the workbook, as the browser saves it
+        page.get_by_role("link", name="Tải Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    names = [row[0] for row in book.active.iter_rows(values_only=True)]
+    assert "Hộ tịch — khai sinh, kết hôn, khai tử" in names
 
 
 def test_the_fleet_page_shows_a_device_going_offline(browser: Browser, console_url: str, make_client) -> None:  # noqa: ANN001

@@ -1,7 +1,13 @@
-# The console's statistics page and CSV: groups named in words, the whole ward's total, the days said, many groups.
+# The console's statistics page, CSV and Excel: groups named in words, the ward's total, the days said, many groups.
 from __future__ import annotations
 
+import csv
+import io
 import re
+import unicodedata
+
+import openpyxl
+from openpyxl.utils import get_column_letter
 
 from tests.test_console import sign_in, token
 
@@ -21,10 +27,10 @@ def test_statistics_page_and_csv_name_things_in_words(console: tuple, issue) -> 
     assert f'id="range" class="range">Số liệu ngày {day[8:]}/{day[5:7]}/{day[:4]}</p>' in page.text
     asked = tin.get("/stats?from=2026-12-07&to=2026-11-30").text  # the ends swapped, as the hub was asked
     assert 'id="range" class="range">Số liệu từ 30/11/2026 đến 07/12/2026</p>' in asked
-    csv = tin.get("/stats.csv?by=procedure")
-    assert csv.status_code == 200 and "Đăng ký khai sinh (1.001193)" in csv.text
-    assert csv.text.splitlines()[-1].startswith("Tổng cộng,3,")
-    assert csv.headers["content-disposition"].startswith("attachment")
+    got = tin.get("/stats.csv?by=procedure")
+    assert got.status_code == 200 and "Đăng ký khai sinh (1.001193)" in got.text
+    assert got.text.splitlines()[-1].startswith("Tổng cộng,3,")
+    assert got.headers["content-disposition"].startswith("attachment")
     tin.post("/lang", data={"lang": "en", "csrftoken": token(tin, "/stats")}, follow_redirects=False)
     asked = tin.get("/stats?from=2026-12-07&to=2026-11-30").text
     assert 'id="range" class="range">Figures from 30 Nov 2026 to 7 Dec 2026</p>' in asked
@@ -45,5 +51,54 @@ def test_statistics_say_when_only_the_busiest_groups_are_shown(console: tuple, i
     assert 'id="cut" class="note">Chỉ hiện 400 nhóm có nhiều lượt cấp số nhất' in page.text
     total = re.search(r"<tfoot><tr><th>Tổng cộng</th><td>(\d+)</td>", page.text)
     assert total is not None and total.group(1) == "404"  # the whole ward, the groups left out included
-    csv = tin.get("/stats.csv?by=procedure").text.splitlines()
-    assert csv[-2].startswith("Tổng cộng,404,") and csv[-1].startswith("Chỉ hiện 400 nhóm")
+    lines = tin.get("/stats.csv?by=procedure").text.splitlines()
+    assert lines[-2].startswith("Tổng cộng,404,") and lines[-1].startswith("Chỉ hiện 400 nhóm")
+    sheet = workbook(tin.get("/stats.xlsx?by=procedure").content)
+    assert sheet[-1] == tuple(next(csv.reader([lines[-1]]))) and sheet[-2] == ()  # the note, under a blank row
+    assert sheet[-3][:2] == ("Tổng cộng", 404)
+
+
+def workbook(body: bytes) -> list[tuple]:
+    """The workbook's one sheet, row by row, each without its empty cells at the end (a blank row is ())."""
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    assert book.sheetnames == ["Thống kê"] or book.sheetnames == ["Statistics"]
+    rows = list(book.active.iter_rows(values_only=True))
+    trimmed = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        trimmed.append(tuple(row))
+    return trimmed
+
+
+def test_the_excel_download_holds_the_csv_s_table_with_numbers_as_numbers(console: tuple, issue) -> None:  # noqa: ANN001
+    """A CSV opens in one column in an Excel set to Vietnamese (its list separator is ";") and its decimal points read
+    as thousands there: the same table as an .xlsx, each figure a number, the names as the page says them."""
+    live, _, app = console
+    issue(1, procedure="1.001193")
+    issue(2, service="CT")
+    tin = sign_in(app, "tin")
+    got = tin.get("/stats.xlsx?by=service")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxmlformats")
+    day = live.board["day"]
+    assert got.headers["content-disposition"] == f'attachment; filename="thong-ke-service-{day}-{day}.xlsx"'
+    sheet = workbook(got.content)
+    assert sheet[0] == ("Thống kê · Theo dịch vụ",)
+    assert sheet[1] == (f"Số liệu ngày {day[8:]}/{day[5:7]}/{day[:4]}",) and sheet[2] == (live.board["ward_vi"],)
+    table = [row for row in sheet[4:] if row]
+    lines = list(csv.reader(io.StringIO(tin.get("/stats.csv?by=service").text.lstrip("\ufeff"))))
+    assert len(table) == len(lines) == 4  # the header, two services, the whole ward
+    for row, line in zip(table, lines, strict=True):  # the CSV's table, cell for cell, each figure typed
+        assert [("" if v is None else str(v)) for v in row] == line[:len(row)] and not any(line[len(row):])
+        assert all(unicodedata.is_normalized("NFC", v) for v in row if isinstance(v, str))
+    assert table[0][:3] == ("Dịch vụ", "Đã cấp số", "Đã phục vụ") and table[-1][:2] == ("Tổng cộng", 3)
+    assert all(isinstance(v, int) for row in table[1:] for v in row[1:4])
+    cells = openpyxl.load_workbook(io.BytesIO(got.content)).active
+    formats = {cells.cell(5, c).value: cells.cell(6, c).number_format for c in range(1, len(table[0]) + 1)}
+    assert formats["Đúng hạn"] == "0%" and formats["Chờ (trung vị, phút)"] == "0.0"  # a share, minutes to a tenth
+    assert cells.freeze_panes == "B6" and cells.auto_filter.ref == f"A5:{get_column_letter(len(table[0]))}7"
+    tin.post("/lang", data={"lang": "en", "csrftoken": token(tin, "/stats")}, follow_redirects=False)
+    english = workbook(tin.get("/stats.xlsx?by=service").content)
+    assert english[0] == ("Statistics · By service",) and english[-1][0] == "Total"
+    assert 'href="/stats.xlsx?from=' in tin.get("/stats").text

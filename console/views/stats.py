@@ -1,4 +1,4 @@
-# Ward statistics for a day or a range, by service, counter, officer, procedure or ward: a table, total, charts, CSV.
+# Ward statistics for a range, by service, counter, officer, procedure or ward: table, total, charts, CSV, Excel.
 from __future__ import annotations
 
 import csv
@@ -95,18 +95,50 @@ def routes(console: Console) -> list[Route]:
         if isinstance(got, Response):
             return got
         data, lang = got
+        header, rows, total = _table(data, lang)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([say(data["by"], lang), *(c["label"] for c in data["columns"])])
-        for r in [*data["rows"], *([data["total"]] if data.get("total") else [])]:
-            writer.writerow([r["name"], *("" if r.get(c["key"]) is None else r[c["key"]] for c in data["columns"])])
+        for row in [header, *rows, *([total] if total else [])]:
+            writer.writerow(["" if v is None else v for v in row])
         if data.get("cut"):
             writer.writerow([data["cut"]])
-        name = f"thong-ke-{data['by']}-{data['from']}-{data['to']}.csv"
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # a BOM: Excel reads UTF-8
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+                        headers={"content-disposition": f'attachment; filename="{_file(data)}.csv"'})
 
-    return [Route("/stats", page), Route("/stats.csv", download)]
+    async def workbook(request: Request) -> Response:
+        """The same table for Excel: a CSV opens in one column where Windows is set to Vietnamese (its list
+        separator is ";"), and its decimal points read as thousands there."""
+        from console import sheet  # imported at the first download: 3 MB a console seldom asked for need not hold
+
+        got = await figures(request)
+        if isinstance(got, Response):
+            return got
+        data, lang = got
+        header, rows, total = _table(data, lang)
+        keys = [None, *(c["key"] for c in data["columns"])]
+        ward = console.live.board.get("ward_vi" if lang == "vi" else "ward_en") or ""
+        heading = [f"{say('stats', lang)} · {say('by', lang)} {say(data['by'], lang).lower()}", data["range"], ward]
+        body = await run_in_threadpool(
+            sheet.workbook, say("stats", lang), [line for line in heading if line], header, rows, total,
+            data.get("cut"), percent=[keys.index("within_target")],
+            decimals=[keys.index("wait_p50_min"), keys.index("wait_p90_min")])
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": f'attachment; filename="{_file(data)}.xlsx"'})
+
+    return [Route("/stats", page), Route("/stats.csv", download), Route("/stats.xlsx", workbook)]
+
+
+def _table(data: dict[str, Any], lang: str) -> tuple[list[str], list[list[Any]], list[Any] | None]:
+    """The figures as the downloads hold them: the header, a row a group and the whole ward's total (or None)."""
+    keys = [c["key"] for c in data["columns"]]
+    header = [say(data["by"], lang), *(c["label"] for c in data["columns"])]
+    rows = [[r["name"], *(r.get(k) for k in keys)] for r in data["rows"]]
+    total = data.get("total")
+    return header, rows, [total["name"], *(total.get(k) for k in keys)] if total else None
+
+
+def _file(data: dict[str, Any]) -> str:
+    return f"thong-ke-{data['by']}-{data['from']}-{data['to']}"
 
 
 def _day(value: str | None, default: str) -> str:
