@@ -1,4 +1,4 @@
-# District report: per ward and per procedure satisfaction, waits, volumes and no-shows, as HTML, PNG charts and CSV.
+# District report: per ward and per procedure satisfaction, waits, volumes and no-shows: HTML, PNG charts, Excel, CSV.
 from __future__ import annotations
 
 import csv
@@ -9,6 +9,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from bus import catalogue
+from bus.sheet import Sheet, workbook
 from district.store import Store
 from hmi.fonts import font_path
 
@@ -87,7 +88,8 @@ def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] 
 
 def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[str, str] | None = None,
           ward_names: dict[str, str] | None = None) -> Path:
-    """Writes report.html, wards.csv, procedures.csv and the charts into `out`; returns the HTML path. `names`
+    """Writes report.html, report.xlsx, wards.csv, procedures.csv and the charts into `out`; returns the HTML path.
+    `names`
     maps procedure codes to their names (the national codes of a catalogue), `ward_names` ward ids to theirs (the
     collector's config); the charts name a ward by its name where it has one."""
     out = Path(out)
@@ -97,6 +99,7 @@ def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[st
     procs = procedure_rows(db, day_from, day_to, names, ward_names)
     _csv(out / "wards.csv", WARD_COLUMNS, wards)
     _csv(out / "procedures.csv", PROCEDURE_COLUMNS, procs)
+    (out / "report.xlsx").write_bytes(_workbook(day_from, day_to, wards, procs, total))
     charts = [
         ("satisfaction.png", "Tỷ lệ hài lòng theo phường (%)",
          [(_named(w), _pct(w["satisfaction_rate"])) for w in wards]),
@@ -182,9 +185,27 @@ img{{display:block;margin:1em 0}}
 <h2>Theo phường · By ward</h2>{table(WARD_COLUMNS, wards, total)}
 <h2>Theo thủ tục · By procedure</h2>{table(PROCEDURE_COLUMNS, procs)}
 <h2>Biểu đồ · Charts</h2>{images}
-<p>CSV: <a href="wards.csv">wards.csv</a>, <a href="procedures.csv">procedures.csv</a></p>
+<p>Excel: <a href="report.xlsx">report.xlsx</a> ·
+CSV: <a href="wards.csv">wards.csv</a>, <a href="procedures.csv">procedures.csv</a></p>
 </body></html>
 """
+
+
+def _workbook(day_from: str, day_to: str, wards: list[dict], procs: list[dict], total: dict[str, Any] | None) -> bytes:
+    """The two tables for Excel, headed in Vietnamese, rates as percentages: a CSV opens in one column in an Excel
+    set to Vietnamese (its list separator is ";"), and its decimal points read as thousands there."""
+    first, last = (f"{d[8:]}/{d[5:7]}/{d[:4]}" for d in (day_from, day_to))  # as a Vietnamese reader writes a date
+    said = f"Từ {first} đến {last}" if first != last else f"Ngày {first}"
+
+    def sheet(name: str, title: str, columns: tuple[str, ...], rows: list[dict], foot: dict | None) -> Sheet:
+        columns = tuple(c for c in columns if c not in NAMES or any(r[c] for r in rows))
+        end = None if foot is None else ["Tổng cộng", *(None if c in TEXT else foot[c] for c in columns[1:])]
+        return Sheet(name, [HEADINGS[c][0] for c in columns], [[r[c] for c in columns] for r in rows],
+                     [title, said], end, percent=[i for i, c in enumerate(columns) if c in RATES],
+                     decimals=[i for i, c in enumerate(columns) if c == "wait_p50_min"])
+
+    return workbook(sheet("Theo phường", "Báo cáo Bộ phận một cửa theo phường/xã", WARD_COLUMNS, wards, total),
+                    sheet("Theo thủ tục", "Mức độ hài lòng theo thủ tục", PROCEDURE_COLUMNS, procs, None))
 
 
 def _csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

@@ -1,9 +1,10 @@
-# The district report from a real collector database: per ward and procedure figures, charts, CSV, the CLI.
+# The district report from a real collector database: per ward and procedure figures, charts, Excel, CSV, the CLI.
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 from PIL import Image
 
@@ -64,6 +65,21 @@ def test_report_figures_charts_and_csv(tmp_path: Path) -> None:
     for chart in ("satisfaction", "volume", "waits", "no_shows", "procedures"):
         with Image.open(out / f"{chart}.png") as image:
             assert image.format == "PNG" and image.height > 80
+    # the same tables for Excel: Vietnamese headings, each figure a number, rates shown as percentages
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert book.sheetnames == ["Theo phường", "Theo thủ tục"] and 'href="report.xlsx"' in page
+    sheet = book["Theo phường"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[1] == ["Từ 22/11/2026 đến 23/11/2026", *[None] * (len(rows[3]) - 1)]
+    assert rows[3][:4] == ["Phường/xã", "Mã phường/xã", "Số ngày", "Đã cấp số"]
+    by_ward = {r[1]: dict(zip(rows[3], r, strict=True)) for r in rows[4:6]}
+    assert by_ward["phuong-ba-dinh"]["Đã phục vụ"] == 180 and by_ward["phuong-ba-dinh"]["Tỷ lệ hài lòng"] == 0.8
+    assert by_ward["phuong-hoan-kiem"]["Chờ trung vị (phút)"] == 20 and by_ward["phuong-hoan-kiem"]["Phường/xã"] is None
+    rate = rows[3].index("Tỷ lệ hài lòng") + 1
+    assert sheet.cell(5, rate).number_format == "0%" and sheet.cell(7, rate).number_format == "0%"
+    assert rows[6][:6] == ["Tổng cộng", None, 2, 500, 460, 40]  # every ward together, as the HTML's foot
+    procedures = [[c.value for c in row] for row in book["Theo thủ tục"].iter_rows()]
+    assert ["2.000884", "Chứng thực chữ ký", "Phường Ba Đình", "phuong-ba-dinh"] in [r[:4] for r in procedures]
 
 
 def test_report_errors_are_clear(tmp_path: Path) -> None:

@@ -108,7 +108,7 @@ def routes(console: Console) -> list[Route]:
     async def workbook(request: Request) -> Response:
         """The same table for Excel: a CSV opens in one column where Windows is set to Vietnamese (its list
         separator is ";"), and its decimal points read as thousands there."""
-        from console import sheet  # imported at the first download: 3 MB a console seldom asked for need not hold
+        from bus.sheet import Sheet, workbook  # imported at the first download: 3 MB a console seldom needs
 
         got = await figures(request)
         if isinstance(got, Response):
@@ -118,10 +118,10 @@ def routes(console: Console) -> list[Route]:
         keys = [None, *(c["key"] for c in data["columns"])]
         ward = console.live.board.get("ward_vi" if lang == "vi" else "ward_en") or ""
         heading = [f"{say('stats', lang)} · {say('by', lang)} {say(data['by'], lang).lower()}", data["range"], ward]
-        body = await run_in_threadpool(
-            sheet.workbook, say("stats", lang), [line for line in heading if line], header, rows, total,
-            data.get("cut"), percent=[keys.index("within_target")],
-            decimals=[keys.index("wait_p50_min"), keys.index("wait_p90_min")])
+        sheet = Sheet(say("stats", lang), header, rows, [line for line in heading if line], total, data.get("cut"),
+                      percent=[keys.index("within_target")],
+                      decimals=[keys.index("wait_p50_min"), keys.index("wait_p90_min")])
+        body = await run_in_threadpool(workbook, sheet)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"content-disposition": f'attachment; filename="{_file(data)}.xlsx"'})
 
