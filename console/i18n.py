@@ -90,6 +90,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "officer": ("Cán bộ", "Officer"),
     "procedure": ("Thủ tục", "Procedure"),
     "ward": ("Toàn phường", "Whole ward"),
+    "day": ("Ngày", "Day"),
+    "mon": ("Thứ Hai", "Mon"), "tue": ("Thứ Ba", "Tue"), "wed": ("Thứ Tư", "Wed"), "thu": ("Thứ Năm", "Thu"),
+    "fri": ("Thứ Sáu", "Fri"), "sat": ("Thứ Bảy", "Sat"), "sun": ("Chủ Nhật", "Sun"),
     "total": ("Tổng cộng", "Total"),
     "issued": ("Đã cấp số", "Issued"),
     "wait_p50": ("Chờ (trung vị, phút)", "Wait p50 (min)"),
@@ -218,6 +221,9 @@ def say(key: str, lang: str, **values: Any) -> str:
 
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the word keys, Monday first as date.weekday() counts
 
 
 def day_said(day: str, lang: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 import unicodedata
+from datetime import date, timedelta
 
 import openpyxl
 from openpyxl.utils import get_column_letter
@@ -102,3 +104,30 @@ def test_the_excel_download_holds_the_csv_s_table_with_numbers_as_numbers(consol
     english = workbook(tin.get("/stats.xlsx?by=service").content)
     assert english[0] == ("Statistics · By service",) and english[-1][0] == "Total"
     assert 'href="/stats.xlsx?from=' in tin.get("/stats").text
+
+
+def test_statistics_day_by_day_for_a_month_s_trend(console: tuple, hub, issue) -> None:  # noqa: ANN001
+    """A ward's leader reads a month's figures day by day: each day its weekday and date, the whole ward's figures,
+    the range's total below; a day without tickets has no row."""
+    live, _, app = console
+    issue(2)
+    today = date.fromisoformat(live.board["day"])
+    earlier = [(today - timedelta(days=n)).isoformat() for n in (1, 3)]
+    with sqlite3.connect(hub.config.data_dir / hub.hub.database) as db:  # past days' tickets, as a hub holds them
+        for number, day in enumerate([earlier[0]] * 3 + [earlier[1]], start=1):
+            db.execute("INSERT INTO tickets(day, issued_service, number, label, service, status, issued_at, queue_at) "
+                       "VALUES (?, 'HT', ?, ?, 'HT', 'no_show', 0, 0)", (day, number, f"A{number:03}"))
+    tin = sign_in(app, "tin")
+    page = tin.get(f"/stats?by=day&from={earlier[1]}&to={today.isoformat()}").text
+    said = [f"{WORDS[d.weekday()]}, {d.day:02}/{d.month:02}/{d.year}" for d in map(date.fromisoformat, [*earlier[::-1],
+                                                                                                      live.board["day"]])]
+    found = re.findall(r"<tr><th>([^<]+)</th><td>(\d+)</td>", page)
+    assert found == [(said[0], "1"), (said[1], "3"), (said[2], "2"), ("Tổng cộng", "6")], found  # oldest first;
+    assert "<tfoot><tr><th>Tổng cộng</th><td>6</td>" in page  # the empty day left out; the range's total below
+    assert '<option value="day" selected>Ngày</option>' in page
+    sheet = workbook(tin.get(f"/stats.xlsx?by=day&from={earlier[1]}&to={today.isoformat()}").content)
+    assert sheet[0] == ("Thống kê · Theo ngày",) and [r[:2] for r in sheet[5:9]] == [
+        (said[0], 1), (said[1], 3), (said[2], 2), ("Tổng cộng", 6)]
+
+
+WORDS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")

@@ -13,11 +13,14 @@ from starlette.routing import Route
 
 from bus.messages import RATING_REASONS, STATS_GROUPS, Message
 from console.accounts import Account
-from console.i18n import day_said, say
+from console.i18n import WEEKDAYS, day_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
 
+# the groupings offered: the hub's, and "day" — the whole ward day by day (a month's figures read as a trend)
+GROUPS = (*STATS_GROUPS, "day")
+CHART_ROWS = 31  # bars in each chart: a month day by day
 # (column in a hub row, word key): what the table and the CSV show, in words
 COLUMNS = (("issued", "issued"), ("served", "served"), ("no_shows", "no_shows"), ("transfers", "transfers"),
            ("wait_p50_min", "wait_p50"), ("wait_p90_min", "wait_p90"), ("within_target", "within_target"),
@@ -33,10 +36,10 @@ def stats_data(console: Console, lang: str, params: dict[str, str]) -> dict[str,
         first, last = last, first
     if date.fromisoformat(last) - date.fromisoformat(first) > timedelta(days=366):
         first = (date.fromisoformat(last) - timedelta(days=366)).isoformat()
-    by = params.get("by") if params.get("by") in STATS_GROUPS else "service"
+    by = params.get("by") if params.get("by") in GROUPS else "service"
     shown = (say("range_day", lang, first=day_said(first, lang)) if first == last else
              say("range", lang, first=day_said(first, lang), last=day_said(last, lang)))  # what was asked of the hub
-    return {"from": first, "to": last, "by": by, "groups": STATS_GROUPS, "range": shown}
+    return {"from": first, "to": last, "by": by, "groups": GROUPS, "range": shown}
 
 
 def named(console: Console, by: str, group: str, lang: str) -> str:
@@ -50,6 +53,11 @@ def named(console: Console, by: str, group: str, lang: str) -> str:
         return names.get(group) or f"{say('counter', lang)} {group}"
     if by == "ward":
         return say("ward", lang)
+    if by == "day":
+        try:
+            return f"{say(WEEKDAYS[date.fromisoformat(group).weekday()], lang)}, {day_said(group, lang)}"
+        except ValueError:  # not a day: shown as the hub wrote it
+            return group
     if by == "procedure":
         for field in (live.catalogue or {}).get("catalogue", {}).get("fields", []):
             for p in field["procedures"]:
@@ -66,10 +74,12 @@ def routes(console: Console) -> list[Route]:
         lang = console.lang(request)
         data = stats_data(console, lang, dict(request.query_params))
         asked = {"day_from": data["from"], "day_to": data["to"]}
-        reply = await run_in_threadpool(console.live.ask, lambda t: t.stats_request, "stats.request",
-                                        {**asked, "by": data["by"]})
+        daily = data["by"] == "day"  # the hub's whole-ward figures, a row a day
+        ask = {**asked, "by": "ward", "per_day": True} if daily else {**asked, "by": data["by"]}
+        reply = await run_in_threadpool(console.live.ask, lambda t: t.stats_request, "stats.request", ask)
         if isinstance(reply, Message) and reply.type == "stats.result":
-            rows = [{**r, "name": named(console, data["by"], r["group"], lang)} for r in reply.body["rows"]]
+            rows = [{**r, "name": named(console, data["by"], r["day"] if daily else r["group"], lang)}
+                    for r in reply.body["rows"]]
             data["rows"] = rows
             if reply.body["truncated"]:  # more groups than one reply holds: the hub kept the busiest
                 data["cut"] = say("cut", lang, shown=len(rows))
@@ -152,7 +162,7 @@ def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Bars for the page's SVG charts: served of issued, and the three satisfaction levels, scaled to 100."""
     top = max([r["issued"] for r in rows] + [1])
     bars = []
-    for r in rows[:30]:
+    for r in rows[:CHART_ROWS]:
         rated = r["gov_very_satisfied"] + r["gov_satisfied"] + r["gov_not_satisfied"]
         share = [(100 * r[k] / rated if rated else 0) for k in
                  ("gov_very_satisfied", "gov_satisfied", "gov_not_satisfied")]
