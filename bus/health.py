@@ -13,11 +13,16 @@ LOW_DISK_MB = 200  # a year of a ward's history is about 45 MB (docs/performance
 HOT_C = 80.0  # a Raspberry Pi slows its processor from 80 °C and stops it at 85
 SLOW_COMMIT_MS = 1000  # a hub's write this slow keeps every answer waiting: a worn or failing SD card
 BACKUP_STALE_H = 48  # a hub backed up nightly (docs/deploy.md, section 8) missed two nights
+ROOM_ROLES = ("kiosk", "display", "rating", "desk", "bridge")  # devices in the waiting room or at its counters
 
 
 def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None = None,
-             lang: str = "en") -> list[str]:
-    """What needs attention on one device. `age_s` is how old its state is: an old "online" means it went quiet."""
+             lang: str = "en", room: bool = False) -> list[str]:
+    """What needs attention on one device. `age_s` is how old its state is: an old "online" means it went quiet.
+    With `room`, only what a person in the waiting room can see to — a device of ROOM_ROLES switched off or gone
+    quiet, a kiosk's paper, a board's speaker, a counter unit's cable — for the officers' screens."""
+    if room and role not in ROOM_ROLES:
+        return []
     found: list[tuple[str, str]] = []
     if status != "online":
         why = detail["reason"] if isinstance(detail.get("reason"), str) else "said goodbye"
@@ -27,6 +32,8 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
                       "behind: no time server?)",
                       f"không có tin {age_s / 60:.0f} phút theo đồng hồ của thiết bị (thiết bị hoặc mạng có thể đã "
                       "ngừng, hoặc đồng hồ bị chậm: không có máy chủ thời gian?)"))
+    if room:
+        return [en if lang == "en" else vi for en, vi in found + _room_problems(role, detail)]
     if detail.get("outbox"):
         found.append((f"{detail['outbox']} messages waiting for an answer",
                       f"{detail['outbox']} tin đang chờ được trả lời"))
@@ -69,7 +76,7 @@ def problems(role: str, status: str, detail: dict[str, Any], age_s: float | None
                       f"nguồn điện yếu: điện áp bị sụt lúc {seen} (dùng bộ nguồn chuẩn của Raspberry Pi: 5,1 V 3 A cho "
                       "Pi 4, 5 V 5 A cho Pi 5; nguồn yếu làm hỏng thẻ nhớ)"))
     found += _update_problems(detail.get("update"))
-    found += _role_problems(role, detail)
+    found += _room_problems(role, detail) + _role_problems(role, detail)
     return [en if lang == "en" else vi for en, vi in found]
 
 
@@ -118,7 +125,8 @@ def other_contract(device: str, contract: Any) -> dict[str, Any]:
                        detail={"contract": contract})
 
 
-def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+def _room_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """A role's problems that show in the waiting room: the fleet page's, and the officers' screens' too."""
     found: list[tuple[str, str]] = []
     if role == "display" and detail.get("hub") == "unreachable":
         found.append(("shows 'Mất kết nối': it cannot see the hub's state",
@@ -129,6 +137,22 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       "speaker plugged in and on? [audio] device right?)",
                       f"số gọi chỉ hiện, không đọc được từ {local(str(voice.get('since')))}: {voice['failing']} (loa "
                       "đã cắm và bật? thiết bị âm thanh trong [audio] đúng?)"))
+    if role == "kiosk":
+        if detail.get("printer") not in (None, "ok"):
+            found.append((f"printer: {detail['printer']}", f"máy in: {_vi(str(detail['printer']))}"))
+        if detail.get("hub") == "unreachable":
+            found.append(("cannot reach the hub (issuing offline numbers)",
+                          "không liên lạc được máy chủ (đang cấp số ngoại tuyến)"))
+    for unit in detail.get("units", []) if role == "bridge" and isinstance(detail.get("units"), list) else []:
+        if isinstance(unit, dict) and unit.get("state") != "ready":
+            why = f": {unit['last_error']}" if unit.get("last_error") else ""
+            found.append((f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}",
+                          f"{unit.get('kind')} ở quầy {unit.get('counter')}: {unit.get('state')}{why}"))
+    return found
+
+
+def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
     gateway = detail.get("gateway")
     if role == "notify" and isinstance(gateway, dict) and not gateway.get("ok", True):
         since = local(str(gateway.get("since")))
@@ -136,12 +160,6 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       f"({detail.get('waiting')} waiting; they go out once the {gateway.get('kind')} gateway works)",
                       f"không gửi được tin nhắn từ {since}: {gateway.get('error')} "
                       f"({detail.get('waiting')} tin đang chờ gửi)"))
-    if role == "kiosk":
-        if detail.get("printer") not in (None, "ok"):
-            found.append((f"printer: {detail['printer']}", f"máy in: {_vi(str(detail['printer']))}"))
-        if detail.get("hub") == "unreachable":
-            found.append(("cannot reach the hub (issuing offline numbers)",
-                          "không liên lạc được máy chủ (đang cấp số ngoại tuyến)"))
     db = detail.get("database") if role == "hub" and isinstance(detail.get("database"), dict) else {}
     if db.get("failing"):
         since = local(str(db.get("since")))
@@ -202,11 +220,6 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                           f"{up['backlog']} bản ghi chưa được cấp trên xác nhận"))
         if up.get("connected") is False:
             found.append(("upstream broker unreachable", "không liên lạc được máy chủ cấp trên"))
-    for unit in detail.get("units", []) if role == "bridge" and isinstance(detail.get("units"), list) else []:
-        if isinstance(unit, dict) and unit.get("state") != "ready":
-            why = f": {unit['last_error']}" if unit.get("last_error") else ""
-            found.append((f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}",
-                          f"{unit.get('kind')} ở quầy {unit.get('counter')}: {unit.get('state')}{why}"))
     return found
 
 

@@ -217,6 +217,42 @@ def test_an_officer_reading_english_sees_the_counters_english_names(console: tup
     assert "<strong>Counter 1</strong>" in mai.get("/counter").text
 
 
+def test_an_officer_sees_the_room_s_devices_that_need_a_person_and_only_those(console: tuple, make_client) -> None:  # noqa: ANN001
+    """A kiosk out of paper went unnoticed until citizens complained: only ward IT's fleet page said so, and ward IT
+    is seldom in the room. The officers' screens name the room's devices that need a person, and nothing of the
+    servers' (a hot hub, a backlog upstream), which officers cannot mend."""
+    live, _, app = console
+    kiosk, board = make_client("kiosk-5"), make_client("board-2", role="display")
+    server = make_client("hub-2", role="hub")
+    server.facts["temperature_c"] = 83.0  # ward IT's to mend
+    server.publish_state()
+    wait_until(lambda: {"kiosk-5", "board-2", "hub-2"} <= set(live.devices), what="the devices' states")
+    mai = sign_in(app, "mai")
+    assert mai.get("/counter/1?format=json").json()["room"] == []
+    assert 'id="room" hidden' in mai.get("/counter/1").text
+    kiosk.facts["printer"] = "paper_out"
+    kiosk.publish_state()
+    board.facts["voice"] = {"failing": "aplay: no such device", "since": "2026-12-08T02:00:00+00:00"}
+    board.publish_state()
+    wait_until(lambda: live.devices["kiosk-5"].body["detail"].get("printer") == "paper_out"
+               and "voice" in live.devices["board-2"].body["detail"], what="the new states")
+    room = {d["device"]: d for d in mai.get("/counter/1?format=json").json()["room"]}
+    assert set(room) == {"kiosk-5", "board-2"}, room  # not the hot hub-2
+    assert room["kiosk-5"] == {"device": "kiosk-5", "role": "Máy lấy số", "problems": ["máy in: hết giấy"]}
+    assert room["board-2"]["role"] == "Bảng hiển thị" and "loa đã cắm và bật?" in room["board-2"]["problems"][0]
+    page = mai.get("/counter/1").text
+    assert '<div class="card room" id="room"><h3>Thiết bị trong phòng cần xem</h3>' in page
+    assert "<li><b>Máy lấy số kiosk-5</b>: máy in: hết giấy</li>" in page
+    fleet = {d["device"]: d for d in sign_in(app, "tin").get("/fleet?format=json").json()["devices"]}
+    assert any("quá nóng" in p for p in fleet["hub-2"]["problems"])  # ward IT's fleet page still says it
+    kiosk.facts["printer"] = "ok"
+    kiosk.publish_state()
+    kiosk.stop()  # switched off at the end of the day: said too
+    wait_until(lambda: live.devices["kiosk-5"].body["status"] == "offline", what="the kiosk's goodbye")
+    room = {d["device"]: d for d in mai.get("/counter/1?format=json").json()["room"]}
+    assert room["kiosk-5"]["problems"] == ["ngoại tuyến (đã tắt đúng cách)"]
+
+
 def test_the_fleet_page_says_since_when_a_device_it_saw_vanish_is_offline(console: tuple, make_client) -> None:  # noqa: ANN001
     """A pulled cable leaves the broker's copy of the kiosk's last will, which says not when: the console that saw
     it online and then saw the will arrive knows. (`motcua fleet status`, reading retained states, says "-".)"""

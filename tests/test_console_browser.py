@@ -69,6 +69,15 @@ def test_an_officer_calls_next_and_the_board_state_shows_it(browser: Browser, co
     page.click("#transfer-send")
     expect(page.locator("#label")).to_have_text("—")
     expect(page.locator("[data-count=transfers]")).to_have_text("1")
+    kiosk = make_client("kiosk-3")  # the room's kiosk runs out of paper: the open page says so, and when it is back
+    kiosk.facts["printer"] = "paper_out"
+    kiosk.publish_state()
+    expect(page.locator("#room")).to_be_visible()
+    expect(page.locator("#room")).to_contain_text("Máy lấy số kiosk-3: máy in: hết giấy")
+    shot(page, "counter-room")
+    kiosk.facts["printer"] = "ok"
+    kiosk.publish_state()
+    expect(page.locator("#room")).to_be_hidden()
 
 
 def test_two_officers_racing_on_next_never_get_the_same_ticket(browser: Browser, console_url: str,

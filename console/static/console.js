@@ -84,14 +84,29 @@ function counterScreen(data) {
   const buttons = [...document.querySelectorAll("#actions button")];
   const result = document.getElementById("result");
   const services = Object.fromEntries(data.services.map((s) => [s.code, VI ? s.name_vi : s.name_en]));
-  const now = stream(["counter", "services", "ticket"], (event) => {
+  let roomDue = null;
+  const now = stream(["counter", "services", "ticket", "device"], (event) => {
     if (event.kind === "counter" && event.counter === number) { state = event.state; render(); }
     if (event.kind === "resync") refresh();
+    if (event.kind === "device" && !roomDue) roomDue = setTimeout(refresh, 1000);  // a burst: one read
   });
 
   async function refresh() {
+    roomDue = null;
     const response = await fetch(`/counter/${number}?format=json`, {credentials: "same-origin"});
-    if (response.ok) { state = (await response.json()).state || {}; render(); }
+    if (!response.ok) return;
+    const fresh = await response.json();
+    state = fresh.state || {}; render(); showRoom(fresh.room || []);
+  }
+
+  // the devices in the room that need a person: a kiosk out of paper, a silent board, a unit unplugged
+  function showRoom(devices) {
+    document.getElementById("room").hidden = !devices.length;
+    document.getElementById("room-list").replaceChildren(...devices.map((d) => {
+      const item = text("li", ": " + d.problems.join("; "));
+      item.prepend(text("b", `${d.role} ${d.device}`));
+      return item;
+    }));
   }
 
   function minutes(since) { return Math.max(0, Math.round((now() - Date.parse(since)) / 60000)); }

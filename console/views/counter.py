@@ -1,6 +1,7 @@
 # The officer's counter screen: the ticket at the counter, who waits, today's counts, and every counter action.
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -8,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bus import health
 from bus.errors import ContractError
 from bus.messages import COUNTER_ACTIONS, Message, load_json
 from console.accounts import Account
-from console.i18n import hub_refusal, say
+from console.i18n import hub_refusal, role_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -38,7 +40,23 @@ def counter_data(console: Console, account: Account, number: int, lang: str) -> 
             "state": live.counters.get(number, {}),
             "services": [{"code": s["code"], "name_vi": s["name_vi"], "name_en": s["name_en"]} for s in live.services],
             "procedures": procedures, "link": live.link(), "shortcuts": SHORTCUTS,
-            "mine": [c for c in sorted(names) if account.may_work(c)], "officer": account.display}
+            "mine": [c for c in sorted(names) if account.may_work(c)], "officer": account.display,
+            "room": room(console, lang)}
+
+
+def room(console: Console, lang: str) -> list[dict[str, Any]]:
+    """The devices in the waiting room and at its counters that need a person there — a kiosk out of paper, a
+    board that stopped speaking, a unit's cable, a device switched off — each with what to see to: the officers
+    are in the room, ward IT often is not (bus/health.py, `room`)."""
+    now, found = time.time(), []
+    for name, msg in sorted(console.live.devices.items()):
+        body = msg.body
+        detail = body["detail"] if isinstance(body.get("detail"), dict) else {}
+        role = body.get("role", "?")
+        said = health.problems(role, body["status"], detail, health.age_s(msg.ts, now), lang, room=True)
+        if said:
+            found.append({"device": name, "role": role_said(role, lang), "problems": said})
+    return found
 
 
 def routes(console: Console) -> list[Route]:
