@@ -17,6 +17,7 @@ from rating.config import RatingSection
 from rating.words import LANGS, REFUSALS, say
 
 COLOURS = [(38, 128, 78), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]  # each read with ink_on
+LABEL_S = 180  # how long after a ticket left the counter the question names it (the hub's rating window's default)
 
 
 def refusal_words(code: str, reason: str, lang: str = "vi") -> tuple[str, str]:
@@ -115,6 +116,12 @@ class RatingApp:
             self.lang = "vi"  # switched to English, then left without a rating: the next citizen's is Vietnamese
         self.draw()
 
+    def question(self) -> str:
+        """The question over the levels, naming the ticket it rates where the terminal knows it ("Quầy 1 · Số A012:
+        …"): the citizen sees their own visit is the one rated, not the one before."""
+        label = self.watch.label(LABEL_S)
+        return say("ask_ticket" if label else "ask", self.lang, counter=self.counter, label=label)
+
     def draw(self) -> None:
         s = self.screen
         w, h = s.get_size()
@@ -122,7 +129,7 @@ class RatingApp:
         s.fill(PAPER)
         self.buttons = []
         if self.view == "ask":
-            wrapped(s, say("ask", self.lang, counter=self.counter), pygame.Rect(int(20 * k), int(16 * k),
+            wrapped(s, self.question(), pygame.Rect(int(20 * k), int(16 * k),
                     w - int(40 * k), int(80 * k)), int(30 * k), INK, bold=True, center=True)
             gap, n = int(14 * k), self.scale
             bw = (w - int(40 * k) - gap * (n - 1)) // n

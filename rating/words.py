@@ -9,6 +9,8 @@ LANGS = ("vi", "en")
 WORDS: dict[str, tuple[str, str]] = {
     "ask": ("Quầy {counter}: bạn hài lòng với việc giải quyết hồ sơ?",
             "Counter {counter}: are you satisfied with how your case was handled?"),
+    "ask_ticket": ("Quầy {counter} · Số {label}: bạn hài lòng với việc giải quyết hồ sơ?",
+                   "Counter {counter} · Ticket {label}: are you satisfied with how your case was handled?"),
     "why": ("Vì sao bạn chưa hài lòng? (có thể chọn nhiều)", "Why were you not satisfied? (choose any)"),
     "send": ("Gửi đánh giá", "Send"),
     "visits": ("Đây là lần thứ mấy bạn đến làm thủ tục này?", "How many times have you come for this case?"),

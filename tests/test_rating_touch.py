@@ -10,7 +10,7 @@ import pygame
 import pytest
 
 from bus.messages import Message
-from hmi.widgets import contrast, ink_on
+from hmi.widgets import contrast, font, ink_on, wrap
 from hub.service import HubService
 from rating.config import load_rating
 from rating.touch import COLOURS, RatingApp, refusal_words
@@ -70,6 +70,33 @@ def test_poor_rating_asks_why_and_stores_the_reasons(app: RatingApp, hub: HubSer
     shot(app, "thanks")
     level, reasons = hub.db.execute("SELECT level, reasons FROM ratings").fetchone()
     assert level == 3 and json.loads(reasons) == ["documents_unclear", "waited_too_long"]
+
+
+def test_the_question_names_the_visit_it_rates_while_a_rating_would_go_to_it(app: RatingApp, issue,  # noqa: ANN001
+                                                                             make_client) -> None:  # noqa: ANN001
+    """Peers' terminals were blamed for ratings tied to the wrong citizen: the question names the ticket the rating
+    will be for — being served, or just left — so the citizen sees it is their own visit, and nothing once none is."""
+    plain = "Quầy 1: bạn hài lòng với việc giải quyết hồ sơ?"
+    counter = make_client("counter-1", role="bridge", counters=(1,))
+    issue(2)
+
+    def act(action: str, shown: str) -> None:  # an officer's press, then the terminal once it has the counter's state
+        counter.request(counter.topics.counter_command(1), "counter.command", {"action": action, "counter": 1},
+                        timeout=5)
+        wait_until(lambda: (app.step(), app.question() == shown)[1], what=f"{shown!r} after {action}")
+
+    act("call_next", plain)  # A001 called, not yet served: a rating now would not be for A001
+    act("start", "Quầy 1 · Số A001: bạn hài lòng với việc giải quyết hồ sơ?")
+    act("done", "Quầy 1 · Số A001: bạn hài lòng với việc giải quyết hồ sơ?")  # left a moment ago: still A001's
+    shot(app, "ask-ticket")
+    assert len(wrap(font(30, True), app.question(), 760)) == 2  # two lines above the levels, as drawn at 800 px
+    tap(app, "lang")
+    assert app.question() == "Counter 1 · Ticket A001: are you satisfied with how your case was handled?"
+    assert len(wrap(font(30, True), app.question(), 760)) == 2
+    tap(app, "lang")
+    started = app.watch.clock
+    app.watch.clock = lambda: started() + 181  # three minutes on: the hub's window for A001 has passed
+    assert app.question() == "Quầy 1: bạn hài lòng với việc giải quyết hồ sơ?"
 
 
 def test_a_citizen_may_rate_in_english_and_the_next_one_is_asked_in_vietnamese(app: RatingApp,
