@@ -49,7 +49,8 @@ RATING_REASONS = ("waited_too_long", "staff_attitude", "documents_unclear", "had
 TICKET_EVENTS = ("issued", "called", "recalled", "serving", "done", "no_show", "transferred", "skipped")
 TICKET_STATUSES = ("held", "issued", "called", "serving", "done", "no_show", "void")
 ADMIN_ACTIONS = ("services", "counters", "notice", "hours", "catalogue")  # what an admin may change; docs/console.md
-STATS_GROUPS = ("service", "counter", "officer", "procedure", "ward")  # "ward": the whole ward, one group
+# "ward": the whole ward, one group; "hour": the hour of the day the tickets were taken ("08": 08:00-08:59)
+STATS_GROUPS = ("service", "counter", "officer", "procedure", "hour", "ward")
 NAME = 200  # characters in a ward, service or counter name
 
 

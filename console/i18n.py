@@ -91,6 +91,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "procedure": ("Thủ tục", "Procedure"),
     "ward": ("Toàn phường", "Whole ward"),
     "day": ("Ngày", "Day"),
+    "hour": ("Giờ lấy số", "Hour taken"),
     "room": ("Thiết bị trong phòng cần xem", "Devices in the room to see to"),
     "mon": ("Thứ Hai", "Mon"), "tue": ("Thứ Ba", "Tue"), "wed": ("Thứ Tư", "Wed"), "thu": ("Thứ Năm", "Thu"),
     "fri": ("Thứ Sáu", "Fri"), "sat": ("Thứ Bảy", "Sat"), "sun": ("Chủ Nhật", "Sun"),

@@ -1,11 +1,13 @@
-# Ward statistics from the hub's own records: per day and service, counter, officer, procedure or the whole ward.
+# Ward statistics from the hub's own records: per day and service, counter, officer, procedure, hour or whole ward.
 from __future__ import annotations
 
 import io
 import json
 import sqlite3
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bus import hours
 from bus.estimate import quantile
@@ -30,8 +32,10 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
     the rest follow where the ticket was handled. Waits run from issue to call, service from call (or start) to
     done; "within target" is the share of served tickets whose whole visit took at most the service's target
     minutes (working minutes when the ward's hours are set: breaks and closed hours do not count); satisfaction
-    rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). The gov_ columns put every scale on the
-    government's three levels (hub/ratings.py), and reason_ columns count the reasons citizens gave."""
+    rate is the share of ratings at level 1 or 2 (Rất hài lòng, Hài lòng). By "hour", everything follows the hour
+    its ticket was taken in the ward's time zone (its rating and transfer too): when citizens come, and how they
+    fare. The gov_ columns put every scale on the government's three levels (hub/ratings.py), and reason_ columns
+    count the reasons citizens gave."""
     if by not in STATS_GROUPS:
         raise ValueError(f"group by one of {', '.join(STATS_GROUPS)}, not {by!r}")
     span = f"{day_from}..{day_to}"
@@ -39,14 +43,22 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
     def day_of(day: str) -> str:
         return day if per_day else span
 
+    zone = ZoneInfo(hub.timezone)
+    hour_of: dict[int, str] = {}  # ticket id -> the hour it was taken, for its rating (by "hour")
+
+    def group(r: dict[str, Any]) -> str:  # a rating's or a transfer's: as its ticket's
+        return hour_of.get(r["ticket_id"], "-") if by == "hour" else _key(r, by)
+
     targets = {s.code: s.target_minutes for s in hub.services}
     working = hours.parse(hub.hours, "hub config", "hub.hours")  # set: a visit's time counts working minutes only
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(_empty)
     for t in records(db, "SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
                      [day_from, day_to]):
-        issued_key = t["issued_service"] if by == "service" else _key(t, by)
+        if by == "hour":  # the ward's own clock: 08 is 08:00-08:59 in the hub's time zone
+            hour_of[t["id"]] = f"{datetime.fromtimestamp(t['issued_at'], zone).hour:02}"
+        issued_key = t["issued_service"] if by == "service" else hour_of.get(t["id"]) or _key(t, by)
         rows[(day_of(t["day"]), issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
-        row = rows[(day_of(t["day"]), _key(t, by))]
+        row = rows[(day_of(t["day"]), hour_of.get(t["id"]) or _key(t, by))]
         if t["status"] == "no_show":
             row["no_shows"] += 1
         # times between two readings of the hub's clock; one it made negative (the clock jumped back between them)
@@ -63,12 +75,12 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
             if working is not None:
                 visit_s = working.working_seconds(t["issued_at"], t["done_at"], hub.timezone)
             row["on_time"] += 0 <= visit_s / 60 <= targets.get(t["service"], 30)
-    for e in records(db, "SELECT e.day, e.counter, e.officer, t.transferred_from AS service, t.procedure FROM events e "
-                     "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?",
-                     [day_from, day_to]):
-        rows[(day_of(e["day"]), _group(e, by))]["transfers"] += 1
+    for e in records(db, "SELECT e.day, e.counter, e.officer, e.ticket_id, t.transferred_from AS service, "
+                     "t.procedure FROM events e JOIN tickets t ON t.id = e.ticket_id "
+                     "WHERE e.kind = 'transferred' AND e.day BETWEEN ? AND ?", [day_from, day_to]):
+        rows[(day_of(e["day"]), group(e))]["transfers"] += 1
     for r in records(db, "SELECT * FROM ratings WHERE day BETWEEN ? AND ?", [day_from, day_to]):
-        row = rows[(day_of(r["day"]), _group(r, by))]
+        row = rows[(day_of(r["day"]), group(r))]
         row["levels"][r["level"]] += 1
         row["gov"][GOVERNMENT_LEVEL[r["scale"]][r["level"] - 1]] += 1
         for reason in json.loads(r["reasons"] or "[]"):
@@ -88,16 +100,12 @@ def _empty() -> dict[str, Any]:
 
 
 def _key(t: dict[str, Any], by: str) -> str:
+    """A ticket's, rating's or transfer's group: its service, counter, officer or procedure ("-" when unknown), or
+    the whole ward's (by "hour" `compute` reads the ticket's time)."""
     if by == "ward":
         return WHOLE_WARD
     value = t[by]
     return "-" if value is None or value == "" else str(value)
-
-
-def _group(r: dict[str, Any], by: str) -> str:
-    """A rating's or a transfer's group: its service, counter, officer or procedure ("-" when unknown), or the
-    whole ward's."""
-    return _key(r, by)
 
 
 def _finish(day: str, group: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -125,6 +125,8 @@ def test_statistics_day_by_day_for_a_month_s_trend(console: tuple, hub, issue) -
     assert found == [(said[0], "1"), (said[1], "3"), (said[2], "2"), ("Tổng cộng", "6")], found  # oldest first;
     assert "<tfoot><tr><th>Tổng cộng</th><td>6</td>" in page  # the empty day left out; the range's total below
     assert '<option value="day" selected>Ngày</option>' in page
+    hours = re.findall(r"<tr><th>(\d\d):00–(\d\d):59</th><td>(\d+)</td>", tin.get("/stats?by=hour").text)
+    assert len(hours) == 1 and hours[0][0] == hours[0][1] and hours[0][2] == "2"  # today's two, in their hour
     sheet = workbook(tin.get(f"/stats.xlsx?by=day&from={earlier[1]}&to={today.isoformat()}").content)
     assert sheet[0] == ("Thống kê · Theo ngày",) and [r[:2] for r in sheet[5:9]] == [
         (said[0], 1), (said[1], 3), (said[2], 2), ("Tổng cộng", 6)]

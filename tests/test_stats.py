@@ -91,3 +91,22 @@ def test_cli_table_and_csv(ward: Ward, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert {r["group"] for r in rows} >= {"1", "2"}
     assert CliRunner().invoke(cli, ["stats", "--config", config, "--from", "23/11"]).exit_code == 1
+
+
+def test_by_hour_each_ticket_its_rating_and_transfer_follow_the_hour_it_was_taken(ward: Ward, tmp_path: Path) -> None:
+    """When citizens come and how they fare, for a ward deciding when to open more counters: tickets taken 08:00,
+    08:15 and 08:40 (served and rated) in "08", the no-show and the transfer taken at 09:25 in "09" — by the ward's
+    clock, whatever the machine's time zone."""
+    rows = {r["group"]: r for r in stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "hour",
+                                                 per_day=False)}
+    assert sorted(rows) == ["08", "09"]
+    eight, nine = rows["08"], rows["09"]
+    assert (eight["issued"], eight["served"], eight["rated"], eight["level_3"], eight["came_back"]) == (3, 3, 3, 1, 1)
+    assert eight["wait_p50_min"] == 20.0  # 10, 20 and 40 min
+    assert (nine["issued"], nine["no_shows"], nine["transfers"], nine["rated"]) == (2, 1, 1, 0)
+    whole = stats.compute(ward.db, ward.section, "2026-11-23", "2026-11-23", "ward", per_day=False)[0]
+    for column in ("issued", "served", "no_shows", "transfers", "rated"):
+        assert whole[column] == eight[column] + nine[column], column
+    result = CliRunner().invoke(cli, ["stats", "--config", str(tmp_path / "hub.toml"), "--by", "hour", "--from",
+                                      "2026-11-23", "--csv"])
+    assert [r["group"] for r in csv.DictReader(io.StringIO(result.output))] == ["08", "09"], result.output

@@ -53,6 +53,8 @@ def named(console: Console, by: str, group: str, lang: str) -> str:
         return names.get(group) or f"{say('counter', lang)} {group}"
     if by == "ward":
         return say("ward", lang)
+    if by == "hour" and group.isdigit():  # "08": the tickets taken from 08:00 to 08:59
+        return f"{int(group):02}:00–{int(group):02}:59"
     if by == "day":
         try:
             return f"{say(WEEKDAYS[date.fromisoformat(group).weekday()], lang)}, {day_said(group, lang)}"
