@@ -146,8 +146,9 @@ def _room_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
     for unit in detail.get("units", []) if role == "bridge" and isinstance(detail.get("units"), list) else []:
         if isinstance(unit, dict) and unit.get("state") != "ready":
             why = f": {unit['last_error']}" if unit.get("last_error") else ""
-            found.append((f"{unit.get('kind')} on counter {unit.get('counter')} is {unit.get('state')}{why}",
-                          f"{unit.get('kind')} ở quầy {unit.get('counter')}: {unit.get('state')}{why}"))
+            kind, state = str(unit.get("kind")), str(unit.get("state"))
+            found.append((f"{kind} on counter {unit.get('counter')} is {state}{why}",
+                          f"{_vi(kind)} ở quầy {unit.get('counter')}: {_vi(state)}{why}"))
     return found
 
 
@@ -224,7 +225,12 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 _WORDS_VI = {"said goodbye": "đã tắt đúng cách", "connection lost": "mất kết nối", "paper_out": "hết giấy",
-             "cover_open": "nắp mở", "unplugged": "chưa cắm", "no_answer": "không trả lời", "paused": "tạm dừng"}
+             "cover_open": "nắp mở", "unplugged": "chưa cắm", "no_answer": "không trả lời", "paused": "tạm dừng",
+             # a counter unit behind the bridge (firmware_bridge/): its kind, and its link's state
+             "rating_keypad": "bàn phím đánh giá", "counter_keypad": "bàn phím gọi số", "led_display": "bảng số LED",
+             "modbus_display": "bảng số LED (Modbus)", "closed": "chưa mở được cổng (dây cáp đã cắm?)",
+             "syncing": "đang kết nối", "lost": "mất liên lạc (dây cáp còn cắm?)", "wrong_device": "sai loại thiết bị",
+             "refused": "từ chối lệnh"}
 
 
 def _vi(word: str) -> str:
