@@ -88,6 +88,8 @@ def test_the_question_names_the_visit_it_rates_while_a_rating_would_go_to_it(app
     act("call_next", plain)  # A001 called, not yet served: a rating now would not be for A001
     act("start", "Quầy 1 · Số A001: bạn hài lòng với việc giải quyết hồ sơ?")
     act("done", "Quầy 1 · Số A001: bạn hài lòng với việc giải quyết hồ sơ?")  # left a moment ago: still A001's
+    wait_until(lambda: app.watch.label(0) == "", what="the done state at the terminal")  # not still serving
+    assert app.question() == "Quầy 1 · Số A001: bạn hài lòng với việc giải quyết hồ sơ?"
     shot(app, "ask-ticket")
     assert len(wrap(font(30, True), app.question(), 760)) == 2  # two lines above the levels, as drawn at 800 px
     tap(app, "lang")
