@@ -93,6 +93,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "day": ("Ngày", "Day"),
     "hour": ("Giờ lấy số", "Hour taken"),
     "room": ("Thiết bị trong phòng cần xem", "Devices in the room to see to"),
+    "help": ("Hướng dẫn", "Help"),
+    "help_title": ("Hướng dẫn màn hình quầy", "The counter screen: a guide"),
+    "button": ("Nút", "Button"),
+    "key": ("Phím", "Key"),
+    "does": ("Tác dụng", "What it does"),
+    "good_to_know": ("Cần biết", "Good to know"),
     "mon": ("Thứ Hai", "Mon"), "tue": ("Thứ Ba", "Tue"), "wed": ("Thứ Tư", "Wed"), "thu": ("Thứ Năm", "Thu"),
     "fri": ("Thứ Sáu", "Fri"), "sat": ("Thứ Bảy", "Sat"), "sun": ("Chủ Nhật", "Sun"),
     "total": ("Tổng cộng", "Total"),
@@ -197,6 +203,39 @@ ROLE_WORDS: dict[str, tuple[str, str]] = {
     "console": ("Bảng điều khiển web", "Web console"),
     "notify": ("Nhắn tin báo lượt", "Turn notifier"),
 }
+# the officers' help page (/help): what each counter button does, then what the screen tells them
+HELP: dict[str, tuple[str, str]] = {
+    "call_next": ("Kết thúc vé đang ở quầy (nếu có) và gọi số tiếp theo; bảng hiển thị và loa gọi số.",
+                  "Finishes the ticket at the counter, if any, and calls the next number; the board shows and "
+                  "speaks it."),
+    "recall": ("Gọi lại số vừa gọi: bảng đọc lại (có giới hạn số lần).",
+               "Calls the same number again: the board speaks it again (a limited number of times)."),
+    "start": ("Công dân đã đến quầy: bắt đầu giải quyết (thời gian chờ của công dân kết thúc ở đây).",
+              "The citizen has come: service starts (their wait ends here)."),
+    "skip": ("Công dân chưa đến: đưa số về cuối hàng (có giới hạn số lần).",
+             "The citizen has not come: back to the end of the line (a limited number of times)."),
+    "no_show": ("Công dân không đến: kết thúc vé.", "The citizen has not come: the ticket ends."),
+    "transfer": ("Chuyển vé sang dịch vụ khác, kèm lý do; vé giữ nguyên chỗ trong hàng.",
+                 "Sends the ticket to another service, with a reason; it keeps its place in line."),
+    "done": ("Đã giải quyết xong; công dân đánh giá tại thiết bị đánh giá của quầy.",
+             "The citizen is served; they rate the service on the counter's rating device."),
+    "close": ("Tạm nghỉ: quầy không gọi số mới cho đến khi mở lại.", "Pauses the counter: no calls until resumed."),
+    "open": ("Mở lại quầy sau khi tạm nghỉ.", "Opens the counter again after a pause."),
+    "note_once": ("Một lần nhấn là một lệnh: giữ phím không gọi thêm ai, nhấn đúp không gọi hai số.",
+                  "One press is one command: a key held down calls nobody more, a double click never calls two."),
+    "note_grey": ("Nút mờ là nút chưa dùng được lúc này (chưa gọi ai thì không Gọi lại được).",
+                  "A greyed-out button makes no sense now (no Recall with nobody called)."),
+    "note_band": ("Dải đỏ ở đầu trang: máy chủ không trả lời hoặc mất kết nối — các nút bị khoá và không lệnh nào "
+                  "được gửi sau; dải tự mất khi có lại kết nối.",
+                  "A red band at the top: the hub is not answering or the link is lost — the buttons grey out and "
+                  "no press is kept for later; it clears by itself."),
+    "note_room": ("Khung \"Thiết bị trong phòng cần xem\": máy lấy số hết giấy, bảng hiển thị không đọc số, bàn "
+                  "phím quầy tuột dây… — xử lý tại chỗ nếu được, nếu không hãy báo cán bộ công nghệ thông tin.",
+                  "The \"Devices in the room to see to\" box: a kiosk out of paper, a board not speaking, a counter "
+                  "unit's cable… — see to it if you can, otherwise tell ward IT."),
+}
+HELP_NOTES = ("note_once", "note_grey", "note_band", "note_room")
+
 # the hub's refusal codes in words (its own reason follows in English)
 HUB_CODES: dict[str, tuple[str, str]] = {
     "no_ticket": ("Quầy chưa có vé nào.", "The counter has no ticket."),

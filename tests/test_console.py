@@ -457,3 +457,25 @@ def test_guessing_the_current_password_is_slowed_as_at_sign_in(console: tuple) -
                for i in range(6)]
     assert [a.status_code for a in answers] == [400] * 5 + [429]
     assert "Thử lại sau" in answers[-1].text
+
+
+def test_officers_have_a_guide_to_their_screen_made_from_its_own_buttons(console: tuple) -> None:
+    """An officer new to the screen reads what each button and key does, in the page's language, from the nav; the
+    guide is made from the buttons and keys the screen has, so it cannot say a key the screen does not take."""
+    from console.views.counter import ACTIONS, SHORTCUTS
+
+    _, _, app = console
+    mai = sign_in(app, "mai")
+    assert '<a href="/help"' in mai.get("/counter/1").text
+    page = mai.get("/help").text
+    rows = re.findall(r'<tr data-action="(\w+)"><th>([^<]+)</th><td class="key"><kbd>(\w)</kbd></td><td>([^<]+)</td>',
+                      page)
+    assert [(a, k) for a, _, k, _ in rows] == [(a, SHORTCUTS[a]) for a in ACTIONS]
+    said = {a: (word, does) for a, word, _, does in rows}
+    assert said["call_next"][0] == "Gọi tiếp" and "gọi số tiếp theo" in said["call_next"][1]
+    assert said["skip"][0] == "Để sau" and "cuối hàng" in said["skip"][1]
+    assert "Thiết bị trong phòng cần xem" in page and "giữ phím" in page
+    mai.post("/lang", data={"lang": "en", "csrftoken": token(mai, "/help")}, follow_redirects=False)
+    english = mai.get("/help").text
+    assert "<h1>The counter screen: a guide</h1>" in english and "<th>Next</th>" in english
+    assert sign_in(app, "tin").get("/help").status_code == 403  # ward IT has no counter

@@ -273,6 +273,13 @@ def test_an_officer_on_a_phone_sees_no_keyboard_hints(browser: Browser, console_
     phone.goto(f"{console_url}/counter/1")
     expect(phone.locator("button[data-action=call_next]")).to_be_visible()
     expect(phone.locator("button[data-action=call_next] kbd")).to_be_hidden()
+    phone.goto(f"{console_url}/help")  # the guide too: what each button does, no column of keys to press
+    expect(phone.locator("#guide tr[data-action=call_next]")).to_contain_text("gọi số tiếp theo")
+    expect(phone.locator("#guide td.key").first).to_be_hidden()
+    shot(phone, "help-phone")
     office = signed_in(browser, console_url, "mai")
     office.goto(f"{console_url}/counter/1")
     expect(office.locator("button[data-action=call_next] kbd")).to_be_visible()
+    office.goto(f"{console_url}/help")
+    expect(office.locator("#guide tr[data-action=call_next] kbd")).to_have_text("N")
+    shot(office, "help")

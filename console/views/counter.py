@@ -13,7 +13,7 @@ from bus import health
 from bus.errors import ContractError
 from bus.messages import COUNTER_ACTIONS, Message, load_json
 from console.accounts import Account
-from console.i18n import hub_refusal, role_said, say
+from console.i18n import HELP, HELP_NOTES, hub_refusal, role_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -101,8 +101,17 @@ def routes(console: Console) -> list[Route]:
             answer["ticket"] = reply.body.get("ticket")
         return JSONResponse(answer, 200 if ok else 409 if isinstance(reply, Message) else 503)
 
+    async def guide(request: Request) -> Response:
+        """The officers' guide to their screen, made from the buttons and keys the screen has (it cannot drift)."""
+        account = console.allowed(request, "officer", "admin")
+        if not isinstance(account, Account):
+            return account
+        i = 0 if console.lang(request) == "vi" else 1
+        rows = [{"action": a, "key": SHORTCUTS[a], "does": HELP[a][i]} for a in ACTIONS]
+        return console.page(request, "help.html", {"actions": rows, "notes": [HELP[n][i] for n in HELP_NOTES]})
+
     return [Route("/counter", choose), Route("/counter/{number:int}", screen),
-            Route("/counter/{number:int}/act", act, methods=["POST"])]
+            Route("/counter/{number:int}/act", act, methods=["POST"]), Route("/help", guide)]
 
 
 def _command(account: Account, number: int, data: Any) -> dict[str, Any]:
