@@ -106,6 +106,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "wait_p50": ("Chờ (trung vị, phút)", "Wait p50 (min)"),
     "wait_p90": ("Chờ (90%, phút)", "Wait p90 (min)"),
     "within_target": ("Đúng hạn", "Within target"),
+    "satisfaction_rate": ("Tỷ lệ hài lòng", "Satisfied"),
     "reasons": ("Lý do không hài lòng", "Reasons given"),
     "no_data": ("Chưa có số liệu.", "No figures yet."),
     "cut": ("Chỉ hiện {shown} nhóm có nhiều lượt cấp số nhất; dòng Tổng cộng tính cả các nhóm còn lại.",

@@ -74,12 +74,23 @@ def workbook(body: bytes) -> list[tuple]:
     return trimmed
 
 
-def test_the_excel_download_holds_the_csv_s_table_with_numbers_as_numbers(console: tuple, issue) -> None:  # noqa: ANN001
+def test_the_excel_download_holds_the_csv_s_table_with_numbers_as_numbers(console: tuple, issue,  # noqa: ANN001
+                                                                          make_client) -> None:  # noqa: ANN001
     """A CSV opens in one column in an Excel set to Vietnamese (its list separator is ";") and its decimal points read
     as thousands there: the same table as an .xlsx, each figure a number, the names as the page says them."""
     live, _, app = console
     issue(1, procedure="1.001193")
+    issue(1)
     issue(2, service="CT")
+    counter, rater = make_client("counter-1", role="bridge", counters=(1,)), make_client("rating-1", role="rating")
+    assert counter.wait_connected(5) and rater.wait_connected(5)
+    for level in (1, 3):  # two served at counter 1 and rated: one satisfied, one not
+        for action in ("call_next", "done"):
+            counter.request(counter.topics.counter_command(1), "counter.command", {"action": action, "counter": 1},
+                            timeout=5)
+        reply = rater.request(rater.topics.rating, "rating.submit", {"counter": 1, "level": level, "scale": 3},
+                              timeout=5)
+        assert reply is not None and reply.type == "rating.recorded", reply
     tin = sign_in(app, "tin")
     got = tin.get("/stats.xlsx?by=service")
     assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -92,13 +103,17 @@ def test_the_excel_download_holds_the_csv_s_table_with_numbers_as_numbers(consol
     lines = list(csv.reader(io.StringIO(tin.get("/stats.csv?by=service").text.lstrip("\ufeff"))))
     assert len(table) == len(lines) == 4  # the header, two services, the whole ward
     for row, line in zip(table, lines, strict=True):  # the CSV's table, cell for cell, each figure typed
-        assert [("" if v is None else str(v)) for v in row] == line[:len(row)] and not any(line[len(row):])
+        assert [("" if v is None else v if isinstance(v, str) else float(v)) for v in row] == [
+            v if not v or not v[0].isdigit() else float(v) for v in line[:len(row)]] and not any(line[len(row):])
         assert all(unicodedata.is_normalized("NFC", v) for v in row if isinstance(v, str))
-    assert table[0][:3] == ("Dịch vụ", "Đã cấp số", "Đã phục vụ") and table[-1][:2] == ("Tổng cộng", 3)
+    assert table[0][:3] == ("Dịch vụ", "Đã cấp số", "Đã phục vụ") and table[-1][:2] == ("Tổng cộng", 4)
     assert all(isinstance(v, int) for row in table[1:] for v in row[1:4])
     cells = openpyxl.load_workbook(io.BytesIO(got.content)).active
     formats = {cells.cell(5, c).value: cells.cell(6, c).number_format for c in range(1, len(table[0]) + 1)}
     assert formats["Đúng hạn"] == "0%" and formats["Chờ (trung vị, phút)"] == "0.0"  # a share, minutes to a tenth
+    assert formats["Tỷ lệ hài lòng"] == "0%" and table[-1][table[0].index("Tỷ lệ hài lòng")] == 0.5  # 1 of 2 rated
+    page = tin.get("/stats?by=service").text
+    assert re.search(r"<th>Tổng cộng</th>(<td>[^<]*</td>){10}<td>50%</td>", page), page  # the page says it too
     assert cells.freeze_panes == "B6" and cells.auto_filter.ref == f"A5:{get_column_letter(len(table[0]))}7"
     tin.post("/lang", data={"lang": "en", "csrftoken": token(tin, "/stats")}, follow_redirects=False)
     english = workbook(tin.get("/stats.xlsx?by=service").content)

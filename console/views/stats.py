@@ -25,7 +25,9 @@ CHART_ROWS = 31  # bars in each chart: a month day by day
 COLUMNS = (("issued", "issued"), ("served", "served"), ("no_shows", "no_shows"), ("transfers", "transfers"),
            ("wait_p50_min", "wait_p50"), ("wait_p90_min", "wait_p90"), ("within_target", "within_target"),
            ("gov_very_satisfied", "very_satisfied"), ("gov_satisfied", "satisfied"),
-           ("gov_not_satisfied", "not_satisfied"), *((f"reason_{r}", r) for r in RATING_REASONS))
+           ("gov_not_satisfied", "not_satisfied"), ("satisfaction_rate", "satisfaction_rate"),
+           *((f"reason_{r}", r) for r in RATING_REASONS))
+RATES = ("within_target", "satisfaction_rate")  # shares (0.667), shown as percentages (67%)
 
 
 def stats_data(console: Console, lang: str, params: dict[str, str]) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def routes(console: Console) -> list[Route]:
                                             {**asked, "by": "ward"})
             if isinstance(whole, Message) and whole.type == "stats.result" and whole.body["rows"]:
                 data["total"] = {**whole.body["rows"][0], "name": say("total", lang)}
-        data["columns"] = [{"key": key, "label": say(word, lang)} for key, word in COLUMNS]
+        data["columns"] = [{"key": key, "label": say(word, lang), "rate": key in RATES} for key, word in COLUMNS]
         data["chart"] = _chart(data["rows"])
         return data, lang
 
@@ -131,7 +133,7 @@ def routes(console: Console) -> list[Route]:
         ward = console.live.board.get("ward_vi" if lang == "vi" else "ward_en") or ""
         heading = [f"{say('stats', lang)} · {say('by', lang)} {say(data['by'], lang).lower()}", data["range"], ward]
         sheet = Sheet(say("stats", lang), header, rows, [line for line in heading if line], total, data.get("cut"),
-                      percent=[keys.index("within_target")],
+                      percent=[keys.index(k) for k in RATES],
                       decimals=[keys.index("wait_p50_min"), keys.index("wait_p90_min")])
         body = await run_in_threadpool(workbook, sheet)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
