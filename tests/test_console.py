@@ -479,3 +479,12 @@ def test_officers_have_a_guide_to_their_screen_made_from_its_own_buttons(console
     english = mai.get("/help").text
     assert "<h1>The counter screen: a guide</h1>" in english and "<th>Next</th>" in english
     assert sign_in(app, "tin").get("/help").status_code == 403  # ward IT has no counter
+
+
+def test_a_page_can_ask_whether_it_is_still_signed_in(console: tuple) -> None:
+    """A page whose live stream was refused asks /session, to say "signed out" rather than "reconnecting" for ever."""
+    _, _, app = console
+    assert sign_in(app, "mai").get("/session").json() == {"account": "mai", "role": "officer"}
+    with TestClient(app) as nobody:
+        answer = nobody.get("/session")
+    assert answer.status_code == 401 and answer.json()["error"] == "sign_in"

@@ -173,6 +173,20 @@ def test_the_officers_page_follows_again_after_the_console_restarts(browser: Bro
         expect(page.locator("#waiting li")).to_have_count(2)
         page.click("button[data-action=call_next]")
         expect(page.locator("#label")).to_have_text("A001")
+        # the sign-in ended meanwhile (its hours passed, or a new password): the stream is refused, and the browser
+        # gives up on a refused stream for good — the band said "reconnecting" for ever; it says why, and the way in
+        page.context.clear_cookies()
+        console.stop()
+        console.start()
+        again = page.locator("#banner a")
+        expect(again).to_have_text("Phiên đăng nhập đã hết — bấm vào đây để đăng nhập lại.", timeout=15000)
+        expect(page.locator("button[data-action=recall]")).to_be_disabled()
+        again.click()
+        page.fill("input[name=account]", "mai")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        expect(page.locator("#label")).to_have_text("A001")  # back on the counter it was at
+        expect(page.locator("#banner")).to_be_hidden()
     finally:
         console.stop()
 

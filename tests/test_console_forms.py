@@ -56,7 +56,8 @@ def form_posts(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]]]:
 
 
 PAGES = st.sampled_from(["/stats", "/stats.csv", "/stats.xlsx", "/audit", "/login", "/counter", "/counter/1",
-                         "/counter/99", "/fleet", "/admin", "/accounts", "/help", "/", "/t/x"])  # /events: its own test
+                         "/counter/99", "/fleet", "/admin", "/accounts", "/help", "/session", "/",
+                         "/t/x"])  # /events: its own test
 QUERIES = st.lists(st.tuples(st.sampled_from(["from", "to", "by", "format", "account", "next", "kinds", "lang"])
                              | st.text(max_size=8), HOSTILE), max_size=4)
 

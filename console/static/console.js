@@ -11,6 +11,8 @@ const SAY = {
   lost_hub: ["Máy chủ một cửa không trả lời — chưa thể gọi số.", "The hub is not answering — no calls possible."],
   nobody: ["Chưa gọi ai", "Nobody called"], waited: ["đã chờ", "waited"], min: ["phút", "min"],
   closed: ["Quầy đang tạm nghỉ", "The counter is paused"], not_sent: ["Chưa gửi được.", "Not sent."],
+  signed_out: ["Phiên đăng nhập đã hết — bấm vào đây để đăng nhập lại.",
+               "You are signed out — click here to sign in again."],
 };
 const say = (key) => SAY[key][VI ? 0 : 1];
 
@@ -40,15 +42,22 @@ async function post(url, body, json = true) {
 }
 
 // -- the link: the console (this page's stream) and the hub (as the console sees it) -------------------------
-const link = {console: true, hub: true, bus: true};
+const link = {console: true, hub: true, bus: true, signedIn: true};
 let onLink = () => {};
 
 function showLink() {
   const banner = document.getElementById("banner");
   const dot = document.getElementById("link-dot");
-  const problem = !link.console ? say("lost_console") : (!link.hub || !link.bus) ? say("lost_hub") : "";
+  const problem = !link.signedIn ? say("signed_out") : !link.console ? say("lost_console")
+    : (!link.hub || !link.bus) ? say("lost_hub") : "";
   banner.hidden = !problem;
-  banner.textContent = problem;
+  if (link.signedIn) {
+    banner.textContent = problem;
+  } else {  // the way back in, to this same page
+    const again = text("a", problem);
+    again.href = "/login?next=" + encodeURIComponent(location.pathname);
+    banner.replaceChildren(again);
+  }
   if (dot) dot.className = "dot " + (problem ? "bad" : "ok");
   onLink();
 }
@@ -56,23 +65,40 @@ function showLink() {
 function stream(kinds, handle) {
   let clockOffset = 0;
   let broken = false;
-  const source = new EventSource("/events?kinds=" + kinds.join(","));
-  source.onmessage = (e) => {
-    const event = JSON.parse(e.data);
-    if (event.kind === "hello") {
-      clockOffset = event.now * 1000 - Date.now();
-      link.console = true; link.hub = event.hub; link.bus = event.bus;
-      showLink();
-      if (broken) { broken = false; handle({kind: "resync"}); }
-    } else if (event.kind === "link") {
-      link.hub = event.hub; link.bus = event.bus; showLink();
-    } else if (event.kind === "reload") {
-      handle({kind: "resync"});
-    } else {
-      handle(event);
-    }
-  };
-  source.onerror = () => { broken = true; link.console = false; showLink(); };
+  let pause = 2000;
+  function open() {
+    const source = new EventSource("/events?kinds=" + kinds.join(","));
+    source.onmessage = (e) => {
+      const event = JSON.parse(e.data);
+      if (event.kind === "hello") {
+        clockOffset = event.now * 1000 - Date.now();
+        link.console = true; link.hub = event.hub; link.bus = event.bus; pause = 2000;
+        showLink();
+        if (broken) { broken = false; handle({kind: "resync"}); }
+      } else if (event.kind === "link") {
+        link.hub = event.hub; link.bus = event.bus; showLink();
+      } else if (event.kind === "reload") {
+        handle({kind: "resync"});
+      } else {
+        handle(event);
+      }
+    };
+    source.onerror = () => {
+      broken = true; link.console = false; showLink();
+      // a dropped stream the browser opens again by itself; a refused one (signed out, a proxy's error page) it
+      // gives up on for good, and the page would say "reconnecting" forever: ask why, then try again
+      if (source.readyState === EventSource.CLOSED) setTimeout(retry, pause);
+    };
+  }
+  async function retry() {
+    pause = Math.min(pause * 2, 30000);
+    try {
+      const answer = await fetch("/session", {credentials: "same-origin"});
+      if (answer.status === 401) { link.signedIn = false; showLink(); return; }
+    } catch (e) { /* the console is away: the stream's own attempt tells */ }
+    open();
+  }
+  open();
   return () => Date.now() + clockOffset;
 }
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from console.accounts import Account, Refusal
@@ -82,9 +82,17 @@ def routes(console: Console) -> list[Route]:
                 return RedirectResponse("/password", status_code=303)
         return console.page(request, "password.html", {"error": error}, status)
 
+    async def session(request: Request) -> Response:
+        """Whether this browser is still signed in: a page whose live stream was refused asks, to tell "signed out,
+        sign in again" (its session ended: hours passed, a new password) from "the console is away"."""
+        account = console.allowed(request)
+        if not isinstance(account, Account):
+            return account
+        return JSONResponse({"account": account.name, "role": account.role})
+
     return [Route("/", home), Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]), Route("/lang", lang, methods=["POST"]),
-            Route("/password", password, methods=["GET", "POST"])]
+            Route("/password", password, methods=["GET", "POST"]), Route("/session", session)]
 
 
 SAFE_NEXT = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&+-]{0,300}")
