@@ -114,15 +114,18 @@ function counterScreen(data) {
   const now = stream(["counter", "services", "ticket", "device"], (event) => {
     if (event.kind === "counter" && event.counter === number) { state = event.state; render(); }
     if (event.kind === "resync") refresh();
-    if (event.kind === "device" && !roomDue) roomDue = setTimeout(refresh, 1000);  // a burst: one read
+    if (event.kind === "device" && !roomDue) roomDue = setTimeout(() => refresh(false), 1000);  // a burst: one read
   });
 
-  async function refresh() {
-    roomDue = null;
+  // the page read again: after a break in the stream all of it, for a device's news the room's box alone (a
+  // counter state read while a press's answer is on its way would put the ticket before it back on the screen)
+  async function refresh(all = true) {
+    if (!all) roomDue = null;
     const response = await fetch(`/counter/${number}?format=json`, {credentials: "same-origin"});
     if (!response.ok) return;
     const fresh = await response.json();
-    state = fresh.state || {}; render(); showRoom(fresh.room || []);
+    if (all) { state = fresh.state || {}; render(); }
+    showRoom(fresh.room || []);
   }
 
   // the devices in the room that need a person: a kiosk out of paper, a silent board, a unit unplugged
