@@ -138,7 +138,7 @@ def _room_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
                       f"số gọi chỉ hiện, không đọc được từ {local(str(voice.get('since')))}: {voice['failing']} (loa "
                       "đã cắm và bật? thiết bị âm thanh trong [audio] đúng?)"))
     if role == "kiosk":
-        if detail.get("printer") not in (None, "ok"):
+        if detail.get("printer") not in (None, "ok"):  # paper_low too: a roll changed before it runs out
             found.append((f"printer: {detail['printer']}", f"máy in: {_vi(str(detail['printer']))}"))
         if detail.get("hub") == "unreachable":
             found.append(("cannot reach the hub (issuing offline numbers)",
@@ -226,6 +226,7 @@ def _role_problems(role: str, detail: dict[str, Any]) -> list[tuple[str, str]]:
 
 _WORDS_VI = {"said goodbye": "đã tắt đúng cách", "connection lost": "mất kết nối", "paper_out": "hết giấy",
              "cover_open": "nắp mở", "unplugged": "chưa cắm", "no_answer": "không trả lời", "paused": "tạm dừng",
+             "paper_low": "sắp hết giấy (thay cuộn mới trước khi hết)", "offline": "đang tạm dừng",  # a kiosk's printer
              # a counter unit behind the bridge (firmware_bridge/): its kind, and its link's state
              "rating_keypad": "bàn phím đánh giá", "counter_keypad": "bàn phím gọi số", "led_display": "bảng số LED",
              "modbus_display": "bảng số LED (Modbus)", "closed": "chưa mở được cổng (dây cáp đã cắm?)",

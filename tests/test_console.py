@@ -232,6 +232,9 @@ def test_an_officer_sees_the_room_s_devices_that_need_a_person_and_only_those(co
     assert 'id="room" hidden' in mai.get("/counter/1").text
     kiosk.facts["printer"] = "paper_out"
     kiosk.publish_state()
+    other = make_client("kiosk-6")
+    other.facts["printer"] = "paper_low"  # the roll can be changed before it runs out
+    other.publish_state()
     board.facts["voice"] = {"failing": "aplay: no such device", "since": "2026-12-08T02:00:00+00:00"}
     board.publish_state()
     bridge = make_client("bridge-1", role="bridge")
@@ -239,10 +242,11 @@ def test_an_officer_sees_the_room_s_devices_that_need_a_person_and_only_those(co
                              {"kind": "led_display", "counter": 3, "state": "ready", "last_error": ""}]
     bridge.publish_state()
     wait_until(lambda: live.devices["kiosk-5"].body["detail"].get("printer") == "paper_out"
-               and "voice" in live.devices["board-2"].body["detail"] and "bridge-1" in live.devices,
+               and "voice" in live.devices["board-2"].body["detail"] and {"bridge-1", "kiosk-6"} <= set(live.devices),
                what="the new states")
     room = {d["device"]: d for d in mai.get("/counter/1?format=json").json()["room"]}
-    assert set(room) == {"kiosk-5", "board-2", "bridge-1"}, room  # not the hot hub-2
+    assert set(room) == {"kiosk-5", "kiosk-6", "board-2", "bridge-1"}, room  # not the hot hub-2
+    assert room["kiosk-6"]["problems"] == ["máy in: sắp hết giấy (thay cuộn mới trước khi hết)"]
     assert room["bridge-1"]["problems"] == ["bàn phím đánh giá ở quầy 3: mất liên lạc (dây cáp còn cắm?)"]
     assert room["kiosk-5"] == {"device": "kiosk-5", "role": "Máy lấy số", "problems": ["máy in: hết giấy"]}
     assert room["board-2"]["role"] == "Bảng hiển thị" and "loa đã cắm và bật?" in room["board-2"]["problems"][0]
