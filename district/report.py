@@ -89,9 +89,8 @@ def procedure_rows(db: Store, day_from: str, day_to: str, names: dict[str, str] 
 def write(db: Store, day_from: str, day_to: str, out: str | Path, names: dict[str, str] | None = None,
           ward_names: dict[str, str] | None = None) -> Path:
     """Writes report.html, report.xlsx, wards.csv, procedures.csv and the charts into `out`; returns the HTML path.
-    `names`
-    maps procedure codes to their names (the national codes of a catalogue), `ward_names` ward ids to theirs (the
-    collector's config); the charts name a ward by its name where it has one."""
+    `names` maps procedure codes to their names (the national codes of a catalogue), `ward_names` ward ids to
+    theirs (the collector's config); the charts name a ward by its name where it has one."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wards = ward_rows(db, day_from, day_to, ward_names)

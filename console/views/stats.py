@@ -1,4 +1,4 @@
-# Ward statistics for a range, by service, counter, officer, procedure or ward: table, total, charts, CSV, Excel.
+# Ward statistics for a range by service, counter, officer, procedure, hour, ward or day: table, charts, CSV, Excel.
 from __future__ import annotations
 
 import csv
