@@ -1,6 +1,7 @@
 # The console's web app: Starlette with sessions, CSRF and size limits; each kind of page is a module in views/.
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,7 @@ from console.live import LiveWard
 HERE = Path(__file__).parent
 MAX_BODY = 256 * 1024  # bytes in a request body: every form and action is far smaller
 HOME = {"officer": "/counter", "admin": "/admin", "it": "/fleet"}
+SIGN_IN_CHECKED_S = 3.0  # an open page's stream ends this soon after its account is locked or given a new password
 SECURITY_HEADERS = [(b"content-security-policy", b"default-src 'self'; style-src 'self'; script-src 'self'; "
                                                   b"img-src 'self' data:; frame-ancestors 'none'"),
                     (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
@@ -129,11 +131,20 @@ def _events(console: Console) -> Callable[[Request], Awaitable[Response]]:
         async def stream():  # noqa: ANN202 - an async generator of events
             try:
                 yield {"data": json.dumps({"kind": "hello", "now": time.time(), **console.live.link()})}
+                due = time.monotonic() + SIGN_IN_CHECKED_S
                 while True:
-                    event = await listener.queue.get()
+                    try:
+                        event = await asyncio.wait_for(listener.queue.get(), max(0.0, due - time.monotonic()))
+                    except TimeoutError:
+                        event = {}
+                    if time.monotonic() >= due:  # the sign-in still holds? else the page, asking again, hears it
+                        due = time.monotonic() + SIGN_IN_CHECKED_S  # has ended
+                        if console.user(request) is None:
+                            return
                     if event is None:  # the console stops
                         return
-                    yield {"data": json.dumps(event, ensure_ascii=False)}
+                    if event:
+                        yield {"data": json.dumps(event, ensure_ascii=False)}
             finally:
                 console.live.forget(listener)
 

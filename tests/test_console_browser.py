@@ -191,6 +191,22 @@ def test_the_officers_page_follows_again_after_the_console_restarts(browser: Bro
         console.stop()
 
 
+def test_a_page_left_open_by_an_officer_who_is_locked_out_says_so(browser: Browser, console_url: str) -> None:
+    """An admin locks an account (someone left the ward) while its counter screen is open on a PC: the screen stops
+    following the ward within seconds and says its sign-in has ended, where it went on showing every change."""
+    mai = signed_in(browser, console_url, "mai")
+    mai.goto(f"{console_url}/counter/1")
+    expect(mai.locator("#waiting")).to_be_attached()
+    expect(mai.locator("#banner")).to_be_hidden()
+    quan = signed_in(browser, console_url, "quan")
+    quan.goto(f"{console_url}/accounts")
+    quan.locator("tr[data-account=mai] button[value=disable]").click()
+    expect(quan.locator("tr[data-account=mai] button[value=enable]")).to_be_visible()
+    expect(mai.locator("#banner a")).to_have_text("Phiên đăng nhập đã hết — bấm vào đây để đăng nhập lại.",
+                                                  timeout=20000)
+    expect(mai.locator("button[data-action=call_next]")).to_be_disabled()
+
+
 def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser, console_url: str,
                                                                 kiosk_core, issue) -> None:  # noqa: ANN001
     issue(4, procedure="1.001193")

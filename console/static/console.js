@@ -65,14 +65,14 @@ function showLink() {
 function stream(kinds, handle) {
   let clockOffset = 0;
   let broken = false;
-  let pause = 2000;
+  let pause = 500;  // before asking why a stream was refused; doubled each time, up to 30 s
   function open() {
     const source = new EventSource("/events?kinds=" + kinds.join(","));
     source.onmessage = (e) => {
       const event = JSON.parse(e.data);
       if (event.kind === "hello") {
         clockOffset = event.now * 1000 - Date.now();
-        link.console = true; link.hub = event.hub; link.bus = event.bus; pause = 2000;
+        link.console = true; link.hub = event.hub; link.bus = event.bus; pause = 500;
         showLink();
         if (broken) { broken = false; handle({kind: "resync"}); }
       } else if (event.kind === "link") {
