@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -237,6 +238,16 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     expect(long_name).to_contain_text("…")
     expect(long_name.locator("title")).to_have_text("Hộ tịch — khai sinh, kết hôn, khai tử")
     shot(page, "stats")
+    expect(page.locator("#signatures")).to_be_hidden()  # on the screen, the page's own controls
+    page.emulate_media(media="print")  # "In báo cáo": a report to sign, none of the page's controls
+    expect(page.locator("header.top nav")).to_be_hidden()
+    expect(page.locator("form.filters")).to_be_hidden()
+    expect(page.locator("table.figures")).to_be_visible()
+    expect(page.locator("#signatures")).to_contain_text("NGƯỜI LẬP BIỂU")
+    expect(page.locator("#signatures .when")).to_have_text(re.compile(r"Ngày \d\d tháng \d\d năm \d{4}"))
+    shot(page, "stats-print")
+    assert page.pdf(format="A4", landscape=True)[:4] == b"%PDF"
+    page.emulate_media(media="screen")
     with page.expect_download() as download:  # the workbook, as the browser saves it
         page.get_by_role("link", name="Tải Excel").click()
     assert download.value.suggested_filename.endswith(".xlsx")

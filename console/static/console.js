@@ -294,6 +294,8 @@ function fleetPage(data) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table.stack").forEach(labelCells);
+  const print = document.getElementById("print");  // the statistics as a report to sign (console.css, @media print)
+  if (print) print.addEventListener("click", () => window.print());
   const holder = document.getElementById("page-data");
   const data = holder ? JSON.parse(holder.textContent) : null;
   if (document.getElementById("counter")) counterScreen(data);

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bus.messages import RATING_REASONS, STATS_GROUPS, Message
 from console.accounts import Account
-from console.i18n import WEEKDAYS, day_said, say
+from console.i18n import MONTHS_EN, WEEKDAYS, day_said, say
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -41,7 +41,9 @@ def stats_data(console: Console, lang: str, params: dict[str, str]) -> dict[str,
     by = params.get("by") if params.get("by") in GROUPS else "service"
     shown = (say("range_day", lang, first=day_said(first, lang)) if first == last else
              say("range", lang, first=day_said(first, lang), last=day_said(last, lang)))  # what was asked of the hub
-    return {"from": first, "to": last, "by": by, "groups": GROUPS, "range": shown}
+    d = date.fromisoformat(today)  # the day a printed report is signed on, as an official form writes it
+    signed = say("signed_on", lang, d=f"{d.day:02}", m=f"{d.month:02}", y=d.year, month=MONTHS_EN[d.month - 1])
+    return {"from": first, "to": last, "by": by, "groups": GROUPS, "range": shown, "signed_on": signed}
 
 
 def named(console: Console, by: str, group: str, lang: str) -> str:
