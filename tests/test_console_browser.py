@@ -246,7 +246,10 @@ def test_an_admin_renames_a_service_and_a_running_kiosk_follows(browser: Browser
     expect(page.locator("#signatures")).to_contain_text("NGƯỜI LẬP BIỂU")
     expect(page.locator("#signatures .when")).to_have_text(re.compile(r"Ngày \d\d tháng \d\d năm \d{4}"))
     shot(page, "stats-print")
-    assert page.pdf(format="A4", landscape=True)[:4] == b"%PDF"
+    printed = page.pdf(prefer_css_page_size=True)  # as the browser prints it: the page's own size, A4 landscape
+    boxes = {(round(float(w)), round(float(h))) for w, h in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]",
+                                                                         printed)}
+    assert printed[:4] == b"%PDF" and boxes == {(842, 595)}, boxes  # every page A4 across, in points
     page.emulate_media(media="screen")
     with page.expect_download() as download:  # the workbook, as the browser saves it
         page.get_by_role("link", name="Tải Excel").click()
