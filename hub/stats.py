@@ -55,10 +55,12 @@ def compute(db: sqlite3.Connection, hub: HubSection, day_from: str, day_to: str,
     for t in records(db, "SELECT * FROM tickets WHERE day BETWEEN ? AND ? AND status NOT IN ('held', 'void')",
                      [day_from, day_to]):
         if by == "hour":  # the ward's own clock: 08 is 08:00-08:59 in the hub's time zone
-            hour_of[t["id"]] = f"{datetime.fromtimestamp(t['issued_at'], zone).hour:02}"
-        issued_key = t["issued_service"] if by == "service" else hour_of.get(t["id"]) or _key(t, by)
+            key = hour_of[t["id"]] = f"{datetime.fromtimestamp(t['issued_at'], zone).hour:02}"
+        else:
+            key = _key(t, by)
+        issued_key = t["issued_service"] if by == "service" else key
         rows[(day_of(t["day"]), issued_key)]["issued"] += 1  # counted where it was issued, even if transferred
-        row = rows[(day_of(t["day"]), hour_of.get(t["id"]) or _key(t, by))]
+        row = rows[(day_of(t["day"]), key)]
         if t["status"] == "no_show":
             row["no_shows"] += 1
         # times between two readings of the hub's clock; one it made negative (the clock jumped back between them)
