@@ -9,6 +9,8 @@ from typing import Any
 from bus.client import BusClient
 from bus.messages import Message
 
+RATING_WINDOW_S = 180  # how long after a ticket left its counter a rating still counts for it (the hub's default)
+
 
 class CounterWatch:
     """Remembers the ticket at a counter and, once it has left, when it left (by this device's monotonic clock).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bus import hours
 from bus.config import DeviceConfig, load, opt
+from bus.counter_watch import RATING_WINDOW_S
 from bus.errors import ConfigError
 from bus.validation import DAY, PROCEDURE_CODE, REAL_DAY, SERVICE_CODE
 
@@ -35,8 +36,8 @@ class PolicyConfig:
     max_skips: int = opt(1, lo=0, hi=5)
     min_wait_samples: int = opt(5, lo=1, hi=1000)
     wait_samples: int = opt(30, lo=5, hi=1000)
-    rating_window_s: int = opt(180, lo=10, hi=3600, doc="a rating counts for the ticket that left the counter "
-                                                         "this recently")
+    rating_window_s: int = opt(RATING_WINDOW_S, lo=10, hi=3600,
+                               doc="a rating counts for the ticket that left the counter this recently")
 
 
 @dataclass(frozen=True)

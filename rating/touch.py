@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pygame
 
 from bus.client import BusClient
-from bus.counter_watch import CounterWatch
+from bus.counter_watch import RATING_WINDOW_S, CounterWatch
 from bus.messages import RATING_REASONS, Message
 from bus.rating_words import SCALES
 from hmi.identify import IdentifyOverlay
@@ -17,7 +17,6 @@ from rating.config import RatingSection
 from rating.words import LANGS, REFUSALS, say
 
 COLOURS = [(38, 128, 78), (120, 180, 90), (240, 190, 60), (225, 110, 60), (190, 40, 40)]  # each read with ink_on
-LABEL_S = 180  # how long after a ticket left the counter the question names it (the hub's rating window's default)
 
 
 def refusal_words(code: str, reason: str, lang: str = "vi") -> tuple[str, str]:
@@ -119,7 +118,7 @@ class RatingApp:
     def question(self) -> str:
         """The question over the levels, naming the ticket it rates where the terminal knows it ("Quầy 1 · Số A012:
         …"): the citizen sees their own visit is the one rated, not the one before."""
-        label = self.watch.label(LABEL_S)
+        label = self.watch.label(RATING_WINDOW_S)  # a window the ward's hub may set otherwise
         return say("ask_ticket" if label else "ask", self.lang, counter=self.counter, label=label)
 
     def draw(self) -> None:
