@@ -239,9 +239,10 @@ def _vi(word: str) -> str:
 
 
 def row(device: str, msg: Message, lang: str = "en", now: float | None = None,
-        seen_lost: float | None = None) -> dict[str, Any]:
+        seen_lost: float | None = None, room: bool = False) -> dict[str, Any]:
     """One device's line in the fleet table, from its retained state; `seen_lost` is when a watcher that saw it
-    online saw its last will arrive (the will does not say)."""
+    online saw its last will arrive (the will does not say); `room`: only its problems a person in the room can
+    see to (`problems`)."""
     body = msg.body
     detail = body["detail"] if isinstance(body.get("detail"), dict) else {}  # free-form: anything else says nothing
     age = age_s(msg.ts, now)
@@ -249,7 +250,7 @@ def row(device: str, msg: Message, lang: str = "en", now: float | None = None,
     return {"device": device, "status": body["status"], "role": body.get("role", "?"),
             "version": body.get("version", "?"), "update": str(update.get("state", "-")),
             "since": since(msg, detail, seen_lost),
-            "problems": problems(body.get("role", "?"), body["status"], detail, age, lang), "detail": detail}
+            "problems": problems(body.get("role", "?"), body["status"], detail, age, lang, room), "detail": detail}
 
 
 def since(msg: Message, detail: dict[str, Any], seen_lost: float | None = None) -> str:

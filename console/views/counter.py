@@ -1,7 +1,6 @@
 # The officer's counter screen: the ticket at the counter, who waits, today's counts, and every counter action.
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -48,15 +47,9 @@ def room(console: Console, lang: str) -> list[dict[str, Any]]:
     """The devices in the waiting room and at its counters that need a person there — a kiosk out of paper, a
     board that stopped speaking, a unit's cable, a device switched off — each with what to see to: the officers
     are in the room, ward IT often is not (bus/health.py, `room`)."""
-    now, found = time.time(), []
-    for name, msg in sorted(console.live.devices.items()):
-        body = msg.body
-        detail = body["detail"] if isinstance(body.get("detail"), dict) else {}
-        role = body.get("role", "?")
-        said = health.problems(role, body["status"], detail, health.age_s(msg.ts, now), lang, room=True)
-        if said:
-            found.append({"device": name, "role": role_said(role, lang), "problems": said})
-    return found
+    rows = [health.row(name, msg, lang, room=True) for name, msg in sorted(console.live.devices.items())]
+    return [{"device": r["device"], "role": role_said(r["role"], lang), "problems": r["problems"]}
+            for r in rows if r["problems"]]
 
 
 def routes(console: Console) -> list[Route]:
